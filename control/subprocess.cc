@@ -1,0 +1,135 @@
+#include "control/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+
+namespace faultline {
+
+namespace {
+int DecodeStatus(int raw) {
+  if (WIFEXITED(raw)) return WEXITSTATUS(raw);
+  if (WIFSIGNALED(raw)) return 128 + WTERMSIG(raw);
+  return -1;
+}
+}  // namespace
+
+CommandResult RunShell(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) {
+    result.output = std::string("cannot run: ") + std::strerror(errno);
+    return result;
+  }
+  char buffer[4096];
+  size_t got;
+  while ((got = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, got);
+  result.status = DecodeStatus(pclose(pipe));
+  return result;
+}
+
+std::string SelfExecutable() {
+  char path[PATH_MAX];
+  const ssize_t length = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (length <= 0) return "faultline";
+  return std::string(path, static_cast<size_t>(length));
+}
+
+Subprocess::~Subprocess() {
+  if (pid_ > 0 && status_ < 0) {
+    kill(pid_, SIGKILL);
+    Reap(true);
+  }
+  if (output_fd_ >= 0) close(output_fd_);
+}
+
+bool Subprocess::Start(const std::vector<std::string>& argv, std::string* error) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    *error = std::string("pipe: ") + std::strerror(errno);
+    return false;
+  }
+  std::vector<char*> args;
+  std::vector<std::string> storage = argv;
+  for (std::string& arg : storage) args.push_back(arg.data());
+  args.push_back(nullptr);
+  pid_ = fork();
+  if (pid_ < 0) {
+    *error = std::string("fork: ") + std::strerror(errno);
+    close(fds[0]);
+    close(fds[1]);
+    return false;
+  }
+  if (pid_ == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    execvp(args[0], args.data());
+    std::fprintf(stderr, "cannot execute %s: %s\n", args[0], std::strerror(errno));
+    _exit(127);
+  }
+  close(fds[1]);
+  output_fd_ = fds[0];
+  return true;
+}
+
+bool Subprocess::ReadSome(std::chrono::milliseconds wait) {
+  if (output_fd_ < 0) return false;
+  pollfd descriptor{output_fd_, POLLIN, 0};
+  if (poll(&descriptor, 1, static_cast<int>(wait.count())) <= 0) return true;
+  char buffer[4096];
+  const ssize_t got = read(output_fd_, buffer, sizeof(buffer));
+  if (got <= 0) {
+    close(output_fd_);
+    output_fd_ = -1;
+    return false;
+  }
+  output_.append(buffer, static_cast<size_t>(got));
+  return true;
+}
+
+bool Subprocess::Reap(bool block) {
+  if (status_ >= 0) return true;
+  int raw;
+  const pid_t done = waitpid(pid_, &raw, block ? 0 : WNOHANG);
+  if (done != pid_) return false;
+  status_ = DecodeStatus(raw);
+  return true;
+}
+
+bool Subprocess::WaitForOutput(const std::string& text, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (output_.find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (!ReadSome(std::chrono::milliseconds(50))) return output_.find(text) != std::string::npos;
+  }
+  return true;
+}
+
+int Subprocess::Wait(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!Reap(false)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      kill(pid_, SIGKILL);
+      Reap(true);
+      break;
+    }
+    if (!ReadSome(std::chrono::milliseconds(20))) usleep(10'000);  // output closed
+  }
+  while (ReadSome(std::chrono::milliseconds(0))) {
+  }
+  return status_;
+}
+
+int Subprocess::Stop(int signal, std::chrono::milliseconds timeout) {
+  if (status_ < 0) kill(pid_, signal);
+  return Wait(timeout);
+}
+
+}  // namespace faultline

@@ -1,0 +1,56 @@
+// Child processes for the demo and the end-to-end tests: start, watch output, stop by PID.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace faultline {
+
+struct CommandResult {
+  int status = -1;  // exit status, or 128 + signal
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `command` with /bin/sh -c and waits for it.
+CommandResult RunShell(const std::string& command);
+
+// The path of the running executable (to start `faultline run` from `faultline demo`).
+std::string SelfExecutable();
+
+class Subprocess {
+ public:
+  Subprocess() = default;
+  ~Subprocess();  // kills (SIGKILL) and reaps a child that is still running
+  Subprocess(const Subprocess&) = delete;
+  Subprocess& operator=(const Subprocess&) = delete;
+
+  // Starts argv[0] (searched in PATH) with stdout and stderr captured.
+  bool Start(const std::vector<std::string>& argv, std::string* error);
+
+  // Reads output until `text` appears, the child exits or `timeout` passes.
+  bool WaitForOutput(const std::string& text, std::chrono::milliseconds timeout);
+
+  // Sends `signal`, waits up to `timeout` for the exit, then SIGKILL. Returns the status.
+  int Stop(int signal, std::chrono::milliseconds timeout);
+
+  // Waits for the child to exit by itself, up to `timeout` (then SIGKILL). Returns the status.
+  int Wait(std::chrono::milliseconds timeout);
+
+  pid_t pid() const { return pid_; }
+  const std::string& output() const { return output_; }
+
+ private:
+  // Reads what is available within `wait`; returns false once the pipe is closed.
+  bool ReadSome(std::chrono::milliseconds wait);
+  bool Reap(bool block);
+
+  pid_t pid_ = -1;
+  int output_fd_ = -1;
+  int status_ = -1;
+  std::string output_;
+};
+
+}  // namespace faultline

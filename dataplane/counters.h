@@ -1,0 +1,49 @@
+// Statistics counters written by exactly one lcore and read by anyone.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace faultline {
+
+inline constexpr uint16_t kMaxPorts = 16;
+
+// A single-writer counter: the owner adds with a plain load+store (no locked instruction on the
+// fast path); readers on other threads see a consistent 64-bit value.
+class Counter {
+ public:
+  void Add(uint64_t n) { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  uint64_t Get() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> value_{0};
+};
+
+// Why a packet the dataplane received did not leave. Every drop has one.
+enum class DropCause : uint8_t {
+  kBufferExhausted,  // hold capacity (the mbuf pool) full: the packet could not be held
+  kShutdown,         // still held when the dataplane stopped without --on-exit drain
+  kCount,
+};
+
+inline const char* DropCauseName(DropCause cause) {
+  switch (cause) {
+    case DropCause::kBufferExhausted: return "buffer_exhausted";
+    case DropCause::kShutdown: return "shutdown";
+    case DropCause::kCount: break;
+  }
+  return "?";
+}
+
+// One per pipeline (per worker lcore), on its own cache lines.
+struct alignas(64) PipelineCounters {
+  Counter rx[kMaxPorts];
+  Counter tx[kMaxPorts];
+  Counter dropped[static_cast<int>(DropCause::kCount)];
+  Counter tx_retries;  // tx bursts that sent less than offered (device queue full)
+
+  void Drop(DropCause cause, uint64_t n = 1) { dropped[static_cast<int>(cause)].Add(n); }
+  uint64_t Dropped(DropCause cause) const { return dropped[static_cast<int>(cause)].Get(); }
+};
+
+}  // namespace faultline

@@ -1,0 +1,190 @@
+#include "dataplane/live_run.h"
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "dataplane/clock.h"
+#include "dataplane/eal.h"
+#include "dataplane/packet_meta.h"
+#include "dataplane/ports.h"
+#include "dataplane/stats.h"
+#include "dataplane/worker.h"
+
+namespace faultline {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnStopSignal(int) { g_stop.store(true); }
+
+struct LaunchedWorker {
+  std::unique_ptr<Worker> worker;
+  unsigned lcore = 0;
+};
+
+int WorkerMain(void* arg) {
+  static_cast<Worker*>(arg)->Run(g_stop);
+  return 0;
+}
+
+// rte_pktmbuf_pool_create wants n = 2^k - 1 for the best use of its ring.
+uint32_t PoolSize(uint64_t needed) {
+  uint64_t size = 1;
+  while (size - 1 < needed) size <<= 1;
+  return static_cast<uint32_t>(size - 1);
+}
+
+}  // namespace
+
+uint64_t DefaultHold(uint64_t delay_ns) {
+  constexpr uint64_t kLineRatePps = 2 * 14'880'952;
+  const uint64_t in_flight =
+      static_cast<uint64_t>((static_cast<unsigned __int128>(kLineRatePps) * delay_ns) / 1'000'000'000);
+  return std::clamp<uint64_t>(in_flight, 64 * 1024, 1024 * 1024);
+}
+
+int RunLive(const RunOptions& options) {
+  std::string error;
+  if (!InitEal(WithHugepageHygiene(options.eal_args), &error)) {
+    std::fprintf(stderr, "faultline run: %s (check the EAL arguments after --)\n", error.c_str());
+    return 2;
+  }
+  std::signal(SIGINT, OnStopSignal);
+  std::signal(SIGTERM, OnStopSignal);
+  int status = 0;
+  auto fail = [&](int code, const std::string& message) {
+    std::fprintf(stderr, "faultline run: %s\n", message.c_str());
+    status = code;
+  };
+
+  const uint16_t port_count = std::min<uint16_t>(rte_eth_dev_count_avail(), kMaxPorts);
+  const unsigned worker_lcores = rte_lcore_count() - 1;
+  // A single worker may share the main lcore, so one core (-l N) is enough for a test bed.
+  const bool worker_on_main = options.workers == 1 && worker_lcores == 0;
+  rte_mempool* pool = nullptr;
+  std::vector<uint16_t> ports;
+  std::vector<LaunchedWorker> workers;
+  const uint64_t hold = options.hold ? options.hold : DefaultHold(options.delay_ns);
+  PortLayout layout;
+  layout.queues = static_cast<uint16_t>(options.workers);
+
+  if (port_count < 2 || port_count % 2 != 0) {
+    fail(2, "need an even number of ports, at least 2 (side a = port 0, side b = port 1); DPDK "
+            "found " + std::to_string(port_count) + ". Add devices with --vdev or -a.");
+  } else if (options.workers == 0 || (!worker_on_main && options.workers > worker_lcores)) {
+    fail(2, std::to_string(options.workers) + " worker(s) need as many lcores besides the main "
+            "one; EAL has " + std::to_string(rte_lcore_count()) + " (use -l)");
+  }
+  for (uint16_t port = 0; status == 0 && port < port_count; ++port) ports.push_back(port);
+
+  if (status == 0) {
+    const uint64_t descriptors = uint64_t{port_count} * layout.queues *
+                                 (layout.rx_descriptors + layout.tx_descriptors);
+    const uint64_t in_tx_buffers = uint64_t{options.workers} * port_count * TxQueue::kCapacity;
+    const uint64_t per_lcore_cache = 256;
+    const uint32_t pool_size = PoolSize(hold + descriptors + in_tx_buffers +
+                                        per_lcore_cache * rte_lcore_count() + kBurstSize);
+    pool = rte_pktmbuf_pool_create("faultline_pool", pool_size, per_lcore_cache, 0,
+                                   RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+    if (pool == nullptr) {
+      fail(1, "cannot allocate " + std::to_string(pool_size) + " mbufs (about " +
+                  std::to_string(uint64_t{pool_size} * 2432 >> 20) +
+                  " MiB): give EAL more memory (-m, hugepages) or hold fewer packets (--hold)");
+    }
+  }
+  if (status == 0 && !RegisterPacketMeta(&error)) fail(1, error);
+  std::vector<uint16_t> started;
+  for (uint16_t port : ports) {
+    if (status != 0) break;
+    if (!StartPort(port, layout, pool, &error)) {
+      fail(1, error);
+    } else {
+      started.push_back(port);
+    }
+  }
+
+  const TimeBase time_base = TimeBase::Tsc();
+  const auto start = std::chrono::steady_clock::now();
+  if (status == 0) {
+    WorkerPlan plan;
+    plan.ports = ports;
+    plan.time_base = time_base;
+    plan.pipeline.delay = time_base.FromNs(options.delay_ns);
+    plan.pipeline.hold_limit = hold / options.workers;
+    plan.idle_sleep_ns = options.idle_sleep_ns;
+    plan.drain_on_exit = options.drain_on_exit;
+    plan.drain_timeout_ns = options.delay_ns + 1'000'000'000;
+    unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+    for (unsigned i = 0; i < options.workers; ++i) {
+      plan.queue = static_cast<uint16_t>(i);
+      LaunchedWorker launched;
+      launched.worker = std::make_unique<Worker>(plan, rte_rdtsc());
+      launched.lcore = worker_on_main ? rte_get_main_lcore() : lcore;
+      workers.push_back(std::move(launched));
+      if (!worker_on_main) lcore = rte_get_next_lcore(lcore, 1, 0);
+    }
+    std::printf("faultline: forwarding %u port(s) with %u worker(s), delay %lu ns, hold %lu packets, "
+                "wheel tick %.1f ns\n",
+                port_count, options.workers, options.delay_ns, hold, time_base.TickNs());
+    std::fflush(stdout);
+    if (worker_on_main) {
+      workers[0].worker->Run(g_stop);
+    } else {
+      for (LaunchedWorker& launched : workers) {
+        rte_eal_remote_launch(WorkerMain, launched.worker.get(), launched.lcore);
+      }
+      while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      rte_eal_mp_wait_lcore();
+    }
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+
+  if (!workers.empty()) {
+    std::vector<const PipelineCounters*> counters;
+    uint64_t held_at_stop = 0;
+    for (const LaunchedWorker& launched : workers) {
+      counters.push_back(&launched.worker->pipeline().counters());
+      held_at_stop += launched.worker->held_at_stop();
+    }
+    StatsReport report = Summarize(counters, port_count);
+    report.held = held_at_stop;
+    report.elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
+    for (PortReport& port : report.ports) {
+      rte_eth_stats device;
+      if (rte_eth_stats_get(port.port, &device) == 0) {
+        port.has_device = true;
+        port.device_ipackets = device.ipackets;
+        port.device_opackets = device.opackets;
+        port.device_imissed = device.imissed;
+        port.device_ierrors = device.ierrors;
+        port.device_oerrors = device.oerrors;
+        port.device_rx_nombuf = device.rx_nombuf;
+      }
+    }
+    std::printf("faultline: stopped\n%s", ToText(report).c_str());
+    std::fflush(stdout);
+    if (!options.stats_json.empty()) {
+      std::ofstream out(options.stats_json);
+      out << ToJson(report).dump(2) << "\n";
+      if (!out) fail(1, "cannot write " + options.stats_json);
+    }
+  }
+  workers.clear();  // frees anything a worker still held (none after Shutdown)
+  for (uint16_t port : started) StopPort(port);
+  if (pool) rte_mempool_free(pool);
+  rte_eal_cleanup();
+  return status;
+}
+
+}  // namespace faultline

@@ -1,0 +1,28 @@
+// `faultline run`: the live dataplane on DPDK ports.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace faultline {
+
+struct RunOptions {
+  unsigned workers = 1;
+  uint64_t delay_ns = 0;
+  uint64_t hold = 0;             // packets held at most in all wheels; 0: sized from the delay
+  uint64_t idle_sleep_ns = 0;    // 0: busy-poll (production); > 0: back off when idle (tests)
+  bool drain_on_exit = false;    // deliver held packets at stop instead of freeing them
+  std::string stats_json;        // write the final statistics document here
+  std::vector<std::string> eal_args;
+};
+
+// Packets the wheels may hold when --hold is not given: what two directions of 10 GbE line
+// rate (2 x 14.88 Mpps) put in flight during the delay, within [64Ki, 1Mi].
+uint64_t DefaultHold(uint64_t delay_ns);
+
+// Runs until SIGINT/SIGTERM. Returns the process exit status (0, 1 runtime failure, 2 bad
+// usage). Prints "faultline: forwarding ..." on stdout once traffic can flow.
+int RunLive(const RunOptions& options);
+
+}  // namespace faultline

@@ -1,0 +1,41 @@
+// Per-packet metadata the dataplane keeps in an mbuf dynamic field.
+#pragma once
+
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include <cstdint>
+#include <string>
+
+namespace faultline {
+
+// Kept to 24 bytes so it fits the mbuf's dynamic area next to PMD fields (rx timestamp).
+struct PacketMeta {
+  uint64_t departure;     // clock units (TSC cycles live, nanoseconds offline)
+  rte_mbuf* wheel_next;   // intrusive link of the timing wheel and its FIFOs
+  uint16_t out_port;      // DPDK port the packet leaves by
+  uint16_t reserved;
+  uint32_t original_length;  // offline: the frame's length on the wire as captured
+};
+
+extern int g_packet_meta_offset;
+
+// Registers the dynamic field (idempotent). Must run after rte_eal_init and before any
+// packet is touched. Returns false and fills *error if the mbuf has no room left.
+bool RegisterPacketMeta(std::string* error);
+
+inline PacketMeta* Meta(rte_mbuf* m) {
+  return RTE_MBUF_DYNFIELD(m, g_packet_meta_offset, PacketMeta*);
+}
+inline const PacketMeta* Meta(const rte_mbuf* m) {
+  return RTE_MBUF_DYNFIELD(m, g_packet_meta_offset, const PacketMeta*);
+}
+
+// Lets TimingWheel link mbufs through PacketMeta without a virtual call.
+struct MbufWheelTraits {
+  static uint64_t Time(const rte_mbuf* m) { return Meta(m)->departure; }
+  static rte_mbuf* Next(rte_mbuf* m) { return Meta(m)->wheel_next; }
+  static void SetNext(rte_mbuf* m, rte_mbuf* next) { Meta(m)->wheel_next = next; }
+};
+
+}  // namespace faultline

@@ -1,0 +1,210 @@
+#include "dataplane/replay.h"
+
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <vector>
+
+#include "dataplane/clock.h"
+#include "dataplane/eal.h"
+#include "dataplane/packet_meta.h"
+#include "dataplane/pcap_io.h"
+#include "dataplane/pipeline.h"
+#include "dataplane/stats.h"
+
+namespace faultline {
+namespace {
+
+constexpr uint16_t kPortA = 0;
+constexpr uint16_t kPortB = 1;
+// Memory per mbuf with its headroom, header and mempool overhead (rounded up).
+constexpr uint64_t kBytesPerMbuf = 2560;
+
+// Copies a captured frame into a chain of mbufs (as a NIC would scatter a jumbo frame).
+rte_mbuf* MbufFromFrame(rte_mempool* pool, const PcapFrame& frame) {
+  rte_mbuf* head = rte_pktmbuf_alloc(pool);
+  if (head == nullptr) return nullptr;
+  rte_mbuf* tail = head;
+  uint32_t copied = 0;
+  while (copied < frame.length) {
+    if (copied > 0) {
+      rte_mbuf* segment = rte_pktmbuf_alloc(pool);
+      if (segment == nullptr || rte_pktmbuf_chain(head, segment) != 0) {
+        if (segment) rte_pktmbuf_free(segment);
+        rte_pktmbuf_free(head);
+        return nullptr;
+      }
+      tail = segment;
+    }
+    const uint32_t chunk = std::min<uint32_t>(frame.length - copied, rte_pktmbuf_tailroom(tail));
+    // Appends to the last segment (tail) and grows the chain's pkt_len.
+    char* room = rte_pktmbuf_append(head, static_cast<uint16_t>(chunk));
+    std::memcpy(room, frame.data + copied, chunk);
+    copied += chunk;
+  }
+  return head;
+}
+
+class ReplayRun {
+ public:
+  ReplayRun(const ReplayOptions& options, rte_mempool* pool)
+      : options_(options), pool_(pool),
+        pipeline_(PipelineConfig{TimeBase::Nanoseconds().FromNs(options.delay_ns), options.hold},
+                  TimeBase::Nanoseconds().wheel_tick_shift, 0) {}
+
+  int Run() {
+    if (!OpenFiles()) return status_;
+    PcapFrame frame_a, frame_b;
+    bool have_a = reader_a_.Next(&frame_a);
+    bool have_b = in_b_ && reader_b_.Next(&frame_b);
+    bool first = true;
+    uint64_t first_ns = 0;
+    while (have_a || have_b) {
+      // Merge the two directions by time; side a first on a tie, so the order is defined.
+      const bool take_a = have_a && (!have_b || frame_a.timestamp_ns <= frame_b.timestamp_ns);
+      const PcapFrame& frame = take_a ? frame_a : frame_b;
+      if (first) {
+        clock_ = VirtualClock(frame.timestamp_ns);
+        first_ns = frame.timestamp_ns;
+        first = false;
+      }
+      if (!clock_.AdvanceTo(frame.timestamp_ns)) ++clock_backwards_;
+      Receive(take_a ? kPortA : kPortB, frame);
+      if (take_a) {
+        have_a = reader_a_.Next(&frame_a);
+      } else {
+        have_b = reader_b_.Next(&frame_b);
+      }
+    }
+    if (!reader_a_.error().empty()) return Fail(1, reader_a_.error());
+    if (in_b_ && !reader_b_.error().empty()) return Fail(1, reader_b_.error());
+    // Frames still in flight when the input ends are delivered all the same.
+    pipeline_.AdvanceAll();
+    Transmit();
+    std::string error;
+    if (!writer_b_.Close(&error) || (in_b_ && !writer_a_.Close(&error))) return Fail(1, error);
+    return WriteStats(clock_.Now() - first_ns);
+  }
+
+ private:
+  int Fail(int code, const std::string& message) {
+    std::fprintf(stderr, "faultline replay: %s\n", message.c_str());
+    status_ = code;
+    return code;
+  }
+
+  bool OpenFiles() {
+    std::string error;
+    in_b_ = !options_.in_b.empty();
+    if (!reader_a_.Open(options_.in_a, &error) ||
+        (in_b_ && !reader_b_.Open(options_.in_b, &error))) {
+      Fail(2, error);
+      return false;
+    }
+    const int link_type = reader_a_.link_type();
+    if (in_b_ && reader_b_.link_type() != link_type) {
+      Fail(2, options_.in_b + ": link type " + std::to_string(reader_b_.link_type()) +
+                  " differs from " + options_.in_a + " (" + std::to_string(link_type) + ")");
+      return false;
+    }
+    if (!writer_b_.Open(options_.out_b, link_type, &error) ||
+        (in_b_ && !writer_a_.Open(options_.out_a, link_type, &error))) {
+      Fail(1, error);
+      return false;
+    }
+    return true;
+  }
+
+  void Receive(uint16_t port, const PcapFrame& frame) {
+    const uint64_t now = clock_.Now();
+    rte_mbuf* packet = MbufFromFrame(pool_, frame);
+    if (packet == nullptr) {
+      // The pool holds hold + margin mbufs, so this only happens with very long chains.
+      pipeline_.counters().rx[port].Add(1);
+      pipeline_.counters().Drop(DropCause::kBufferExhausted);
+    } else {
+      packet->port = port;
+      Meta(packet)->original_length = frame.original_length;
+      pipeline_.Ingest(port, &packet, 1, now);
+    }
+    pipeline_.Advance(now);
+    Transmit();
+  }
+
+  void Transmit() {
+    std::vector<uint8_t> scratch;
+    while (rte_mbuf* packet = pipeline_.PopReady()) {
+      const PacketMeta* meta = Meta(packet);
+      PcapWriter& writer = meta->out_port == kPortB ? writer_b_ : writer_a_;
+      const uint32_t length = rte_pktmbuf_pkt_len(packet);
+      const uint8_t* bytes = rte_pktmbuf_mtod(packet, const uint8_t*);
+      if (packet->nb_segs > 1) {
+        scratch.resize(length);
+        bytes = static_cast<const uint8_t*>(rte_pktmbuf_read(packet, 0, length, scratch.data()));
+      }
+      writer.Write(meta->departure, bytes, length, std::max(length, meta->original_length));
+      pipeline_.counters().tx[meta->out_port].Add(1);
+      rte_pktmbuf_free(packet);
+    }
+  }
+
+  int WriteStats(uint64_t span_ns) {
+    StatsReport report = Summarize({&pipeline_.counters()}, 2);
+    report.elapsed_ns = span_ns;
+    report.clock_backwards = clock_backwards_;
+    if (report.TotalDropped() != 0) {
+      std::fprintf(stderr, "faultline replay: %lu frame(s) dropped (buffer_exhausted: more than "
+                   "--hold %lu in flight)\n", report.TotalDropped(), options_.hold);
+    }
+    if (!options_.stats_json.empty()) {
+      std::ofstream out(options_.stats_json);
+      out << ToJson(report).dump(2) << "\n";
+      if (!out) return Fail(1, "cannot write " + options_.stats_json);
+    }
+    return 0;
+  }
+
+  const ReplayOptions& options_;
+  rte_mempool* pool_;
+  Pipeline pipeline_;
+  VirtualClock clock_;
+  PcapReader reader_a_, reader_b_;
+  PcapWriter writer_a_, writer_b_;
+  bool in_b_ = false;
+  uint64_t clock_backwards_ = 0;
+  int status_ = 0;
+};
+
+}  // namespace
+
+int RunReplay(const ReplayOptions& options) {
+  // Size the pool for the hold limit plus one jumbo chain; EAL memory follows from it.
+  const uint64_t pool_size = options.hold + 64;
+  const unsigned memory_mb = static_cast<unsigned>(pool_size * kBytesPerMbuf / (1 << 20) + 64);
+  std::string error;
+  if (!InitEal(OfflineEalArgs(memory_mb), &error)) {
+    std::fprintf(stderr, "faultline replay: %s\n", error.c_str());
+    return 1;
+  }
+  int status = 1;
+  rte_mempool* pool = rte_pktmbuf_pool_create("faultline_replay", static_cast<uint32_t>(pool_size),
+                                              0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+  if (pool == nullptr) {
+    std::fprintf(stderr, "faultline replay: cannot allocate %lu mbufs\n", pool_size);
+  } else if (!RegisterPacketMeta(&error)) {
+    std::fprintf(stderr, "faultline replay: %s\n", error.c_str());
+  } else {
+    auto run = std::make_unique<ReplayRun>(options, pool);
+    status = run->Run();
+  }
+  if (pool) rte_mempool_free(pool);
+  rte_eal_cleanup();
+  return status;
+}
+
+}  // namespace faultline

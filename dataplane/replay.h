@@ -1,0 +1,22 @@
+// `faultline replay`: the live pipeline, offline, in virtual time driven by pcap timestamps.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace faultline {
+
+struct ReplayOptions {
+  std::string in_a;   // frames arriving on side a (port 0)...
+  std::string out_b;  // ...leave by side b (port 1)
+  std::string in_b;   // optional reverse direction
+  std::string out_a;
+  uint64_t delay_ns = 0;
+  uint64_t hold = 65536;  // packets in flight at most; more are dropped as buffer_exhausted
+  std::string stats_json;
+};
+
+// Returns the exit status: 0, 1 (runtime failure), 2 (invalid input).
+int RunReplay(const ReplayOptions& options);
+
+}  // namespace faultline

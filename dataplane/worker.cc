@@ -1,0 +1,102 @@
+#include "dataplane/worker.h"
+
+#include <rte_ethdev.h>
+
+#include <algorithm>
+#include <ctime>
+
+namespace faultline {
+
+namespace {
+// Iterations without work before an idle worker may sleep: a sleep on a busy port would cost
+// far more than a few empty polls.
+constexpr uint32_t kIdleIterationsBeforeSleep = 64;
+}  // namespace
+
+Worker::Worker(const WorkerPlan& plan, uint64_t now)
+    : plan_(plan), pipeline_(plan.pipeline, plan.time_base.wheel_tick_shift, now) {
+  for (uint16_t port : plan_.ports) tx_[port].Bind(port, plan_.queue);
+}
+
+bool Worker::PollOnce(uint64_t now) {
+  bool moved = false;
+  rte_mbuf* burst[kBurstSize];
+  for (uint16_t port : plan_.ports) {
+    const uint16_t received = rte_eth_rx_burst(port, plan_.queue, burst, kBurstSize);
+    if (received) {
+      pipeline_.Ingest(port, burst, received, now);
+      moved = true;
+    }
+  }
+  pipeline_.Advance(now);
+  return TransmitReady() || moved;
+}
+
+bool Worker::TransmitReady() {
+  bool sent = false;
+  PipelineCounters& counters = pipeline_.counters();
+  while (rte_mbuf* packet = pipeline_.PeekReady()) {
+    TxQueue& queue = tx_[Meta(packet)->out_port];
+    if (queue.Full()) {
+      sent |= queue.Flush(counters) > 0;
+      // Device full: the packet waits at the head of the ready FIFO, in order.
+      if (queue.Full()) break;
+    }
+    queue.Add(pipeline_.PopReady());
+    if (queue.ShouldFlush()) sent |= queue.Flush(counters) > 0;
+  }
+  // The drain timer is the loop period itself (about a microsecond under load): a longer timer
+  // would add its whole length to the scheduling error of a lone packet.
+  for (uint16_t port : plan_.ports) sent |= tx_[port].Flush(counters) > 0;
+  return sent;
+}
+
+void Worker::IdleWait(uint64_t now) {
+  if (plan_.idle_sleep_ns == 0 || ++idle_iterations_ < kIdleIterationsBeforeSleep) return;
+  uint64_t sleep_ns = plan_.idle_sleep_ns;
+  const uint64_t next_event = pipeline_.NextEventTime();
+  if (next_event != UINT64_MAX) {
+    const uint64_t until_event = next_event > now ? plan_.time_base.ToNs(next_event - now) : 0;
+    sleep_ns = std::min(sleep_ns, until_event);
+  }
+  if (sleep_ns == 0) return;
+  timespec request{static_cast<time_t>(sleep_ns / 1'000'000'000),
+                   static_cast<long>(sleep_ns % 1'000'000'000)};
+  nanosleep(&request, nullptr);
+}
+
+void Worker::Run(const std::atomic<bool>& stop) {
+  while (!stop.load(std::memory_order_relaxed)) {
+    const uint64_t now = clock_.Now();
+    if (PollOnce(now)) {
+      idle_iterations_ = 0;
+    } else {
+      IdleWait(now);
+    }
+  }
+  held_at_stop_ = pipeline_.held() + buffered_tx();
+  Shutdown();
+}
+
+void Worker::Shutdown() {
+  if (plan_.drain_on_exit) {
+    const uint64_t deadline = clock_.Now() + plan_.time_base.FromNs(plan_.drain_timeout_ns);
+    for (uint64_t now = clock_.Now(); now < deadline; now = clock_.Now()) {
+      pipeline_.Advance(now);
+      TransmitReady();
+      if (pipeline_.held() == 0 && buffered_tx() == 0) break;
+    }
+  }
+  uint64_t freed = 0;
+  for (uint16_t port : plan_.ports) freed += tx_[port].FreeAll();
+  pipeline_.counters().Drop(DropCause::kShutdown, freed);
+  pipeline_.DropAll(DropCause::kShutdown);
+}
+
+uint64_t Worker::buffered_tx() const {
+  uint64_t total = 0;
+  for (uint16_t port : plan_.ports) total += tx_[port].size();
+  return total;
+}
+
+}  // namespace faultline

@@ -1,0 +1,57 @@
+// One worker lcore: polls its rx queue on every port, runs the pipeline, transmits what is due.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/clock.h"
+#include "dataplane/pipeline.h"
+#include "dataplane/tx_queue.h"
+
+namespace faultline {
+
+struct WorkerPlan {
+  uint16_t queue = 0;              // this worker's rx/tx queue index on every port
+  std::vector<uint16_t> ports;     // ports in pairs (0,1), (2,3), ...
+  PipelineConfig pipeline;
+  TimeBase time_base;
+  uint64_t idle_sleep_ns = 0;      // 0: busy-poll; else sleep this long when idle (test mode)
+  bool drain_on_exit = false;      // at stop: deliver held packets (up to drain_timeout_ns)
+  uint64_t drain_timeout_ns = 0;
+};
+
+class alignas(64) Worker {
+ public:
+  Worker(const WorkerPlan& plan, uint64_t now);
+
+  // The lcore loop; returns when `stop` becomes true, after Shutdown.
+  void Run(const std::atomic<bool>& stop);
+
+  // One iteration at time `now`: rx, pipeline, tx. Returns whether anything moved.
+  bool PollOnce(uint64_t now);
+
+  // Delivers (if planned) or frees everything still held; every freed packet is counted.
+  void Shutdown();
+
+  const Pipeline& pipeline() const { return pipeline_; }
+  Pipeline& pipeline() { return pipeline_; }
+  uint64_t buffered_tx() const;
+  // Packets held (wheel and tx buffers) when the stop request arrived.
+  uint64_t held_at_stop() const { return held_at_stop_; }
+
+ private:
+  // Moves ready packets into the tx buffers and flushes them. Returns whether any were sent.
+  bool TransmitReady();
+  void IdleWait(uint64_t now);
+
+  const WorkerPlan plan_;
+  TscClock clock_;
+  Pipeline pipeline_;
+  std::array<TxQueue, kMaxPorts> tx_;
+  uint32_t idle_iterations_ = 0;
+  uint64_t held_at_stop_ = 0;
+};
+
+}  // namespace faultline

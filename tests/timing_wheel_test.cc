@@ -1,0 +1,195 @@
+// Unit tests of the timing wheel, without EAL: nodes are plain structs.
+#include "dataplane/timing_wheel.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace faultline {
+namespace {
+
+struct Node {
+  uint64_t time = 0;
+  uint64_t id = 0;
+  Node* next = nullptr;
+};
+
+struct NodeTraits {
+  static uint64_t Time(const Node* n) { return n->time; }
+  static Node* Next(Node* n) { return n->next; }
+  static void SetNext(Node* n, Node* next) { n->next = next; }
+};
+
+using Wheel = TimingWheel<Node, NodeTraits>;
+// Tiny wheel (2 levels of 4 slots: span 16 ticks) to push nodes onto the overflow list.
+using TinyWheel = TimingWheel<Node, NodeTraits, 2, 2>;
+
+template <typename W>
+std::vector<Node*> PopAll(W& wheel) {
+  std::vector<Node*> out;
+  while (Node* n = wheel.PopReady()) out.push_back(n);
+  return out;
+}
+
+TEST(TimingWheelTest, ReleasesAtDepartureTimeNeverEarly) {
+  Wheel wheel(/*tick_shift=*/0, /*start_time=*/1000);
+  Node node{.time = 1500};
+  wheel.Insert(&node);
+  wheel.Advance(1499);
+  EXPECT_EQ(wheel.PopReady(), nullptr);
+  wheel.Advance(1500);
+  EXPECT_EQ(wheel.PopReady(), &node);
+  EXPECT_TRUE(wheel.empty());
+}
+
+TEST(TimingWheelTest, CoarseTicksReleaseOnlyWholePastTicks) {
+  // Tick = 8 units: a node due at 17 (tick 2 = [16, 24)) leaves once 23 has passed, never before 17.
+  Wheel wheel(3, 0);
+  Node node{.time = 17};
+  wheel.Insert(&node);
+  wheel.Advance(22);
+  EXPECT_EQ(wheel.PopReady(), nullptr);
+  wheel.Advance(23);
+  EXPECT_EQ(wheel.PopReady(), &node);
+}
+
+TEST(TimingWheelTest, PastAndPresentTimesAreReadyAtOnce) {
+  Wheel wheel(0, 1000);
+  Node past{.time = 10}, present{.time = 1000};
+  wheel.Insert(&past);
+  wheel.Insert(&present);
+  EXPECT_EQ(PopAll(wheel), (std::vector<Node*>{&past, &present}));
+}
+
+TEST(TimingWheelTest, FifoAmongEqualTimes) {
+  Wheel wheel(0, 0);
+  std::vector<Node> nodes(1000);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    nodes[i] = {.time = 5'000'000, .id = i};
+    wheel.Insert(&nodes[i]);
+  }
+  wheel.Advance(5'000'000);
+  const std::vector<Node*> out = PopAll(wheel);
+  ASSERT_EQ(out.size(), nodes.size());
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i]->id, i);
+}
+
+// The order guarantee under cascading: nodes inserted with non-decreasing times, at moments
+// spread over many level boundaries, come out in insertion order.
+TEST(TimingWheelTest, NonDecreasingInsertionsLeaveInOrderAcrossCascades) {
+  Wheel wheel(0, 0);
+  std::mt19937_64 rng(7);
+  std::vector<Node> nodes(200'000);
+  uint64_t now = 0, last_departure = 0;
+  size_t next_out = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    now += rng() % 300;
+    // A delay that jumps between every level of the wheel, clamped to keep order.
+    const uint64_t delay = (rng() % 4 == 0) ? rng() % (1u << 26) : rng() % 2000;
+    last_departure = std::max(last_departure, now + delay);
+    nodes[i] = {.time = last_departure, .id = i};
+    wheel.Insert(&nodes[i]);
+    wheel.Advance(now);
+    while (Node* n = wheel.PopReady()) {
+      ASSERT_EQ(n->id, next_out) << "node left out of insertion order";
+      ASSERT_LE(n->time, now) << "node left early";
+      ++next_out;
+    }
+  }
+  wheel.AdvanceAll();
+  while (Node* n = wheel.PopReady()) ASSERT_EQ(n->id, next_out++);
+  EXPECT_EQ(next_out, nodes.size());
+}
+
+// Random times: every node leaves exactly once, never before its time and within one advance
+// step after it, and the release sequence is sorted by tick.
+TEST(TimingWheelTest, RandomTimesLeaveOnTimeAndSorted) {
+  Wheel wheel(0, 0);
+  std::mt19937_64 rng(11);
+  std::vector<Node> nodes(100'000);
+  uint64_t now = 0;
+  size_t inserted = 0, released = 0;
+  uint64_t previous_time = 0;
+  while (released < nodes.size()) {
+    for (int k = 0; k < 8 && inserted < nodes.size(); ++k, ++inserted) {
+      nodes[inserted] = {.time = now + rng() % 100'000'000, .id = inserted};
+      wheel.Insert(&nodes[inserted]);
+    }
+    const uint64_t step = 1 + rng() % 50'000;
+    now += step;
+    wheel.Advance(now);
+    while (Node* n = wheel.PopReady()) {
+      ASSERT_LE(n->time, now);
+      ASSERT_GT(n->time + step, now) << "released later than the advance that passed its time";
+      ASSERT_GE(n->time, previous_time) << "out of time order";
+      previous_time = n->time;
+      ++released;
+    }
+  }
+  EXPECT_TRUE(wheel.empty());
+}
+
+TEST(TimingWheelTest, SixtySecondsAtSubMicrosecondTicks) {
+  // 2.5 GHz TSC, 64-cycle ticks (25.6 ns): 60 s is 2^32.8 ticks, inside a 5-level wheel's span.
+  Wheel wheel(6, 0);
+  const uint64_t sixty_seconds = 150'000'000'000;
+  Node node{.time = sixty_seconds};
+  wheel.Insert(&node);
+  EXPECT_EQ(wheel.overflow_size(), 0u);
+  wheel.Advance(sixty_seconds - 1);
+  EXPECT_EQ(wheel.PopReady(), nullptr);
+  wheel.Advance(sixty_seconds + 63);
+  EXPECT_EQ(wheel.PopReady(), &node);
+}
+
+TEST(TimingWheelTest, BeyondSpanWaitsOnOverflowAndKeepsOrder) {
+  TinyWheel wheel(0, 0);  // span 16 ticks
+  std::vector<Node> nodes = {{.time = 100, .id = 0}, {.time = 40, .id = 1}, {.time = 100, .id = 2},
+                             {.time = 5, .id = 3},   {.time = 1000, .id = 4}};
+  for (Node& n : nodes) wheel.Insert(&n);
+  EXPECT_EQ(wheel.overflow_size(), 4u);
+  std::vector<uint64_t> order;
+  for (uint64_t now = 0; now <= 1000; ++now) {
+    wheel.Advance(now);
+    while (Node* n = wheel.PopReady()) {
+      EXPECT_EQ(n->time, now) << "node " << n->id;
+      order.push_back(n->id);
+    }
+  }
+  EXPECT_EQ(order, (std::vector<uint64_t>{3, 1, 0, 2, 4}));
+  EXPECT_TRUE(wheel.empty());
+}
+
+TEST(TimingWheelTest, IdleJumpSkipsEmptyTimeAndReportsNextEvent) {
+  Wheel wheel(0, 0);
+  EXPECT_EQ(wheel.NextEventTick(), UINT64_MAX);
+  Node node{.time = 123'456'789};
+  wheel.Insert(&node);
+  EXPECT_LE(wheel.NextEventTick(), node.time);
+  wheel.Advance(100'000'000);  // one call crosses ~10^8 empty ticks
+  EXPECT_EQ(wheel.PopReady(), nullptr);
+  wheel.Advance(123'456'789);
+  EXPECT_EQ(wheel.PopReady(), &node);
+}
+
+TEST(TimingWheelTest, ForEachAndClearVisitsEveryNode) {
+  TinyWheel wheel(0, 0);
+  std::vector<Node> nodes(50);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    nodes[i].time = i * 7;
+    wheel.Insert(&nodes[i]);
+  }
+  wheel.Advance(20);
+  size_t visited = 0;
+  wheel.ForEachAndClear([&visited](Node*) { ++visited; });
+  EXPECT_EQ(visited, nodes.size());
+  EXPECT_TRUE(wheel.empty());
+  wheel.AdvanceAll();
+  EXPECT_EQ(wheel.PopReady(), nullptr);
+}
+
+}  // namespace
+}  // namespace faultline
