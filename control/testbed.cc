@@ -61,7 +61,7 @@ void Testbed::Teardown() {
 }
 
 std::vector<std::string> Testbed::EalArgs(unsigned lcore) const {
-  return {"--no-pci", "--no-huge", "--no-shconf", "-m", "512", "-l", std::to_string(lcore),
+  return {"--no-pci", "--no-huge", "--no-shconf", "-m", "1024", "-l", std::to_string(lcore),
           "--vdev=net_af_packet0,iface=" + a_.dataplane_interface + ",framecnt=8192",
           "--vdev=net_af_packet1,iface=" + b_.dataplane_interface + ",framecnt=8192"};
 }
@@ -94,7 +94,7 @@ std::optional<double> Testbed::TcpMbps(const TestbedHost& from, const TestbedHos
                                        int seconds, std::string* log) const {
   Subprocess server;
   std::vector<std::string> argv = ExecArgv(to);
-  for (const char* arg : {"iperf3", "--server", "--one-off", "--bind"}) argv.push_back(arg);
+  for (const char* arg : {"iperf3", "--server", "--one-off", "--forceflush", "--bind"}) argv.push_back(arg);
   argv.push_back(to.address);
   std::string error;
   if (!server.Start(argv, &error) ||

@@ -38,12 +38,6 @@ int WorkerMain(void* arg) {
   return 0;
 }
 
-// rte_pktmbuf_pool_create wants n = 2^k - 1 for the best use of its ring.
-uint32_t PoolSize(uint64_t needed) {
-  uint64_t size = 1;
-  while (size - 1 < needed) size <<= 1;
-  return static_cast<uint32_t>(size - 1);
-}
 
 }  // namespace
 
@@ -93,14 +87,14 @@ int RunLive(const RunOptions& options) {
                                  (layout.rx_descriptors + layout.tx_descriptors);
     const uint64_t in_tx_buffers = uint64_t{options.workers} * port_count * TxQueue::kCapacity;
     const uint64_t per_lcore_cache = 256;
-    const uint32_t pool_size = PoolSize(hold + descriptors + in_tx_buffers +
-                                        per_lcore_cache * rte_lcore_count() + kBurstSize);
+    const uint32_t pool_size = static_cast<uint32_t>(
+        hold + descriptors + in_tx_buffers + per_lcore_cache * rte_lcore_count() + kBurstSize);
     pool = rte_pktmbuf_pool_create("faultline_pool", pool_size, per_lcore_cache, 0,
                                    RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
     if (pool == nullptr) {
       fail(1, "cannot allocate " + std::to_string(pool_size) + " mbufs (about " +
                   std::to_string(uint64_t{pool_size} * 2432 >> 20) +
-                  " MiB): give EAL more memory (-m, hugepages) or hold fewer packets (--hold)");
+                  " MiB with hugepages, 4 KiB each with --no-huge): give EAL more memory (-m, hugepages) or hold fewer packets (--hold)");
     }
   }
   if (status == 0 && !RegisterPacketMeta(&error)) fail(1, error);

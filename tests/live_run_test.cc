@@ -1,0 +1,107 @@
+// `faultline run` as a process: start-up errors, clean stop on SIGTERM, and real traffic
+// between two network namespaces (ping and TCP) with the delay added.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "control/subprocess.h"
+#include "control/testbed.h"
+
+namespace faultline {
+namespace {
+
+using std::chrono::seconds;
+
+std::string FaultlineBinary() {
+  const char* path = std::getenv("FAULTLINE_BIN");
+  return path ? path : "build/faultline";
+}
+
+std::vector<std::string> RunArgv(const std::vector<std::string>& options,
+                                 const std::vector<std::string>& eal) {
+  std::vector<std::string> argv = {FaultlineBinary(), "run"};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), eal.begin(), eal.end());
+  return argv;
+}
+
+const std::vector<std::string> kNullPorts = {"--no-huge", "--no-pci", "--no-shconf", "-m", "512",
+                                             "-l", "0", "--vdev=net_null0", "--vdev=net_null1"};
+
+TEST(LiveRunTest, StopsCleanlyOnSigtermWithFinalCounters) {
+  for (int stop_signal : {SIGTERM, SIGINT}) {
+    Subprocess dataplane;
+    std::string error;
+    ASSERT_TRUE(dataplane.Start(RunArgv({"--delay", "1ms", "--hold", "20000"}, kNullPorts), &error));
+    ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
+    usleep(300'000);
+    EXPECT_EQ(dataplane.Stop(stop_signal, seconds(10)), 0) << dataplane.output();
+    const std::string& output = dataplane.output();
+    EXPECT_NE(output.find("faultline: stopped"), std::string::npos) << output;
+    EXPECT_NE(output.find("port 1 (side b): rx "), std::string::npos) << output;
+    EXPECT_EQ(output.find("port 0 (side a): rx 0 "), std::string::npos) << "nothing forwarded";
+  }
+}
+
+TEST(LiveRunTest, DrainOnExitDeliversHeldFrames) {
+  Subprocess dataplane;
+  std::string error;
+  ASSERT_TRUE(dataplane.Start(
+      RunArgv({"--delay", "50ms", "--hold", "20000", "--on-exit", "drain"}, kNullPorts), &error));
+  ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
+  usleep(300'000);
+  EXPECT_EQ(dataplane.Stop(SIGTERM, seconds(10)), 0);
+  // net_null always has frames, so thousands are held at stop; drain delivers every one.
+  EXPECT_NE(dataplane.output().find("shutdown 0\n"), std::string::npos) << dataplane.output();
+}
+
+TEST(LiveRunTest, BadStartIsExitStatusTwo) {
+  Subprocess one_port;
+  std::string error;
+  ASSERT_TRUE(one_port.Start(RunArgv({}, {"--no-huge", "--no-pci", "--no-shconf", "-m", "128", "-l",
+                                         "0", "--vdev=net_null0"}), &error));
+  EXPECT_EQ(one_port.Wait(seconds(20)), 2);
+  EXPECT_NE(one_port.output().find("need an even number of ports"), std::string::npos);
+
+  Subprocess bare_number;
+  ASSERT_TRUE(bare_number.Start(RunArgv({"--delay", "10"}, kNullPorts), &error));
+  EXPECT_EQ(bare_number.Wait(seconds(20)), 2);
+  EXPECT_NE(bare_number.output().find("needs a unit"), std::string::npos) << bare_number.output();
+}
+
+// The acceptance test of the foundation: two hosts that can only reach each other through
+// faultline exchange ping and TCP, and the RTT grows by twice the one-way delay.
+TEST(EndToEndTest, PingAndTcpCrossTheDataplaneWithTheDelayAdded) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
+  std::string error;
+  std::unique_ptr<Testbed> bed = Testbed::Create(&error);
+  ASSERT_NE(bed, nullptr) << error;
+
+  std::string log;
+  EXPECT_FALSE(bed->PingAverageMs(bed->a(), bed->b(), 2, &log)) << "hosts reach each other "
+                                                                     "without the dataplane";
+  const unsigned lcore = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
+  Subprocess dataplane;
+  ASSERT_TRUE(dataplane.Start(RunArgv({"--delay", "20ms", "--hold", "65536"}, bed->EalArgs(lcore)),
+                              &error));
+  ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
+
+  const auto rtt_ms = bed->PingAverageMs(bed->a(), bed->b(), 10, &log);
+  ASSERT_TRUE(rtt_ms.has_value()) << log << dataplane.output();
+  // 2 x 20 ms of delay; the upper bound is generous for a loaded two-core machine.
+  EXPECT_GE(*rtt_ms, 40.0);
+  EXPECT_LT(*rtt_ms, 40.0 + 25.0);
+  const auto mbps = bed->TcpMbps(bed->a(), bed->b(), 2, &log);
+  ASSERT_TRUE(mbps.has_value()) << log;
+  EXPECT_GT(*mbps, 1.0) << log;
+
+  EXPECT_EQ(dataplane.Stop(SIGTERM, seconds(10)), 0) << dataplane.output();
+  EXPECT_NE(dataplane.output().find("faultline: stopped"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace faultline
