@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what faultline needs on Debian 12 (idempotent, non-interactive) and builds it.
+# Usage: scripts/setup.sh            (as root on a fresh machine)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential pkg-config meson ninja-build
+  libdpdk-dev dpdk dpdk-dev          # DPDK 22.11: libraries, PMDs, dpdk-testpmd
+  libpcap-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  iproute2 iputils-ping iperf3 ethtool procps   # demo and end-to-end test bed
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [[ ! -f build/build.ninja ]]; then
+  meson setup build --buildtype=release
+fi
+ninja -C build
