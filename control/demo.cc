@@ -28,8 +28,8 @@ struct Measurement {
 // Starts `faultline run --delay` on the bed's ports, measures ping and TCP, stops it.
 bool Measure(const Testbed& bed, uint64_t delay_ns, int tcp_seconds, Measurement* out) {
   const unsigned lcore = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
-  std::vector<std::string> argv = {SelfExecutable(), "run", "--delay", FormatDuration(delay_ns),
-                                   "--hold", "65536", "--"};
+  std::vector<std::string> argv = {SelfExecutable(), "run",   "--delay", FormatDuration(delay_ns),
+                                   "--hold",         "65536", "--"};
   for (const std::string& arg : bed.EalArgs(lcore)) argv.push_back(arg);
   Subprocess dataplane;
   std::string error;
@@ -51,11 +51,11 @@ bool Measure(const Testbed& bed, uint64_t delay_ns, int tcp_seconds, Measurement
   std::printf(" done\n");
   const int status = dataplane.Stop(SIGTERM, std::chrono::seconds(10));
   const size_t stopped = dataplane.output().find("faultline: stopped\n");
-  out->counters = stopped == std::string::npos ? dataplane.output()
-                                               : dataplane.output().substr(stopped + 19);
+  out->counters =
+      stopped == std::string::npos ? dataplane.output() : dataplane.output().substr(stopped + 19);
   if (status != 0 || !out->ping_ms || !out->tcp_mbps) {
-    std::fprintf(stderr, "faultline demo: measurement failed (dataplane exit %d)\n%s\n%s\n",
-                 status, log.c_str(), dataplane.output().c_str());
+    std::fprintf(stderr, "faultline demo: measurement failed (dataplane exit %d)\n%s\n%s\n", status,
+                 log.c_str(), dataplane.output().c_str());
     return false;
   }
   return true;
@@ -84,8 +84,9 @@ int RunDemo(const DemoOptions& options) {
   sigaction(SIGHUP, &action, nullptr);
 
   std::string error;
-  std::printf("faultline demo: building a test bed: host a (10.77.0.1) and host b (10.77.0.2) in\n"
-              "two network namespaces, joined only through faultline on net_af_packet ports\n");
+  std::printf(
+      "faultline demo: building a test bed: host a (10.77.0.1) and host b (10.77.0.2) in\n"
+      "two network namespaces, joined only through faultline on net_af_packet ports\n");
   std::unique_ptr<Testbed> bed = Testbed::Create(&error);
   if (!bed) {
     std::fprintf(stderr, "faultline demo: %s\n", error.c_str());
@@ -105,11 +106,12 @@ int RunDemo(const DemoOptions& options) {
   std::printf("\n%-28s %16s %16s\n", "", "pass-through", ("delay " + delay).c_str());
   std::printf("%-28s %16s %16s\n", "ping a->b average RTT", Format(plain.ping_ms, "ms").c_str(),
               Format(delayed.ping_ms, "ms").c_str());
-  std::printf("%-28s %16s %16s\n", "TCP a->b goodput (iperf3)", Format(plain.tcp_mbps, "Mbit/s").c_str(),
-              Format(delayed.tcp_mbps, "Mbit/s").c_str());
-  std::printf("\nThe delay applies in each direction, so the RTT grows by 2 x %s = %.1f ms "
-              "(measured: +%.2f ms).\n",
-              delay.c_str(), 2 * options.delay_ns / 1e6, *delayed.ping_ms - *plain.ping_ms);
+  std::printf("%-28s %16s %16s\n", "TCP a->b goodput (iperf3)",
+              Format(plain.tcp_mbps, "Mbit/s").c_str(), Format(delayed.tcp_mbps, "Mbit/s").c_str());
+  std::printf(
+      "\nThe delay applies in each direction, so the RTT grows by 2 x %s = %.1f ms "
+      "(measured: +%.2f ms).\n",
+      delay.c_str(), 2 * options.delay_ns / 1e6, *delayed.ping_ms - *plain.ping_ms);
   std::printf("\nDataplane counters, pass-through run:\n%s", plain.counters.c_str());
   std::printf("\nDataplane counters, delayed run:\n%s", delayed.counters.c_str());
   std::printf("\nTest bed removed. Next: docs/architecture.md, `faultline replay --help`.\n");

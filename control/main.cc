@@ -1,6 +1,5 @@
 // faultline: the command line. Subcommands and option names follow docs/formats.md.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <string>
 
@@ -30,37 +29,45 @@ CLI::Option* AddDuration(CLI::App* app, const std::string& name, uint64_t* ns_ou
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"faultline: an inline packet-level network fault emulator on DPDK.\n"
-               "It forwards every frame between port 0 (side a) and port 1 (side b) and gives\n"
-               "each one a departure time. Run `faultline demo` to see it work."};
+  CLI::App app{
+      "faultline: an inline packet-level network fault emulator on DPDK.\n"
+      "It forwards every frame between port 0 (side a) and port 1 (side b) and gives\n"
+      "each one a departure time. Run `faultline demo` to see it work."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "faultline 0.1.0");
 
   faultline::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand(
-      "run", "Run the live dataplane on DPDK ports; EAL arguments follow `--`.\n"
-             "Example: faultline run --delay 5ms -- -l 1 --vdev=net_ring0 --vdev=net_ring1");
-  run_cmd->add_option("--workers", run.workers, "Worker lcores, one rx/tx queue each per port "
-                      "(default 1; needs as many lcores besides the main one, except 1 worker "
-                      "which may share a single lcore)")
+      "run",
+      "Run the live dataplane on DPDK ports; EAL arguments follow `--`.\n"
+      "Example: faultline run --delay 5ms -- -l 1 --vdev=net_ring0 --vdev=net_ring1");
+  run_cmd
+      ->add_option("--workers", run.workers,
+                   "Worker lcores, one rx/tx queue each per port "
+                   "(default 1; needs as many lcores besides the main one, except 1 worker "
+                   "which may share a single lcore)")
       ->check(CLI::Range(1, 64));
   AddDuration(run_cmd, "--delay", &run.delay_ns, "Constant delay added to every frame, e.g. 5ms");
-  run_cmd->add_option("--hold", run.hold, "Frames held in flight at most; more are dropped and "
+  run_cmd->add_option("--hold", run.hold,
+                      "Frames held in flight at most; more are dropped and "
                       "counted as buffer_exhausted (default: 2 x 14.88 Mpps x delay, 64Ki..1Mi)");
   AddDuration(run_cmd, "--idle-sleep", &run.idle_sleep_ns,
               "Sleep this long when idle instead of busy polling (tests, shared cores), e.g. 50us");
   std::string on_exit = "drop";
-  run_cmd->add_option("--on-exit", on_exit, "At SIGINT/SIGTERM: drop (free held frames, counted "
-                      "as shutdown) or drain (deliver them first, up to delay + 1s)")
+  run_cmd
+      ->add_option("--on-exit", on_exit,
+                   "At SIGINT/SIGTERM: drop (free held frames, counted "
+                   "as shutdown) or drain (deliver them first, up to delay + 1s)")
       ->check(CLI::IsMember({"drop", "drain"}));
   run_cmd->add_option("--stats-json", run.stats_json, "Write the final statistics document here");
   run_cmd->add_option("eal-args", run.eal_args, "EAL arguments (after --), e.g. -l 1 --vdev=...");
 
   faultline::ReplayOptions replay;
   CLI::App* replay_cmd = app.add_subcommand(
-      "replay", "Run the same pipeline offline in virtual time: input pcap timestamps drive the\n"
-                "clock, output pcaps (nanosecond) carry departure times. Same inputs -> same bytes.\n"
-                "Example: faultline replay --in a.pcap --out b.pcap --delay 5ms");
+      "replay",
+      "Run the same pipeline offline in virtual time: input pcap timestamps drive the\n"
+      "clock, output pcaps (nanosecond) carry departure times. Same inputs -> same bytes.\n"
+      "Example: faultline replay --in a.pcap --out b.pcap --delay 5ms");
   replay_cmd->add_option("--in", replay.in_a, "Frames arriving on side a")->required();
   replay_cmd->add_option("--out", replay.out_b, "Frames leaving by side b")->required();
   auto* in_b = replay_cmd->add_option("--in-b", replay.in_b, "Frames arriving on side b");
@@ -68,17 +75,21 @@ int main(int argc, char** argv) {
   in_b->needs(out_a);
   out_a->needs(in_b);
   AddDuration(replay_cmd, "--delay", &replay.delay_ns, "Constant delay added to every frame");
-  replay_cmd->add_option("--hold", replay.hold, "Frames in flight at most (default 65536); more "
-                         "are dropped and counted as buffer_exhausted")
+  replay_cmd
+      ->add_option("--hold", replay.hold,
+                   "Frames in flight at most (default 65536); more "
+                   "are dropped and counted as buffer_exhausted")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 24));
   replay_cmd->add_option("--stats-json", replay.stats_json, "Write the statistics document here");
 
   faultline::DemoOptions demo;
   CLI::App* demo_cmd = app.add_subcommand(
-      "demo", "Build a two-host test bed (network namespaces, veth, net_af_packet), run ping\n"
-              "and an iperf3 TCP transfer through faultline with and without a delay, print what\n"
-              "happened, and tear it all down (also when interrupted). Needs root.");
-  AddDuration(demo_cmd, "--delay", &demo.delay_ns, "One-way delay of the second run (default 10ms)");
+      "demo",
+      "Build a two-host test bed (network namespaces, veth, net_af_packet), run ping\n"
+      "and an iperf3 TCP transfer through faultline with and without a delay, print what\n"
+      "happened, and tear it all down (also when interrupted). Needs root.");
+  AddDuration(demo_cmd, "--delay", &demo.delay_ns,
+              "One-way delay of the second run (default 10ms)");
 
   try {
     app.parse(argc, argv);

@@ -10,7 +10,7 @@
 namespace faultline {
 
 struct CommandResult {
-  int status = -1;  // exit status, or 128 + signal
+  int status = -1;     // exit status, or 128 + signal
   std::string output;  // stdout and stderr together
 };
 

@@ -3,10 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 namespace faultline {
@@ -61,7 +60,13 @@ void Testbed::Teardown() {
 }
 
 std::vector<std::string> Testbed::EalArgs(unsigned lcore) const {
-  return {"--no-pci", "--no-huge", "--no-shconf", "-m", "1024", "-l", std::to_string(lcore),
+  return {"--no-pci",
+          "--no-huge",
+          "--no-shconf",
+          "-m",
+          "1024",
+          "-l",
+          std::to_string(lcore),
           "--vdev=net_af_packet0,iface=" + a_.dataplane_interface + ",framecnt=8192",
           "--vdev=net_af_packet1,iface=" + b_.dataplane_interface + ",framecnt=8192"};
 }
@@ -90,11 +95,12 @@ std::optional<double> Testbed::PingAverageMs(const TestbedHost& from, const Test
   return average_ms;
 }
 
-std::optional<double> Testbed::TcpMbps(const TestbedHost& from, const TestbedHost& to,
-                                       int seconds, std::string* log) const {
+std::optional<double> Testbed::TcpMbps(const TestbedHost& from, const TestbedHost& to, int seconds,
+                                       std::string* log) const {
   Subprocess server;
   std::vector<std::string> argv = ExecArgv(to);
-  for (const char* arg : {"iperf3", "--server", "--one-off", "--forceflush", "--bind"}) argv.push_back(arg);
+  for (const char* arg : {"iperf3", "--server", "--one-off", "--forceflush", "--bind"})
+    argv.push_back(arg);
   argv.push_back(to.address);
   std::string error;
   if (!server.Start(argv, &error) ||
@@ -107,8 +113,7 @@ std::optional<double> Testbed::TcpMbps(const TestbedHost& from, const TestbedHos
   server.Stop(SIGTERM, std::chrono::seconds(2));
   *log += client.output;
   const nlohmann::json report = nlohmann::json::parse(client.output, nullptr, false);
-  if (report.is_discarded() || !report.contains("end") ||
-      !report["end"].contains("sum_received")) {
+  if (report.is_discarded() || !report.contains("end") || !report["end"].contains("sum_received")) {
     return std::nullopt;
   }
   return report["end"]["sum_received"]["bits_per_second"].get<double>() / 1e6;

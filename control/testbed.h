@@ -2,7 +2,8 @@
 // namespaces, each joined by a veth pair to the root namespace, where the dataplane's
 // net_af_packet ports sit on the peers. Nothing joins the hosts except faultline.
 //
-//   [ns a: 10.77.0.1] veth ==== net_af_packet0 [faultline] net_af_packet1 ==== veth [ns b: 10.77.0.2]
+//   [ns a: 10.77.0.1] veth ==== net_af_packet0 [faultline] net_af_packet1 ==== veth [ns
+//   b: 10.77.0.2]
 #pragma once
 
 #include <memory>
@@ -15,9 +16,9 @@
 namespace faultline {
 
 struct TestbedHost {
-  std::string netns;      // namespace of the host
-  std::string interface;  // host's veth end, inside netns
-  std::string address;    // IPv4 address of the host
+  std::string netns;                // namespace of the host
+  std::string interface;            // host's veth end, inside netns
+  std::string address;              // IPv4 address of the host
   std::string dataplane_interface;  // veth peer in the root namespace, for net_af_packet
 };
 

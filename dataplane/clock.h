@@ -10,7 +10,7 @@
 namespace faultline {
 
 struct TimeBase {
-  uint64_t hz = 1'000'000'000;  // clock units per second
+  uint64_t hz = 1'000'000'000;    // clock units per second
   unsigned wheel_tick_shift = 0;  // timing-wheel tick = 2^shift clock units
 
   // Conversions happen when configuration is compiled, never per packet.

@@ -12,7 +12,9 @@ inline constexpr uint16_t kMaxPorts = 16;
 // fast path); readers on other threads see a consistent 64-bit value.
 class Counter {
  public:
-  void Add(uint64_t n) { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void Add(uint64_t n) {
+    value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
   uint64_t Get() const { return value_.load(std::memory_order_relaxed); }
 
  private:
@@ -28,9 +30,12 @@ enum class DropCause : uint8_t {
 
 inline const char* DropCauseName(DropCause cause) {
   switch (cause) {
-    case DropCause::kBufferExhausted: return "buffer_exhausted";
-    case DropCause::kShutdown: return "shutdown";
-    case DropCause::kCount: break;
+    case DropCause::kBufferExhausted:
+      return "buffer_exhausted";
+    case DropCause::kShutdown:
+      return "shutdown";
+    case DropCause::kCount:
+      break;
   }
   return "?";
 }

@@ -16,8 +16,11 @@ std::vector<std::string> WithHugepageHygiene(std::vector<std::string> eal_args) 
 }
 
 std::vector<std::string> OfflineEalArgs(unsigned memory_mb) {
-  return {"--no-huge", "--no-pci",   "--no-shconf", "--no-telemetry", "-l", "0",
-          "-m",        std::to_string(memory_mb), "--log-level", "lib.eal:error"};
+  return {"--no-huge",   "--no-pci",
+          "--no-shconf", "--no-telemetry",
+          "-l",          "0",
+          "-m",          std::to_string(memory_mb),
+          "--log-level", "lib.eal:error"};
 }
 
 bool InitEal(const std::vector<std::string>& eal_args, std::string* error) {

@@ -38,13 +38,12 @@ int WorkerMain(void* arg) {
   return 0;
 }
 
-
 }  // namespace
 
 uint64_t DefaultHold(uint64_t delay_ns) {
   constexpr uint64_t kLineRatePps = 2 * 14'880'952;
-  const uint64_t in_flight =
-      static_cast<uint64_t>((static_cast<unsigned __int128>(kLineRatePps) * delay_ns) / 1'000'000'000);
+  const uint64_t in_flight = static_cast<uint64_t>(
+      (static_cast<unsigned __int128>(kLineRatePps) * delay_ns) / 1'000'000'000);
   return std::clamp<uint64_t>(in_flight, 64 * 1024, 1024 * 1024);
 }
 
@@ -74,17 +73,21 @@ int RunLive(const RunOptions& options) {
   layout.queues = static_cast<uint16_t>(options.workers);
 
   if (port_count < 2 || port_count % 2 != 0) {
-    fail(2, "need an even number of ports, at least 2 (side a = port 0, side b = port 1); DPDK "
-            "found " + std::to_string(port_count) + ". Add devices with --vdev or -a.");
+    fail(2,
+         "need an even number of ports, at least 2 (side a = port 0, side b = port 1); DPDK "
+         "found " +
+             std::to_string(port_count) + ". Add devices with --vdev or -a.");
   } else if (options.workers == 0 || (!worker_on_main && options.workers > worker_lcores)) {
-    fail(2, std::to_string(options.workers) + " worker(s) need as many lcores besides the main "
-            "one; EAL has " + std::to_string(rte_lcore_count()) + " (use -l)");
+    fail(2, std::to_string(options.workers) +
+                " worker(s) need as many lcores besides the main "
+                "one; EAL has " +
+                std::to_string(rte_lcore_count()) + " (use -l)");
   }
   for (uint16_t port = 0; status == 0 && port < port_count; ++port) ports.push_back(port);
 
   if (status == 0) {
-    const uint64_t descriptors = uint64_t{port_count} * layout.queues *
-                                 (layout.rx_descriptors + layout.tx_descriptors);
+    const uint64_t descriptors =
+        uint64_t{port_count} * layout.queues * (layout.rx_descriptors + layout.tx_descriptors);
     const uint64_t in_tx_buffers = uint64_t{options.workers} * port_count * TxQueue::kCapacity;
     const uint64_t per_lcore_cache = 256;
     const uint32_t pool_size = static_cast<uint32_t>(
@@ -94,7 +97,8 @@ int RunLive(const RunOptions& options) {
     if (pool == nullptr) {
       fail(1, "cannot allocate " + std::to_string(pool_size) + " mbufs (about " +
                   std::to_string(uint64_t{pool_size} * 2432 >> 20) +
-                  " MiB with hugepages, 4 KiB each with --no-huge): give EAL more memory (-m, hugepages) or hold fewer packets (--hold)");
+                  " MiB with hugepages, 4 KiB each with --no-huge): give EAL more memory (-m, "
+                  "hugepages) or hold fewer packets (--hold)");
     }
   }
   if (status == 0 && !RegisterPacketMeta(&error)) fail(1, error);
@@ -128,9 +132,10 @@ int RunLive(const RunOptions& options) {
       workers.push_back(std::move(launched));
       if (!worker_on_main) lcore = rte_get_next_lcore(lcore, 1, 0);
     }
-    std::printf("faultline: forwarding %u port(s) with %u worker(s), delay %lu ns, hold %lu packets, "
-                "wheel tick %.1f ns\n",
-                port_count, options.workers, options.delay_ns, hold, time_base.TickNs());
+    std::printf(
+        "faultline: forwarding %u port(s) with %u worker(s), delay %lu ns, hold %lu packets, "
+        "wheel tick %.1f ns\n",
+        port_count, options.workers, options.delay_ns, hold, time_base.TickNs());
     std::fflush(stdout);
     if (worker_on_main) {
       workers[0].worker->Run(g_stop);

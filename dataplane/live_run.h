@@ -10,10 +10,10 @@ namespace faultline {
 struct RunOptions {
   unsigned workers = 1;
   uint64_t delay_ns = 0;
-  uint64_t hold = 0;             // packets held at most in all wheels; 0: sized from the delay
-  uint64_t idle_sleep_ns = 0;    // 0: busy-poll (production); > 0: back off when idle (tests)
-  bool drain_on_exit = false;    // deliver held packets at stop instead of freeing them
-  std::string stats_json;        // write the final statistics document here
+  uint64_t hold = 0;           // packets held at most in all wheels; 0: sized from the delay
+  uint64_t idle_sleep_ns = 0;  // 0: busy-poll (production); > 0: back off when idle (tests)
+  bool drain_on_exit = false;  // deliver held packets at stop instead of freeing them
+  std::string stats_json;      // write the final statistics document here
   std::vector<std::string> eal_args;
 };
 

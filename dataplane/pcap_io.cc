@@ -13,7 +13,8 @@ PcapReader::~PcapReader() {
 bool PcapReader::Open(const std::string& path, std::string* error) {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   path_ = path;
-  handle_ = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  handle_ =
+      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
   if (handle_ == nullptr) {
     *error = path + ": " + errbuf;
     return false;
@@ -26,7 +27,8 @@ bool PcapReader::Next(PcapFrame* frame) {
   const u_char* data;
   const int rc = pcap_next_ex(handle_, &header, &data);
   if (rc == 1) {
-    frame->timestamp_ns = uint64_t(header->ts.tv_sec) * 1'000'000'000 + uint64_t(header->ts.tv_usec);
+    frame->timestamp_ns =
+        uint64_t(header->ts.tv_sec) * 1'000'000'000 + uint64_t(header->ts.tv_usec);
     frame->length = header->caplen;
     frame->original_length = header->len;
     frame->data = data;

@@ -10,8 +10,8 @@ namespace faultline {
 
 struct PcapFrame {
   uint64_t timestamp_ns = 0;
-  uint32_t length = 0;          // bytes captured (what is forwarded)
-  uint32_t original_length = 0; // bytes on the wire when captured
+  uint32_t length = 0;           // bytes captured (what is forwarded)
+  uint32_t original_length = 0;  // bytes on the wire when captured
   const uint8_t* data = nullptr;
 };
 

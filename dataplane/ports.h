@@ -9,7 +9,7 @@
 namespace faultline {
 
 struct PortLayout {
-  uint16_t queues = 1;       // rx and tx queues per port: one of each per worker
+  uint16_t queues = 1;  // rx and tx queues per port: one of each per worker
   uint16_t rx_descriptors = 1024;
   uint16_t tx_descriptors = 1024;
 };

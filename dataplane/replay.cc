@@ -54,7 +54,8 @@ rte_mbuf* MbufFromFrame(rte_mempool* pool, const PcapFrame& frame) {
 class ReplayRun {
  public:
   ReplayRun(const ReplayOptions& options, rte_mempool* pool)
-      : options_(options), pool_(pool),
+      : options_(options),
+        pool_(pool),
         pipeline_(PipelineConfig{TimeBase::Nanoseconds().FromNs(options.delay_ns), options.hold},
                   TimeBase::Nanoseconds().wheel_tick_shift, 0) {}
 
@@ -159,8 +160,10 @@ class ReplayRun {
     report.elapsed_ns = span_ns;
     report.clock_backwards = clock_backwards_;
     if (report.TotalDropped() != 0) {
-      std::fprintf(stderr, "faultline replay: %lu frame(s) dropped (buffer_exhausted: more than "
-                   "--hold %lu in flight)\n", report.TotalDropped(), options_.hold);
+      std::fprintf(stderr,
+                   "faultline replay: %lu frame(s) dropped (buffer_exhausted: more than "
+                   "--hold %lu in flight)\n",
+                   report.TotalDropped(), options_.hold);
     }
     if (!options_.stats_json.empty()) {
       std::ofstream out(options_.stats_json);

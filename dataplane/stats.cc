@@ -32,8 +32,8 @@ const char* SideName(uint16_t port) { return port % 2 == 0 ? "a" : "b"; }
 nlohmann::json ToJson(const StatsReport& report) {
   nlohmann::json ports = nlohmann::json::array();
   for (const PortReport& port : report.ports) {
-    nlohmann::json entry = {{"port", port.port}, {"side", SideName(port.port)},
-                            {"rx", port.rx},     {"tx", port.tx}};
+    nlohmann::json entry = {
+        {"port", port.port}, {"side", SideName(port.port)}, {"rx", port.rx}, {"tx", port.tx}};
     if (port.has_device) {
       entry["device"] = {{"ipackets", port.device_ipackets}, {"opackets", port.device_opackets},
                          {"imissed", port.device_imissed},   {"ierrors", port.device_ierrors},
@@ -67,9 +67,9 @@ std::string ToText(const StatsReport& report) {
       text += line;
     }
     if (port.has_device) {
-      std::snprintf(line, sizeof(line), "  device: imissed %lu ierrors %lu oerrors %lu rx_nombuf %lu",
-                    port.device_imissed, port.device_ierrors, port.device_oerrors,
-                    port.device_rx_nombuf);
+      std::snprintf(
+          line, sizeof(line), "  device: imissed %lu ierrors %lu oerrors %lu rx_nombuf %lu",
+          port.device_imissed, port.device_ierrors, port.device_oerrors, port.device_rx_nombuf);
       text += line;
     }
     text += "\n";

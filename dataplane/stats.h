@@ -1,9 +1,8 @@
 // The statistics document: what `run` prints at exit and `replay --stats-json` writes.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -26,7 +25,7 @@ struct StatsReport {
   uint64_t dropped[static_cast<int>(DropCause::kCount)] = {};
   uint64_t tx_retries = 0;
   uint64_t held = 0;  // packets held (wheels, tx buffers) when the report was made / stop came
-  uint64_t elapsed_ns = 0;    // forwarding time (live) or virtual time span (replay)
+  uint64_t elapsed_ns = 0;       // forwarding time (live) or virtual time span (replay)
   uint64_t clock_backwards = 0;  // replay: inputs stamped before their predecessor
 
   uint64_t TotalDropped() const;

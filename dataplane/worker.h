@@ -13,12 +13,12 @@
 namespace faultline {
 
 struct WorkerPlan {
-  uint16_t queue = 0;              // this worker's rx/tx queue index on every port
-  std::vector<uint16_t> ports;     // ports in pairs (0,1), (2,3), ...
+  uint16_t queue = 0;           // this worker's rx/tx queue index on every port
+  std::vector<uint16_t> ports;  // ports in pairs (0,1), (2,3), ...
   PipelineConfig pipeline;
   TimeBase time_base;
-  uint64_t idle_sleep_ns = 0;      // 0: busy-poll; else sleep this long when idle (test mode)
-  bool drain_on_exit = false;      // at stop: deliver held packets (up to drain_timeout_ns)
+  uint64_t idle_sleep_ns = 0;  // 0: busy-poll; else sleep this long when idle (test mode)
+  bool drain_on_exit = false;  // at stop: deliver held packets (up to drain_timeout_ns)
   uint64_t drain_timeout_ns = 0;
 };
 

@@ -8,4 +8,15 @@ scripts/setup.sh
 # but say so if there are any.
 leftover=$(ip netns list 2>/dev/null | grep -c '^fl[0-9]*-' || true)
 [[ "$leftover" == 0 ]] || echo "test: note: $leftover faultline test namespaces from earlier runs exist"
-meson test -C build --print-errorlogs "$@"
+status=0
+meson test -C build --print-errorlogs "$@" || status=$?
+# One plain closing line for CI, counted from meson's own log (meson is a python program, so
+# python3 is there).
+python3 - build/meson-logs/testlog.json <<'PY'
+import json, sys
+results = [json.loads(line)["result"] for line in open(sys.argv[1]) if line.strip()]
+passed = sum(r == "OK" for r in results)
+skipped = sum(r == "SKIP" for r in results)
+print(f"tests: {passed} passed, {len(results) - passed - skipped} failed, {skipped} skipped")
+PY
+exit $status

@@ -9,16 +9,14 @@
 
 #include "control/subprocess.h"
 #include "control/testbed.h"
+#include "tests/faultline_binary.h"
 
 namespace faultline {
 namespace {
 
-using std::chrono::seconds;
+using testing::FaultlineBinary;
 
-std::string FaultlineBinary() {
-  const char* path = std::getenv("FAULTLINE_BIN");
-  return path ? path : "build/faultline";
-}
+using std::chrono::seconds;
 
 std::vector<std::string> RunArgv(const std::vector<std::string>& options,
                                  const std::vector<std::string>& eal) {
@@ -29,15 +27,18 @@ std::vector<std::string> RunArgv(const std::vector<std::string>& options,
   return argv;
 }
 
-const std::vector<std::string> kNullPorts = {"--no-huge", "--no-pci", "--no-shconf", "-m", "512",
-                                             "-l", "0", "--vdev=net_null0", "--vdev=net_null1"};
+const std::vector<std::string> kNullPorts = {
+    "--no-huge", "--no-pci",         "--no-shconf",     "-m", "512", "-l",
+    "0",         "--vdev=net_null0", "--vdev=net_null1"};
 
 TEST(LiveRunTest, StopsCleanlyOnSigtermWithFinalCounters) {
   for (int stop_signal : {SIGTERM, SIGINT}) {
     Subprocess dataplane;
     std::string error;
-    ASSERT_TRUE(dataplane.Start(RunArgv({"--delay", "1ms", "--hold", "20000"}, kNullPorts), &error));
-    ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
+    ASSERT_TRUE(
+        dataplane.Start(RunArgv({"--delay", "1ms", "--hold", "20000"}, kNullPorts), &error));
+    ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20)))
+        << dataplane.output();
     usleep(300'000);
     EXPECT_EQ(dataplane.Stop(stop_signal, seconds(10)), 0) << dataplane.output();
     const std::string& output = dataplane.output();
@@ -63,7 +64,8 @@ TEST(LiveRunTest, BadStartIsExitStatusTwo) {
   Subprocess one_port;
   std::string error;
   ASSERT_TRUE(one_port.Start(RunArgv({}, {"--no-huge", "--no-pci", "--no-shconf", "-m", "128", "-l",
-                                         "0", "--vdev=net_null0"}), &error));
+                                          "0", "--vdev=net_null0"}),
+                             &error));
   EXPECT_EQ(one_port.Wait(seconds(20)), 2);
   EXPECT_NE(one_port.output().find("need an even number of ports"), std::string::npos);
 
@@ -83,7 +85,7 @@ TEST(EndToEndTest, PingAndTcpCrossTheDataplaneWithTheDelayAdded) {
 
   std::string log;
   EXPECT_FALSE(bed->PingAverageMs(bed->a(), bed->b(), 2, &log)) << "hosts reach each other "
-                                                                     "without the dataplane";
+                                                                   "without the dataplane";
   const unsigned lcore = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
   Subprocess dataplane;
   ASSERT_TRUE(dataplane.Start(RunArgv({"--delay", "20ms", "--hold", "65536"}, bed->EalArgs(lcore)),

@@ -51,7 +51,8 @@ std::vector<Frame> ReadPcap(const std::string& path) {
   if (!error.empty()) return frames;
   PcapFrame frame;
   while (reader.Next(&frame)) {
-    frames.push_back({frame.timestamp_ns, std::vector<uint8_t>(frame.data, frame.data + frame.length)});
+    frames.push_back(
+        {frame.timestamp_ns, std::vector<uint8_t>(frame.data, frame.data + frame.length)});
   }
   EXPECT_EQ(reader.error(), "");
   return frames;
@@ -66,7 +67,8 @@ std::string ReadFileBytes(const std::string& path) {
 
 std::string TempPath(const std::string& name) {
   const char* base = std::getenv("TMPDIR");
-  return std::string(base ? base : "/tmp") + "/faultline-test-" + std::to_string(getpid()) + "-" + name;
+  return std::string(base ? base : "/tmp") + "/faultline-test-" + std::to_string(getpid()) + "-" +
+         name;
 }
 
 }  // namespace faultline::testing

@@ -100,9 +100,3 @@ TEST(PipelineTest, SteadyStreamHoldsRatePerDelayInFlight) {
 
 }  // namespace
 }  // namespace faultline
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new faultline::testing::EalEnvironment());
-  return RUN_ALL_TESTS();
-}

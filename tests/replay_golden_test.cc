@@ -6,10 +6,13 @@
 #include <cstdlib>
 
 #include "control/subprocess.h"
+#include "tests/faultline_binary.h"
 #include "tests/pcap_fixtures.h"
 
 namespace faultline {
 namespace {
+
+using testing::FaultlineBinary;
 
 using testing::Frame;
 using testing::MakeFrames;
@@ -17,11 +20,6 @@ using testing::ReadFileBytes;
 using testing::ReadPcap;
 using testing::TempPath;
 using testing::WritePcap;
-
-std::string FaultlineBinary() {
-  const char* path = std::getenv("FAULTLINE_BIN");
-  return path ? path : "build/faultline";
-}
 
 CommandResult Faultline(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {FaultlineBinary()};
@@ -70,8 +68,9 @@ TEST_F(ReplayGoldenTest, BothDirectionsAreDelayedIndependently) {
   const std::vector<Frame> from_b = MakeFrames(2000, 1'000'100'000, 700'000, 3);
   WritePcap(in_a, from_a);
   WritePcap(in_b, from_b);
-  const CommandResult run = Faultline({"replay", "--in", in_a, "--out", out_b, "--in-b", in_b,
-                                       "--out-b", out_a, "--delay", "1.5ms", "--stats-json", stats});
+  const CommandResult run =
+      Faultline({"replay", "--in", in_a, "--out", out_b, "--in-b", in_b, "--out-b", out_a,
+                 "--delay", "1.5ms", "--stats-json", stats});
   ASSERT_EQ(run.status, 0) << run.output;
   for (const auto& [input, output_path] : {std::pair{&from_a, out_b}, std::pair{&from_b, out_a}}) {
     const std::vector<Frame> output = ReadPcap(output_path);
@@ -93,15 +92,16 @@ TEST_F(ReplayGoldenTest, ZeroDelayKeepsTimestamps) {
   ASSERT_EQ(Faultline({"replay", "--in", in, "--out", out}).status, 0);
   const std::vector<Frame> output = ReadPcap(out);
   ASSERT_EQ(output.size(), input.size());
-  for (size_t i = 0; i < input.size(); ++i) EXPECT_EQ(output[i].timestamp_ns, input[i].timestamp_ns);
+  for (size_t i = 0; i < input.size(); ++i)
+    EXPECT_EQ(output[i].timestamp_ns, input[i].timestamp_ns);
 }
 
 TEST_F(ReplayGoldenTest, HoldLimitDropsAreCountedNotSilent) {
   const std::string in = Path("in_hold.pcap"), out = Path("out_hold.pcap"), stats = Path("h.json");
   // All 500 frames arrive within 1 ms and are held 1 s: with --hold 100, 400 must be dropped.
   WritePcap(in, MakeFrames(500, 0, 2000, 5));
-  const CommandResult run = Faultline({"replay", "--in", in, "--out", out, "--delay", "1s", "--hold",
-                                       "100", "--stats-json", stats});
+  const CommandResult run = Faultline({"replay", "--in", in, "--out", out, "--delay", "1s",
+                                       "--hold", "100", "--stats-json", stats});
   ASSERT_EQ(run.status, 0) << run.output;
   EXPECT_EQ(ReadPcap(out).size(), 100u);
   EXPECT_NE(ReadFileBytes(stats).find("\"buffer_exhausted\": 400"), std::string::npos);

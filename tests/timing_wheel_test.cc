@@ -46,7 +46,8 @@ TEST(TimingWheelTest, ReleasesAtDepartureTimeNeverEarly) {
 }
 
 TEST(TimingWheelTest, CoarseTicksReleaseOnlyWholePastTicks) {
-  // Tick = 8 units: a node due at 17 (tick 2 = [16, 24)) leaves once 23 has passed, never before 17.
+  // Tick = 8 units: a node due at 17 (tick 2 = [16, 24)) leaves once 23 has passed, never
+  // before 17.
   Wheel wheel(3, 0);
   Node node{.time = 17};
   wheel.Insert(&node);
@@ -147,8 +148,11 @@ TEST(TimingWheelTest, SixtySecondsAtSubMicrosecondTicks) {
 
 TEST(TimingWheelTest, BeyondSpanWaitsOnOverflowAndKeepsOrder) {
   TinyWheel wheel(0, 0);  // span 16 ticks
-  std::vector<Node> nodes = {{.time = 100, .id = 0}, {.time = 40, .id = 1}, {.time = 100, .id = 2},
-                             {.time = 5, .id = 3},   {.time = 1000, .id = 4}};
+  std::vector<Node> nodes = {{.time = 100, .id = 0},
+                             {.time = 40, .id = 1},
+                             {.time = 100, .id = 2},
+                             {.time = 5, .id = 3},
+                             {.time = 1000, .id = 4}};
   for (Node& n : nodes) wheel.Insert(&n);
   EXPECT_EQ(wheel.overflow_size(), 4u);
   std::vector<uint64_t> order;

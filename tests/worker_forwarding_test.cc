@@ -1,7 +1,5 @@
 // The live worker on real ethdev ports (net_ring devices made from rte_rings), driven by a
 // test clock through PollOnce: frames cross unchanged, in order, at arrival + delay.
-#include "dataplane/worker.h"
-
 #include <gtest/gtest.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "dataplane/ports.h"
+#include "dataplane/worker.h"
 #include "tests/eal_environment.h"
 
 namespace faultline {
@@ -40,11 +39,14 @@ class WorkerForwardingTest : public ::testing::Test {
     }
   }
 
-  static void Deliver(int side, rte_mbuf* packet) { ASSERT_EQ(rte_ring_enqueue(rx_[side], packet), 0); }
+  static void Deliver(int side, rte_mbuf* packet) {
+    ASSERT_EQ(rte_ring_enqueue(rx_[side], packet), 0);
+  }
   static std::vector<rte_mbuf*> Sent(int side) {
     std::vector<rte_mbuf*> sent;
     void* packet;
-    while (rte_ring_dequeue(tx_[side], &packet) == 0) sent.push_back(static_cast<rte_mbuf*>(packet));
+    while (rte_ring_dequeue(tx_[side], &packet) == 0)
+      sent.push_back(static_cast<rte_mbuf*>(packet));
     return sent;
   }
 
@@ -70,7 +72,8 @@ class WorkerForwardingTest : public ::testing::Test {
 
 TEST_F(WorkerForwardingTest, PassThroughForwardsBothWaysUnchanged) {
   Worker worker(Plan(0), kStart);
-  for (uint64_t id = 0; id < 100; ++id) Deliver(id % 2, MakePacket(EalEnvironment::pool(), id, 60 + id));
+  for (uint64_t id = 0; id < 100; ++id)
+    Deliver(id % 2, MakePacket(EalEnvironment::pool(), id, 60 + id));
   PollAll(worker, kStart);
   worker.PollOnce(kStart + 1000);  // the next iteration: their tick is whole
   const std::vector<rte_mbuf*> to_b = Sent(1), to_a = Sent(0);
@@ -132,7 +135,8 @@ TEST_F(WorkerForwardingTest, FullDeviceQueueKeepsFramesInOrderInsteadOfDropping)
   for (uint64_t id = 0; id < 200; ++id) Deliver(0, MakePacket(EalEnvironment::pool(), id));
   for (int i = 0; i < 10; ++i) worker.PollOnce(kStart + 1000 * i);
   EXPECT_GT(worker.pipeline().counters().tx_retries.Get(), 0u);
-  EXPECT_EQ(worker.pipeline().held() + worker.buffered_tx(), 200u) << "frames lost on a full device";
+  EXPECT_EQ(worker.pipeline().held() + worker.buffered_tx(), 200u)
+      << "frames lost on a full device";
   for (rte_mbuf* packet : Sent(1)) rte_pktmbuf_free(packet);  // the wire drains
   for (int i = 10; i < 20; ++i) worker.PollOnce(kStart + 1000 * i);
   const std::vector<rte_mbuf*> sent = Sent(1);
@@ -155,9 +159,3 @@ TEST_F(WorkerForwardingTest, ShutdownFreesAndCountsHeldFrames) {
 
 }  // namespace
 }  // namespace faultline
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new faultline::testing::EalEnvironment());
-  return RUN_ALL_TESTS();
-}
