@@ -139,15 +139,14 @@ class ReplayRun {
   }
 
   void Transmit() {
-    std::vector<uint8_t> scratch;
     while (rte_mbuf* packet = pipeline_.PopReady()) {
       const PacketMeta* meta = Meta(packet);
       PcapWriter& writer = meta->out_port == kPortB ? writer_b_ : writer_a_;
       const uint32_t length = rte_pktmbuf_pkt_len(packet);
       const uint8_t* bytes = rte_pktmbuf_mtod(packet, const uint8_t*);
       if (packet->nb_segs > 1) {
-        scratch.resize(length);
-        bytes = static_cast<const uint8_t*>(rte_pktmbuf_read(packet, 0, length, scratch.data()));
+        scratch_.resize(length);
+        bytes = static_cast<const uint8_t*>(rte_pktmbuf_read(packet, 0, length, scratch_.data()));
       }
       writer.Write(meta->departure, bytes, length, std::max(length, meta->original_length));
       pipeline_.counters().tx[meta->out_port].Add(1);
@@ -179,6 +178,7 @@ class ReplayRun {
   VirtualClock clock_;
   PcapReader reader_a_, reader_b_;
   PcapWriter writer_a_, writer_b_;
+  std::vector<uint8_t> scratch_;  // linearises multi-segment frames for the writer
   bool in_b_ = false;
   uint64_t clock_backwards_ = 0;
   int status_ = 0;
