@@ -1,0 +1,130 @@
+// A profile as the user wrote it, validated and in plain units (nanoseconds, fractions, bits per
+// second, bytes or packets). The control plane parses YAML into this; the dataplane compiles
+// it into the fast-path form (dataplane/impairment.h). Nothing here is touched per packet.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace faultline {
+
+// An IPv4 or IPv6 prefix; an IPv4 address is stored in the first 4 bytes.
+struct Prefix {
+  uint8_t family = 4;  // 4 or 6
+  uint8_t length = 0;  // prefix length in bits
+  std::array<uint8_t, 16> address{};
+};
+
+enum class Direction : uint8_t { kBoth, kAToB, kBToA };
+
+struct MatchSpec {
+  Direction direction = Direction::kBoth;
+  // Empty: any address. Otherwise the frame's address must fall in one of the prefixes (a group
+  // name in the file expands to its prefixes).
+  std::vector<Prefix> src, dst;
+  std::optional<uint8_t> proto;  // IP protocol number (tcp 6, udp 17, icmp 1, ...)
+  uint16_t src_port_min = 0, src_port_max = 65535;
+  uint16_t dst_port_min = 0, dst_port_max = 65535;
+  bool has_src_port = false, has_dst_port = false;  // ports given: only TCP/UDP/SCTP match
+};
+
+// Delay distributions. uniform is netem's table-less jitter; the others are tables in iproute2's
+// .dist format (values in units of sigma / 8192, see dataplane/delay_distribution.h).
+enum class DistributionKind : uint8_t { kUniform, kNormal, kPareto, kParetoNormal, kTable };
+
+struct DelaySpec {
+  uint64_t base_ns = 0;
+  uint64_t jitter_ns = 0;
+  DistributionKind distribution = DistributionKind::kUniform;
+  std::string table_path;      // kTable: the file it came from
+  std::vector<int16_t> table;  // every kind but kUniform: the loaded or generated table
+  double correlation = 0;
+};
+
+enum class LossModel : uint8_t { kBernoulli, kGilbertElliott, kMarkov4 };
+
+struct LossSpec {
+  LossModel model = LossModel::kBernoulli;
+  double probability = 0;  // bernoulli
+  double correlation = 0;  // bernoulli
+  // gilbert-elliott: p = P(good -> bad), r = P(bad -> good), loss in each state.
+  double p = 0, r = 0, loss_bad = 1, loss_good = 0;
+  // markov4 (netem's 4-state model; states 1 gap-rx, 2 burst-rx, 3 burst-loss, 4 gap-loss).
+  double p13 = 0, p31 = 0, p32 = 0, p23 = 0, p14 = 0;
+  uint32_t max_size = 0;  // bytes; > 0: only frames of at most this size can be lost
+};
+
+struct DuplicateSpec {
+  double probability = 0;
+  double correlation = 0;
+};
+
+struct ReorderSpec {
+  double probability = 0;
+  double correlation = 0;
+  uint32_t gap = 1;               // every gap-th packet is a candidate (netem)
+  uint32_t max_displacement = 0;  // 0: unbounded; else no packet moves more than this many places
+};
+
+struct CorruptSpec {
+  double probability = 0;  // flip one random bit past the Ethernet header
+  double correlation = 0;
+  double ber = 0;  // or: each bit past the Ethernet header flips with this probability
+  bool fix_checksums = false;
+};
+
+// A size limit in packets and/or bytes; 0 means no limit of that kind.
+struct SizeLimit {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  bool Set() const { return packets || bytes; }
+};
+
+struct RateSpec {
+  uint64_t bandwidth_bps = 0;
+  int32_t overhead_bytes = 0;  // added to every frame's length on the link (20 = preamble + IFG)
+  SizeLimit queue_limit;       // tail drop beyond this (default 1000 packets, as netem)
+  SizeLimit ecn_threshold;     // set: ECT frames are marked CE when the queue is above it
+};
+
+struct StallSpec {
+  uint64_t duration_ns = 0;  // `for`
+  uint64_t start_ns = 0;     // first stall begins this long after the dataplane starts
+  uint64_t every_ns = 0;     // > 0: the stall repeats with this period
+  SizeLimit limit;           // frames held at most per stall; beyond, dropped (stall-limit)
+};
+
+struct ImpairmentSpec {
+  std::string name;
+  std::optional<DelaySpec> delay;
+  std::optional<LossSpec> loss;
+  std::optional<DuplicateSpec> duplicate;
+  std::optional<ReorderSpec> reorder;
+  std::optional<CorruptSpec> corrupt;
+  std::optional<RateSpec> rate;
+  std::optional<StallSpec> stall;
+};
+
+struct GroupSpec {
+  std::string name;
+  std::vector<Prefix> prefixes;
+};
+
+struct RuleSpec {
+  std::string name;
+  MatchSpec match;
+  size_t impairment = 0;  // index into ProfileSpec::impairments
+};
+
+struct ProfileSpec {
+  int version = 1;
+  std::optional<uint64_t> seed;
+  std::vector<GroupSpec> groups;
+  std::vector<ImpairmentSpec> impairments;
+  std::vector<RuleSpec> rules;
+};
+
+}  // namespace faultline
