@@ -1,5 +1,5 @@
-// The units of the user contract (docs/formats.md): durations need a unit; a bare number is an
-// error, because "10" could be 10 ms or 10 s and a fault emulator must not guess.
+// The units of the user contract (docs/formats.md): durations, rates and sizes need a unit; a bare
+// number is an error, because "10" could be 10 ms or 10 s and a fault emulator must not guess.
 #pragma once
 
 #include <cstdint>
@@ -15,5 +15,34 @@ std::optional<uint64_t> ParseDuration(const std::string& text, std::string* erro
 
 // "5ms", "1.5s": the shortest exact spelling of a duration.
 std::string FormatDuration(uint64_t ns);
+
+// Parses a probability: a percentage ("1%", "0.25%") or a fraction ("0.01", "1", "0", "1e-6").
+// Returns nullopt and sets *error on anything else or on a value outside [0, 1].
+std::optional<double> ParseProbability(const std::string& text, std::string* error);
+
+// "1%", "0.25%", "100%": a probability as a percentage, to 6 significant digits.
+std::string FormatProbability(double probability);
+
+// Parses a tc-style rate in bits per second: "100mbit", "1.5gbit". Units (case-insensitive):
+// bit, kbit, mbit, gbit, tbit, powers of 1000. A bare number is an error, and so are tc's byte
+// units (kbps, mbps, ...), which are easily misread as bits.
+std::optional<uint64_t> ParseRate(const std::string& text, std::string* error);
+
+// "100mbit", "1500kbit": the shortest exact spelling of a rate.
+std::string FormatRate(uint64_t bits_per_second);
+
+// A size in bytes or in packets.
+struct Size {
+  uint64_t value = 0;
+  bool packets = false;
+};
+
+// Parses "1500B", "64KiB", "1.5MB", "1000pkt". Units: B, KB, MB, GB (powers of 1000), KiB, MiB,
+// GiB (powers of 1024) and pkt. Returns nullopt and sets *error on a bare number, an unknown unit,
+// a value that is not a whole number of bytes or packets, or one that does not fit in 64 bits.
+std::optional<Size> ParseSize(const std::string& text, std::string* error);
+
+// "1000pkt", "64KiB", "1500B": the shortest exact spelling of a size.
+std::string FormatSize(Size size);
 
 }  // namespace faultline

@@ -15,6 +15,7 @@ class Counter {
   void Add(uint64_t n) {
     value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
+  void Set(uint64_t n) { value_.store(n, std::memory_order_relaxed); }
   uint64_t Get() const { return value_.load(std::memory_order_relaxed); }
 
  private:
@@ -25,6 +26,9 @@ class Counter {
 enum class DropCause : uint8_t {
   kBufferExhausted,  // hold capacity (the mbuf pool) full: the packet could not be held
   kShutdown,         // still held when the dataplane stopped without --on-exit drain
+  kLoss,             // a loss model chose it
+  kQueue,            // tail drop: the rate queue was full
+  kStallLimit,       // arrived during a stall with the stall's hold limit reached
   kCount,
 };
 
@@ -34,6 +38,12 @@ inline const char* DropCauseName(DropCause cause) {
       return "buffer_exhausted";
     case DropCause::kShutdown:
       return "shutdown";
+    case DropCause::kLoss:
+      return "loss";
+    case DropCause::kQueue:
+      return "queue";
+    case DropCause::kStallLimit:
+      return "stall-limit";
     case DropCause::kCount:
       break;
   }
@@ -46,6 +56,8 @@ struct alignas(64) PipelineCounters {
   Counter tx[kMaxPorts];
   Counter dropped[static_cast<int>(DropCause::kCount)];
   Counter tx_retries;  // tx bursts that sent less than offered (device queue full)
+  Counter unmatched;   // frames no rule matched: forwarded untouched
+  Counter flows_untracked;  // frames whose flow found no room in the flow table (shared state)
 
   void Drop(DropCause cause, uint64_t n = 1) { dropped[static_cast<int>(cause)].Add(n); }
   uint64_t Dropped(DropCause cause) const { return dropped[static_cast<int>(cause)].Get(); }

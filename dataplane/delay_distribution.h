@@ -30,7 +30,9 @@ std::optional<std::vector<int16_t>> LoadDistributionTable(const std::string& pat
                                                           std::string* error);
 
 // netem's tabledist(): mu + sigma * table[rnd % size] / 8192 with the kernel's rounding; with an
-// empty table the uniform draw mu - sigma + rnd % (2 sigma). May be negative (callers clamp).
+// empty table a uniform draw in [mu - sigma, mu + sigma), computed as mu - sigma +
+// (rnd * 2 sigma) >> 32 rather than netem's rnd % (2 sigma): no division, and exact for sigma
+// beyond 2^31 where the modulo degenerates. May be negative (callers clamp).
 int64_t TableDistribution(int64_t mu, int64_t sigma, uint32_t rnd, const int16_t* table,
                           uint32_t table_size);
 

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "dataplane/clock.h"
+#include "dataplane/compiled_profile.h"
 #include "dataplane/eal.h"
 #include "dataplane/packet_meta.h"
 #include "dataplane/ports.h"
@@ -68,7 +69,9 @@ int RunLive(const RunOptions& options) {
   rte_mempool* pool = nullptr;
   std::vector<uint16_t> ports;
   std::vector<LaunchedWorker> workers;
-  const uint64_t hold = options.hold ? options.hold : DefaultHold(options.delay_ns);
+  const uint64_t horizon_ns =
+      options.profile ? ProfileDelayHorizonNs(*options.profile) : options.delay_ns;
+  const uint64_t hold = options.hold ? options.hold : DefaultHold(horizon_ns);
   PortLayout layout;
   layout.queues = static_cast<uint16_t>(options.workers);
 
@@ -118,14 +121,27 @@ int RunLive(const RunOptions& options) {
     WorkerPlan plan;
     plan.ports = ports;
     plan.time_base = time_base;
-    plan.pipeline.delay = time_base.FromNs(options.delay_ns);
+    uint64_t seed = 0;
+    bool seed_drawn = false;
+    if (options.profile) {
+      seed = ResolveSeed(options.seed, *options.profile, &seed_drawn);
+      plan.pipeline.profile = CompileProfile(*options.profile, time_base, seed);
+    } else {
+      plan.pipeline.delay = time_base.FromNs(options.delay_ns);
+    }
     plan.pipeline.hold_limit = hold / options.workers;
     plan.idle_sleep_ns = options.idle_sleep_ns;
     plan.drain_on_exit = options.drain_on_exit;
-    plan.drain_timeout_ns = options.delay_ns + 1'000'000'000;
+    plan.drain_timeout_ns = horizon_ns + 1'000'000'000;
+    if (options.profile) {
+      std::printf("faultline: profile with %zu rule(s), seed %lu%s\n",
+                  options.profile->rules.size(), seed,
+                  seed_drawn ? " (drawn; --seed repeats it)" : "");
+    }
     unsigned lcore = rte_get_next_lcore(-1, 1, 0);
     for (unsigned i = 0; i < options.workers; ++i) {
       plan.queue = static_cast<uint16_t>(i);
+      plan.pipeline.rng_stream = i;
       LaunchedWorker launched;
       launched.worker = std::make_unique<Worker>(plan, rte_rdtsc());
       launched.lcore = worker_on_main ? rte_get_main_lcore() : lcore;
@@ -151,12 +167,15 @@ int RunLive(const RunOptions& options) {
 
   if (!workers.empty()) {
     std::vector<const PipelineCounters*> counters;
+    std::vector<const Pipeline*> pipelines;
     uint64_t held_at_stop = 0;
     for (const LaunchedWorker& launched : workers) {
       counters.push_back(&launched.worker->pipeline().counters());
+      pipelines.push_back(&launched.worker->pipeline());
       held_at_stop += launched.worker->held_at_stop();
     }
     StatsReport report = Summarize(counters, port_count);
+    SummarizeRules(pipelines, &report);
     report.held = held_at_stop;
     report.elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
     for (PortReport& port : report.ports) {

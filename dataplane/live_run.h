@@ -2,14 +2,19 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "dataplane/profile_spec.h"
 
 namespace faultline {
 
 struct RunOptions {
   unsigned workers = 1;
-  uint64_t delay_ns = 0;
+  uint64_t delay_ns = 0;               // without a profile: constant delay for every frame
+  std::optional<ProfileSpec> profile;  // validated profile (control/profile_parser)
+  std::optional<uint64_t> seed;        // overrides the profile's seed
   uint64_t hold = 0;           // packets held at most in all wheels; 0: sized from the delay
   uint64_t idle_sleep_ns = 0;  // 0: busy-poll (production); > 0: back off when idle (tests)
   bool drain_on_exit = false;  // deliver held packets at stop instead of freeing them

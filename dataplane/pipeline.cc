@@ -1,30 +1,229 @@
 #include "dataplane/pipeline.h"
 
+#include <algorithm>
+
 namespace faultline {
 
 Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint64_t now)
-    : config_(config), wheel_(wheel_tick_shift, now) {}
+    : config_(config),
+      wheel_(wheel_tick_shift, now),
+      rng_(config.profile ? config.profile->seed : 0, config.rng_stream),
+      epoch_(now) {
+  const CompiledProfile* profile = config_.profile.get();
+  if (profile == nullptr) return;
+  ns_per_unit_fp_ = static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) /
+                                          profile->time_base.hz);
+  flows_ = std::make_unique<FlowTable>(config_.flow_capacity, profile->displacement_ring);
+  const size_t slots = profile->rule_count() * 2;
+  runtime_ = std::vector<RuleRuntime>(slots);
+  rule_counters_ = std::vector<RuleCounters>(slots);
+  for (size_t slot = 0; slot < slots; ++slot) {
+    const CompiledImpairment& impairment =
+        profile->impairments[profile->rule_impairment[slot / 2]];
+    if (impairment.has_rate) runtime_[slot].link = std::make_unique<RateLink>(impairment.rate);
+    if (profile->displacement_ring) {
+      runtime_[slot].shared_ring = std::make_unique<uint64_t[]>(profile->displacement_ring);
+    }
+    SeedFlow(&runtime_[slot].shared_flow);
+  }
+}
 
 Pipeline::~Pipeline() { DropAll(DropCause::kShutdown); }
 
 void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, uint64_t now) {
   counters_.rx[in_port].Add(n);
   const uint16_t out_port = in_port ^ 1;
-  const uint64_t departure = now + config_.delay;
-  uint64_t over_limit = 0;
+  const CompiledProfile* profile = config_.profile.get();
+  if (profile == nullptr) {
+    for (uint16_t i = 0; i < n; ++i) Schedule(packets[i], now + config_.delay, out_port, 0, now);
+    return;
+  }
+  const uint16_t direction = in_port & 1;  // 0: a-to-b, 1: b-to-a
+  const Direction match_direction = direction == 0 ? Direction::kAToB : Direction::kBToA;
   for (uint16_t i = 0; i < n; ++i) {
-    rte_mbuf* packet = packets[i];
-    if (wheel_.size() >= config_.hold_limit) {
-      rte_pktmbuf_free(packet);
-      ++over_limit;
+    ParsedFrame parsed;
+    ParseFrame(packets[i], &parsed);
+    const int rule = profile->classifier.Classify(parsed, match_direction);
+    if (rule < 0) {
+      counters_.unmatched.Add(1);
+      Schedule(packets[i], now, out_port, 0, now);
       continue;
     }
-    PacketMeta* meta = Meta(packet);
-    meta->departure = departure;
-    meta->out_port = out_port;
-    wheel_.Insert(packet);
+    IngestMatched(packets[i], parsed, rule, direction, out_port, now);
   }
-  if (over_limit) counters_.Drop(DropCause::kBufferExhausted, over_limit);
+}
+
+void Pipeline::SeedFlow(FlowState* flow) {
+  // netem starts every correlated sequence from a random value (init_crandom).
+  flow->delay_last = rng_.Next32();
+  flow->loss_last = rng_.Next32();
+  flow->duplicate_last = rng_.Next32();
+  flow->reorder_last = rng_.Next32();
+  flow->corrupt_last = rng_.Next32();
+}
+
+void Pipeline::IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, uint16_t direction,
+                             uint16_t out_port, uint64_t now) {
+  const CompiledProfile& profile = *config_.profile;
+  const uint16_t slot = static_cast<uint16_t>(rule * 2 + direction);
+  Context context;
+  context.impairment = &profile.impairments[profile.rule_impairment[rule]];
+  context.runtime = &runtime_[slot];
+  context.counters = &rule_counters_[slot];
+  context.flow = nullptr;
+  context.ring = nullptr;
+  context.now = now;
+  context.ready = now;
+  context.out_port = out_port;
+  context.slot = slot;
+  context.l3_offset = parsed.l3_offset;
+  context.family = parsed.key.family;
+  context.ecn = parsed.ecn;
+  const CompiledImpairment& impairment = *context.impairment;
+  RuleRuntime& runtime = *context.runtime;
+  RuleCounters& counters = *context.counters;
+  counters.matched.Add(1);
+
+  if (impairment.needs_flow_state) {
+    parsed.key.rule_slot = slot;
+    bool inserted = false;
+    context.flow = flows_->FindOrInsert(parsed.key, HashFlowKey(parsed.key), &inserted);
+    if (context.flow == nullptr) {
+      counters_.flows_untracked.Add(1);
+      context.flow = &runtime.shared_flow;
+      context.ring = runtime.shared_ring.get();
+    } else {
+      if (inserted) SeedFlow(context.flow);
+      if (flows_->ring_length()) context.ring = flows_->Ring(context.flow);
+    }
+  } else {
+    context.flow = &runtime.shared_flow;  // only read for correlation-free draws
+  }
+
+  const uint32_t bytes = rte_pktmbuf_pkt_len(packet);
+  if (impairment.has_stall) {
+    const uint64_t release = runtime.stall.ReleaseTime(impairment.stall, epoch_, now);
+    if (release != 0) {
+      if (!runtime.stall.Hold(impairment.stall, bytes)) {
+        DropMatched(packet, counters, DropCause::kStallLimit);
+        return;
+      }
+      context.ready = release;
+    }
+  }
+  if (impairment.has_loss &&
+      (impairment.loss.max_size == 0 || bytes <= impairment.loss.max_size) &&
+      LossEvent(impairment.loss, &context.flow->loss_state, &context.flow->loss_last, rng_)) {
+    DropMatched(packet, counters, DropCause::kLoss);
+    return;
+  }
+  rte_mbuf* copy = nullptr;
+  if (impairment.has_duplicate &&
+      impairment.duplicate_correlation.Draw(rng_, &context.flow->duplicate_last) <
+          impairment.duplicate_probability) {
+    counters.duplicated.Add(1);
+    // A real copy, not a reference: corruption of one must not show in the other.
+    copy = rte_pktmbuf_copy(packet, packet->pool, 0, UINT32_MAX);
+    if (copy == nullptr) DropMatched(nullptr, counters, DropCause::kBufferExhausted);
+  }
+  Emit(packet, context);
+  if (copy != nullptr) Emit(copy, context);
+}
+
+void Pipeline::Emit(rte_mbuf* packet, const Context& context) {
+  const CompiledImpairment& impairment = *context.impairment;
+  RuleCounters& counters = *context.counters;
+  if (impairment.has_corrupt) {
+    const uint32_t flipped = Corrupt(impairment.corrupt, packet, rng_, &context.flow->corrupt_last,
+                                     &context.runtime->bits_to_error);
+    if (flipped) {
+      counters.corrupted.Add(1);
+      counters.bits_flipped.Add(flipped);
+    }
+  }
+  uint64_t ready = context.ready;
+  if (impairment.has_rate) {
+    uint64_t finish = 0;
+    const RateLink::Verdict verdict =
+        context.runtime->link->Enqueue(rte_pktmbuf_pkt_len(packet), ready, &finish);
+    if (verdict == RateLink::Verdict::kDropped) {
+      DropMatched(packet, counters, DropCause::kQueue);
+      return;
+    }
+    // ECT(0), ECT(1) -> CE; Not-ECT frames are queued unmarked (only the limit drops them).
+    if (verdict == RateLink::Verdict::kMarked && (context.ecn == 1 || context.ecn == 2)) {
+      MarkCongestionExperienced(packet, context.l3_offset, context.family);
+      counters.ecn_marked.Add(1);
+    }
+    ready = finish;
+  }
+  uint64_t departure = ready;
+  if (impairment.has_delay) departure += impairment.delay.Draw(rng_, &context.flow->delay_last);
+  if (context.ring != nullptr || impairment.needs_flow_state) {
+    departure = OrderDeparture(context, departure, ready);
+  }
+  Schedule(packet, departure, context.out_port, static_cast<uint16_t>(context.slot + 1),
+           context.now);
+}
+
+uint64_t Pipeline::OrderDeparture(const Context& context, uint64_t departure, uint64_t earliest) {
+  const CompiledImpairment& impairment = *context.impairment;
+  FlowState& flow = *context.flow;
+  if (!impairment.has_reorder) {
+    // Jitter never reorders a flow: no packet leaves before its predecessor.
+    departure = std::max(departure, flow.last_departure);
+    flow.last_departure = departure;
+    return departure;
+  }
+  // netem: every gap-th packet is a candidate; a chosen one is sent at once, ahead of the
+  // packets of its flow still queued. Jitter may reorder freely here, as in netem.
+  if (flow.reorder_counter + 1 < impairment.reorder_gap ||
+      impairment.reorder_correlation.Draw(rng_, &flow.reorder_last) >=
+          impairment.reorder_probability) {
+    ++flow.reorder_counter;
+  } else {
+    flow.reorder_counter = 0;
+    departure = earliest;
+    context.counters->reordered.Add(1);
+  }
+  const uint32_t bound = impairment.max_displacement;
+  if (bound != 0 && context.ring != nullptr) {
+    // ring[j] = max departure of packets 0..j of the flow. Packet j leaves no earlier than
+    // every packet up to j - N - 1, so it overtakes at most N packets, and a packet i is
+    // overtaken only by packets i + 1 .. i + N (for j > i + N, ring[j - N - 1] >= dep(i)).
+    const uint32_t mask = flows_->ring_length() - 1;
+    const uint64_t j = flow.packets;
+    if (j > bound) departure = std::max(departure, context.ring[(j - bound - 1) & mask]);
+    const uint64_t previous_max = j ? context.ring[(j - 1) & mask] : 0;
+    context.ring[j & mask] = std::max(previous_max, departure);
+  }
+  ++flow.packets;
+  return departure;
+}
+
+void Pipeline::Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port,
+                        uint16_t slot_plus_one, uint64_t now) {
+  if (wheel_.size() >= config_.hold_limit) {
+    if (slot_plus_one) {
+      DropMatched(packet, rule_counters_[slot_plus_one - 1], DropCause::kBufferExhausted);
+    } else {
+      rte_pktmbuf_free(packet);
+      counters_.Drop(DropCause::kBufferExhausted);
+    }
+    return;
+  }
+  PacketMeta* meta = Meta(packet);
+  meta->departure = departure;
+  meta->out_port = out_port;
+  meta->rule_slot = slot_plus_one;
+  if (slot_plus_one) rule_counters_[slot_plus_one - 1].delay_ns.Record(UnitsToNs(departure - now));
+  wheel_.Insert(packet);
+}
+
+void Pipeline::DropMatched(rte_mbuf* packet, RuleCounters& counters, DropCause cause) {
+  if (packet != nullptr) rte_pktmbuf_free(packet);
+  counters.Drop(cause);
+  counters_.Drop(cause);
 }
 
 void Pipeline::DropAll(DropCause cause) {

@@ -2,25 +2,38 @@
 // the timing wheel until then. Live workers and offline replay drive the same object; only
 // where `now` comes from differs.
 //
-// Stage order (later issues insert their stages where marked):
-//   ingest -> [classify] -> [drop / clone / corrupt] -> departure time -> hold limit -> wheel
-//   wheel -> ready FIFO -> caller's tx
+// Stage order for a frame matching a rule (docs/architecture.md has the picture):
+//   parse -> classify -> flow state -> stall (hold until the window ends, or drop past its limit)
+//   -> loss -> duplicate (the copy runs every following stage on its own) -> corrupt
+//   -> rate (queue, tail drop or ECN mark, serialisation) -> delay (base + jitter)
+//   -> order (keep flow order, or reorder with a displacement bound) -> hold limit -> wheel
+// Frames no rule matches leave at once, untouched. Without a profile every frame gets the
+// constant delay of PipelineConfig (the `--delay` shortcut's fast path).
 #pragma once
 
 #include <rte_mbuf.h>
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
+#include "dataplane/compiled_profile.h"
 #include "dataplane/counters.h"
+#include "dataplane/flow_table.h"
 #include "dataplane/packet_meta.h"
+#include "dataplane/random.h"
+#include "dataplane/rule_counters.h"
 #include "dataplane/timing_wheel.h"
 
 namespace faultline {
 
 // Immutable once built; times already in clock units.
 struct PipelineConfig {
-  uint64_t delay = 0;       // constant delay added to every packet
+  uint64_t delay = 0;       // constant delay for every packet when there is no profile
   uint64_t hold_limit = 0;  // packets this pipeline may hold at once (its share of the pool)
+  std::shared_ptr<const CompiledProfile> profile;  // null: constant delay only
+  uint64_t rng_stream = 0;                         // worker index: its own random sequence
+  uint32_t flow_capacity = 65536;                  // flows with model state per pipeline
 };
 
 using PacketWheel = TimingWheel<rte_mbuf, MbufWheelTraits>;
@@ -42,10 +55,21 @@ class alignas(64) Pipeline {
   void AdvanceAll() { wheel_.AdvanceAll(); }
 
   rte_mbuf* PeekReady() const { return wheel_.PeekReady(); }
-  rte_mbuf* PopReady() { return wheel_.PopReady(); }
+  // Takes the next ready packet; it counts as forwarded by its rule.
+  rte_mbuf* PopReady() {
+    rte_mbuf* packet = wheel_.PopReady();
+    if (packet != nullptr) {
+      const uint16_t slot = Meta(packet)->rule_slot;
+      if (slot != 0) rule_counters_[slot - 1].forwarded.Add(1);
+    }
+    return packet;
+  }
 
   // Frees every held packet and counts it under `cause`.
   void DropAll(DropCause cause);
+
+  // Time zero of the profile's schedules (stall windows): the first frame's time offline.
+  void set_epoch(uint64_t epoch) { epoch_ = epoch; }
 
   uint64_t held() const { return wheel_.size(); }
   // Clock time of the earliest held packet's tick, or UINT64_MAX.
@@ -53,11 +77,61 @@ class alignas(64) Pipeline {
 
   PipelineCounters& counters() { return counters_; }
   const PipelineCounters& counters() const { return counters_; }
+  // Counters of rule r in direction d (0: a-to-b, 1: b-to-a) are at index 2r + d.
+  const std::vector<RuleCounters>& rule_counters() const { return rule_counters_; }
+  const CompiledProfile* profile() const { return config_.profile.get(); }
+  const FlowTable* flows() const { return flows_.get(); }
 
  private:
+  // Mutable model state of one rule in one direction (the profile itself is shared, read-only).
+  struct alignas(64) RuleRuntime {
+    StallState stall;
+    std::unique_ptr<RateLink> link;
+    uint64_t bits_to_error = UINT64_MAX;  // corrupt ber mode: distance to the next bit error
+    FlowState shared_flow{};              // used by flows the flow table had no room for
+    std::unique_ptr<uint64_t[]> shared_ring;
+  };
+
+  // Where a frame's processing stands once it has passed the per-original stages.
+  struct Context {
+    const CompiledImpairment* impairment;
+    RuleRuntime* runtime;
+    RuleCounters* counters;
+    FlowState* flow;
+    uint64_t* ring;
+    uint64_t now;
+    uint64_t ready;  // earliest the frame may enter the link (arrival or stall release)
+    uint16_t out_port;
+    uint16_t slot;
+    uint16_t l3_offset;
+    uint8_t family, ecn;
+  };
+
+  void IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, uint16_t direction,
+                     uint16_t out_port, uint64_t now);
+  // Corrupt, rate, delay, order, schedule: every copy of a frame goes through these.
+  void Emit(rte_mbuf* packet, const Context& context);
+  // The departure that keeps the flow's order (or reorders it within its bound); `earliest` is
+  // when a frame chosen to go ahead leaves.
+  uint64_t OrderDeparture(const Context& context, uint64_t departure, uint64_t earliest);
+  // Frees `packet` (if any) and counts the drop for its rule and the pipeline.
+  void DropMatched(rte_mbuf* packet, RuleCounters& counters, DropCause cause);
+  void Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port, uint16_t slot_plus_one,
+                uint64_t now);
+  void SeedFlow(FlowState* flow);
+  uint64_t UnitsToNs(uint64_t units) const {
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(units) * ns_per_unit_fp_) >> 32);
+  }
+
   PipelineCounters counters_;
   const PipelineConfig config_;
   PacketWheel wheel_;
+  Rng rng_;
+  uint64_t epoch_;
+  uint64_t ns_per_unit_fp_ = uint64_t{1} << 32;  // ns per clock unit << 32
+  std::unique_ptr<FlowTable> flows_;
+  std::vector<RuleRuntime> runtime_;
+  std::vector<RuleCounters> rule_counters_;
 };
 
 }  // namespace faultline

@@ -53,11 +53,10 @@ rte_mbuf* MbufFromFrame(rte_mempool* pool, const PcapFrame& frame) {
 
 class ReplayRun {
  public:
-  ReplayRun(const ReplayOptions& options, rte_mempool* pool)
+  ReplayRun(const ReplayOptions& options, const PipelineConfig& config, rte_mempool* pool)
       : options_(options),
         pool_(pool),
-        pipeline_(PipelineConfig{TimeBase::Nanoseconds().FromNs(options.delay_ns), options.hold},
-                  TimeBase::Nanoseconds().wheel_tick_shift, 0) {}
+        pipeline_(config, TimeBase::Nanoseconds().wheel_tick_shift, 0) {}
 
   int Run() {
     if (!OpenFiles()) return status_;
@@ -73,6 +72,7 @@ class ReplayRun {
       if (first) {
         clock_ = VirtualClock(frame.timestamp_ns);
         first_ns = frame.timestamp_ns;
+        pipeline_.set_epoch(first_ns);
         first = false;
       }
       if (!clock_.AdvanceTo(frame.timestamp_ns)) ++clock_backwards_;
@@ -158,11 +158,13 @@ class ReplayRun {
     StatsReport report = Summarize({&pipeline_.counters()}, 2);
     report.elapsed_ns = span_ns;
     report.clock_backwards = clock_backwards_;
-    if (report.TotalDropped() != 0) {
+    SummarizeRules({&pipeline_}, &report);
+    const uint64_t exhausted = report.dropped[static_cast<int>(DropCause::kBufferExhausted)];
+    if (exhausted != 0) {
       std::fprintf(stderr,
-                   "faultline replay: %lu frame(s) dropped (buffer_exhausted: more than "
-                   "--hold %lu in flight)\n",
-                   report.TotalDropped(), options_.hold);
+                   "faultline replay: %lu frame(s) dropped as buffer_exhausted: more than "
+                   "--hold %lu in flight\n",
+                   exhausted, options_.hold);
     }
     if (!options_.stats_json.empty()) {
       std::ofstream out(options_.stats_json);
@@ -203,7 +205,18 @@ int RunReplay(const ReplayOptions& options) {
   } else if (!RegisterPacketMeta(&error)) {
     std::fprintf(stderr, "faultline replay: %s\n", error.c_str());
   } else {
-    auto run = std::make_unique<ReplayRun>(options, pool);
+    PipelineConfig config;
+    config.hold_limit = options.hold;
+    const TimeBase time_base = TimeBase::Nanoseconds();
+    if (options.profile) {
+      bool drawn = false;
+      const uint64_t seed = ResolveSeed(options.seed, *options.profile, &drawn);
+      if (drawn) std::fprintf(stderr, "faultline replay: seed %lu (drawn; --seed repeats it)\n", seed);
+      config.profile = CompileProfile(*options.profile, time_base, seed);
+    } else {
+      config.delay = time_base.FromNs(options.delay_ns);
+    }
+    auto run = std::make_unique<ReplayRun>(options, config, pool);
     status = run->Run();
   }
   if (pool) rte_mempool_free(pool);

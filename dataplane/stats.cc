@@ -2,12 +2,90 @@
 
 #include <cstdio>
 
+#include "dataplane/pipeline.h"
+
 namespace faultline {
 
 uint64_t StatsReport::TotalDropped() const {
   uint64_t total = 0;
   for (uint64_t n : dropped) total += n;
   return total;
+}
+
+uint64_t RuleTotals::TotalDropped() const {
+  uint64_t total = 0;
+  for (uint64_t n : dropped) total += n;
+  return total;
+}
+
+namespace {
+
+void AddRuleCounters(const RuleCounters& counters, RuleTotals* totals) {
+  totals->matched += counters.matched.Get();
+  totals->forwarded += counters.forwarded.Get();
+  totals->duplicated += counters.duplicated.Get();
+  totals->corrupted += counters.corrupted.Get();
+  totals->bits_flipped += counters.bits_flipped.Get();
+  totals->reordered += counters.reordered.Get();
+  totals->ecn_marked += counters.ecn_marked.Get();
+  for (int cause = 0; cause < static_cast<int>(DropCause::kCount); ++cause) {
+    totals->dropped[cause] += counters.dropped[cause].Get();
+  }
+  totals->delay_ns.Add(counters.delay_ns);
+}
+
+nlohmann::json DroppedJson(const uint64_t* dropped) {
+  nlohmann::json json = nlohmann::json::object();
+  uint64_t total = 0;
+  for (int cause = 0; cause < static_cast<int>(DropCause::kCount); ++cause) {
+    if (static_cast<DropCause>(cause) == DropCause::kShutdown) continue;  // not per rule
+    json[DropCauseName(static_cast<DropCause>(cause))] = dropped[cause];
+    total += dropped[cause];
+  }
+  json["total"] = total;
+  return json;
+}
+
+nlohmann::json RuleTotalsJson(const RuleTotals& totals) {
+  const HistogramSummary& delay = totals.delay_ns;
+  return {{"matched", totals.matched},
+          {"forwarded", totals.forwarded},
+          {"dropped", DroppedJson(totals.dropped)},
+          {"duplicated", totals.duplicated},
+          {"corrupted", totals.corrupted},
+          {"bits_flipped", totals.bits_flipped},
+          {"reordered", totals.reordered},
+          {"ecn_marked", totals.ecn_marked},
+          {"delay_ns",
+           {{"count", delay.total},
+            {"p50", delay.Percentile(0.50)},
+            {"p90", delay.Percentile(0.90)},
+            {"p99", delay.Percentile(0.99)},
+            {"p999", delay.Percentile(0.999)},
+            {"max", delay.max}}}};
+}
+
+}  // namespace
+
+void SummarizeRules(const std::vector<const Pipeline*>& pipelines, StatsReport* report) {
+  if (pipelines.empty() || pipelines.front()->profile() == nullptr) return;
+  const CompiledProfile& profile = *pipelines.front()->profile();
+  report->seed = profile.seed;
+  report->rules.resize(profile.rule_count());
+  for (size_t rule = 0; rule < profile.rule_count(); ++rule) {
+    report->rules[rule].name = profile.rule_names[rule];
+    report->rules[rule].impairment = profile.impairments[profile.rule_impairment[rule]].name;
+  }
+  for (const Pipeline* pipeline : pipelines) {
+    const std::vector<RuleCounters>& counters = pipeline->rule_counters();
+    for (size_t slot = 0; slot < counters.size(); ++slot) {
+      RuleReport& rule = report->rules[slot / 2];
+      AddRuleCounters(counters[slot], &rule.total);
+      AddRuleCounters(counters[slot], &rule.direction[slot % 2]);
+    }
+    report->unmatched += pipeline->counters().unmatched.Get();
+    report->flows_untracked += pipeline->counters().flows_untracked.Get();
+  }
 }
 
 StatsReport Summarize(const std::vector<const PipelineCounters*>& workers, uint16_t port_count) {
@@ -45,12 +123,26 @@ nlohmann::json ToJson(const StatsReport& report) {
   for (int cause = 0; cause < static_cast<int>(DropCause::kCount); ++cause) {
     dropped[DropCauseName(static_cast<DropCause>(cause))] = report.dropped[cause];
   }
-  return {{"ports", ports},
-          {"dropped", dropped},
-          {"tx_retries", report.tx_retries},
-          {"held", report.held},
-          {"elapsed_ns", report.elapsed_ns},
-          {"clock_backwards", report.clock_backwards}};
+  nlohmann::json rules = nlohmann::json::array();
+  for (const RuleReport& rule : report.rules) {
+    nlohmann::json entry = RuleTotalsJson(rule.total);
+    entry["name"] = rule.name;
+    entry["impairment"] = rule.impairment;
+    entry["directions"] = {{"a-to-b", RuleTotalsJson(rule.direction[0])},
+                           {"b-to-a", RuleTotalsJson(rule.direction[1])}};
+    rules.push_back(entry);
+  }
+  nlohmann::json document = {{"ports", ports},
+                             {"dropped", dropped},
+                             {"tx_retries", report.tx_retries},
+                             {"held", report.held},
+                             {"elapsed_ns", report.elapsed_ns},
+                             {"clock_backwards", report.clock_backwards},
+                             {"unmatched", report.unmatched},
+                             {"flows_untracked", report.flows_untracked},
+                             {"rules", rules}};
+  if (report.seed) document["seed"] = *report.seed;
+  return document;
 }
 
 std::string ToText(const StatsReport& report) {
@@ -83,6 +175,27 @@ std::string ToText(const StatsReport& report) {
   std::snprintf(line, sizeof(line), "\nheld %lu  tx_retries %lu  elapsed %.3f s\n", report.held,
                 report.tx_retries, seconds);
   text += line;
+  for (const RuleReport& rule : report.rules) {
+    const RuleTotals& t = rule.total;
+    std::snprintf(line, sizeof(line),
+                  "rule %s (%s): matched %lu forwarded %lu dropped %lu (loss %lu queue %lu "
+                  "stall-limit %lu) duplicated %lu corrupted %lu reordered %lu ecn %lu",
+                  rule.name.c_str(), rule.impairment.c_str(), t.matched, t.forwarded,
+                  t.TotalDropped(), t.dropped[static_cast<int>(DropCause::kLoss)],
+                  t.dropped[static_cast<int>(DropCause::kQueue)],
+                  t.dropped[static_cast<int>(DropCause::kStallLimit)], t.duplicated, t.corrupted,
+                  t.reordered, t.ecn_marked);
+    text += line;
+    std::snprintf(line, sizeof(line), "  delay p50 %.3f ms p99 %.3f ms max %.3f ms\n",
+                  t.delay_ns.Percentile(0.5) / 1e6, t.delay_ns.Percentile(0.99) / 1e6,
+                  t.delay_ns.max / 1e6);
+    text += line;
+  }
+  if (!report.rules.empty()) {
+    std::snprintf(line, sizeof(line), "unmatched %lu  flows_untracked %lu\n", report.unmatched,
+                  report.flows_untracked);
+    text += line;
+  }
   return text;
 }
 

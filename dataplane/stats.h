@@ -3,10 +3,12 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "dataplane/counters.h"
+#include "dataplane/latency_histogram.h"
 
 namespace faultline {
 
@@ -20,6 +22,23 @@ struct PortReport {
            device_oerrors = 0, device_rx_nombuf = 0;
 };
 
+// What one rule did, in one direction or both.
+struct RuleTotals {
+  uint64_t matched = 0, forwarded = 0, duplicated = 0, corrupted = 0, bits_flipped = 0,
+           reordered = 0, ecn_marked = 0;
+  uint64_t dropped[static_cast<int>(DropCause::kCount)] = {};
+  HistogramSummary delay_ns;
+
+  uint64_t TotalDropped() const;
+};
+
+struct RuleReport {
+  std::string name;
+  std::string impairment;
+  RuleTotals total;
+  RuleTotals direction[2];  // a-to-b, b-to-a
+};
+
 struct StatsReport {
   std::vector<PortReport> ports;
   uint64_t dropped[static_cast<int>(DropCause::kCount)] = {};
@@ -27,12 +46,20 @@ struct StatsReport {
   uint64_t held = 0;  // packets held (wheels, tx buffers) when the report was made / stop came
   uint64_t elapsed_ns = 0;       // forwarding time (live) or virtual time span (replay)
   uint64_t clock_backwards = 0;  // replay: inputs stamped before their predecessor
+  uint64_t unmatched = 0;        // frames no rule matched (forwarded untouched)
+  uint64_t flows_untracked = 0;  // frames handled with shared state: the flow table was full
+  std::optional<uint64_t> seed;  // the profile's random seed, when there is a profile
+  std::vector<RuleReport> rules;
 
   uint64_t TotalDropped() const;
 };
 
 // Adds up the per-worker counters for ports [0, port_count).
 StatsReport Summarize(const std::vector<const PipelineCounters*>& workers, uint16_t port_count);
+
+class Pipeline;
+// Adds up the per-rule counters of the pipelines (which share one profile) into report->rules.
+void SummarizeRules(const std::vector<const Pipeline*>& pipelines, StatsReport* report);
 
 // "a" for even ports, "b" for odd ones (port pairs are (0,1), (2,3), ...).
 const char* SideName(uint16_t port);

@@ -1,0 +1,137 @@
+#include "dataplane/compiled_profile.h"
+
+#include <algorithm>
+#include <bit>
+#include <random>
+
+namespace faultline {
+namespace {
+
+// Without a packet limit the ring must still hold every frame a byte limit admits: frames are at
+// least 60 bytes on the wire side of a DPDK port (no FCS), capped to bound memory.
+constexpr uint64_t kMinFrameBytes = 60;
+constexpr uint64_t kMaxRateQueueFrames = uint64_t{1} << 20;
+constexpr uint64_t kDefaultRateQueuePackets = 1000;  // netem's default limit
+
+CompiledRate CompileRate(const RateSpec& spec, const TimeBase& time_base) {
+  CompiledRate rate;
+  // units per byte = 8 * hz / bandwidth, in fixed point.
+  rate.units_per_byte_fp =
+      ((static_cast<unsigned __int128>(8) * time_base.hz) << CompiledRate::kFracBits) /
+      spec.bandwidth_bps;
+  rate.overhead_bytes = spec.overhead_bytes;
+  rate.limit = spec.queue_limit.Set() ? spec.queue_limit : SizeLimit{kDefaultRateQueuePackets, 0};
+  rate.ecn_threshold = spec.ecn_threshold;
+  uint64_t frames = rate.limit.packets ? rate.limit.packets : rate.limit.bytes / kMinFrameBytes + 1;
+  rate.ring_capacity = static_cast<uint32_t>(std::min(frames, kMaxRateQueueFrames));
+  return rate;
+}
+
+CompiledImpairment CompileImpairment(const ImpairmentSpec& spec, const TimeBase& time_base) {
+  CompiledImpairment impairment;
+  impairment.name = spec.name;
+  if (spec.delay) {
+    impairment.has_delay = true;
+    impairment.delay.base = static_cast<int64_t>(time_base.FromNs(spec.delay->base_ns));
+    impairment.delay.sigma = static_cast<int64_t>(time_base.FromNs(spec.delay->jitter_ns));
+    impairment.delay.correlation = Correlation::FromFraction(spec.delay->correlation);
+    if (spec.delay->distribution != DistributionKind::kUniform) {
+      impairment.delay.table = spec.delay->table;
+    }
+    if (impairment.delay.sigma > 0) impairment.needs_flow_state = true;
+  }
+  if (spec.loss) {
+    impairment.has_loss = true;
+    impairment.loss = CompiledLoss::Compile(*spec.loss);
+    impairment.needs_flow_state |=
+        spec.loss->model != LossModel::kBernoulli || spec.loss->correlation > 0;
+  }
+  if (spec.duplicate) {
+    impairment.has_duplicate = spec.duplicate->probability > 0;
+    impairment.duplicate_probability = ProbabilityThreshold(spec.duplicate->probability);
+    impairment.duplicate_correlation = Correlation::FromFraction(spec.duplicate->correlation);
+    impairment.needs_flow_state |= spec.duplicate->correlation > 0;
+  }
+  if (spec.reorder) {
+    impairment.has_reorder = true;
+    impairment.reorder_probability = ProbabilityThreshold(spec.reorder->probability);
+    impairment.reorder_correlation = Correlation::FromFraction(spec.reorder->correlation);
+    impairment.reorder_gap = std::max<uint32_t>(spec.reorder->gap, 1);
+    impairment.max_displacement = spec.reorder->max_displacement;
+    impairment.needs_flow_state = true;
+  }
+  if (spec.corrupt) {
+    impairment.has_corrupt = spec.corrupt->probability > 0 || spec.corrupt->ber > 0;
+    impairment.corrupt = CompiledCorrupt::Compile(*spec.corrupt);
+    impairment.needs_flow_state |= spec.corrupt->correlation > 0;
+  }
+  if (spec.rate) {
+    impairment.has_rate = true;
+    impairment.rate = CompileRate(*spec.rate, time_base);
+  }
+  if (spec.stall) {
+    impairment.has_stall = true;
+    impairment.stall.start = time_base.FromNs(spec.stall->start_ns);
+    impairment.stall.duration = time_base.FromNs(spec.stall->duration_ns);
+    impairment.stall.every = time_base.FromNs(spec.stall->every_ns);
+    impairment.stall.limit = spec.stall->limit;
+  }
+  return impairment;
+}
+
+}  // namespace
+
+std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
+                                                      const TimeBase& time_base, uint64_t seed) {
+  auto profile = std::make_shared<CompiledProfile>();
+  profile->seed = seed;
+  profile->time_base = time_base;
+  uint32_t max_displacement = 0;
+  for (const ImpairmentSpec& impairment : spec.impairments) {
+    profile->impairments.push_back(CompileImpairment(impairment, time_base));
+    if (impairment.reorder) {
+      max_displacement = std::max(max_displacement, impairment.reorder->max_displacement);
+    }
+  }
+  // The ring keeps the running maximum departure of the last N + 2 packets (see Pipeline).
+  profile->displacement_ring = max_displacement ? std::bit_ceil(max_displacement + 2) : 0;
+  for (const RuleSpec& rule : spec.rules) {
+    profile->classifier.Add(rule.match);
+    profile->rule_names.push_back(rule.name);
+    profile->rule_impairment.push_back(static_cast<uint32_t>(rule.impairment));
+  }
+  return profile;
+}
+
+uint64_t ProfileDelayHorizonNs(const ProfileSpec& spec) {
+  uint64_t horizon = 0;
+  for (const ImpairmentSpec& impairment : spec.impairments) {
+    uint64_t longest = 0;
+    if (impairment.delay) longest += impairment.delay->base_ns + 4 * impairment.delay->jitter_ns;
+    if (impairment.stall) longest += impairment.stall->duration_ns;
+    horizon = std::max(horizon, longest);
+  }
+  return horizon;
+}
+
+uint64_t ResolveSeed(const std::optional<uint64_t>& command_line, const ProfileSpec& spec,
+                     bool* drawn) {
+  *drawn = false;
+  if (command_line) return *command_line;
+  if (spec.seed) return *spec.seed;
+  *drawn = true;
+  std::random_device device;
+  return (uint64_t{device()} << 32 | device()) & ((uint64_t{1} << 53) - 1);  // exact in JSON
+}
+
+ProfileSpec ConstantDelayProfile(uint64_t delay_ns) {
+  ProfileSpec spec;
+  ImpairmentSpec delay;
+  delay.name = "delay";
+  delay.delay = DelaySpec{.base_ns = delay_ns};
+  spec.impairments.push_back(delay);
+  spec.rules.push_back(RuleSpec{.name = "all", .match = {}, .impairment = 0});
+  return spec;
+}
+
+}  // namespace faultline

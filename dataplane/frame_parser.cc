@@ -1,0 +1,119 @@
+#include "dataplane/frame_parser.h"
+
+#include <rte_byteorder.h>
+
+namespace faultline {
+namespace {
+
+constexpr uint16_t kEtherTypeIpv4 = 0x0800;
+constexpr uint16_t kEtherTypeIpv6 = 0x86DD;
+constexpr uint16_t kEtherTypeVlan = 0x8100;
+constexpr uint16_t kEtherTypeQinQ = 0x88A8;
+constexpr unsigned kMaxIpv6ExtensionHeaders = 8;
+
+uint16_t Load16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+bool CarriesPorts(uint8_t proto) {
+  return proto == kProtoTcp || proto == kProtoUdp || proto == kProtoSctp;
+}
+
+void ParsePorts(const uint8_t* data, uint32_t length, ParsedFrame* parsed) {
+  if (!CarriesPorts(parsed->key.proto) || parsed->l4_offset + 4u > length) return;
+  parsed->has_l4 = true;
+  parsed->key.src_port = Load16(data + parsed->l4_offset);
+  parsed->key.dst_port = Load16(data + parsed->l4_offset + 2);
+}
+
+bool ParseIpv4(const uint8_t* data, uint32_t length, ParsedFrame* parsed) {
+  const uint32_t offset = parsed->l3_offset;
+  if (offset + 20 > length || (data[offset] >> 4) != 4) return false;
+  const uint32_t header_length = (data[offset] & 0x0F) * 4u;
+  if (header_length < 20 || offset + header_length > length) return false;
+  FlowKey& key = parsed->key;
+  key.family = 4;
+  key.proto = data[offset + 9];
+  std::memcpy(key.src, data + offset + 12, 4);
+  std::memcpy(key.dst, data + offset + 16, 4);
+  parsed->ecn = data[offset + 1] & 0x03;
+  const bool later_fragment = (Load16(data + offset + 6) & 0x1FFF) != 0;
+  parsed->l4_offset = static_cast<uint16_t>(offset + header_length);
+  if (!later_fragment) ParsePorts(data, length, parsed);
+  return true;
+}
+
+bool ParseIpv6(const uint8_t* data, uint32_t length, ParsedFrame* parsed) {
+  const uint32_t offset = parsed->l3_offset;
+  if (offset + 40 > length || (data[offset] >> 4) != 6) return false;
+  FlowKey& key = parsed->key;
+  key.family = 6;
+  std::memcpy(key.src, data + offset + 8, 16);
+  std::memcpy(key.dst, data + offset + 24, 16);
+  parsed->ecn = (data[offset + 1] >> 4) & 0x03;
+  uint8_t next = data[offset + 6];
+  uint32_t header = offset + 40;
+  bool later_fragment = false;
+  // Hop-by-hop, routing, fragment and destination options headers precede the transport one.
+  for (unsigned i = 0; i < kMaxIpv6ExtensionHeaders; ++i) {
+    if (next != 0 && next != 43 && next != 44 && next != 60) break;
+    if (header + 8 > length) break;
+    if (next == 44) later_fragment = (Load16(data + header + 2) & 0xFFF8) != 0;
+    const uint32_t extension_length = next == 44 ? 8 : (data[header + 1] + 1u) * 8u;
+    next = data[header];
+    header += extension_length;
+  }
+  key.proto = next;
+  parsed->l4_offset = static_cast<uint16_t>(header > 0xFFFF ? 0xFFFF : header);
+  if (!later_fragment) ParsePorts(data, length, parsed);
+  return true;
+}
+
+}  // namespace
+
+void ParseFrame(const rte_mbuf* packet, ParsedFrame* parsed) {
+  *parsed = ParsedFrame{};
+  const uint8_t* data = rte_pktmbuf_mtod(packet, const uint8_t*);
+  const uint32_t length = packet->data_len;
+  FlowKey& key = parsed->key;
+  if (length < 14) {
+    // A runt: all runts share one flow (family 0, zero addresses).
+    return;
+  }
+  std::memcpy(key.dst, data, 6);
+  std::memcpy(key.src, data + 6, 6);
+  uint32_t offset = 12;
+  uint16_t ether_type = Load16(data + offset);
+  for (int tags = 0; tags < 2 && (ether_type == kEtherTypeVlan || ether_type == kEtherTypeQinQ) &&
+                     offset + 6 <= length;
+       ++tags) {
+    offset += 4;
+    ether_type = Load16(data + offset);
+  }
+  offset += 2;
+  parsed->l3_offset = static_cast<uint16_t>(offset);
+  key.src_port = ether_type;
+  FlowKey mac_key = key;
+  bool ip = false;
+  if (ether_type == kEtherTypeIpv4) ip = ParseIpv4(data, length, parsed);
+  if (ether_type == kEtherTypeIpv6) ip = ParseIpv6(data, length, parsed);
+  if (!ip) {
+    // Truncated or unknown: keyed by MACs and ethertype, nothing else trusted.
+    const uint16_t l3_offset = parsed->l3_offset;
+    *parsed = ParsedFrame{};
+    parsed->key = mac_key;
+    parsed->l3_offset = l3_offset;
+  }
+}
+
+uint64_t HashFlowKey(const FlowKey& key) {
+  uint64_t words[5];
+  std::memcpy(words, &key, sizeof(words));
+  uint64_t hash = 0x9E3779B97F4A7C15ULL;
+  for (uint64_t word : words) {
+    hash ^= word;
+    hash *= 0xBF58476D1CE4E5B9ULL;
+    hash ^= hash >> 31;
+  }
+  return hash;
+}
+
+}  // namespace faultline

@@ -1,0 +1,1 @@
+#include "control/profile_parser.h"
