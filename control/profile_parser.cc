@@ -74,7 +74,9 @@ bool LooksLikeMac(const std::string& text) {
   if (text.size() != 17) return false;
   for (size_t i = 0; i < text.size(); ++i) {
     const bool separator = i % 3 == 2;
-    if (separator ? (text[i] != ':' && text[i] != '-') : !std::isxdigit(static_cast<unsigned char>(text[i]))) return false;
+    const bool fits = separator ? text[i] == ':' || text[i] == '-'
+                                : std::isxdigit(static_cast<unsigned char>(text[i])) != 0;
+    if (!fits) return false;
   }
   return true;
 }
@@ -330,7 +332,7 @@ class ProfileParser {
     }
     const YAML::Node& root = documents[0];
     std::vector<Entry> entries;
-    if (!Entries(root, root, "a profile", /*allow_empty=*/false, &entries)) return false;
+    if (!Entries(root, root, "the profile", /*allow_empty=*/false, &entries)) return false;
 
     // The version first: if it is missing or not one this build reads, the rest of the file is
     // in a format it does not know, and that is the error worth reporting.
@@ -342,9 +344,8 @@ class ProfileParser {
     std::string version_text;
     if (!Text(*version, &version_text)) return false;
     if (version_text != "1") {
-      return Fail(version->value,
-                  "version: unsupported profile version '" + version_text +
-                      "' (this build reads version 1)");
+      return Fail(version->value, "version: unsupported profile version '" + version_text +
+                                      "' (this build reads version 1)");
     }
     profile_.version = 1;
 
@@ -392,8 +393,8 @@ class ProfileParser {
       } else if (entry.value.IsSequence()) {
         for (const YAML::Node& item : entry.value) items.push_back(item);
       } else {
-        return Fail(At(entry), what + " must be a list of addresses or prefixes, not " +
-                                   KindOf(entry.value));
+        return Fail(At(entry),
+                    what + " must be a list of addresses or prefixes, not " + KindOf(entry.value));
       }
       // An empty group would leave a rule's src or dst empty, and an empty src matches every
       // address: the opposite of what an empty group suggests.
@@ -535,17 +536,18 @@ class ProfileParser {
       }
       if (owner == nullptr) {
         return UnknownKey(entry, "loss",
-                          {"model", "probability", "correlation", "p", "r", "loss-bad",
-                           "loss-good", "p13", "p31", "p32", "p23", "p14", "max-size"});
+                          {"model", "probability", "correlation", "p", "r", "loss-bad", "loss-good",
+                           "p13", "p31", "p32", "p23", "p14", "max-size"});
       }
       if (owner->model != loss->model) {
-        return Fail(entry.key_node,
-                    "'" + entry.key + "' belongs to the " + LossModelName(owner->model) +
-                        " loss model, but this loss is " + model_name +
-                        (model_given ? "" : " (the default; set model: " +
-                                                LossModelName(owner->model) + ")"));
+        return Fail(
+            entry.key_node,
+            "'" + entry.key + "' belongs to the " + LossModelName(owner->model) +
+                " loss model, but this loss is " + model_name +
+                (model_given ? ""
+                             : " (the default; set model: " + LossModelName(owner->model) + ")"));
       }
-      double* field = entry.key == "probability" ? &loss->probability
+      double* field = entry.key == "probability"   ? &loss->probability
                       : entry.key == "correlation" ? &loss->correlation
                       : entry.key == "p"           ? &loss->p
                       : entry.key == "r"           ? &loss->r
@@ -589,9 +591,9 @@ class ProfileParser {
         // default of 0 the sums cannot exceed 1, so when they do, p14 or p32 was given: point
         // there.
         if (loss->p13 + loss->p14 > 1 + kProbabilityEpsilon) {
-          return Fail(at("p14"), "markov4: p13 + p14 = " +
-                                               FormatProbability(loss->p13 + loss->p14) +
-                                               " is more than 100% (they leave state 1)");
+          return Fail(at("p14"),
+                      "markov4: p13 + p14 = " + FormatProbability(loss->p13 + loss->p14) +
+                          " is more than 100% (they leave state 1)");
         }
         if (loss->p31 + loss->p32 > 1 + kProbabilityEpsilon) {
           return Fail(at("p32"),
@@ -627,14 +629,14 @@ class ProfileParser {
 
   bool ParseReorder(const Entry& reorder_entry, ReorderSpec* reorder) {
     std::vector<Entry> entries;
-    if (!Entries(reorder_entry, "reorder", /*allow_empty=*/false, &entries)) return false;
-    bool has_probability = false;
+    // Every key is optional: `reorder: {}` lets jitter reorder the flow (netem's behaviour) and
+    // `reorder: {max-displacement: 4}` lets it reorder by at most 4 places.
+    if (!Entries(reorder_entry, "reorder", /*allow_empty=*/true, &entries)) return false;
     for (const Entry& entry : entries) {
       bool ok = true;
       uint64_t number = 0;
       if (entry.key == "probability") {
         ok = Probability(entry, &reorder->probability);
-        has_probability = true;
       } else if (entry.key == "correlation") {
         ok = Probability(entry, &reorder->correlation);
       } else if (entry.key == "gap") {
@@ -644,11 +646,11 @@ class ProfileParser {
         ok = Integer(entry, 0, kMaxReorderDisplacement, &number);
         reorder->max_displacement = static_cast<uint32_t>(number);
       } else {
-        ok = UnknownKey(entry, "reorder", {"probability", "correlation", "gap", "max-displacement"});
+        ok =
+            UnknownKey(entry, "reorder", {"probability", "correlation", "gap", "max-displacement"});
       }
       if (!ok) return false;
     }
-    if (!has_probability) return Fail(reorder_entry.value, "reorder needs 'probability'");
     return true;
   }
 
@@ -705,8 +707,8 @@ class ProfileParser {
                             : SizeLimit{.packets = 0, .bytes = size.value};
       return true;
     }
-    const std::string shape = entry.key + " as a list needs one packet count and one byte size, " +
-                              "like [1000pkt, 1MB]";
+    const std::string shape =
+        entry.key + " as a list needs one packet count and one byte size, like [1000pkt, 1MB]";
     if (entry.value.size() != 2) return Fail(entry.value, shape);
     *limit = SizeLimit{};
     for (const YAML::Node& item : entry.value) {
@@ -891,10 +893,9 @@ class ProfileParser {
       }
       known.push_back(profile_.impairments[i].name);
     }
-    return Fail(entry.value, "no impairment named '" + name + "' (" +
-                                 (known.empty() ? "the profile defines none"
-                                                : "defined: " + Join(known)) +
-                                 ")");
+    return Fail(entry.value,
+                "no impairment named '" + name + "' (" +
+                    (known.empty() ? "the profile defines none" : "defined: " + Join(known)) + ")");
   }
 
   bool ParseMatch(const Entry& match_entry, MatchSpec* match) {
@@ -946,15 +947,16 @@ class ProfileParser {
     } else if (entry.value.IsSequence()) {
       for (const YAML::Node& item : entry.value) items.push_back(item);
     } else {
-      return Fail(At(entry), entry.key + " needs a group name, an address or prefix, or a list of " +
+      return Fail(At(entry), entry.key +
+                                 " needs a group name, an address or prefix, or a list of " +
                                  "them, not " + KindOf(entry.value));
     }
     // An empty list would read as "any address", the opposite of what it says.
     if (items.empty()) return Fail(entry.value, entry.key + " is an empty list");
     for (const YAML::Node& item : items) {
       if (!item.IsScalar()) {
-        return Fail(item, entry.key + ": expected a group name, address or prefix, not " +
-                              KindOf(item));
+        return Fail(item,
+                    entry.key + ": expected a group name, address or prefix, not " + KindOf(item));
       }
       const std::string& text = item.Scalar();
       const GroupSpec* group = nullptr;
@@ -979,10 +981,10 @@ class ProfileParser {
       if (address_like || LooksLikeMac(text)) return Fail(item, entry.key + ": " + error);
       std::vector<std::string> names;
       for (const GroupSpec& candidate : profile_.groups) names.push_back(candidate.name);
-      return Fail(item, entry.key + ": '" + text + "' is neither a group nor an address (" +
-                            (names.empty() ? "the profile defines no groups"
-                                           : "groups: " + Join(names)) +
-                            ")");
+      return Fail(item,
+                  entry.key + ": '" + text + "' is neither a group nor an address (" +
+                      (names.empty() ? "the profile defines no groups" : "groups: " + Join(names)) +
+                      ")");
     }
     return true;
   }
@@ -1055,7 +1057,8 @@ std::string DescribePorts(uint16_t min, uint16_t max) {
 }
 
 std::string DescribeMatch(const MatchSpec& match) {
-  std::vector<std::string> parts = {std::string(kDirectionNames[static_cast<int>(match.direction)])};
+  std::vector<std::string> parts = {
+      std::string(kDirectionNames[static_cast<int>(match.direction)])};
   if (!match.src.empty()) parts.push_back("src " + DescribePrefixes(match.src));
   if (!match.dst.empty()) parts.push_back("dst " + DescribePrefixes(match.dst));
   if (match.proto) {
@@ -1132,7 +1135,8 @@ std::string DescribeImpairment(const ImpairmentSpec& impairment) {
   }
   if (const auto& rate = impairment.rate) {
     std::string text = "rate " + FormatRate(rate->bandwidth_bps);
-    if (rate->overhead_bytes != 0) text += " overhead " + std::to_string(rate->overhead_bytes) + "B";
+    if (rate->overhead_bytes != 0)
+      text += " overhead " + std::to_string(rate->overhead_bytes) + "B";
     text += " queue-limit " + DescribeLimit(rate->queue_limit);
     if (rate->ecn_threshold.Set()) text += " ecn-threshold " + DescribeLimit(rate->ecn_threshold);
     effects.push_back(text);

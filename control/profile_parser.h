@@ -20,8 +20,7 @@ std::optional<ProfileSpec> ParseProfileFile(const std::string& path, std::string
 // The same for a profile already in memory; `name_for_errors` stands in for PATH in errors.
 // Relative `table:` paths resolve against the current directory, as text has none of its own.
 std::optional<ProfileSpec> ParseProfileText(const std::string& text,
-                                            const std::string& name_for_errors,
-                                            std::string* error);
+                                            const std::string& name_for_errors, std::string* error);
 
 // A short human summary for `faultline validate`: a header line, then one line per rule (name,
 // match, impairment and its effects), each line ending in '\n'.

@@ -148,10 +148,12 @@ int RunLive(const RunOptions& options) {
       workers.push_back(std::move(launched));
       if (!worker_on_main) lcore = rte_get_next_lcore(lcore, 1, 0);
     }
+    const std::string delay =
+        options.profile ? "profile" : "delay " + std::to_string(options.delay_ns) + " ns";
     std::printf(
-        "faultline: forwarding %u port(s) with %u worker(s), delay %lu ns, hold %lu packets, "
+        "faultline: forwarding %u port(s) with %u worker(s), %s, hold %lu packets, "
         "wheel tick %.1f ns\n",
-        port_count, options.workers, options.delay_ns, hold, time_base.TickNs());
+        port_count, options.workers, delay.c_str(), hold, time_base.TickNs());
     std::fflush(stdout);
     if (worker_on_main) {
       workers[0].worker->Run(g_stop);

@@ -1,1 +1,619 @@
 #include "control/profile_parser.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "dataplane/delay_distribution.h"
+
+namespace faultline {
+namespace {
+
+// The example of the contract (docs/formats.md), without its partitions section.
+constexpr char kSpecExample[] = R"(version: 1                      # must
+seed: 42                        # optional; without it a seed is drawn and reported
+groups:
+  rack-a: [10.0.1.0/24]
+  rack-b: [10.0.2.0/24, "fd00:2::/64"]
+  n3:     [10.0.2.13]
+impairments:
+  congested-tor:
+    delay:     {base: 200us, jitter: 2ms, distribution: pareto, correlation: 25%}
+    loss:      {model: gilbert-elliott, p: 1%, r: 30%, loss-bad: 100%, loss-good: 0%}
+    rate:      {bandwidth: 1gbit, overhead: 20B, queue-limit: 1000pkt}
+  flaky-link:
+    loss:      {model: bernoulli, probability: 2%, correlation: 50%}
+    duplicate: {probability: 0.5%}
+    reorder:   {probability: 5%, gap: 5, max-displacement: 8}
+    corrupt:   {probability: 0.01%}
+rules:
+  - name: etcd-peers
+    match: {direction: both, src: rack-a, dst: rack-b, proto: tcp, dst-port: 2379-2380}
+    impairment: congested-tor
+  - name: everything-else
+    match: {}
+    impairment: flaky-link
+)";
+
+ProfileSpec Parse(const std::string& text) {
+  std::string error;
+  std::optional<ProfileSpec> profile = ParseProfileText(text, "p.yaml", &error);
+  EXPECT_TRUE(profile.has_value()) << error;
+  return profile.value_or(ProfileSpec{});
+}
+
+// The error for `text` (named p.yaml), which must not parse.
+std::string Error(const std::string& text) {
+  std::string error;
+  EXPECT_FALSE(ParseProfileText(text, "p.yaml", &error).has_value()) << text;
+  return error;
+}
+
+// Expects the error to start with `where` ("p.yaml:LINE:COL: ") and to contain `words`.
+void ExpectError(const std::string& text, const std::string& where, const std::string& words) {
+  const std::string error = Error(text);
+  EXPECT_EQ(error.substr(0, where.size()), where) << error;
+  EXPECT_NE(error.find(words), std::string::npos) << error;
+}
+
+Prefix V4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint8_t length) {
+  return Prefix{.family = 4, .length = length, .address = {a, b, c, d}};
+}
+
+void ExpectPrefix(const Prefix& actual, const Prefix& expected) {
+  EXPECT_EQ(actual.family, expected.family);
+  EXPECT_EQ(actual.length, expected.length);
+  EXPECT_EQ(actual.address, expected.address);
+}
+
+TEST(ProfileParserTest, SpecExampleParsesToItsValues) {
+  const ProfileSpec profile = Parse(kSpecExample);
+  EXPECT_EQ(profile.version, 1);
+  EXPECT_EQ(profile.seed, 42u);
+
+  ASSERT_EQ(profile.groups.size(), 3u);
+  EXPECT_EQ(profile.groups[0].name, "rack-a");
+  ASSERT_EQ(profile.groups[0].prefixes.size(), 1u);
+  ExpectPrefix(profile.groups[0].prefixes[0], V4(10, 0, 1, 0, 24));
+  EXPECT_EQ(profile.groups[1].name, "rack-b");
+  ASSERT_EQ(profile.groups[1].prefixes.size(), 2u);
+  ExpectPrefix(profile.groups[1].prefixes[0], V4(10, 0, 2, 0, 24));
+  ExpectPrefix(profile.groups[1].prefixes[1],
+               Prefix{.family = 6, .length = 64, .address = {0xfd, 0x00, 0x00, 0x02}});
+  EXPECT_EQ(profile.groups[2].name, "n3");
+  ASSERT_EQ(profile.groups[2].prefixes.size(), 1u);
+  ExpectPrefix(profile.groups[2].prefixes[0], V4(10, 0, 2, 13, 32));
+
+  ASSERT_EQ(profile.impairments.size(), 2u);
+  const ImpairmentSpec& tor = profile.impairments[0];
+  EXPECT_EQ(tor.name, "congested-tor");
+  ASSERT_TRUE(tor.delay.has_value());
+  EXPECT_EQ(tor.delay->base_ns, 200'000u);
+  EXPECT_EQ(tor.delay->jitter_ns, 2'000'000u);
+  EXPECT_EQ(tor.delay->distribution, DistributionKind::kPareto);
+  EXPECT_EQ(tor.delay->table, GenerateDistributionTable(DistributionKind::kPareto));
+  EXPECT_EQ(tor.delay->table.size(), 4096u);
+  EXPECT_DOUBLE_EQ(tor.delay->correlation, 0.25);
+  ASSERT_TRUE(tor.loss.has_value());
+  EXPECT_EQ(tor.loss->model, LossModel::kGilbertElliott);
+  EXPECT_DOUBLE_EQ(tor.loss->p, 0.01);
+  EXPECT_DOUBLE_EQ(tor.loss->r, 0.30);
+  EXPECT_DOUBLE_EQ(tor.loss->loss_bad, 1.0);
+  EXPECT_DOUBLE_EQ(tor.loss->loss_good, 0.0);
+  ASSERT_TRUE(tor.rate.has_value());
+  EXPECT_EQ(tor.rate->bandwidth_bps, 1'000'000'000u);
+  EXPECT_EQ(tor.rate->overhead_bytes, 20);
+  EXPECT_EQ(tor.rate->queue_limit.packets, 1000u);
+  EXPECT_EQ(tor.rate->queue_limit.bytes, 0u);
+  EXPECT_FALSE(tor.rate->ecn_threshold.Set());
+  EXPECT_FALSE(tor.duplicate || tor.reorder || tor.corrupt || tor.stall);
+
+  const ImpairmentSpec& flaky = profile.impairments[1];
+  EXPECT_EQ(flaky.name, "flaky-link");
+  ASSERT_TRUE(flaky.loss && flaky.duplicate && flaky.reorder && flaky.corrupt);
+  EXPECT_EQ(flaky.loss->model, LossModel::kBernoulli);
+  EXPECT_DOUBLE_EQ(flaky.loss->probability, 0.02);
+  EXPECT_DOUBLE_EQ(flaky.loss->correlation, 0.5);
+  EXPECT_EQ(flaky.loss->max_size, 0u);
+  EXPECT_DOUBLE_EQ(flaky.duplicate->probability, 0.005);
+  EXPECT_DOUBLE_EQ(flaky.duplicate->correlation, 0.0);
+  EXPECT_DOUBLE_EQ(flaky.reorder->probability, 0.05);
+  EXPECT_EQ(flaky.reorder->gap, 5u);
+  EXPECT_EQ(flaky.reorder->max_displacement, 8u);
+  EXPECT_DOUBLE_EQ(flaky.corrupt->probability, 0.0001);
+  EXPECT_DOUBLE_EQ(flaky.corrupt->ber, 0.0);
+  EXPECT_FALSE(flaky.corrupt->fix_checksums);
+  EXPECT_FALSE(flaky.delay || flaky.rate || flaky.stall);
+
+  ASSERT_EQ(profile.rules.size(), 2u);
+  const RuleSpec& etcd = profile.rules[0];
+  EXPECT_EQ(etcd.name, "etcd-peers");
+  EXPECT_EQ(etcd.impairment, 0u);
+  EXPECT_EQ(etcd.match.direction, Direction::kBoth);
+  ASSERT_EQ(etcd.match.src.size(), 1u);
+  ExpectPrefix(etcd.match.src[0], V4(10, 0, 1, 0, 24));
+  ASSERT_EQ(etcd.match.dst.size(), 2u);  // rack-b's two prefixes
+  ExpectPrefix(etcd.match.dst[0], V4(10, 0, 2, 0, 24));
+  EXPECT_EQ(etcd.match.dst[1].family, 6);
+  EXPECT_EQ(etcd.match.proto, 6);
+  EXPECT_TRUE(etcd.match.has_dst_port);
+  EXPECT_EQ(etcd.match.dst_port_min, 2379);
+  EXPECT_EQ(etcd.match.dst_port_max, 2380);
+  EXPECT_FALSE(etcd.match.has_src_port);
+
+  const RuleSpec& rest = profile.rules[1];
+  EXPECT_EQ(rest.name, "everything-else");
+  EXPECT_EQ(rest.impairment, 1u);
+  EXPECT_EQ(rest.match.direction, Direction::kBoth);
+  EXPECT_TRUE(rest.match.src.empty());
+  EXPECT_TRUE(rest.match.dst.empty());
+  EXPECT_FALSE(rest.match.proto.has_value());
+  EXPECT_FALSE(rest.match.has_src_port || rest.match.has_dst_port);
+}
+
+TEST(ProfileParserTest, DescribesEachRule) {
+  EXPECT_EQ(DescribeProfile(Parse(kSpecExample)),
+            "version 1, seed 42, 3 groups, 2 impairments, 2 rules (first match wins; frames "
+            "matching none pass untouched)\n"
+            "  rule etcd-peers: both, src 10.0.1.0/24, dst 10.0.2.0/24 fd00:2::/64, tcp, dst-port "
+            "2379-2380 -> congested-tor: delay 200us jitter 2ms pareto correlation 25%; loss "
+            "gilbert-elliott p 1% r 30% loss-bad 100% loss-good 0%; rate 1gbit overhead 20B "
+            "queue-limit 1000pkt\n"
+            "  rule everything-else: both, any frame -> flaky-link: loss 2% correlation 50%; "
+            "duplicate 0.5%; reorder 5% gap 5 max-displacement 8; corrupt 0.01%\n");
+  EXPECT_EQ(DescribeProfile(Parse("version: 1\nimpairments: {pass: {}, spare: {}}\nrules:\n"
+                                  "  - {name: r, match: {direction: a-to-b}, impairment: pass}\n")),
+            "version 1, no seed (one is drawn and reported at start), 0 groups, 2 impairments, 1 "
+            "rule (first match wins; frames matching none pass untouched)\n"
+            "  rule r: a-to-b, any frame -> pass: no effects (forwarded untouched)\n"
+            "  not used by any rule: spare\n");
+}
+
+TEST(ProfileParserTest, DefaultsFollowTcAndNetem) {
+  const ProfileSpec profile = Parse(R"(version: 1
+impairments:
+  ge: {loss: {model: gilbert-elliott, p: 10%}}
+  m4: {loss: {model: markov4, p13: 5%}}
+  jittery: {delay: {base: 10ms, jitter: 1ms}}
+  shaped: {rate: {bandwidth: 1.5mbit}}
+  paused: {stall: {for: 800ms}}
+  shuffled: {reorder: {probability: 1%}}
+  empty:
+)");
+  ASSERT_EQ(profile.impairments.size(), 7u);
+  const LossSpec& ge = *profile.impairments[0].loss;
+  EXPECT_DOUBLE_EQ(ge.r, 0.9);
+  EXPECT_DOUBLE_EQ(ge.loss_bad, 1.0);
+  EXPECT_DOUBLE_EQ(ge.loss_good, 0.0);
+  const LossSpec& m4 = *profile.impairments[1].loss;
+  EXPECT_EQ(m4.model, LossModel::kMarkov4);
+  EXPECT_DOUBLE_EQ(m4.p13, 0.05);
+  EXPECT_DOUBLE_EQ(m4.p31, 0.95);
+  EXPECT_DOUBLE_EQ(m4.p32, 0.0);
+  EXPECT_DOUBLE_EQ(m4.p23, 1.0);
+  EXPECT_DOUBLE_EQ(m4.p14, 0.0);
+  const DelaySpec& delay = *profile.impairments[2].delay;
+  EXPECT_EQ(delay.distribution, DistributionKind::kUniform);
+  EXPECT_TRUE(delay.table.empty());
+  const RateSpec& rate = *profile.impairments[3].rate;
+  EXPECT_EQ(rate.bandwidth_bps, 1'500'000u);
+  EXPECT_EQ(rate.overhead_bytes, 0);
+  EXPECT_EQ(rate.queue_limit.packets, 1000u);
+  EXPECT_EQ(rate.queue_limit.bytes, 0u);
+  const StallSpec& stall = *profile.impairments[4].stall;
+  EXPECT_EQ(stall.duration_ns, 800'000'000u);
+  EXPECT_EQ(stall.start_ns, 0u);
+  EXPECT_EQ(stall.every_ns, 0u);
+  EXPECT_EQ(stall.limit.packets, 10000u);
+  EXPECT_EQ(profile.impairments[5].reorder->gap, 1u);
+  EXPECT_EQ(profile.impairments[5].reorder->max_displacement, 0u);
+  const ImpairmentSpec& empty = profile.impairments[6];
+  EXPECT_FALSE(empty.delay || empty.loss || empty.duplicate || empty.reorder || empty.corrupt ||
+               empty.rate || empty.stall);
+  EXPECT_FALSE(profile.seed.has_value());
+  EXPECT_TRUE(profile.rules.empty());
+}
+
+TEST(ProfileParserTest, EveryFormOfEachValue) {
+  const ProfileSpec profile = Parse(R"(version: "1"
+seed: 0
+groups:
+  one: 10.0.0.1
+  v6: ["fd00::1", "fd00:1::/48"]
+impairments:
+  all:
+    delay: {base: 1ms, jitter: 100us, distribution: normal}
+    loss: {model: markov4, p13: 0.01, p31: 0.5, p32: 0.5, p23: 90%, p14: 0.99, max-size: 1500B}
+    duplicate: {probability: 0.001, correlation: "10%"}
+    corrupt: {ber: 1e-6, fix-checksums: true}
+    rate: {bandwidth: 10Mbit, overhead: -4B, queue-limit: [500pkt, 1MiB], ecn-threshold: 64KiB}
+    stall: {for: 1s, start: 10s, every: 1m, limit: 1MB}
+  pn: {delay: {jitter: 1ms, distribution: paretonormal, correlation: 0}}
+rules:
+  - name: mixed
+    match:
+      direction: b-to-a
+      src: [one, 192.168.0.0/16, v6]
+      dst: 2001:db8::1
+      proto: 17
+      src-port: 53
+      dst-port: "1024-65535"
+    impairment: all
+  - {name: any-icmp, match: {proto: icmpv6}, impairment: pn}
+)");
+  EXPECT_EQ(profile.seed, 0u);
+  ASSERT_EQ(profile.impairments.size(), 2u);
+  const ImpairmentSpec& all = profile.impairments[0];
+  EXPECT_EQ(all.delay->table, GenerateDistributionTable(DistributionKind::kNormal));
+  EXPECT_DOUBLE_EQ(all.loss->p23, 0.9);
+  EXPECT_DOUBLE_EQ(all.loss->p14, 0.99);
+  EXPECT_EQ(all.loss->max_size, 1500u);
+  EXPECT_DOUBLE_EQ(all.duplicate->correlation, 0.1);
+  EXPECT_DOUBLE_EQ(all.corrupt->ber, 1e-6);
+  EXPECT_DOUBLE_EQ(all.corrupt->probability, 0.0);
+  EXPECT_TRUE(all.corrupt->fix_checksums);
+  EXPECT_EQ(all.rate->bandwidth_bps, 10'000'000u);
+  EXPECT_EQ(all.rate->overhead_bytes, -4);
+  EXPECT_EQ(all.rate->queue_limit.packets, 500u);
+  EXPECT_EQ(all.rate->queue_limit.bytes, 1u << 20);
+  EXPECT_EQ(all.rate->ecn_threshold.bytes, 65'536u);
+  EXPECT_EQ(all.rate->ecn_threshold.packets, 0u);
+  EXPECT_EQ(all.stall->every_ns, 60'000'000'000u);
+  EXPECT_EQ(all.stall->limit.bytes, 1'000'000u);
+  EXPECT_EQ(profile.impairments[1].delay->distribution, DistributionKind::kParetoNormal);
+
+  const MatchSpec& match = profile.rules[0].match;
+  EXPECT_EQ(match.direction, Direction::kBToA);
+  ASSERT_EQ(match.src.size(), 4u);  // one's address, the prefix, v6's two
+  ExpectPrefix(match.src[0], V4(10, 0, 0, 1, 32));
+  ExpectPrefix(match.src[1], V4(192, 168, 0, 0, 16));
+  EXPECT_EQ(match.src[2].length, 128);
+  EXPECT_EQ(match.src[3].length, 48);
+  ASSERT_EQ(match.dst.size(), 1u);
+  EXPECT_EQ(match.dst[0].family, 6);
+  EXPECT_EQ(match.dst[0].length, 128);
+  EXPECT_EQ(match.proto, 17);
+  EXPECT_EQ(match.src_port_min, 53);
+  EXPECT_EQ(match.src_port_max, 53);
+  EXPECT_EQ(match.dst_port_min, 1024);
+  EXPECT_EQ(match.dst_port_max, 65535);
+  EXPECT_EQ(profile.rules[1].match.proto, 58);
+}
+
+// The error cases the contract cares most about: each names the exact line and column.
+
+TEST(ProfileParserErrorTest, UnknownTopLevelKey) {
+  ExpectError("version: 1\nsede: 42\n", "p.yaml:2:1: ", "unknown key 'sede' in the profile");
+}
+
+TEST(ProfileParserErrorTest, UnknownImpairmentKey) {
+  ExpectError(R"(version: 1
+impairments:
+  slow:
+    delay: {base: 10ms}
+    jiter: 5ms
+)",
+              "p.yaml:5:5: ", "unknown key 'jiter' in impairment 'slow'");
+  ExpectError(R"(version: 1
+impairments:
+  slow:
+    delay: {base: 10ms, jiter: 5ms}
+)",
+              "p.yaml:4:25: ", "unknown key 'jiter' in delay");
+}
+
+TEST(ProfileParserErrorTest, UnknownMatchKeyIsNotSupportedYet) {
+  ExpectError(R"(version: 1
+impairments:
+  slow: {delay: {base: 10ms}}
+rules:
+  - name: r
+    match: {vlan: 10}
+    impairment: slow
+)",
+              "p.yaml:6:13: ", "match key 'vlan' is not supported by this build yet");
+}
+
+TEST(ProfileParserErrorTest, BareNumberDuration) {
+  ExpectError(R"(version: 1
+impairments:
+  slow:
+    delay:
+      base: 10
+)",
+              "p.yaml:5:13: ", "base: '10' needs a unit");
+}
+
+TEST(ProfileParserErrorTest, ProbabilityAboveOne) {
+  ExpectError(R"(version: 1
+impairments:
+  lossy:
+    loss: {probability: 150%}
+)",
+              "p.yaml:4:25: ", "probability: '150%' is outside [0, 1]");
+}
+
+TEST(ProfileParserErrorTest, MissingVersion) {
+  ExpectError("# a profile\nseed: 1\n", "p.yaml:2:1: ", "missing 'version'");
+  ExpectError("version: 2\n", "p.yaml:1:10: ", "unsupported profile version '2'");
+  // Checked before anything else: a file in another format should say so first.
+  ExpectError("bogus: 1\nversion: 2\n", "p.yaml:2:10: ", "unsupported profile version");
+}
+
+TEST(ProfileParserErrorTest, RuleNamingMissingImpairment) {
+  ExpectError(R"(version: 1
+impairments:
+  slow: {delay: {base: 10ms}}
+rules:
+  - name: r
+    match: {}
+    impairment: fast
+)",
+              "p.yaml:7:17: ", "no impairment named 'fast' (defined: slow)");
+}
+
+TEST(ProfileParserErrorTest, DuplicateRuleName) {
+  ExpectError(R"(version: 1
+impairments:
+  slow: {}
+rules:
+  - name: r
+    match: {}
+    impairment: slow
+  - {name: r, match: {}, impairment: slow}
+)",
+              "p.yaml:8:12: ", "duplicate rule name 'r' (first on line 5)");
+}
+
+TEST(ProfileParserErrorTest, BadPrefix) {
+  ExpectError("version: 1\ngroups:\n  rack-a: [10.0.1.0/24, 10.0.2.5/24]\n", "p.yaml:3:25: ",
+              "'10.0.2.5/24' has host bits set beyond /24 (did you mean 10.0.2.0/24?)");
+  ExpectError("version: 1\ngroups:\n  a: [10.0.0.0/33]\n",
+              "p.yaml:3:7: ", "the prefix length must be 0..32");
+  ExpectError("version: 1\ngroups:\n  a: [\"fd00::1/64\"]\n",
+              "p.yaml:3:7: ", "did you mean fd00::/64?");
+  ExpectError(R"(version: 1
+impairments: {x: {}}
+rules:
+  - {name: r, match: {dst: 10.1.2.300}, impairment: x}
+)",
+              "p.yaml:4:28: ", "dst: '10.1.2.300' is not an IPv4 or IPv6 address");
+}
+
+TEST(ProfileParserErrorTest, PartitionsAreNotSupportedYet) {
+  EXPECT_EQ(Error(R"(version: 1
+groups:
+  a: [10.0.0.1]
+partitions:
+  - {from: a, to: a}
+)"),
+            "p.yaml:4:1: partitions are not supported by this build yet");
+}
+
+TEST(ProfileParserErrorTest, YamlSyntaxError) {
+  ExpectError("version: 1\nimpairments:\n  x: y: z\n", "p.yaml:3:7: ", "illegal map value");
+  ExpectError("version: 1\nrules: [\n", "p.yaml:3:1: ", "end of sequence flow not found");
+}
+
+TEST(ProfileParserErrorTest, MarkovRowSumAboveOne) {
+  ExpectError(R"(version: 1
+impairments:
+  bursty:
+    loss:
+      model: markov4
+      p13: 60%
+      p14: 50%
+)",
+              "p.yaml:7:12: ", "p13 + p14 = 110% is more than 100%");
+  // p31 defaults to 1 - p13 (as in tc), which leaves no room for p32 here.
+  ExpectError("version: 1\nimpairments:\n  b: {loss: {model: markov4, p13: 5%, p32: 10%}}\n",
+              "p.yaml:3:44: ",
+              "p31 + p32 = 105% is more than 100% (they leave state 3); p31 "
+              "defaults to 1 - p13");
+}
+
+TEST(ProfileParserErrorTest, EcnThresholdNotBelowQueueLimit) {
+  ExpectError(R"(version: 1
+impairments:
+  slow:
+    rate:
+      bandwidth: 10mbit
+      queue-limit: 100pkt
+      ecn-threshold: 200pkt
+)",
+              "p.yaml:7:22: ", "ecn-threshold 200pkt must be below the queue limit of 100pkt");
+  ExpectError("version: 1\nimpairments:\n  s: {rate: {bandwidth: 1mbit, ecn-threshold: 1000pkt}}\n",
+              "p.yaml:3:47: ", "below the queue limit of 1000pkt (the default)");
+  // A byte threshold under a packet limit has nothing to be compared with: fine.
+  EXPECT_EQ(
+      Parse("version: 1\nimpairments:\n  s: {rate: {bandwidth: 1mbit, ecn-threshold: 30KB}}\n")
+          .impairments[0]
+          .rate->ecn_threshold.bytes,
+      30'000u);
+}
+
+// More of what users get wrong; the position is checked as exactly as above.
+
+TEST(ProfileParserErrorTest, StructureMistakes) {
+  ExpectError("", "p.yaml:1:1: ", "the profile is empty");
+  ExpectError("- version: 1\n", "p.yaml:1:1: ", "the profile must be a map, not a list");
+  ExpectError("version: 1\nseed: 1\nseed: 2\n",
+              "p.yaml:3:1: ", "duplicate key 'seed' in the profile (first on line 2)");
+  ExpectError("version: 1\n---\nversion: 1\n", "p.yaml:3:1: ", "a single YAML document");
+  ExpectError("version: 1\nseed: -1\n", "p.yaml:2:7: ", "seed: '-1' is not a non-negative integer");
+  ExpectError("version: 1\nimpairments:\n  x:\n    delay:\n",
+              "p.yaml:4:5: ", "delay must be a map, not empty");
+  ExpectError("version: 1\nimpairments: {x: {}}\nrules:\n  - {name: r, impairment: x}\n",
+              "p.yaml:4:5: ", "rule 'r' needs a 'match' (use 'match: {}' for every frame)");
+  ExpectError("version: 1\nimpairments: {x: {}}\nrules:\n  - {match: {}, impairment: x}\n",
+              "p.yaml:4:5: ", "a rule needs a 'name'");
+  ExpectError("version: 1\nrules:\n  - {name: r, match: {}, impairment: x}\n",
+              "p.yaml:3:38: ", "no impairment named 'x' (the profile defines none)");
+}
+
+TEST(ProfileParserErrorTest, GroupAndMatchMistakes) {
+  ExpectError("version: 1\ngroups:\n  a: []\n", "p.yaml:3:6: ", "group 'a' is empty");
+  ExpectError("version: 1\ngroups:\n  a: [\"aa:bb:cc:dd:ee:ff\"]\n",
+              "p.yaml:3:7: ", "MAC addresses are not supported by this build yet");
+  const std::string header = "version: 1\ngroups: {a: 10.0.0.1}\nimpairments: {x: {}}\nrules:\n";
+  ExpectError(header + "  - {name: r, match: {src: b}, impairment: x}\n",
+              "p.yaml:5:28: ", "src: 'b' is neither a group nor an address (groups: a)");
+  ExpectError(header + "  - {name: r, match: {src: []}, impairment: x}\n",
+              "p.yaml:5:28: ", "src is an empty list");
+  ExpectError(header + "  - {name: r, match: {direction: up}, impairment: x}\n",
+              "p.yaml:5:34: ", "direction: unknown value 'up' (use both, a-to-b, b-to-a)");
+  ExpectError(header + "  - {name: r, match: {proto: gre}, impairment: x}\n",
+              "p.yaml:5:30: ", "proto: unknown protocol 'gre'");
+  ExpectError(header + "  - {name: r, match: {proto: 256}, impairment: x}\n",
+              "p.yaml:5:30: ", "proto: unknown protocol '256'");
+  ExpectError(header + "  - {name: r, match: {dst-port: 80-70}, impairment: x}\n",
+              "p.yaml:5:33: ", "the range '80-70' runs backwards");
+  ExpectError(header + "  - {name: r, match: {dst-port: 70000}, impairment: x}\n",
+              "p.yaml:5:33: ", "is not a port");
+  ExpectError(header + "  - {name: r, match: {proto: icmp, dst-port: 80}, impairment: x}\n",
+              "p.yaml:5:36: ", "dst-port needs proto tcp, udp or sctp, not 'icmp'");
+}
+
+TEST(ProfileParserErrorTest, ImpairmentMistakes) {
+  const std::string header = "version: 1\nimpairments:\n  x: ";
+  ExpectError(header + "{loss: {probability: 1%, r: 5%}}\n", "p.yaml:3:31: ",
+              "'r' belongs to the gilbert-elliott loss model, but this loss is bernoulli (the "
+              "default; set model: gilbert-elliott)");
+  ExpectError(header + "{loss: {model: gilbert-elliott, p13: 5%}}\n", "p.yaml:3:38: ",
+              "'p13' belongs to the markov4 loss model, but this loss is gilbert-elliott");
+  ExpectError(header + "{loss: {model: markov4}}\n",
+              "p.yaml:3:13: ", "the markov4 loss model needs 'p13'");
+  ExpectError(header + "{loss: {model: ge}}\n", "p.yaml:3:21: ", "model: unknown value 'ge'");
+  ExpectError(header + "{loss: {probability: 1%, max-size: 100pkt}}\n",
+              "p.yaml:3:41: ", "max-size must be a frame size in bytes");
+  ExpectError(header + "{delay: {base: 1ms, distribution: pareto}}\n",
+              "p.yaml:3:40: ", "distribution 'pareto' needs a jitter greater than 0");
+  ExpectError(header + "{delay: {jitter: 1ms, distribution: pareto, table: x.dist}}\n",
+              "p.yaml:3:50: ", "give either distribution or table, not both");
+  ExpectError(header + "{delay: {jitter: 1ms, distribution: gauss}}\n",
+              "p.yaml:3:42: ", "distribution: unknown value 'gauss'");
+  ExpectError(header + "{corrupt: {probability: 1%, ber: 1e-6}}\n",
+              "p.yaml:3:34: ", "give either probability or ber, not both");
+  ExpectError(header + "{corrupt: {ber: 2%}}\n",
+              "p.yaml:3:22: ", "ber: '2%' is above the maximum bit error rate of 0.01");
+  ExpectError(header + "{corrupt: {ber: 1e-6, correlation: 5%}}\n",
+              "p.yaml:3:28: ", "correlation applies to probability, not to ber");
+  ExpectError(header + "{corrupt: {fix-checksums: yes, probability: 1%}}\n",
+              "p.yaml:3:32: ", "fix-checksums: 'yes' is not true or false");
+  ExpectError(header + "{duplicate: {correlation: 5%}}\n",
+              "p.yaml:3:18: ", "duplicate needs 'probability'");
+  ExpectError(header + "{reorder: {probability: 1%, gap: 0}}\n",
+              "p.yaml:3:39: ", "gap: '0' is not an integer in 1..4294967295");
+  ExpectError(header + "{reorder: {probability: 1%, max-displacement: 2000}}\n",
+              "p.yaml:3:52: ", "max-displacement: '2000' is not an integer in 0..1024");
+  ExpectError(header + "{rate: {bandwidth: 10mbps}}\n",
+              "p.yaml:3:25: ", "bandwidth: '10mbps' is in bytes per second");
+  ExpectError(header + "{rate: {bandwidth: 100000}}\n",
+              "p.yaml:3:25: ", "bandwidth: '100000' needs a unit");
+  ExpectError(header + "{rate: {bandwidth: 0mbit}}\n",
+              "p.yaml:3:25: ", "bandwidth must be more than 0");
+  ExpectError(header + "{rate: {queue-limit: 10pkt}}\n", "p.yaml:3:13: ", "rate needs 'bandwidth'");
+  ExpectError(header + "{rate: {bandwidth: 1mbit, overhead: -65B}}\n",
+              "p.yaml:3:42: ", "overhead: '-65B' must be bytes from -64B to 1024B");
+  ExpectError(header + "{rate: {bandwidth: 1mbit, overhead: -4}}\n",
+              "p.yaml:3:42: ", "overhead: '-4' needs a unit");
+  ExpectError(header + "{rate: {bandwidth: 1mbit, queue-limit: [1pkt, 2pkt]}}\n",
+              "p.yaml:3:52: ", "queue-limit as a list needs one packet count and one byte size");
+  ExpectError(header + "{rate: {bandwidth: 1mbit, queue-limit: 0pkt}}\n",
+              "p.yaml:3:45: ", "queue-limit must be more than 0");
+  ExpectError(header + "{stall: {start: 1s}}\n", "p.yaml:3:14: ", "stall needs 'for'");
+  ExpectError(header + "{stall: {for: 1s, every: 1s}}\n",
+              "p.yaml:3:31: ", "every (1s) must be longer than for (1s)");
+  ExpectError(header + "{stall: {for: 0s}}\n", "p.yaml:3:20: ", "for must be more than 0s");
+  ExpectError(header + "{teleport: {}}\n", "p.yaml:3:7: ",
+              "unknown key 'teleport' in impairment 'x' (known: delay, loss, duplicate, reorder, "
+              "corrupt, rate, stall)");
+}
+
+TEST(ProfileParserErrorTest, FirstErrorWins) {
+  // Two problems; the earlier one in the file is reported.
+  ExpectError("version: 1\nimpairments:\n  x: {delay: {base: 5}}\n  y: {loss: {probability: 2}}\n",
+              "p.yaml:3:21: ", "base:");
+}
+
+// Profiles on disk: errors name the path, and relative table paths resolve against the
+// profile's directory, not the current one.
+class ProfileFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    directory_ = std::filesystem::temp_directory_path() /
+                 ("faultline-profile-test-" + std::to_string(getpid()));
+    std::filesystem::create_directories(directory_);
+  }
+  void TearDown() override { std::filesystem::remove_all(directory_); }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    const std::filesystem::path path = directory_ / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+
+  std::filesystem::path directory_;
+};
+
+TEST_F(ProfileFileTest, RelativeTableResolvesAgainstTheProfileDirectory) {
+  const std::string table = Write("custom.dist", "# a tiny table\n-100 0 100\n  200\n");
+  const std::string path = Write("profile.yaml", R"(version: 1
+impairments:
+  custom: {delay: {base: 10ms, jitter: 5ms, table: custom.dist}}
+)");
+  std::string error;
+  const std::optional<ProfileSpec> profile = ParseProfileFile(path, &error);
+  ASSERT_TRUE(profile.has_value()) << error;
+  const DelaySpec& delay = *profile->impairments[0].delay;
+  EXPECT_EQ(delay.distribution, DistributionKind::kTable);
+  EXPECT_EQ(delay.table_path, table);
+  EXPECT_EQ(delay.table, (std::vector<int16_t>{-100, 0, 100, 200}));
+
+  // An absolute path works from text too.
+  const std::optional<ProfileSpec> from_text = ParseProfileText(
+      "version: 1\nimpairments:\n  c: {delay: {jitter: 1ms, table: " + table + "}}\n", "t", &error);
+  ASSERT_TRUE(from_text.has_value()) << error;
+  EXPECT_EQ(from_text->impairments[0].delay->table.size(), 4u);
+}
+
+TEST_F(ProfileFileTest, MissingTableNamesTheProfilePositionAndTheTable) {
+  const std::string path = Write("profile.yaml", R"(version: 1
+impairments:
+  slow:
+    delay: {base: 10ms, jitter: 5ms, table: missing.dist}
+)");
+  std::string error;
+  EXPECT_FALSE(ParseProfileFile(path, &error).has_value());
+  EXPECT_EQ(error, path + ":4:45: table: " + (directory_ / "missing.dist").string() +
+                       ": cannot open: No such file or directory");
+}
+
+TEST_F(ProfileFileTest, BadTableContentIsReportedWithBothPositions) {
+  Write("bad.dist", "1 2\n3 x\n");
+  const std::string path = Write(
+      "profile.yaml", "version: 1\nimpairments:\n  b: {delay: {jitter: 1ms, table: bad.dist}}\n");
+  std::string error;
+  EXPECT_FALSE(ParseProfileFile(path, &error).has_value());
+  const std::string prefix =
+      path + ":3:35: table: " + (directory_ / "bad.dist").string() + ":2:3: ";
+  EXPECT_EQ(error.substr(0, prefix.size()), prefix) << error;
+}
+
+TEST_F(ProfileFileTest, ErrorsNameThePathAsGiven) {
+  const std::string path = Write("bad.yaml", "version: 1\nrules: 5\n");
+  std::string error;
+  EXPECT_FALSE(ParseProfileFile(path, &error).has_value());
+  EXPECT_EQ(error, path + ":2:8: rules must be a list, not '5'");
+
+  const std::string missing = (directory_ / "absent.yaml").string();
+  EXPECT_FALSE(ParseProfileFile(missing, &error).has_value());
+  EXPECT_EQ(error, missing + ": cannot read: No such file or directory");
+  EXPECT_FALSE(ParseProfileFile(directory_.string(), &error).has_value());
+  EXPECT_EQ(error, directory_.string() + ": cannot read: it is a directory");
+}
+
+}  // namespace
+}  // namespace faultline
