@@ -11,8 +11,9 @@ Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint
       epoch_(now) {
   const CompiledProfile* profile = config_.profile.get();
   if (profile == nullptr) return;
-  ns_per_unit_fp_ = static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) /
-                                          profile->time_base.hz);
+  const unsigned __int128 hz = profile->time_base.hz;
+  ns_per_unit_fp_ = static_cast<uint64_t>(
+      ((static_cast<unsigned __int128>(1'000'000'000) << 32) + hz / 2) / hz);
   flows_ = std::make_unique<FlowTable>(config_.flow_capacity, profile->displacement_ring);
   const size_t slots = profile->rule_count() * 2;
   runtime_ = std::vector<RuleRuntime>(slots);

@@ -120,7 +120,8 @@ class alignas(64) Pipeline {
                 uint64_t now);
   void SeedFlow(FlowState* flow);
   uint64_t UnitsToNs(uint64_t units) const {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(units) * ns_per_unit_fp_) >> 32);
+    return static_cast<uint64_t>(
+        (static_cast<unsigned __int128>(units) * ns_per_unit_fp_ + (uint64_t{1} << 31)) >> 32);
   }
 
   PipelineCounters counters_;

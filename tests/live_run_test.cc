@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "control/subprocess.h"
 #include "control/testbed.h"
@@ -57,7 +60,66 @@ TEST(LiveRunTest, DrainOnExitDeliversHeldFrames) {
   usleep(300'000);
   EXPECT_EQ(dataplane.Stop(SIGTERM, seconds(10)), 0);
   // net_null always has frames, so thousands are held at stop; drain delivers every one.
-  EXPECT_NE(dataplane.output().find("shutdown 0\n"), std::string::npos) << dataplane.output();
+  EXPECT_NE(dataplane.output().find(" shutdown 0 "), std::string::npos) << dataplane.output();
+}
+
+std::string WriteTempFile(const std::string& name, const std::string& text) {
+  const std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
+                           "/faultline-live-" + std::to_string(getpid()) + "-" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(LiveRunTest, ProfileImpairsEveryFrameAndCountsPerRule) {
+  const std::string profile = WriteTempFile("half-loss.yaml", R"(version: 1
+seed: 9
+impairments:
+  half:
+    loss: {model: bernoulli, probability: 50%}
+    delay: {base: 1ms}
+rules:
+  - name: all
+    match: {}
+    impairment: half
+)");
+  const std::string stats = WriteTempFile("stats.json", "");
+  Subprocess dataplane;
+  std::string error;
+  ASSERT_TRUE(dataplane.Start(
+      RunArgv({"--profile", profile, "--hold", "20000", "--stats-json", stats}, kNullPorts),
+      &error));
+  ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
+  EXPECT_NE(dataplane.output().find("seed 9"), std::string::npos) << dataplane.output();
+  usleep(300'000);
+  ASSERT_EQ(dataplane.Stop(SIGTERM, seconds(10)), 0) << dataplane.output();
+  const nlohmann::json document = nlohmann::json::parse(std::ifstream(stats));
+  ASSERT_EQ(document["rules"].size(), 1u);
+  const nlohmann::json& rule = document["rules"][0];
+  const double matched = rule["matched"].get<double>();
+  ASSERT_GT(matched, 10000) << rule.dump();
+  EXPECT_EQ(document["unmatched"], 0);
+  // Bernoulli(0.5) losses over n frames: mean n/2, sigma sqrt(n)/2; 5 sigma never fails by chance.
+  const double lost = rule["dropped"]["loss"].get<double>();
+  EXPECT_LT(std::abs(lost - matched / 2), 5 * std::sqrt(matched) / 2) << rule.dump();
+  // Every matched frame is forwarded, dropped by its rule, or freed at shutdown.
+  EXPECT_EQ(rule["matched"].get<uint64_t>(),
+            rule["forwarded"].get<uint64_t>() + rule["dropped"]["total"].get<uint64_t>() +
+                document["dropped"]["shutdown"].get<uint64_t>());
+  EXPECT_GE(rule["delay_ns"]["p50"].get<uint64_t>(), 1'000'000u);
+  unlink(profile.c_str());
+  unlink(stats.c_str());
+}
+
+TEST(LiveRunTest, InvalidProfileIsExitStatusTwoWithItsLine) {
+  const std::string profile =
+      WriteTempFile("bad.yaml", "version: 1\nimpairments:\n  x:\n    delay: {base: 10}\n");
+  Subprocess dataplane;
+  std::string error;
+  ASSERT_TRUE(dataplane.Start(RunArgv({"--profile", profile}, kNullPorts), &error));
+  EXPECT_EQ(dataplane.Wait(seconds(20)), 2);
+  EXPECT_NE(dataplane.output().find(profile + ":4:"), std::string::npos) << dataplane.output();
+  EXPECT_NE(dataplane.output().find("needs a unit"), std::string::npos) << dataplane.output();
+  unlink(profile.c_str());
 }
 
 TEST(LiveRunTest, BadStartIsExitStatusTwo) {
