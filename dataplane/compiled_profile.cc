@@ -48,14 +48,14 @@ CompiledImpairment CompileImpairment(const ImpairmentSpec& spec, const TimeBase&
   }
   if (spec.duplicate) {
     impairment.has_duplicate = spec.duplicate->probability > 0;
-    impairment.duplicate_probability = ProbabilityThreshold(spec.duplicate->probability);
-    impairment.duplicate_correlation = Correlation::FromFraction(spec.duplicate->correlation);
+    impairment.duplicate =
+        CorrelatedChance::From(spec.duplicate->probability, spec.duplicate->correlation);
     impairment.needs_flow_state |= spec.duplicate->correlation > 0;
   }
   if (spec.reorder) {
     impairment.has_reorder = true;
-    impairment.reorder_probability = ProbabilityThreshold(spec.reorder->probability);
-    impairment.reorder_correlation = Correlation::FromFraction(spec.reorder->correlation);
+    impairment.reorder =
+        CorrelatedChance::From(spec.reorder->probability, spec.reorder->correlation);
     impairment.reorder_gap = std::max<uint32_t>(spec.reorder->gap, 1);
     impairment.max_displacement = spec.reorder->max_displacement;
     impairment.needs_flow_state = true;

@@ -29,10 +29,8 @@ struct CompiledImpairment {
   bool needs_flow_state = false;
   CompiledDelay delay;
   CompiledLoss loss;
-  uint64_t duplicate_probability = 0;
-  Correlation duplicate_correlation;
-  uint64_t reorder_probability = 0;
-  Correlation reorder_correlation;
+  CorrelatedChance duplicate;
+  CorrelatedChance reorder;
   uint32_t reorder_gap = 1;
   uint32_t max_displacement = 0;
   CompiledCorrupt corrupt;

@@ -15,8 +15,7 @@ namespace faultline {
 
 CompiledCorrupt CompiledCorrupt::Compile(const CorruptSpec& spec) {
   CompiledCorrupt corrupt;
-  corrupt.probability = ProbabilityThreshold(spec.probability);
-  corrupt.correlation = Correlation::FromFraction(spec.correlation);
+  corrupt.chance = CorrelatedChance::From(spec.probability, spec.correlation);
   corrupt.ber_mode = spec.ber > 0;
   if (corrupt.ber_mode) corrupt.gap_scale = 1.0 / -std::log1p(-spec.ber);
   corrupt.fix_checksums = spec.fix_checksums;
@@ -81,9 +80,7 @@ uint32_t Corrupt(const CompiledCorrupt& corrupt, rte_mbuf* packet, Rng& rng, uin
   const uint32_t payload_bits = length_bits - kEthernetHeaderBits;
   uint32_t flipped = 0;
   if (!corrupt.ber_mode) {
-    if (corrupt.probability == 0 || corrupt.correlation.Draw(rng, last) >= corrupt.probability) {
-      return 0;
-    }
+    if (!corrupt.chance.Draw(rng, last)) return 0;
     FlipBit(packet, kEthernetHeaderBits + rng.Below(payload_bits));
     flipped = 1;
   } else {

@@ -1,5 +1,5 @@
 // Corruption: flip bits past the Ethernet header, as a noisy wire would. Two modes:
-//   probability: a frame is corrupted with probability p (netem correlation), one random bit;
+//   probability: a frame is corrupted with probability p (CorrelatedChance), one random bit;
 //   ber:         every bit flips independently with probability ber; the gaps between errors are
 //                geometric and drawn with a table logarithm, so the cost is per error, not per bit.
 // Checksums are left wrong (what the receiver of a corrupted frame sees) unless fix-checksums.
@@ -17,8 +17,7 @@ namespace faultline {
 inline constexpr uint32_t kEthernetHeaderBits = 14 * 8;
 
 struct CompiledCorrupt {
-  uint64_t probability = 0;
-  Correlation correlation;
+  CorrelatedChance chance;
   bool ber_mode = false;
   double gap_scale = 0;  // ber mode: 1 / -ln(1 - ber); gap = floor(-ln(U) * gap_scale)
   bool fix_checksums = false;

@@ -92,6 +92,9 @@ void ParseFrame(const rte_mbuf* packet, ParsedFrame* parsed) {
   parsed->l3_offset = static_cast<uint16_t>(offset);
   key.src_port = ether_type;
   FlowKey mac_key = key;
+  // An IP key holds addresses and ports only: no MAC bytes past the IPv4 addresses, no
+  // ethertype where a frame without a transport header has no ports.
+  key = FlowKey{};
   bool ip = false;
   if (ether_type == kEtherTypeIpv4) ip = ParseIpv4(data, length, parsed);
   if (ether_type == kEtherTypeIpv6) ip = ParseIpv6(data, length, parsed);

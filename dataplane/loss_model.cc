@@ -5,8 +5,7 @@ namespace faultline {
 CompiledLoss CompiledLoss::Compile(const LossSpec& spec) {
   CompiledLoss loss;
   loss.model = spec.model;
-  loss.probability = ProbabilityThreshold(spec.probability);
-  loss.correlation = Correlation::FromFraction(spec.correlation);
+  loss.chance = CorrelatedChance::From(spec.probability, spec.correlation);
   loss.p = ProbabilityThreshold(spec.p);
   loss.r = ProbabilityThreshold(spec.r);
   loss.keep_in_bad = ProbabilityThreshold(1.0 - spec.loss_bad);

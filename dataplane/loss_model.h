@@ -1,5 +1,6 @@
 // Loss models with netem's exact semantics (net/sched/sch_netem.c, loss_event()):
-//   bernoulli:        lost iff a correlated draw is below p;
+//   bernoulli:        lost with probability p; with a correlation, a two-state chain that keeps
+//                     the rate at p (CorrelatedChance, random.h; netem's correlation does not);
 //   gilbert-elliott:  two states; each packet first moves the chain (good->bad with p,
 //                     bad->good with r), then is lost with the loss probability of the state it
 //                     was in when it arrived (netem's order);
@@ -17,8 +18,7 @@ namespace faultline {
 
 struct CompiledLoss {
   LossModel model = LossModel::kBernoulli;
-  uint64_t probability = 0;  // bernoulli
-  Correlation correlation;   // bernoulli
+  CorrelatedChance chance;  // bernoulli
   uint64_t p = 0, r = 0, keep_in_bad = 0, loss_in_good = 0;   // gilbert-elliott
   uint64_t p13 = 0, p31 = 0, p32 = 0, p23 = 0, p14 = 0;       // markov4
   uint32_t max_size = 0;  // bytes; 0: any size
@@ -38,7 +38,7 @@ enum LossState : uint8_t {
 inline bool LossEvent(const CompiledLoss& loss, uint8_t* state, uint32_t* last, Rng& rng) {
   switch (loss.model) {
     case LossModel::kBernoulli:
-      return loss.probability != 0 && loss.correlation.Draw(rng, last) < loss.probability;
+      return loss.chance.Draw(rng, last);
     case LossModel::kGilbertElliott:
       if (*state == kLossGood) {
         if (rng.Next32() < loss.p) *state = kLossBad;

@@ -55,12 +55,9 @@ void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, ui
 }
 
 void Pipeline::SeedFlow(FlowState* flow) {
-  // netem starts every correlated sequence from a random value (init_crandom).
+  // netem starts the jitter's correlated sequence from a random value (init_crandom); the
+  // yes/no decisions start from "no event before".
   flow->delay_last = rng_.Next32();
-  flow->loss_last = rng_.Next32();
-  flow->duplicate_last = rng_.Next32();
-  flow->reorder_last = rng_.Next32();
-  flow->corrupt_last = rng_.Next32();
 }
 
 void Pipeline::IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, uint16_t direction,
@@ -120,8 +117,7 @@ void Pipeline::IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, ui
   }
   rte_mbuf* copy = nullptr;
   if (impairment.has_duplicate &&
-      impairment.duplicate_correlation.Draw(rng_, &context.flow->duplicate_last) <
-          impairment.duplicate_probability) {
+      impairment.duplicate.Draw(rng_, &context.flow->duplicate_last)) {
     counters.duplicated.Add(1);
     // A real copy, not a reference: corruption of one must not show in the other.
     copy = rte_pktmbuf_copy(packet, packet->pool, 0, UINT32_MAX);
@@ -179,8 +175,7 @@ uint64_t Pipeline::OrderDeparture(const Context& context, uint64_t departure, ui
   // netem: every gap-th packet is a candidate; a chosen one is sent at once, ahead of the
   // packets of its flow still queued. Jitter may reorder freely here, as in netem.
   if (flow.reorder_counter + 1 < impairment.reorder_gap ||
-      impairment.reorder_correlation.Draw(rng_, &flow.reorder_last) >=
-          impairment.reorder_probability) {
+      !impairment.reorder.Draw(rng_, &flow.reorder_last)) {
     ++flow.reorder_counter;
   } else {
     flow.reorder_counter = 0;

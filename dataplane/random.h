@@ -75,6 +75,29 @@ struct Correlation {
   }
 };
 
+// A correlated yes/no decision (loss, duplicate, reorder, corrupt): a two-state Markov chain whose
+// stationary probability is exactly p and whose lag-1 correlation is exactly rho:
+//   P(event | previous event) = p + rho (1 - p),   P(event | no event before) = p (1 - rho).
+// netem feeds these decisions from get_crandom instead, whose averaged draws lose their spread,
+// so the event rate falls far below p (2% with correlation 50% loses almost nothing): a
+// parameter that does not mean what it says. netem's recursion is kept for delay jitter only.
+struct CorrelatedChance {
+  uint64_t after_event = 0;  // thresholds (see ProbabilityThreshold)
+  uint64_t after_none = 0;
+
+  static CorrelatedChance From(double p, double rho) {
+    return CorrelatedChance{ProbabilityThreshold(p + rho * (1 - p)),
+                            ProbabilityThreshold(p * (1 - rho))};
+  }
+  bool never() const { return after_event == 0 && after_none == 0; }
+  // `previous` is the flow's memory: non-zero if the previous decision was yes.
+  bool Draw(Rng& rng, uint32_t* previous) const {
+    const bool event = rng.Next32() < (*previous ? after_event : after_none);
+    *previous = event;
+    return event;
+  }
+};
+
 // -ln(x / 2^64) for x > 0, from a 2048-entry table with linear interpolation (absolute error
 // below 1e-7). Used to draw geometric gaps (bit errors) without calling log() per packet.
 double NegLogUniform(uint64_t x);

@@ -144,7 +144,7 @@ bool UdpChecksumValid(const std::vector<uint8_t>& bytes) {
     return false;
   }
   const uint16_t field = Load16(ip + header_length + 6);
-  if (field == 0) return false;
+  if (field == 0) return true;  // RFC 768: no checksum
   return field == UdpChecksum(bytes.data(), header_length, total_length - header_length);
 }
 

@@ -47,7 +47,7 @@ uint16_t UdpDestinationPort(const std::vector<uint8_t>& bytes);
 bool Ipv4HeaderChecksumValid(const std::vector<uint8_t>& bytes);
 // Whether the UDP checksum verifies, over the L4 length the IPv4 header gives (total length -
 // header length) with that length in the pseudo-header, as DPDK computes it. False if the frame
-// is too short for that length or the checksum field is 0 (absent).
+// is too short for that length; true if the checksum field is 0 (RFC 768: no checksum).
 bool UdpChecksumValid(const std::vector<uint8_t>& bytes);
 
 void WritePcap(const std::string& path, const std::vector<Frame>& frames);

@@ -1,0 +1,319 @@
+// Packets per second of the whole per-lcore pipeline (parse, classify, flow state, models, timing
+// wheel, release), without devices: what one worker can process when rx and tx cost nothing.
+//
+// Traffic: 64-byte IPv4/UDP frames of 1024 flows (round robin), bursts of 32 alternating
+// between port 0 and port 1, on a virtual TSC clock advancing at 14.88 Mpps per direction
+// (10 GbE line rate both ways: 29.76 Mpps in all). Each iteration is one burst: Ingest at the
+// burst's time, Advance to it, pop every ready frame. Popped frames are recycled as they are (a
+// LIFO stack, like the mempool cache a PMD allocates from); frames the pipeline drops go back to
+// the pool and new ones are allocated and written from the flow templates when the stack runs
+// short, so the pool never runs dry. Timing starts once the pipeline is in steady state (5 ms of
+// traffic, several times the longest delay: ~30k frames in flight at 1 ms).
+//
+// Cases: pass-through (no profile, no delay), constant 1 ms delay (no profile: the `--delay`
+// fast path), the same delay as a one-rule profile (parse + classify, no flow state), and the
+// full profile of profiles/bench-full-pipeline.yaml (1 ms + 100 us normal jitter with per-flow
+// order keeping, 1% Gilbert-Elliott loss, 0.1% duplication).
+//
+// EAL: 2 MiB hugepages (--in-memory) when hugetlbfs is mounted with enough free pages (bench/
+// mpps.sh reserves them), else 4 KiB pages (--no-huge -m 2048). FAULTLINE_BENCH_NO_HUGE=1 forces
+// the latter; FAULTLINE_BENCH_LCORE picks the lcore (default 1 on a multi-core machine);
+// FAULTLINE_BENCH_PROFILE overrides the profile path, FAULTLINE_BENCH_FLOW_CAPACITY the flow
+// table size of the profile cases (default 65536, as live), and FAULTLINE_BENCH_SHUFFLE=1 starts
+// from frames in random address order (see bench/RESULTS.md: the constant-delay cases are fast
+// partly because their mbufs cycle in an order the hardware prefetcher can follow).
+#include <benchmark/benchmark.h>
+#include <rte_eal.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "control/profile_parser.h"
+#include "dataplane/clock.h"
+#include "dataplane/compiled_profile.h"
+#include "dataplane/eal.h"
+#include "dataplane/packet_meta.h"
+#include "dataplane/pipeline.h"
+
+#ifndef FAULTLINE_BENCH_PROFILE
+#define FAULTLINE_BENCH_PROFILE "profiles/bench-full-pipeline.yaml"
+#endif
+
+namespace faultline {
+namespace {
+
+constexpr uint32_t kFlows = 1024;
+constexpr uint16_t kBurst = 32;
+constexpr uint16_t kFrameLength = 64;
+constexpr uint64_t kLineRatePps = 14'880'952;  // per direction
+constexpr uint32_t kPoolSize = 131071;
+constexpr uint32_t kPrebuilt = 48 * 1024;  // more than the most frames in flight (~42k at 1.4 ms)
+constexpr uint64_t kWarmUpNs = 5'000'000;
+constexpr uint64_t kHoldLimit = 64 * 1024;  // the live default for delays up to ~2 ms
+
+rte_mempool* g_pool = nullptr;
+TimeBase g_time_base;
+std::optional<ProfileSpec> g_profile;
+std::string g_profile_error;
+
+// Frame templates: flow f is 10.0.(f / 256).(f % 256):(1024 + f) -> 10.1.0.1:5000 over UDP.
+struct Templates {
+  uint8_t frames[kFlows][kFrameLength];
+  Templates() {
+    for (uint32_t flow = 0; flow < kFlows; ++flow) {
+      uint8_t* data = frames[flow];
+      std::memset(data, 0, kFrameLength);
+      const uint16_t src_port = static_cast<uint16_t>(1024 + flow);
+      const uint8_t header[] = {
+          0x02, 0, 0, 0, 0, 0xbb, 0x02, 0, 0, 0, 0, 0xaa, 0x08, 0x00,  // Ethernet
+          0x45, 0, 0, 50, 0, 0, 0, 0, 64, 17, 0, 0,                      // IPv4, 50 bytes
+          10, 0, static_cast<uint8_t>(flow >> 8), static_cast<uint8_t>(flow),  // source
+          10, 1, 0, 1,                                                   // destination
+          static_cast<uint8_t>(src_port >> 8), static_cast<uint8_t>(src_port), 0x13, 0x88, 0, 30,
+          0, 0};  // UDP, no checksum
+      std::memcpy(data, header, sizeof(header));
+      auto* ip = reinterpret_cast<rte_ipv4_hdr*>(data + 14);
+      ip->hdr_checksum = rte_ipv4_cksum(ip);
+    }
+  }
+};
+const Templates& FrameTemplates() {
+  static const Templates templates;
+  return templates;
+}
+
+// Where bursts come from and where released frames go: a LIFO stack of ready-made frames.
+class FrameSource {
+ public:
+  FrameSource() {
+    stack_.reserve(kPoolSize);
+    Refill(kPrebuilt);
+    // FAULTLINE_BENCH_SHUFFLE=1: start from frames in random address order (the hardware
+    // prefetcher can then not follow a steady cycle of mbufs).
+    const char* shuffle = std::getenv("FAULTLINE_BENCH_SHUFFLE");
+    if (shuffle != nullptr && std::strcmp(shuffle, "0") != 0) {
+      std::shuffle(stack_.begin(), stack_.end(), std::mt19937_64(1));
+    }
+  }
+  ~FrameSource() {
+    if (!stack_.empty()) rte_pktmbuf_free_bulk(stack_.data(), static_cast<unsigned>(stack_.size()));
+  }
+  FrameSource(const FrameSource&) = delete;
+  FrameSource& operator=(const FrameSource&) = delete;
+
+  void Take(rte_mbuf** burst) {
+    if (stack_.size() < kBurst) Refill(4 * kBurst);
+    const size_t top = stack_.size() - kBurst;
+    std::memcpy(burst, stack_.data() + top, kBurst * sizeof(rte_mbuf*));
+    stack_.resize(top);
+  }
+  void Give(rte_mbuf* packet) { stack_.push_back(packet); }
+  uint64_t allocated() const { return allocated_; }
+
+ private:
+  void Refill(uint32_t count) {
+    std::vector<rte_mbuf*> fresh(count);
+    if (rte_pktmbuf_alloc_bulk(g_pool, fresh.data(), count) != 0) {
+      std::fprintf(stderr, "pipeline_bench: the pool ran dry\n");
+      std::abort();
+    }
+    for (rte_mbuf* packet : fresh) {
+      char* data = rte_pktmbuf_append(packet, kFrameLength);
+      std::memcpy(data, FrameTemplates().frames[next_flow_], kFrameLength);
+      next_flow_ = (next_flow_ + 1) % kFlows;
+      stack_.push_back(packet);
+    }
+    allocated_ += count;
+  }
+  std::vector<rte_mbuf*> stack_;
+  uint32_t next_flow_ = 0;
+  uint64_t allocated_ = 0;
+};
+
+// Drives one pipeline: burst k arrives at start + k * 32 / (2 * line rate) on port k % 2.
+class Driver {
+ public:
+  explicit Driver(const PipelineConfig& config)
+      : start_(uint64_t{1} << 40),
+        pipeline_(config, g_time_base.wheel_tick_shift, start_) {}
+
+  void Step() {
+    rte_mbuf* burst[kBurst];
+    source_.Take(burst);
+    const uint64_t now = Now();
+    pipeline_.Ingest(static_cast<uint16_t>(bursts_ & 1), burst, kBurst, now);
+    pipeline_.Advance(now);
+    while (rte_mbuf* packet = pipeline_.PopReady()) {
+      source_.Give(packet);
+      ++released_;
+    }
+    ++bursts_;
+  }
+  uint64_t Now() const {
+    const unsigned __int128 packets = static_cast<unsigned __int128>(bursts_) * kBurst;
+    return start_ + static_cast<uint64_t>(packets * g_time_base.hz / (2 * kLineRatePps));
+  }
+  uint64_t ElapsedNs() const { return g_time_base.ToNs(Now() - start_); }
+  Pipeline& pipeline() { return pipeline_; }
+  uint64_t bursts() const { return bursts_; }
+  uint64_t released() const { return released_; }
+
+ private:
+  const uint64_t start_;
+  FrameSource source_;
+  Pipeline pipeline_;
+  uint64_t bursts_ = 0;
+  uint64_t released_ = 0;
+};
+
+uint64_t TotalDropped(const PipelineCounters& counters) {
+  uint64_t dropped = 0;
+  for (int cause = 0; cause < static_cast<int>(DropCause::kCount); ++cause) {
+    dropped += counters.Dropped(static_cast<DropCause>(cause));
+  }
+  return dropped;
+}
+
+void RunPipeline(benchmark::State& state, const PipelineConfig& config) {
+  Driver driver(config);
+  while (driver.ElapsedNs() < kWarmUpNs) driver.Step();
+  const uint64_t bursts_before = driver.bursts(), released_before = driver.released();
+  const uint64_t dropped_before = TotalDropped(driver.pipeline().counters());
+  for (auto _ : state) driver.Step();
+  const double packets = static_cast<double>((driver.bursts() - bursts_before) * kBurst);
+  state.SetItemsProcessed(static_cast<int64_t>(packets));
+  state.counters["ns_per_pkt"] =
+      benchmark::Counter(packets, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["in_flight"] = static_cast<double>(driver.pipeline().held());
+  state.counters["out_per_in"] =
+      static_cast<double>(driver.released() - released_before) / packets;
+  state.counters["drop_per_in"] =
+      static_cast<double>(TotalDropped(driver.pipeline().counters()) - dropped_before) / packets;
+  if (const FlowTable* flows = driver.pipeline().flows()) {
+    state.counters["flows"] = static_cast<double>(flows->size());
+  }
+  if (TotalDropped(driver.pipeline().counters()) !=
+      driver.pipeline().counters().Dropped(DropCause::kLoss)) {
+    state.SkipWithError("frames dropped for another cause than loss (hold limit?)");
+  }
+}
+
+void BM_PassThrough(benchmark::State& state) {
+  RunPipeline(state, {.delay = 0, .hold_limit = kHoldLimit});
+}
+
+void BM_ConstantDelay1ms(benchmark::State& state) {
+  RunPipeline(state, {.delay = g_time_base.FromNs(1'000'000), .hold_limit = kHoldLimit});
+}
+
+// The same 1 ms through a one-rule profile (what `--delay` compiles to with a profile): adds the
+// parse, the classification and the per-rule counters, but no flow state.
+void BM_ProfileConstantDelay1ms(benchmark::State& state) {
+  RunPipeline(state, {.hold_limit = kHoldLimit,
+                      .profile = CompileProfile(ConstantDelayProfile(1'000'000), g_time_base, 1)});
+}
+
+void BM_FullProfile(benchmark::State& state) {
+  if (!g_profile) {
+    state.SkipWithError(g_profile_error.c_str());
+    for (auto _ : state) {
+    }
+    return;
+  }
+  bool drawn = false;
+  const uint64_t seed = ResolveSeed(std::nullopt, *g_profile, &drawn);
+  PipelineConfig config{.hold_limit = kHoldLimit,
+                        .profile = CompileProfile(*g_profile, g_time_base, seed)};
+  if (const char* capacity = std::getenv("FAULTLINE_BENCH_FLOW_CAPACITY")) {
+    config.flow_capacity = static_cast<uint32_t>(std::strtoul(capacity, nullptr, 10));
+  }
+  RunPipeline(state, config);
+}
+
+// One iteration is a burst of 32 frames; 100k bursts = 3.2M frames (~108 ms of traffic).
+BENCHMARK(BM_PassThrough)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ConstantDelay1ms)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ProfileConstantDelay1ms)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_FullProfile)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
+
+bool HugepagesUsable(unsigned needed_pages) {
+  const char* no_huge = std::getenv("FAULTLINE_BENCH_NO_HUGE");
+  if (no_huge != nullptr && std::strcmp(no_huge, "0") != 0) return false;
+  std::ifstream mounts("/proc/mounts");
+  bool mounted = false;
+  for (std::string line; std::getline(mounts, line);) {
+    if (line.find(" hugetlbfs ") != std::string::npos) mounted = true;
+  }
+  std::ifstream free_file("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+  unsigned free_pages = 0;
+  free_file >> free_pages;
+  return mounted && free_pages >= needed_pages;
+}
+
+bool InitBenchEal(std::string* memory) {
+  const char* lcore_env = std::getenv("FAULTLINE_BENCH_LCORE");
+  const std::string lcore = lcore_env ? lcore_env : (sysconf(_SC_NPROCESSORS_ONLN) > 1 ? "1" : "0");
+  std::vector<std::string> args;
+  // The pool is ~320 MiB (2432-byte mbufs): 256 pages with room for EAL's own allocations.
+  if (HugepagesUsable(256)) {
+    args = {"--in-memory", "--no-pci", "--no-telemetry", "-l", lcore,
+            "--log-level", "lib.eal:error"};
+    *memory = "2 MiB hugepages (--in-memory), lcore " + lcore;
+  } else {
+    args = OfflineEalArgs(2048);
+    args[5] = lcore;  // "-l", "0" -> this lcore
+    *memory = "4 KiB pages (--no-huge -m 2048), lcore " + lcore;
+  }
+  std::string error;
+  if (!InitEal(args, &error)) {
+    std::fprintf(stderr, "pipeline_bench: %s\n", error.c_str());
+    return false;
+  }
+  g_pool = rte_pktmbuf_pool_create("bench_pool", kPoolSize, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                   rte_socket_id());
+  if (g_pool == nullptr) {
+    std::fprintf(stderr, "pipeline_bench: cannot allocate %u mbufs\n", kPoolSize);
+    return false;
+  }
+  if (!RegisterPacketMeta(&error)) {
+    std::fprintf(stderr, "pipeline_bench: %s\n", error.c_str());
+    return false;
+  }
+  g_time_base = TimeBase::Tsc();
+  return true;
+}
+
+}  // namespace
+}  // namespace faultline
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  std::string memory;
+  if (!faultline::InitBenchEal(&memory)) return 1;
+  const char* profile_env = std::getenv("FAULTLINE_BENCH_PROFILE");
+  const std::string profile_path = profile_env ? profile_env : FAULTLINE_BENCH_PROFILE;
+  faultline::g_profile = faultline::ParseProfileFile(profile_path, &faultline::g_profile_error);
+  benchmark::AddCustomContext("eal_memory", memory);
+  benchmark::AddCustomContext("profile", profile_path);
+  benchmark::AddCustomContext(
+      "clock", std::to_string(faultline::g_time_base.hz) + " Hz TSC, wheel tick " +
+                   std::to_string(faultline::g_time_base.TickNs()) + " ns");
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  rte_mempool_free(faultline::g_pool);
+  rte_eal_cleanup();
+  return 0;
+}
