@@ -76,13 +76,15 @@ struct Templates {
       uint8_t* data = frames[flow];
       std::memset(data, 0, kFrameLength);
       const uint16_t src_port = static_cast<uint16_t>(1024 + flow);
+      // clang-format off
       const uint8_t header[] = {
-          0x02, 0, 0, 0, 0, 0xbb, 0x02, 0, 0, 0, 0, 0xaa, 0x08, 0x00,  // Ethernet
-          0x45, 0, 0, 50, 0, 0, 0, 0, 64, 17, 0, 0,                      // IPv4, 50 bytes
+          0x02, 0, 0, 0, 0, 0xbb, 0x02, 0, 0, 0, 0, 0xaa, 0x08, 0x00,          // Ethernet
+          0x45, 0, 0, 50, 0, 0, 0, 0, 64, 17, 0, 0,                            // IPv4, 50 bytes
           10, 0, static_cast<uint8_t>(flow >> 8), static_cast<uint8_t>(flow),  // source
-          10, 1, 0, 1,                                                   // destination
-          static_cast<uint8_t>(src_port >> 8), static_cast<uint8_t>(src_port), 0x13, 0x88, 0, 30,
-          0, 0};  // UDP, no checksum
+          10, 1, 0, 1,                                                         // destination
+          static_cast<uint8_t>(src_port >> 8), static_cast<uint8_t>(src_port),  // UDP, no checksum
+          0x13, 0x88, 0, 30, 0, 0};
+      // clang-format on
       std::memcpy(data, header, sizeof(header));
       auto* ip = reinterpret_cast<rte_ipv4_hdr*>(data + 14);
       ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -146,8 +148,7 @@ class FrameSource {
 class Driver {
  public:
   explicit Driver(const PipelineConfig& config)
-      : start_(uint64_t{1} << 40),
-        pipeline_(config, g_time_base.wheel_tick_shift, start_) {}
+      : start_(uint64_t{1} << 40), pipeline_(config, g_time_base.wheel_tick_shift, start_) {}
 
   void Step() {
     rte_mbuf* burst[kBurst];
@@ -197,8 +198,7 @@ void RunPipeline(benchmark::State& state, const PipelineConfig& config) {
   state.counters["ns_per_pkt"] =
       benchmark::Counter(packets, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["in_flight"] = static_cast<double>(driver.pipeline().held());
-  state.counters["out_per_in"] =
-      static_cast<double>(driver.released() - released_before) / packets;
+  state.counters["out_per_in"] = static_cast<double>(driver.released() - released_before) / packets;
   state.counters["drop_per_in"] =
       static_cast<double>(TotalDropped(driver.pipeline().counters()) - dropped_before) / packets;
   if (const FlowTable* flows = driver.pipeline().flows()) {
@@ -268,8 +268,8 @@ bool InitBenchEal(std::string* memory) {
   std::vector<std::string> args;
   // The pool is ~320 MiB (2432-byte mbufs): 256 pages with room for EAL's own allocations.
   if (HugepagesUsable(256)) {
-    args = {"--in-memory", "--no-pci", "--no-telemetry", "-l", lcore,
-            "--log-level", "lib.eal:error"};
+    args = {"--in-memory", "--no-pci",    "--no-telemetry", "-l",
+            lcore,         "--log-level", "lib.eal:error"};
     *memory = "2 MiB hugepages (--in-memory), lcore " + lcore;
   } else {
     args = OfflineEalArgs(2048);
@@ -308,9 +308,9 @@ int main(int argc, char** argv) {
   faultline::g_profile = faultline::ParseProfileFile(profile_path, &faultline::g_profile_error);
   benchmark::AddCustomContext("eal_memory", memory);
   benchmark::AddCustomContext("profile", profile_path);
-  benchmark::AddCustomContext(
-      "clock", std::to_string(faultline::g_time_base.hz) + " Hz TSC, wheel tick " +
-                   std::to_string(faultline::g_time_base.TickNs()) + " ns");
+  benchmark::AddCustomContext("clock", std::to_string(faultline::g_time_base.hz) +
+                                           " Hz TSC, wheel tick " +
+                                           std::to_string(faultline::g_time_base.TickNs()) + " ns");
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   rte_mempool_free(faultline::g_pool);

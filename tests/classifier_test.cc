@@ -23,7 +23,8 @@ Prefix MakePrefix(const std::string& text) {
     prefix.family = 6;
     prefix.length = 128;
   }
-  if (slash != std::string::npos) prefix.length = static_cast<uint8_t>(std::stoi(text.substr(slash + 1)));
+  if (slash != std::string::npos)
+    prefix.length = static_cast<uint8_t>(std::stoi(text.substr(slash + 1)));
   return prefix;
 }
 
@@ -109,10 +110,11 @@ TEST(ClassifierTest, ZeroLengthPrefixMatchesItsFamilyOnly) {
 
 TEST(ClassifierTest, Ipv6Prefixes) {
   RuleClassifier classifier;
-  classifier.Add(MatchSpec{.dst = {MakePrefix("fd00:2::/64")}});        // rule 0
-  classifier.Add(MatchSpec{.dst = {MakePrefix("fd00:3::8000:0:0:0/65")}});  // rule 1: high half + 1 bit
-  classifier.Add(MatchSpec{.src = {MakePrefix("fd00::1")}});           // rule 2: /128
-  classifier.Add(MatchSpec{.src = {MakePrefix("fd00::/16")}});         // rule 3
+  classifier.Add(MatchSpec{.dst = {MakePrefix("fd00:2::/64")}});  // rule 0
+  classifier.Add(
+      MatchSpec{.dst = {MakePrefix("fd00:3::8000:0:0:0/65")}});  // rule 1: high half + 1 bit
+  classifier.Add(MatchSpec{.src = {MakePrefix("fd00::1")}});     // rule 2: /128
+  classifier.Add(MatchSpec{.src = {MakePrefix("fd00::/16")}});   // rule 3
   EXPECT_EQ(classifier.Classify(Ip("2001:db8::1", "fd00:2::abcd:1"), kAToB), 0);
   EXPECT_EQ(classifier.Classify(Ip("2001:db8::1", "fd00:2:0:1::1"), kAToB), -1) << "outside /64";
   EXPECT_EQ(classifier.Classify(Ip("2001:db8::1", "fd00:3::8000:0:0:1"), kAToB), 1);
@@ -187,11 +189,11 @@ TEST(ClassifierTest, AllConditionsMustHold) {
 
 TEST(ClassifierTest, FirstMatchWins) {
   RuleClassifier classifier;
-  classifier.Add(MatchSpec{.direction = Direction::kBToA});           // 0
-  classifier.Add(MatchSpec{.src = {MakePrefix("10.0.1.0/24")}});      // 1
-  classifier.Add(MatchSpec{.src = {MakePrefix("10.0.0.0/8")}});       // 2: shadowed for 10.0.1/24
-  classifier.Add(MatchSpec{});                                        // 3: catch-all
-  classifier.Add(MatchSpec{.src = {MakePrefix("192.168.0.0/16")}});   // 4: never reached
+  classifier.Add(MatchSpec{.direction = Direction::kBToA});          // 0
+  classifier.Add(MatchSpec{.src = {MakePrefix("10.0.1.0/24")}});     // 1
+  classifier.Add(MatchSpec{.src = {MakePrefix("10.0.0.0/8")}});      // 2: shadowed for 10.0.1/24
+  classifier.Add(MatchSpec{});                                       // 3: catch-all
+  classifier.Add(MatchSpec{.src = {MakePrefix("192.168.0.0/16")}});  // 4: never reached
   EXPECT_EQ(classifier.Classify(Ip("10.0.1.1", "1.1.1.1"), kBToA), 0);
   EXPECT_EQ(classifier.Classify(Ip("10.0.1.1", "1.1.1.1"), kAToB), 1);
   EXPECT_EQ(classifier.Classify(Ip("10.9.1.1", "1.1.1.1"), kAToB), 2);

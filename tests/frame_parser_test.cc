@@ -119,7 +119,8 @@ class FrameParserTest : public ::testing::Test {
   }
   ParsedFrame Parse(const Bytes& bytes) {
     ParsedFrame parsed;
-    std::memset(static_cast<void*>(&parsed), 0x5a, sizeof(parsed));  // whatever was there must be overwritten
+    std::memset(static_cast<void*>(&parsed), 0x5a,
+                sizeof(parsed));  // whatever was there must be overwritten
     ParseFrame(Mbuf(bytes), &parsed);
     return parsed;
   }
@@ -249,8 +250,8 @@ TEST_F(FrameParserTest, VlanAndQinQ) {
 
 TEST_F(FrameParserTest, Ipv6WithHopByHopAndFragmentHeaders) {
   Bytes frame = Ethernet(0x86DD);
-  AppendIpv6(&frame, 0);  // hop-by-hop
-  frame.insert(frame.end(), {44, 0, 1, 4, 0, 0, 0, 0});  // -> fragment, 8 bytes, PadN
+  AppendIpv6(&frame, 0);                                               // hop-by-hop
+  frame.insert(frame.end(), {44, 0, 1, 4, 0, 0, 0, 0});                // -> fragment, 8 bytes, PadN
   frame.insert(frame.end(), {kProtoUdp, 0, 0x00, 0x01, 0, 0, 0, 42});  // offset 0, M = 1
   AppendPorts(&frame, 5353, 5354);
   const ParsedFrame parsed = Parse(frame);

@@ -49,8 +49,8 @@ TEST(LatencyHistogramTest, PercentilesAreExactBelow32) {
   EXPECT_EQ(summary.total, 32u);
   EXPECT_EQ(summary.max, 31u);
   EXPECT_EQ(summary.Percentile(0.0), 0u) << "rank 1";
-  EXPECT_EQ(summary.Percentile(0.5), 15u);   // the 16th of 0..31
-  EXPECT_EQ(summary.Percentile(0.9), 28u);   // ceil(28.8) = 29th
+  EXPECT_EQ(summary.Percentile(0.5), 15u);  // the 16th of 0..31
+  EXPECT_EQ(summary.Percentile(0.9), 28u);  // ceil(28.8) = 29th
   EXPECT_EQ(summary.Percentile(1.0), 31u);
 }
 

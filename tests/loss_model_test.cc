@@ -16,7 +16,8 @@ struct Chain {
   uint32_t last = 0;
   Rng rng;
 
-  explicit Chain(const LossSpec& spec, uint64_t seed = 1) : loss(CompiledLoss::Compile(spec)), rng(seed) {}
+  explicit Chain(const LossSpec& spec, uint64_t seed = 1)
+      : loss(CompiledLoss::Compile(spec)), rng(seed) {}
   bool Next() { return LossEvent(loss, &state, &last, rng); }
 };
 
@@ -71,16 +72,35 @@ TEST(BernoulliLossTest, LostIffTheDrawIsBelowTheThreshold) {
   EXPECT_NEAR(lost, 3000, 250);  // 5 sigma of a binomial(10000, 0.3) is 229
 }
 
-TEST(BernoulliLossTest, CorrelationUsesTheFlowMemory) {
+TEST(BernoulliLossTest, CorrelationIsAChainOnThePreviousDecision) {
+  // p 50%, correlation 50%: lost with 75% after a loss, 25% after a frame that went through
+  // (random.h, CorrelatedChance), one draw per frame; the flow's memory is the last decision.
   Chain chain(Bernoulli(0.5, 0.5), 3);
-  chain.last = 0x80000000u;
   Rng twin(3);
-  uint32_t last = 0x80000000u;
+  bool previous = false;
   for (int i = 0; i < 1000; ++i) {
-    last = static_cast<uint32_t>((twin.Next32() + uint64_t{last}) / 2);
-    ASSERT_EQ(chain.Next(), last < (uint64_t{1} << 31)) << i;
-    ASSERT_EQ(chain.last, last);
+    const bool lost = twin.Next32() < ProbabilityThreshold(previous ? 0.75 : 0.25);
+    ASSERT_EQ(chain.Next(), lost) << i;
+    ASSERT_EQ(chain.last != 0, lost) << i;
+    previous = lost;
   }
+}
+
+TEST(BernoulliLossTest, CorrelationKeepsTheLossRate) {
+  // 2% with correlation 50%: still 2% of frames (1M frames, fixed seed; lag-one correlation 0.5
+  // triples the variance: sigma 0.00024, tolerance 5 sigma), in longer bursts than without.
+  Chain chain(Bernoulli(0.02, 0.5), 8);
+  int lost = 0, lost_after_lost = 0;
+  bool previous = false;
+  for (int i = 0; i < 1'000'000; ++i) {
+    const bool now = chain.Next();
+    lost += now;
+    lost_after_lost += now && previous;
+    previous = now;
+  }
+  EXPECT_NEAR(lost / 1e6, 0.02, 0.0012);
+  // P(lost | previous lost) = p + rho (1 - p) = 0.51.
+  EXPECT_NEAR(static_cast<double>(lost_after_lost) / lost, 0.51, 0.03);
 }
 
 TEST(GilbertElliottLossTest, WithPZeroNeverEntersBad) {

@@ -38,10 +38,12 @@ rte_mbuf* MakeUdp(uint32_t id, uint16_t flow = 0, uint8_t tos = 0) {
   if (appended == nullptr) return packet;
   uint8_t* data = reinterpret_cast<uint8_t*>(appended);
   std::memset(data, 0, kFrameLength);
+  // clang-format off
   const uint8_t header[] = {
-      0x02, 0, 0, 0, 0, 0xbb, 0x02, 0, 0, 0, 0, 0xaa, 0x08, 0x00,     // Ethernet
+      0x02, 0, 0, 0, 0, 0xbb, 0x02, 0, 0, 0, 0, 0xaa, 0x08, 0x00,            // Ethernet
       0x45, tos, 0, 50, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 1, 1, 10, 0, 2, 2,  // IPv4
-      static_cast<uint8_t>(flow >> 8), static_cast<uint8_t>(flow), 0x13, 0x88, 0, 30, 0, 0};
+      static_cast<uint8_t>(flow >> 8), static_cast<uint8_t>(flow), 0x13, 0x88, 0, 30, 0, 0};  // UDP
+  // clang-format on
   std::memcpy(data, header, sizeof(header));
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(data + 14);
   ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -84,7 +86,8 @@ std::shared_ptr<const CompiledProfile> Compile(const ProfileSpec& spec, uint64_t
 std::unique_ptr<Pipeline> MakePipeline(const ProfileSpec& spec, uint64_t hold_limit = 100'000,
                                        uint64_t seed = 1, uint64_t stream = 0) {
   return std::make_unique<Pipeline>(
-      PipelineConfig{.hold_limit = hold_limit, .profile = Compile(spec, seed), .rng_stream = stream},
+      PipelineConfig{
+          .hold_limit = hold_limit, .profile = Compile(spec, seed), .rng_stream = stream},
       kNs.wheel_tick_shift, kStart);
 }
 
@@ -187,8 +190,9 @@ TEST_F(PipelineImpairmentTest, DuplicateOfAllDoubles) {
     EXPECT_NE(copy, original);
     EXPECT_NE(rte_pktmbuf_mtod(copy, void*), rte_pktmbuf_mtod(original, void*));
     ASSERT_EQ(rte_pktmbuf_pkt_len(copy), rte_pktmbuf_pkt_len(original));
-    EXPECT_EQ(std::memcmp(rte_pktmbuf_mtod(copy, void*), rte_pktmbuf_mtod(original, void*),
-                          kFrameLength), 0);
+    EXPECT_EQ(
+        std::memcmp(rte_pktmbuf_mtod(copy, void*), rte_pktmbuf_mtod(original, void*), kFrameLength),
+        0);
     EXPECT_EQ(Meta(copy)->out_port, 1);
     ids.push_back(UdpId(original));
     ids.push_back(UdpId(copy));
@@ -245,9 +249,9 @@ TEST_F(PipelineImpairmentTest, UnmatchedFramesLeaveAtOnceUntouched) {
   rte_mbuf* reference_udp = MakeUdp(5);
   rte_mbuf* reference_other = MakeOther(6);
   const uint64_t now = kStart + 12345;
-  Ingest(*pipeline, 1, {MakeUdp(5)}, now);       // UDP, but b to a
-  Ingest(*pipeline, 0, {MakeOther(6)}, now);     // a to b, not UDP
-  Ingest(*pipeline, 0, {MakeUdp(5)}, now);       // matched: lost
+  Ingest(*pipeline, 1, {MakeUdp(5)}, now);    // UDP, but b to a
+  Ingest(*pipeline, 0, {MakeOther(6)}, now);  // a to b, not UDP
+  Ingest(*pipeline, 0, {MakeUdp(5)}, now);    // matched: lost
   EXPECT_EQ(pipeline->counters().unmatched.Get(), 2u);
   EXPECT_EQ(pipeline->held(), 2u);
   pipeline->Advance(now);
@@ -261,9 +265,11 @@ TEST_F(PipelineImpairmentTest, UnmatchedFramesLeaveAtOnceUntouched) {
   EXPECT_EQ(Meta(first)->rule_slot, 0) << "no rule";
   EXPECT_EQ(Meta(first)->departure, now) << "no delay";
   EXPECT_EQ(std::memcmp(rte_pktmbuf_mtod(first, void*), rte_pktmbuf_mtod(reference_udp, void*),
-                        kFrameLength), 0);
-  EXPECT_EQ(std::memcmp(rte_pktmbuf_mtod(second, void*),
-                        rte_pktmbuf_mtod(reference_other, void*), kFrameLength), 0);
+                        kFrameLength),
+            0);
+  EXPECT_EQ(std::memcmp(rte_pktmbuf_mtod(second, void*), rte_pktmbuf_mtod(reference_other, void*),
+                        kFrameLength),
+            0);
   const RuleCounters& a_to_b = pipeline->rule_counters()[0];
   EXPECT_EQ(a_to_b.matched.Get(), 1u);
   EXPECT_EQ(a_to_b.forwarded.Get(), 0u) << "unmatched frames are not the rule's";
@@ -465,7 +471,8 @@ TEST_F(PipelineImpairmentTest, ReorderStaysWithinMaxDisplacement) {
   ASSERT_EQ(out.size(), id);
   int moved = 0;
   for (uint64_t position = 0; position < out.size(); ++position) {
-    const int64_t displacement = static_cast<int64_t>(position) - static_cast<int64_t>(out[position]);
+    const int64_t displacement =
+        static_cast<int64_t>(position) - static_cast<int64_t>(out[position]);
     ASSERT_LE(std::abs(displacement), 3) << "frame " << out[position] << " at " << position;
     moved += displacement != 0;
   }
@@ -477,9 +484,8 @@ TEST_F(PipelineImpairmentTest, RateQueueMarksEcnCapableFrames) {
   // 100 Mbit/s: a 64 B frame takes 5120 ns; a burst of 8 queues; from the 3rd frame on the
   // queue holds at least 2.
   ImpairmentSpec impairment;
-  impairment.rate = RateSpec{.bandwidth_bps = 100'000'000,
-                             .queue_limit = {.packets = 6},
-                             .ecn_threshold = {.packets = 2}};
+  impairment.rate = RateSpec{
+      .bandwidth_bps = 100'000'000, .queue_limit = {.packets = 6}, .ecn_threshold = {.packets = 2}};
   auto pipeline = MakePipeline(OneRule(impairment));
   std::vector<rte_mbuf*> ect, not_ect;
   for (uint64_t i = 0; i < 8; ++i) ect.push_back(MakeUdp(i, 1, /*tos=*/0x02));  // ECT(0)

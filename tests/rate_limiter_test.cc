@@ -76,9 +76,9 @@ TEST(RateLinkTest, FractionalTimesRoundUpWithoutDrift) {
   RateSpec spec = Gbit(3);  // 8/3 ns per byte
   spec.queue_limit = SizeLimit{.packets = 10000};
   Link link(spec);
-  EXPECT_EQ(link.Send(1, 0), 3u);   // 2.67 -> 3
-  EXPECT_EQ(link.Send(1, 0), 6u);   // 5.33 -> 6
-  EXPECT_EQ(link.Send(1, 0), 8u);   // exactly 8: rounding did not accumulate
+  EXPECT_EQ(link.Send(1, 0), 3u);  // 2.67 -> 3
+  EXPECT_EQ(link.Send(1, 0), 6u);  // 5.33 -> 6
+  EXPECT_EQ(link.Send(1, 0), 8u);  // exactly 8: rounding did not accumulate
   // 3000 bytes later the link is exactly 8000 ns further.
   uint64_t finish = 0;
   for (int i = 0; i < 3000; ++i) finish = link.Send(1, 0);
@@ -147,8 +147,8 @@ TEST(RateLinkTest, EcnMarksAboveTheByteThreshold) {
   spec.ecn_threshold = SizeLimit{.bytes = 1500};
   Link link(spec);
   link.Send(1000, 0, Verdict::kSent);
-  link.Send(499, 0, Verdict::kSent);  // finds 1000 B
-  link.Send(1, 0, Verdict::kSent);    // finds 1499 B
+  link.Send(499, 0, Verdict::kSent);   // finds 1000 B
+  link.Send(1, 0, Verdict::kSent);     // finds 1499 B
   link.Send(64, 0, Verdict::kMarked);  // finds 1500 B: at the threshold
 }
 
