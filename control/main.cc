@@ -33,8 +33,10 @@ bool LoadProfile(const std::string& path, uint64_t delay_ns, const char* command
                  std::optional<faultline::ProfileSpec>* profile) {
   if (path.empty()) return true;
   if (delay_ns != 0) {
-    std::fprintf(stderr, "faultline %s: --delay and --profile exclude each other (put the delay "
-                 "in the profile)\n", command);
+    std::fprintf(stderr,
+                 "faultline %s: --delay and --profile exclude each other (put the delay "
+                 "in the profile)\n",
+                 command);
     return false;
   }
   std::string error;

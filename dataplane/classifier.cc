@@ -10,7 +10,9 @@ uint32_t Load32(const uint8_t* p) {
 }
 uint64_t Load64(const uint8_t* p) { return uint64_t{Load32(p)} << 32 | Load32(p + 4); }
 
-uint64_t MaskBits(int length) { return length <= 0 ? 0 : length >= 64 ? ~0ULL : ~0ULL << (64 - length); }
+uint64_t MaskBits(int length) {
+  return length <= 0 ? 0 : length >= 64 ? ~0ULL : ~0ULL << (64 - length);
+}
 
 }  // namespace
 

@@ -45,7 +45,7 @@ struct CompiledProfile {
   RuleClassifier classifier;
   std::vector<std::string> rule_names;
   std::vector<uint32_t> rule_impairment;  // per rule: index into impairments
-  uint32_t displacement_ring = 0;  // per-flow ring length for the largest max-displacement
+  uint32_t displacement_ring = 0;         // per-flow ring length for the largest max-displacement
 
   size_t rule_count() const { return rule_names.size(); }
 };

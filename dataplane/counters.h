@@ -55,8 +55,8 @@ struct alignas(64) PipelineCounters {
   Counter rx[kMaxPorts];
   Counter tx[kMaxPorts];
   Counter dropped[static_cast<int>(DropCause::kCount)];
-  Counter tx_retries;  // tx bursts that sent less than offered (device queue full)
-  Counter unmatched;   // frames no rule matched: forwarded untouched
+  Counter tx_retries;       // tx bursts that sent less than offered (device queue full)
+  Counter unmatched;        // frames no rule matched: forwarded untouched
   Counter flows_untracked;  // frames whose flow found no room in the flow table (shared state)
 
   void Drop(DropCause cause, uint64_t n = 1) { dropped[static_cast<int>(cause)].Add(n); }

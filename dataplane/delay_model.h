@@ -19,9 +19,8 @@ struct CompiledDelay {
   // The delay of one packet; never negative (netem would send a "negative" delay at once).
   uint64_t Draw(Rng& rng, uint32_t* last) const {
     if (sigma == 0) return static_cast<uint64_t>(base);
-    const int64_t delay =
-        TableDistribution(base, sigma, correlation.Draw(rng, last), table.data(),
-                          static_cast<uint32_t>(table.size()));
+    const int64_t delay = TableDistribution(base, sigma, correlation.Draw(rng, last), table.data(),
+                                            static_cast<uint32_t>(table.size()));
     return delay > 0 ? static_cast<uint64_t>(delay) : 0;
   }
 };

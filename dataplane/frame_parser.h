@@ -24,7 +24,7 @@ struct alignas(8) FlowKey {
   uint16_t src_port;  // ethertype for non-IP frames
   uint16_t dst_port;
   uint8_t proto;
-  uint8_t family;     // 4, 6 or 0 (not IP)
+  uint8_t family;      // 4, 6 or 0 (not IP)
   uint16_t rule_slot;  // which rule and direction the state belongs to (set by the pipeline)
 
   bool operator==(const FlowKey& other) const { return std::memcmp(this, &other, 40) == 0; }

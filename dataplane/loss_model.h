@@ -18,10 +18,10 @@ namespace faultline {
 
 struct CompiledLoss {
   LossModel model = LossModel::kBernoulli;
-  CorrelatedChance chance;  // bernoulli
-  uint64_t p = 0, r = 0, keep_in_bad = 0, loss_in_good = 0;   // gilbert-elliott
-  uint64_t p13 = 0, p31 = 0, p32 = 0, p23 = 0, p14 = 0;       // markov4
-  uint32_t max_size = 0;  // bytes; 0: any size
+  CorrelatedChance chance;                                   // bernoulli
+  uint64_t p = 0, r = 0, keep_in_bad = 0, loss_in_good = 0;  // gilbert-elliott
+  uint64_t p13 = 0, p31 = 0, p32 = 0, p23 = 0, p14 = 0;      // markov4
+  uint32_t max_size = 0;                                     // bytes; 0: any size
 
   static CompiledLoss Compile(const LossSpec& spec);
 };

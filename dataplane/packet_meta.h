@@ -11,10 +11,10 @@ namespace faultline {
 
 // Kept to 24 bytes so it fits the mbuf's dynamic area next to PMD fields (rx timestamp).
 struct PacketMeta {
-  uint64_t departure;    // clock units (TSC cycles live, nanoseconds offline)
-  rte_mbuf* wheel_next;  // intrusive link of the timing wheel and its FIFOs
-  uint16_t out_port;     // DPDK port the packet leaves by
-  uint16_t rule_slot;  // 1 + rule * 2 + direction of the matching rule; 0: no rule matched
+  uint64_t departure;        // clock units (TSC cycles live, nanoseconds offline)
+  rte_mbuf* wheel_next;      // intrusive link of the timing wheel and its FIFOs
+  uint16_t out_port;         // DPDK port the packet leaves by
+  uint16_t rule_slot;        // 1 + rule * 2 + direction of the matching rule; 0: no rule matched
   uint32_t original_length;  // offline: the frame's length on the wire as captured
 };
 

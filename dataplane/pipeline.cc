@@ -14,15 +14,14 @@ Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint
   const CompiledProfile* profile = config_.profile.get();
   if (profile == nullptr) return;
   const unsigned __int128 hz = profile->time_base.hz;
-  ns_per_unit_fp_ = static_cast<uint64_t>(
-      ((static_cast<unsigned __int128>(1'000'000'000) << 32) + hz / 2) / hz);
+  ns_per_unit_fp_ =
+      static_cast<uint64_t>(((static_cast<unsigned __int128>(1'000'000'000) << 32) + hz / 2) / hz);
   flows_ = std::make_unique<FlowTable>(config_.flow_capacity, profile->displacement_ring);
   const size_t slots = profile->rule_count() * 2;
   runtime_ = std::vector<RuleRuntime>(slots);
   rule_counters_ = std::vector<RuleCounters>(slots);
   for (size_t slot = 0; slot < slots; ++slot) {
-    const CompiledImpairment& impairment =
-        profile->impairments[profile->rule_impairment[slot / 2]];
+    const CompiledImpairment& impairment = profile->impairments[profile->rule_impairment[slot / 2]];
     if (impairment.has_rate) runtime_[slot].link = std::make_unique<RateLink>(impairment.rate);
     if (profile->displacement_ring) {
       runtime_[slot].shared_ring = std::make_unique<uint64_t[]>(profile->displacement_ring);
@@ -115,15 +114,13 @@ void Pipeline::IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, ui
       context.ready = release;
     }
   }
-  if (impairment.has_loss &&
-      (impairment.loss.max_size == 0 || bytes <= impairment.loss.max_size) &&
+  if (impairment.has_loss && (impairment.loss.max_size == 0 || bytes <= impairment.loss.max_size) &&
       LossEvent(impairment.loss, &context.flow->loss_state, &context.flow->loss_last, rng_)) {
     DropMatched(packet, counters, DropCause::kLoss);
     return;
   }
   rte_mbuf* copy = nullptr;
-  if (impairment.has_duplicate &&
-      impairment.duplicate.Draw(rng_, &context.flow->duplicate_last)) {
+  if (impairment.has_duplicate && impairment.duplicate.Draw(rng_, &context.flow->duplicate_last)) {
     counters.duplicated.Add(1);
     // A real copy, not a reference: corruption of one must not show in the other.
     copy = rte_pktmbuf_copy(packet, packet->pool, 0, UINT32_MAX);

@@ -211,7 +211,8 @@ int RunReplay(const ReplayOptions& options) {
     if (options.profile) {
       bool drawn = false;
       const uint64_t seed = ResolveSeed(options.seed, *options.profile, &drawn);
-      if (drawn) std::fprintf(stderr, "faultline replay: seed %lu (drawn; --seed repeats it)\n", seed);
+      if (drawn)
+        std::fprintf(stderr, "faultline replay: seed %lu (drawn; --seed repeats it)\n", seed);
       config.profile = CompileProfile(*options.profile, time_base, seed);
     } else {
       config.delay = time_base.FromNs(options.delay_ns);

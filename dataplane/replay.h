@@ -14,9 +14,9 @@ struct ReplayOptions {
   std::string out_b;  // ...leave by side b (port 1)
   std::string in_b;   // optional reverse direction
   std::string out_a;
-  uint64_t delay_ns = 0;                // without a profile: constant delay for every frame
-  std::optional<ProfileSpec> profile;   // validated profile (control/profile_parser)
-  std::optional<uint64_t> seed;         // overrides the profile's seed
+  uint64_t delay_ns = 0;               // without a profile: constant delay for every frame
+  std::optional<ProfileSpec> profile;  // validated profile (control/profile_parser)
+  std::optional<uint64_t> seed;        // overrides the profile's seed
   uint64_t hold = 65536;  // packets in flight at most; more are dropped as buffer_exhausted
   std::string stats_json;
 };

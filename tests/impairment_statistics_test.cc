@@ -366,8 +366,8 @@ TEST_F(ImpairmentStatisticsTest, CorrelatedBernoulliKeepsRateAndRaisesConditiona
   check("P(loss)", product.overall, expected.overall);
   // And against the closed form: the rate the user asked for, and exactly rho between the two
   // conditionals.
-  const RatioEstimate exact_after_loss{kP + kRho * (1 - kP), 0}, exact_after_keep{kP * (1 - kRho), 0},
-      exact_overall{kP, 0};
+  const RatioEstimate exact_after_loss{kP + kRho * (1 - kP), 0},
+      exact_after_keep{kP * (1 - kRho), 0}, exact_overall{kP, 0};
   check("P(loss | previous lost) closed form", product.after_loss, exact_after_loss);
   check("P(loss | previous kept) closed form", product.after_keep, exact_after_keep);
   check("P(loss) closed form", product.overall, exact_overall);

@@ -102,9 +102,9 @@ rules:
   const double lost = rule["dropped"]["loss"].get<double>();
   EXPECT_LT(std::abs(lost - matched / 2), 5 * std::sqrt(matched) / 2) << rule.dump();
   // Every matched frame is forwarded, dropped by its rule, or freed at shutdown.
-  EXPECT_EQ(rule["matched"].get<uint64_t>(),
-            rule["forwarded"].get<uint64_t>() + rule["dropped"]["total"].get<uint64_t>() +
-                document["dropped"]["shutdown"].get<uint64_t>());
+  EXPECT_EQ(rule["matched"].get<uint64_t>(), rule["forwarded"].get<uint64_t>() +
+                                                 rule["dropped"]["total"].get<uint64_t>() +
+                                                 document["dropped"]["shutdown"].get<uint64_t>());
   EXPECT_GE(rule["delay_ns"]["p50"].get<uint64_t>(), 1'000'000u);
   unlink(profile.c_str());
   unlink(stats.c_str());
