@@ -1,14 +1,29 @@
 // Where the tests that run faultline as a process find it (meson passes FAULTLINE_BIN).
 #pragma once
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <vector>
+
+#include "control/subprocess.h"
 
 namespace faultline::testing {
 
 inline std::string FaultlineBinary() {
   const char* path = std::getenv("FAULTLINE_BIN");
   return path ? path : "build/faultline";
+}
+
+// Runs `faultline ARGS...` to completion (at most two minutes): exit status and output.
+inline CommandResult RunFaultline(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {FaultlineBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Subprocess process;
+  std::string error;
+  if (!process.Start(argv, &error)) return {-1, error};
+  const int status = process.Wait(std::chrono::seconds(120));
+  return {status, process.output()};
 }
 
 }  // namespace faultline::testing

@@ -37,6 +37,7 @@ using testing::Ipv4HeaderChecksumValid;
 using testing::MakeUdpFrames;
 using testing::ReadFileBytes;
 using testing::ReadPcap;
+using testing::RunFaultline;
 using testing::TempPath;
 using testing::UdpChecksumValid;
 using testing::UdpDestinationPort;
@@ -46,15 +47,7 @@ using testing::WritePcap;
 
 constexpr double kSigmas = 4.0;
 
-CommandResult Faultline(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {FaultlineBinary()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Subprocess process;
-  std::string error;
-  if (!process.Start(argv, &error)) return {-1, error};
-  const int status = process.Wait(std::chrono::seconds(120));
-  return {status, process.output()};
-}
+CommandResult Faultline(const std::vector<std::string>& args) { return RunFaultline(args); }
 
 // sqrt(p (1 - p) / n): the standard deviation of a binomial proportion.
 double BinomialSigma(double p, double n) { return std::sqrt(p * (1 - p) / n); }

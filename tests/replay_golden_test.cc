@@ -18,18 +18,11 @@ using testing::Frame;
 using testing::MakeFrames;
 using testing::ReadFileBytes;
 using testing::ReadPcap;
+using testing::RunFaultline;
 using testing::TempPath;
 using testing::WritePcap;
 
-CommandResult Faultline(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {FaultlineBinary()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Subprocess process;
-  std::string error;
-  if (!process.Start(argv, &error)) return {-1, error};
-  const int status = process.Wait(std::chrono::seconds(120));
-  return {status, process.output()};
-}
+CommandResult Faultline(const std::vector<std::string>& args) { return RunFaultline(args); }
 
 class ReplayGoldenTest : public ::testing::Test {
  protected:
