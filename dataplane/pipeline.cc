@@ -159,7 +159,7 @@ void Pipeline::Emit(rte_mbuf* packet, const Context& context) {
   }
   uint64_t departure = ready;
   if (impairment.has_delay) departure += impairment.delay.Draw(rng_, &context.flow->delay_last);
-  if (context.ring != nullptr || impairment.needs_flow_state) {
+  if (impairment.needs_flow_state) {
     departure = OrderDeparture(context, departure, ready);
   }
   Schedule(packet, departure, context.out_port, static_cast<uint16_t>(context.slot + 1),

@@ -47,8 +47,6 @@ using testing::WritePcap;
 
 constexpr double kSigmas = 4.0;
 
-CommandResult Faultline(const std::vector<std::string>& args) { return RunFaultline(args); }
-
 // sqrt(p (1 - p) / n): the standard deviation of a binomial proportion.
 double BinomialSigma(double p, double n) { return std::sqrt(p * (1 - p) / n); }
 
@@ -64,13 +62,7 @@ struct ReplayResult {
 
 class ImpairmentStatisticsTest : public ::testing::Test {
  protected:
-  void TearDown() override {
-    for (const std::string& path : paths_) std::remove(path.c_str());
-  }
-  std::string Path(const std::string& name) {
-    paths_.push_back(TempPath(name));
-    return paths_.back();
-  }
+  std::string Path(const std::string& name) { return temp_files_.Path(name); }
 
   // Runs `faultline replay` on `input` with `profile` (YAML text) and `seed`. `name` keeps the
   // files of the runs of one test apart.
@@ -83,8 +75,8 @@ class ImpairmentStatisticsTest : public ::testing::Test {
       std::ofstream file(yaml);
       file << profile;
     }
-    const CommandResult run = Faultline({"replay", "--in", in, "--out", out, "--profile", yaml,
-                                         "--seed", std::to_string(seed), "--stats-json", stats});
+    const CommandResult run = RunFaultline({"replay", "--in", in, "--out", out, "--profile", yaml,
+                                            "--seed", std::to_string(seed), "--stats-json", stats});
     ASSERT_EQ(run.status, 0) << run.output << "\nprofile:\n" << profile;
     result->output = ReadPcap(out);
     result->stats = json::parse(ReadFileBytes(stats));
@@ -101,7 +93,7 @@ class ImpairmentStatisticsTest : public ::testing::Test {
     if (out_path != nullptr) *out_path = out;
   }
 
-  std::vector<std::string> paths_;
+  testing::TempFiles temp_files_;
 };
 
 // The counters of rule `rule` in the statistics document.

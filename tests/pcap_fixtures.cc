@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -184,6 +185,15 @@ std::string TempPath(const std::string& name) {
   const char* base = std::getenv("TMPDIR");
   return std::string(base ? base : "/tmp") + "/faultline-test-" + std::to_string(getpid()) + "-" +
          name;
+}
+
+TempFiles::~TempFiles() {
+  for (const std::string& path : paths_) std::remove(path.c_str());
+}
+
+std::string TempFiles::Path(const std::string& name) {
+  paths_.push_back(TempPath(name));
+  return paths_.back();
 }
 
 }  // namespace faultline::testing

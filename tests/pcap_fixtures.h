@@ -56,4 +56,14 @@ std::string ReadFileBytes(const std::string& path);
 // A fresh path under the test's temporary directory.
 std::string TempPath(const std::string& name);
 
+// Hands out fresh temporary paths and removes the files when it goes (one per test fixture).
+class TempFiles {
+ public:
+  ~TempFiles();
+  std::string Path(const std::string& name);
+
+ private:
+  std::vector<std::string> paths_;
+};
+
 }  // namespace faultline::testing

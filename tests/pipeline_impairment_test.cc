@@ -431,20 +431,28 @@ TEST_F(PipelineImpairmentTest, EveryFrameIsAccountedForAndFlowsKeepTheirOrder) {
   EXPECT_GT(corrupted, 0u);
 }
 
+// Ingests one UDP frame on port 0 every `step` for `duration` from kStart (numbered from *id
+// on), then drains the pipeline; returns the ids in the order they left.
+std::vector<uint64_t> SendOnePerStep(Pipeline& pipeline, uint64_t duration, uint64_t step,
+                                     uint64_t* id) {
+  std::vector<uint64_t> out;
+  for (uint64_t t = kStart; t < kStart + duration; t += step) {
+    Ingest(pipeline, 0, {MakeUdp((*id)++)}, t);
+    pipeline.Advance(t);
+    for (uint64_t popped : PopIds(pipeline)) out.push_back(popped);
+  }
+  pipeline.AdvanceAll();
+  for (uint64_t popped : PopIds(pipeline)) out.push_back(popped);
+  return out;
+}
+
 TEST_F(PipelineImpairmentTest, JitterNeverReordersAFlow) {
   // Large jitter against the frame spacing: without order keeping most frames would overtake.
   ImpairmentSpec impairment;
   impairment.delay = DelaySpec{.base_ns = kMs, .jitter_ns = 500'000};
   auto pipeline = MakePipeline(OneRule(impairment));
-  std::vector<uint64_t> out;
   uint64_t id = 0;
-  for (uint64_t t = kStart; t < kStart + 5 * kMs; t += 1000) {
-    Ingest(*pipeline, 0, {MakeUdp(id++)}, t);
-    pipeline->Advance(t);
-    for (uint64_t popped : PopIds(*pipeline)) out.push_back(popped);
-  }
-  pipeline->AdvanceAll();
-  for (uint64_t popped : PopIds(*pipeline)) out.push_back(popped);
+  const std::vector<uint64_t> out = SendOnePerStep(*pipeline, 5 * kMs, 1000, &id);
   ASSERT_EQ(out.size(), id);
   for (uint64_t i = 0; i < id; ++i) ASSERT_EQ(out[i], i);
   // The clamp lengthens delays, never shortens them: every recorded delay is >= base - jitter.
@@ -459,15 +467,8 @@ TEST_F(PipelineImpairmentTest, ReorderStaysWithinMaxDisplacement) {
   impairment.delay = DelaySpec{.base_ns = kMs};
   impairment.reorder = ReorderSpec{.probability = 0.3, .max_displacement = 3};
   auto pipeline = MakePipeline(OneRule(impairment));
-  std::vector<uint64_t> out;
   uint64_t id = 0;
-  for (uint64_t t = kStart; t < kStart + 4 * kMs; t += 10'000) {
-    Ingest(*pipeline, 0, {MakeUdp(id++)}, t);
-    pipeline->Advance(t);
-    for (uint64_t popped : PopIds(*pipeline)) out.push_back(popped);
-  }
-  pipeline->AdvanceAll();
-  for (uint64_t popped : PopIds(*pipeline)) out.push_back(popped);
+  const std::vector<uint64_t> out = SendOnePerStep(*pipeline, 4 * kMs, 10'000, &id);
   ASSERT_EQ(out.size(), id);
   int moved = 0;
   for (uint64_t position = 0; position < out.size(); ++position) {

@@ -22,18 +22,10 @@ using testing::RunFaultline;
 using testing::TempPath;
 using testing::WritePcap;
 
-CommandResult Faultline(const std::vector<std::string>& args) { return RunFaultline(args); }
-
 class ReplayGoldenTest : public ::testing::Test {
  protected:
-  void TearDown() override {
-    for (const std::string& path : paths_) std::remove(path.c_str());
-  }
-  std::string Path(const std::string& name) {
-    paths_.push_back(TempPath(name));
-    return paths_.back();
-  }
-  std::vector<std::string> paths_;
+  std::string Path(const std::string& name) { return temp_files_.Path(name); }
+  testing::TempFiles temp_files_;
 };
 
 TEST_F(ReplayGoldenTest, ConstantDelayIsExactOrderedAndByteIdentical) {
@@ -41,7 +33,7 @@ TEST_F(ReplayGoldenTest, ConstantDelayIsExactOrderedAndByteIdentical) {
   // 20k frames, gaps up to 2 ms (so 5 ms of delay keeps thousands in flight), epoch-scale times.
   const std::vector<Frame> input = MakeFrames(20'000, 1'700'000'000'123'456'789, 2'000'000, 1);
   WritePcap(in, input);
-  const CommandResult first = Faultline({"replay", "--in", in, "--out", out, "--delay", "5ms"});
+  const CommandResult first = RunFaultline({"replay", "--in", in, "--out", out, "--delay", "5ms"});
   ASSERT_EQ(first.status, 0) << first.output;
   const std::vector<Frame> output = ReadPcap(out);
   ASSERT_EQ(output.size(), input.size());
@@ -49,7 +41,8 @@ TEST_F(ReplayGoldenTest, ConstantDelayIsExactOrderedAndByteIdentical) {
     ASSERT_EQ(output[i].timestamp_ns, input[i].timestamp_ns + 5'000'000) << "frame " << i;
     ASSERT_EQ(output[i].bytes, input[i].bytes) << "frame " << i;
   }
-  const CommandResult second = Faultline({"replay", "--in", in, "--out", again, "--delay", "5ms"});
+  const CommandResult second =
+      RunFaultline({"replay", "--in", in, "--out", again, "--delay", "5ms"});
   ASSERT_EQ(second.status, 0) << second.output;
   EXPECT_EQ(ReadFileBytes(out), ReadFileBytes(again)) << "two runs differ";
 }
@@ -62,8 +55,8 @@ TEST_F(ReplayGoldenTest, BothDirectionsAreDelayedIndependently) {
   WritePcap(in_a, from_a);
   WritePcap(in_b, from_b);
   const CommandResult run =
-      Faultline({"replay", "--in", in_a, "--out", out_b, "--in-b", in_b, "--out-b", out_a,
-                 "--delay", "1.5ms", "--stats-json", stats});
+      RunFaultline({"replay", "--in", in_a, "--out", out_b, "--in-b", in_b, "--out-b", out_a,
+                    "--delay", "1.5ms", "--stats-json", stats});
   ASSERT_EQ(run.status, 0) << run.output;
   for (const auto& [input, output_path] : {std::pair{&from_a, out_b}, std::pair{&from_b, out_a}}) {
     const std::vector<Frame> output = ReadPcap(output_path);
@@ -82,7 +75,7 @@ TEST_F(ReplayGoldenTest, ZeroDelayKeepsTimestamps) {
   const std::string in = Path("in0.pcap"), out = Path("out0.pcap");
   const std::vector<Frame> input = MakeFrames(1000, 5, 1000, 4);
   WritePcap(in, input);
-  ASSERT_EQ(Faultline({"replay", "--in", in, "--out", out}).status, 0);
+  ASSERT_EQ(RunFaultline({"replay", "--in", in, "--out", out}).status, 0);
   const std::vector<Frame> output = ReadPcap(out);
   ASSERT_EQ(output.size(), input.size());
   for (size_t i = 0; i < input.size(); ++i)
@@ -93,8 +86,8 @@ TEST_F(ReplayGoldenTest, HoldLimitDropsAreCountedNotSilent) {
   const std::string in = Path("in_hold.pcap"), out = Path("out_hold.pcap"), stats = Path("h.json");
   // All 500 frames arrive within 1 ms and are held 1 s: with --hold 100, 400 must be dropped.
   WritePcap(in, MakeFrames(500, 0, 2000, 5));
-  const CommandResult run = Faultline({"replay", "--in", in, "--out", out, "--delay", "1s",
-                                       "--hold", "100", "--stats-json", stats});
+  const CommandResult run = RunFaultline({"replay", "--in", in, "--out", out, "--delay", "1s",
+                                          "--hold", "100", "--stats-json", stats});
   ASSERT_EQ(run.status, 0) << run.output;
   EXPECT_EQ(ReadPcap(out).size(), 100u);
   EXPECT_NE(ReadFileBytes(stats).find("\"buffer_exhausted\": 400"), std::string::npos);
@@ -104,13 +97,13 @@ TEST_F(ReplayGoldenTest, HoldLimitDropsAreCountedNotSilent) {
 TEST_F(ReplayGoldenTest, BadInputIsRejectedWithExitStatusTwo) {
   const std::string in = Path("in_bad.pcap"), out = Path("out_bad.pcap");
   WritePcap(in, MakeFrames(10, 0, 10, 6));
-  const CommandResult bare = Faultline({"replay", "--in", in, "--out", out, "--delay", "5"});
+  const CommandResult bare = RunFaultline({"replay", "--in", in, "--out", out, "--delay", "5"});
   EXPECT_EQ(bare.status, 2);
   EXPECT_NE(bare.output.find("needs a unit"), std::string::npos) << bare.output;
-  const CommandResult missing = Faultline({"replay", "--in", in + ".missing", "--out", out});
+  const CommandResult missing = RunFaultline({"replay", "--in", in + ".missing", "--out", out});
   EXPECT_EQ(missing.status, 2);
   EXPECT_NE(missing.output.find(".missing"), std::string::npos) << missing.output;
-  const CommandResult half = Faultline({"replay", "--in", in, "--out", out, "--in-b", in});
+  const CommandResult half = RunFaultline({"replay", "--in", in, "--out", out, "--in-b", in});
   EXPECT_EQ(half.status, 2) << half.output;
 }
 
