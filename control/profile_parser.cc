@@ -385,7 +385,7 @@ class ProfileParser {
         // A group called "10.0.0.1" would make `src: 10.0.0.1` ambiguous.
         return Fail(entry.key_node, "group name '" + entry.key + "' must not be an address");
       }
-      GroupSpec group{.name = entry.key, .prefixes = {}};
+      GroupSpec group{.name = entry.key, .members = {}};
       const std::string what = "group '" + entry.key + "'";
       std::vector<YAML::Node> items;
       if (entry.value.IsScalar()) {
@@ -406,7 +406,7 @@ class ProfileParser {
         std::string error;
         const std::optional<Prefix> prefix = ParsePrefix(item.Scalar(), &error);
         if (!prefix) return Fail(item, what + ": " + error);
-        group.prefixes.push_back(*prefix);
+        group.members.prefixes.push_back(*prefix);
       }
       profile_.groups.push_back(std::move(group));
     }
@@ -940,7 +940,8 @@ class ProfileParser {
   }
 
   // A group name, an address or prefix, or a list of those, expanded to prefixes.
-  bool ParseEndpoints(const Entry& entry, std::vector<Prefix>* prefixes) {
+  bool ParseEndpoints(const Entry& entry, EndpointSet* endpoints) {
+    std::vector<Prefix>* prefixes = &endpoints->prefixes;
     std::vector<YAML::Node> items;
     if (entry.value.IsScalar()) {
       items.push_back(entry.value);
@@ -964,7 +965,8 @@ class ProfileParser {
         if (candidate.name == text) group = &candidate;
       }
       if (group != nullptr) {
-        prefixes->insert(prefixes->end(), group->prefixes.begin(), group->prefixes.end());
+        prefixes->insert(prefixes->end(), group->members.prefixes.begin(),
+                         group->members.prefixes.end());
         continue;
       }
       std::string error;
@@ -1059,8 +1061,8 @@ std::string DescribePorts(uint16_t min, uint16_t max) {
 std::string DescribeMatch(const MatchSpec& match) {
   std::vector<std::string> parts = {
       std::string(kDirectionNames[static_cast<int>(match.direction)])};
-  if (!match.src.empty()) parts.push_back("src " + DescribePrefixes(match.src));
-  if (!match.dst.empty()) parts.push_back("dst " + DescribePrefixes(match.dst));
+  if (!match.src.empty()) parts.push_back("src " + DescribePrefixes(match.src.prefixes));
+  if (!match.dst.empty()) parts.push_back("dst " + DescribePrefixes(match.dst.prefixes));
   if (match.proto) {
     std::string name = "proto " + std::to_string(*match.proto);
     for (const ProtocolName& known : kProtocols) {

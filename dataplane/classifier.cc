@@ -59,8 +59,8 @@ void RuleClassifier::Add(const MatchSpec& match) {
       }
     }
   };
-  fill(match.src, &rule.src);
-  fill(match.dst, &rule.dst);
+  fill(match.src.prefixes, &rule.src);
+  fill(match.dst.prefixes, &rule.dst);
   rules_.push_back(std::move(rule));
 }
 

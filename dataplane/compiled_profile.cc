@@ -84,6 +84,7 @@ CompiledImpairment CompileImpairment(const ImpairmentSpec& spec, const TimeBase&
 std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
                                                       const TimeBase& time_base, uint64_t seed) {
   auto profile = std::make_shared<CompiledProfile>();
+  profile->spec = spec;
   profile->seed = seed;
   profile->time_base = time_base;
   uint32_t max_displacement = 0;

@@ -39,6 +39,7 @@ struct CompiledImpairment {
 };
 
 struct CompiledProfile {
+  ProfileSpec spec;  // what it was compiled from (a live heal or apply starts from it)
   uint64_t seed = 0;
   TimeBase time_base;
   std::vector<CompiledImpairment> impairments;
@@ -47,7 +48,25 @@ struct CompiledProfile {
   std::vector<uint32_t> rule_impairment;  // per rule: index into impairments
   uint32_t displacement_ring = 0;         // per-flow ring length for the largest max-displacement
 
+  // False after `heal --impairments`: no rule matches, every frame is forwarded untouched (the
+  // rules stay, so their counters and state carry over when impairments come back).
+  bool rules_active = true;
+
   size_t rule_count() const { return rule_names.size(); }
+  // Whether `other` has the same rules and impairments, so a pipeline can switch to it live
+  // keeping its per-rule state (Pipeline::SwapProfile).
+  bool SameRules(const CompiledProfile& other) const {
+    if (spec.impairments != other.spec.impairments || spec.rules.size() != other.spec.rules.size()) {
+      return false;
+    }
+    for (size_t i = 0; i < spec.rules.size(); ++i) {
+      if (spec.rules[i].name != other.spec.rules[i].name ||
+          spec.rules[i].impairment != other.spec.rules[i].impairment) {
+        return false;
+      }
+    }
+    return true;
+  }
 };
 
 // Compiles a validated profile for clock `time_base`, drawing from `seed`.

@@ -22,6 +22,9 @@ void ParsePorts(const uint8_t* data, uint32_t length, ParsedFrame* parsed) {
   parsed->has_l4 = true;
   parsed->key.src_port = Load16(data + parsed->l4_offset);
   parsed->key.dst_port = Load16(data + parsed->l4_offset + 2);
+  if (parsed->key.proto == kProtoTcp && parsed->l4_offset + 14u <= length) {
+    parsed->tcp_flags = data[parsed->l4_offset + 13];
+  }
 }
 
 bool ParseIpv4(const uint8_t* data, uint32_t length, ParsedFrame* parsed) {
@@ -35,7 +38,13 @@ bool ParseIpv4(const uint8_t* data, uint32_t length, ParsedFrame* parsed) {
   std::memcpy(key.src, data + offset + 12, 4);
   std::memcpy(key.dst, data + offset + 16, 4);
   parsed->ecn = data[offset + 1] & 0x03;
-  const bool later_fragment = (Load16(data + offset + 6) & 0x1FFF) != 0;
+  parsed->dscp = data[offset + 1] >> 2;
+  const uint16_t fragment_field = Load16(data + offset + 6);
+  const bool later_fragment = (fragment_field & 0x1FFF) != 0;
+  if (later_fragment || (fragment_field & 0x2000) != 0) {
+    parsed->fragment = later_fragment ? Fragment::kLater : Fragment::kFirst;
+    parsed->fragment_id = Load16(data + offset + 4);
+  }
   parsed->l4_offset = static_cast<uint16_t>(offset + header_length);
   if (!later_fragment) ParsePorts(data, length, parsed);
   return true;
@@ -49,6 +58,7 @@ bool ParseIpv6(const uint8_t* data, uint32_t length, ParsedFrame* parsed) {
   std::memcpy(key.src, data + offset + 8, 16);
   std::memcpy(key.dst, data + offset + 24, 16);
   parsed->ecn = (data[offset + 1] >> 4) & 0x03;
+  parsed->dscp = static_cast<uint8_t>((Load16(data + offset) >> 6) & 0x3F);
   uint8_t next = data[offset + 6];
   uint32_t header = offset + 40;
   bool later_fragment = false;
@@ -56,7 +66,14 @@ bool ParseIpv6(const uint8_t* data, uint32_t length, ParsedFrame* parsed) {
   for (unsigned i = 0; i < kMaxIpv6ExtensionHeaders; ++i) {
     if (next != 0 && next != 43 && next != 44 && next != 60) break;
     if (header + 8 > length) break;
-    if (next == 44) later_fragment = (Load16(data + header + 2) & 0xFFF8) != 0;
+    if (next == 44) {
+      const uint16_t offset_and_flags = Load16(data + header + 2);
+      later_fragment = (offset_and_flags & 0xFFF8) != 0;
+      if (later_fragment || (offset_and_flags & 1) != 0) {
+        parsed->fragment = later_fragment ? Fragment::kLater : Fragment::kFirst;
+        parsed->fragment_id = uint32_t{Load16(data + header + 4)} << 16 | Load16(data + header + 6);
+      }
+    }
     const uint32_t extension_length = next == 44 ? 8 : (data[header + 1] + 1u) * 8u;
     next = data[header];
     header += extension_length;
@@ -80,30 +97,43 @@ void ParseFrame(const rte_mbuf* packet, ParsedFrame* parsed) {
   }
   std::memcpy(key.dst, data, 6);
   std::memcpy(key.src, data + 6, 6);
+  const uint64_t dst_mac = uint64_t{Load16(data)} << 32 | uint64_t{Load16(data + 2)} << 16 |
+                           Load16(data + 4);
+  const uint64_t src_mac = uint64_t{Load16(data + 6)} << 32 | uint64_t{Load16(data + 8)} << 16 |
+                           Load16(data + 10);
   uint32_t offset = 12;
   uint16_t ether_type = Load16(data + offset);
+  uint16_t vlan = kNoVlan;
   for (int tags = 0; tags < 2 && (ether_type == kEtherTypeVlan || ether_type == kEtherTypeQinQ) &&
                      offset + 6 <= length;
        ++tags) {
+    if (tags == 0) vlan = Load16(data + offset + 2) & 0x0FFF;
     offset += 4;
     ether_type = Load16(data + offset);
   }
   offset += 2;
-  parsed->l3_offset = static_cast<uint16_t>(offset);
   key.src_port = ether_type;
   FlowKey mac_key = key;
   // An IP key holds addresses and ports only: no MAC bytes past the IPv4 addresses, no
   // ethertype where a frame without a transport header has no ports.
   key = FlowKey{};
+  parsed->l3_offset = static_cast<uint16_t>(offset);
+  parsed->ether_type = ether_type;
+  parsed->vlan = vlan;
+  parsed->src_mac = src_mac;
+  parsed->dst_mac = dst_mac;
   bool ip = false;
   if (ether_type == kEtherTypeIpv4) ip = ParseIpv4(data, length, parsed);
   if (ether_type == kEtherTypeIpv6) ip = ParseIpv6(data, length, parsed);
   if (!ip) {
     // Truncated or unknown: keyed by MACs and ethertype, nothing else trusted.
-    const uint16_t l3_offset = parsed->l3_offset;
     *parsed = ParsedFrame{};
     parsed->key = mac_key;
-    parsed->l3_offset = l3_offset;
+    parsed->l3_offset = static_cast<uint16_t>(offset);
+    parsed->ether_type = ether_type;
+    parsed->vlan = vlan;
+    parsed->src_mac = src_mac;
+    parsed->dst_mac = dst_mac;
   }
 }
 

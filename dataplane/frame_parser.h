@@ -31,13 +31,33 @@ struct alignas(8) FlowKey {
 };
 static_assert(sizeof(FlowKey) == 40);
 
+enum class Fragment : uint8_t {
+  kNone,   // not a fragment
+  kFirst,  // offset 0, more to come: carries the transport header
+  kLater,  // offset > 0: no transport header; classified by the flow of its first fragment
+};
+
+inline constexpr uint16_t kNoVlan = 0xFFFF;
+
 struct ParsedFrame {
   FlowKey key;
   uint16_t l3_offset = 0;  // IP header (family 4 or 6)
   uint16_t l4_offset = 0;  // transport header, if has_l4
   bool has_l4 = false;     // first fragment (or unfragmented) with a TCP/UDP/SCTP header
   uint8_t ecn = 0;         // the IP header's ECN bits (0: not ECN-capable)
+  uint8_t dscp = 0;        // the IP header's DSCP (IP frames only)
+  uint8_t tcp_flags = 0;   // TCP only (has_l4): FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10
+  Fragment fragment = Fragment::kNone;
+  uint16_t ether_type = 0;  // after any VLAN tags; 0 for runts
+  uint16_t vlan = kNoVlan;  // VID of the outermost tag
+  uint32_t fragment_id = 0;  // IPv4 identification or IPv6 fragment header id (fragments only)
+  uint64_t src_mac = 0, dst_mac = 0;  // 48-bit, first octet most significant; 0 for runts
 };
+
+inline constexpr uint8_t kTcpFin = 0x01;
+inline constexpr uint8_t kTcpSyn = 0x02;
+inline constexpr uint8_t kTcpRst = 0x04;
+inline constexpr uint8_t kTcpAck = 0x10;
 
 // Fills *parsed from the frame's first segment. Never reads past data_len.
 void ParseFrame(const rte_mbuf* packet, ParsedFrame* parsed);

@@ -8,10 +8,11 @@ namespace faultline {
 
 Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint64_t now)
     : config_(config),
+      profile_(config.profile),
       wheel_(wheel_tick_shift, now),
       rng_(config.profile ? config.profile->seed : 0, config.rng_stream),
       epoch_(now) {
-  const CompiledProfile* profile = config_.profile.get();
+  const CompiledProfile* profile = profile_.get();
   if (profile == nullptr) return;
   const unsigned __int128 hz = profile->time_base.hz;
   ns_per_unit_fp_ =
@@ -32,10 +33,16 @@ Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint
 
 Pipeline::~Pipeline() { DropAll(DropCause::kShutdown); }
 
+std::shared_ptr<const CompiledProfile> Pipeline::SwapProfile(
+    std::shared_ptr<const CompiledProfile> next) {
+  profile_.swap(next);
+  return next;
+}
+
 void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, uint64_t now) {
   counters_.rx[in_port].Add(n);
   const uint16_t out_port = in_port ^ 1;
-  const CompiledProfile* profile = config_.profile.get();
+  const CompiledProfile* profile = profile_.get();
   if (profile == nullptr) {
     for (uint16_t i = 0; i < n; ++i) Schedule(packets[i], now + config_.delay, out_port, 0, now);
     return;
@@ -67,7 +74,7 @@ void Pipeline::SeedFlow(FlowState* flow) {
 
 void Pipeline::IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, uint16_t direction,
                              uint16_t out_port, uint64_t now) {
-  const CompiledProfile& profile = *config_.profile;
+  const CompiledProfile& profile = *profile_;
   const uint16_t slot = static_cast<uint16_t>(rule * 2 + direction);
   Context context;
   context.impairment = &profile.impairments[profile.rule_impairment[rule]];

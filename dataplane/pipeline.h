@@ -79,7 +79,13 @@ class alignas(64) Pipeline {
   const PipelineCounters& counters() const { return counters_; }
   // Counters of rule r in direction d (0: a-to-b, 1: b-to-a) are at index 2r + d.
   const std::vector<RuleCounters>& rule_counters() const { return rule_counters_; }
-  const CompiledProfile* profile() const { return config_.profile.get(); }
+  const CompiledProfile* profile() const { return profile_.get(); }
+
+  // Replaces the profile between bursts (a live `apply` or `heal`). The new profile must have the
+  // same rules and impairments (CompiledProfile::SameRules): per-rule state, counters and held
+  // packets carry over; classification and partitions change. Returns the previous profile so
+  // the caller can free it outside the fast path.
+  std::shared_ptr<const CompiledProfile> SwapProfile(std::shared_ptr<const CompiledProfile> next);
   const FlowTable* flows() const { return flows_.get(); }
 
  private:
@@ -126,6 +132,7 @@ class alignas(64) Pipeline {
 
   PipelineCounters counters_;
   const PipelineConfig config_;
+  std::shared_ptr<const CompiledProfile> profile_;  // config_.profile until the first swap
   PacketWheel wheel_;
   Rng rng_;
   uint64_t epoch_;

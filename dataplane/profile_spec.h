@@ -16,19 +16,45 @@ struct Prefix {
   uint8_t family = 4;  // 4 or 6
   uint8_t length = 0;  // prefix length in bits
   std::array<uint8_t, 16> address{};
+
+  bool operator==(const Prefix&) const = default;
 };
 
 enum class Direction : uint8_t { kBoth, kAToB, kBToA };
 
+using MacAddress = std::array<uint8_t, 6>;
+
+// A set of endpoints: IPv4/IPv6 prefixes (a single address is a /32 or /128) and MAC addresses.
+// A frame's source (or destination) is in the set if its IP address falls in one of the prefixes
+// or its MAC address is one of the MACs. Group names expand to their members when parsed.
+struct EndpointSet {
+  std::vector<Prefix> prefixes;
+  std::vector<MacAddress> macs;
+  bool empty() const { return prefixes.empty() && macs.empty(); }
+
+  bool operator==(const EndpointSet&) const = default;
+};
+
+// An inclusive range of a header field's values.
+struct ValueRange {
+  uint32_t min = 0, max = 0;
+
+  bool operator==(const ValueRange&) const = default;
+};
+
 struct MatchSpec {
   Direction direction = Direction::kBoth;
-  // Empty: any address. Otherwise the frame's address must fall in one of the prefixes (a group
-  // name in the file expands to its prefixes).
-  std::vector<Prefix> src, dst;
+  EndpointSet src, dst;          // empty: any endpoint
   std::optional<uint8_t> proto;  // IP protocol number (tcp 6, udp 17, icmp 1, ...)
   uint16_t src_port_min = 0, src_port_max = 65535;
   uint16_t dst_port_min = 0, dst_port_max = 65535;
   bool has_src_port = false, has_dst_port = false;  // ports given: only TCP/UDP/SCTP match
+  std::optional<ValueRange> vlan;        // VID (0-4095) of the outermost tag; untagged: no match
+  std::optional<ValueRange> dscp;        // 0-63; non-IP frames do not match
+  std::vector<MacAddress> src_mac, dst_mac;  // empty: any; else one of these
+  std::optional<uint16_t> ether_type;    // after any VLAN tags (0x0800 IPv4, 0x86DD IPv6, ...)
+
+  bool operator==(const MatchSpec&) const = default;
 };
 
 // Delay distributions. uniform is netem's table-less jitter; the others are tables in iproute2's
@@ -42,6 +68,8 @@ struct DelaySpec {
   std::string table_path;      // kTable: the file it came from
   std::vector<int16_t> table;  // every kind but kUniform: the loaded or generated table
   double correlation = 0;
+
+  bool operator==(const DelaySpec&) const = default;
 };
 
 enum class LossModel : uint8_t { kBernoulli, kGilbertElliott, kMarkov4 };
@@ -55,11 +83,15 @@ struct LossSpec {
   // markov4 (netem's 4-state model; states 1 gap-rx, 2 burst-rx, 3 burst-loss, 4 gap-loss).
   double p13 = 0, p31 = 0, p32 = 0, p23 = 0, p14 = 0;
   uint32_t max_size = 0;  // bytes; > 0: only frames of at most this size can be lost
+
+  bool operator==(const LossSpec&) const = default;
 };
 
 struct DuplicateSpec {
   double probability = 0;
   double correlation = 0;
+
+  bool operator==(const DuplicateSpec&) const = default;
 };
 
 struct ReorderSpec {
@@ -67,6 +99,8 @@ struct ReorderSpec {
   double correlation = 0;
   uint32_t gap = 1;               // every gap-th packet is a candidate (netem)
   uint32_t max_displacement = 0;  // 0: unbounded; else no packet moves more than this many places
+
+  bool operator==(const ReorderSpec&) const = default;
 };
 
 struct CorruptSpec {
@@ -74,6 +108,8 @@ struct CorruptSpec {
   double correlation = 0;
   double ber = 0;  // or: each bit past the Ethernet header flips with this probability
   bool fix_checksums = false;
+
+  bool operator==(const CorruptSpec&) const = default;
 };
 
 // A size limit in packets and/or bytes; 0 means no limit of that kind.
@@ -81,6 +117,8 @@ struct SizeLimit {
   uint64_t packets = 0;
   uint64_t bytes = 0;
   bool Set() const { return packets || bytes; }
+
+  bool operator==(const SizeLimit&) const = default;
 };
 
 struct RateSpec {
@@ -88,6 +126,8 @@ struct RateSpec {
   int32_t overhead_bytes = 0;  // added to every frame's length on the link (20 = preamble + IFG)
   SizeLimit queue_limit;       // tail drop beyond this (default 1000 packets, as netem)
   SizeLimit ecn_threshold;     // set: ECT frames are marked CE when the queue is above it
+
+  bool operator==(const RateSpec&) const = default;
 };
 
 struct StallSpec {
@@ -95,6 +135,8 @@ struct StallSpec {
   uint64_t start_ns = 0;     // first stall begins this long after the dataplane starts
   uint64_t every_ns = 0;     // > 0: the stall repeats with this period
   SizeLimit limit;           // frames held at most per stall; beyond, dropped (stall-limit)
+
+  bool operator==(const StallSpec&) const = default;
 };
 
 struct ImpairmentSpec {
@@ -106,17 +148,51 @@ struct ImpairmentSpec {
   std::optional<CorruptSpec> corrupt;
   std::optional<RateSpec> rate;
   std::optional<StallSpec> stall;
+
+  bool operator==(const ImpairmentSpec&) const = default;
 };
 
 struct GroupSpec {
   std::string name;
-  std::vector<Prefix> prefixes;
+  EndpointSet members;
+
+  bool operator==(const GroupSpec&) const = default;
+};
+
+// What the appliance does with a frame a partition cuts.
+enum class PartitionMode : uint8_t {
+  kDrop,             // silent blackhole: the sender sees a timeout
+  kIcmpUnreachable,  // answer with ICMP host unreachable / ICMPv6 address unreachable
+  kTcpReset,         // answer TCP with a RST (UDP with ICMP port unreachable): a dead process
+};
+
+// One directed cut: frames whose source is in `from` and whose destination is in `to` do not
+// get through. A complemented side means every endpoint outside the set (`isolate`).
+struct PartitionCut {
+  EndpointSet from, to;
+  bool from_complement = false, to_complement = false;
+
+  bool operator==(const PartitionCut&) const = default;
+};
+
+// One entry of `partitions:` with the cuts its form expands to ({from, to}: one cut;
+// {between: [X, Y]}: two; {isolate: N}: N -> not-N and not-N -> N; shapes: one cut per ordered
+// pair of nodes that must not reach each other).
+struct PartitionSpec {
+  std::string name;  // `name:` if given, else a description of the entry ("rack-a -> rack-b")
+  std::vector<PartitionCut> cuts;
+  PartitionMode mode = PartitionMode::kDrop;
+  bool new_connections_only = false;  // `connections: new`: only TCP SYNs (without ACK) are cut
+
+  bool operator==(const PartitionSpec&) const = default;
 };
 
 struct RuleSpec {
   std::string name;
   MatchSpec match;
   size_t impairment = 0;  // index into ProfileSpec::impairments
+
+  bool operator==(const RuleSpec&) const = default;
 };
 
 struct ProfileSpec {
@@ -125,6 +201,9 @@ struct ProfileSpec {
   std::vector<GroupSpec> groups;
   std::vector<ImpairmentSpec> impairments;
   std::vector<RuleSpec> rules;
+  std::vector<PartitionSpec> partitions;
+
+  bool operator==(const ProfileSpec&) const = default;
 };
 
 }  // namespace faultline

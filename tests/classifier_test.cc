@@ -88,7 +88,7 @@ TEST(ClassifierTest, Direction) {
 
 TEST(ClassifierTest, Ipv4Prefixes) {
   RuleClassifier classifier;
-  classifier.Add(MatchSpec{.src = {MakePrefix("10.0.1.0/24")}, .dst = {MakePrefix("10.0.2.7")}});
+  classifier.Add(MatchSpec{.src = {{MakePrefix("10.0.1.0/24")}}, .dst = {{MakePrefix("10.0.2.7")}}});
   EXPECT_EQ(classifier.Classify(Ip("10.0.1.0", "10.0.2.7"), kAToB), 0);
   EXPECT_EQ(classifier.Classify(Ip("10.0.1.255", "10.0.2.7"), kAToB), 0);
   EXPECT_EQ(classifier.Classify(Ip("10.0.0.255", "10.0.2.7"), kAToB), -1);
@@ -101,8 +101,8 @@ TEST(ClassifierTest, Ipv4Prefixes) {
 
 TEST(ClassifierTest, ZeroLengthPrefixMatchesItsFamilyOnly) {
   RuleClassifier classifier;
-  classifier.Add(MatchSpec{.src = {MakePrefix("0.0.0.0/0")}});
-  classifier.Add(MatchSpec{.src = {MakePrefix("::/0")}});
+  classifier.Add(MatchSpec{.src = {{MakePrefix("0.0.0.0/0")}}});
+  classifier.Add(MatchSpec{.src = {{MakePrefix("::/0")}}});
   EXPECT_EQ(classifier.Classify(Ip("203.0.113.9", "10.0.0.1"), kAToB), 0);
   EXPECT_EQ(classifier.Classify(Ip("2001:db8::1", "fd00::2"), kAToB), 1);
   EXPECT_EQ(classifier.Classify(NonIp(), kAToB), -1);
@@ -110,11 +110,11 @@ TEST(ClassifierTest, ZeroLengthPrefixMatchesItsFamilyOnly) {
 
 TEST(ClassifierTest, Ipv6Prefixes) {
   RuleClassifier classifier;
-  classifier.Add(MatchSpec{.dst = {MakePrefix("fd00:2::/64")}});  // rule 0
+  classifier.Add(MatchSpec{.dst = {{MakePrefix("fd00:2::/64")}}});  // rule 0
   classifier.Add(
-      MatchSpec{.dst = {MakePrefix("fd00:3::8000:0:0:0/65")}});  // rule 1: high half + 1 bit
-  classifier.Add(MatchSpec{.src = {MakePrefix("fd00::1")}});     // rule 2: /128
-  classifier.Add(MatchSpec{.src = {MakePrefix("fd00::/16")}});   // rule 3
+      MatchSpec{.dst = {{MakePrefix("fd00:3::8000:0:0:0/65")}}});  // rule 1: high half + 1 bit
+  classifier.Add(MatchSpec{.src = {{MakePrefix("fd00::1")}}});     // rule 2: /128
+  classifier.Add(MatchSpec{.src = {{MakePrefix("fd00::/16")}}});   // rule 3
   EXPECT_EQ(classifier.Classify(Ip("2001:db8::1", "fd00:2::abcd:1"), kAToB), 0);
   EXPECT_EQ(classifier.Classify(Ip("2001:db8::1", "fd00:2:0:1::1"), kAToB), -1) << "outside /64";
   EXPECT_EQ(classifier.Classify(Ip("2001:db8::1", "fd00:3::8000:0:0:1"), kAToB), 1);
@@ -128,7 +128,7 @@ TEST(ClassifierTest, Ipv6Prefixes) {
 
 TEST(ClassifierTest, MixedFamiliesInOneSet) {
   RuleClassifier classifier;
-  classifier.Add(MatchSpec{.src = {MakePrefix("10.0.1.0/24"), MakePrefix("fd00:1::/64")}});
+  classifier.Add(MatchSpec{.src = {{MakePrefix("10.0.1.0/24"), MakePrefix("fd00:1::/64")}}});
   EXPECT_EQ(classifier.Classify(Ip("10.0.1.9", "1.1.1.1"), kAToB), 0);
   EXPECT_EQ(classifier.Classify(Ip("fd00:1::9", "fd00::1"), kAToB), 0);
   EXPECT_EQ(classifier.Classify(Ip("10.0.2.9", "1.1.1.1"), kAToB), -1);
@@ -174,8 +174,8 @@ TEST(ClassifierTest, PortRangesAreInclusive) {
 TEST(ClassifierTest, AllConditionsMustHold) {
   RuleClassifier classifier;
   classifier.Add(MatchSpec{.direction = Direction::kAToB,
-                           .src = {MakePrefix("10.0.1.0/24")},
-                           .dst = {MakePrefix("10.0.2.0/24")},
+                           .src = {{MakePrefix("10.0.1.0/24")}},
+                           .dst = {{MakePrefix("10.0.2.0/24")}},
                            .proto = kProtoTcp,
                            .dst_port_min = 2379,
                            .dst_port_max = 2380,
@@ -190,10 +190,10 @@ TEST(ClassifierTest, AllConditionsMustHold) {
 TEST(ClassifierTest, FirstMatchWins) {
   RuleClassifier classifier;
   classifier.Add(MatchSpec{.direction = Direction::kBToA});          // 0
-  classifier.Add(MatchSpec{.src = {MakePrefix("10.0.1.0/24")}});     // 1
-  classifier.Add(MatchSpec{.src = {MakePrefix("10.0.0.0/8")}});      // 2: shadowed for 10.0.1/24
+  classifier.Add(MatchSpec{.src = {{MakePrefix("10.0.1.0/24")}}});     // 1
+  classifier.Add(MatchSpec{.src = {{MakePrefix("10.0.0.0/8")}}});      // 2: shadowed for 10.0.1/24
   classifier.Add(MatchSpec{});                                       // 3: catch-all
-  classifier.Add(MatchSpec{.src = {MakePrefix("192.168.0.0/16")}});  // 4: never reached
+  classifier.Add(MatchSpec{.src = {{MakePrefix("192.168.0.0/16")}}});  // 4: never reached
   EXPECT_EQ(classifier.Classify(Ip("10.0.1.1", "1.1.1.1"), kBToA), 0);
   EXPECT_EQ(classifier.Classify(Ip("10.0.1.1", "1.1.1.1"), kAToB), 1);
   EXPECT_EQ(classifier.Classify(Ip("10.9.1.1", "1.1.1.1"), kAToB), 2);

@@ -75,16 +75,16 @@ TEST(ProfileParserTest, SpecExampleParsesToItsValues) {
 
   ASSERT_EQ(profile.groups.size(), 3u);
   EXPECT_EQ(profile.groups[0].name, "rack-a");
-  ASSERT_EQ(profile.groups[0].prefixes.size(), 1u);
-  ExpectPrefix(profile.groups[0].prefixes[0], V4(10, 0, 1, 0, 24));
+  ASSERT_EQ(profile.groups[0].members.prefixes.size(), 1u);
+  ExpectPrefix(profile.groups[0].members.prefixes[0], V4(10, 0, 1, 0, 24));
   EXPECT_EQ(profile.groups[1].name, "rack-b");
-  ASSERT_EQ(profile.groups[1].prefixes.size(), 2u);
-  ExpectPrefix(profile.groups[1].prefixes[0], V4(10, 0, 2, 0, 24));
-  ExpectPrefix(profile.groups[1].prefixes[1],
+  ASSERT_EQ(profile.groups[1].members.prefixes.size(), 2u);
+  ExpectPrefix(profile.groups[1].members.prefixes[0], V4(10, 0, 2, 0, 24));
+  ExpectPrefix(profile.groups[1].members.prefixes[1],
                Prefix{.family = 6, .length = 64, .address = {0xfd, 0x00, 0x00, 0x02}});
   EXPECT_EQ(profile.groups[2].name, "n3");
-  ASSERT_EQ(profile.groups[2].prefixes.size(), 1u);
-  ExpectPrefix(profile.groups[2].prefixes[0], V4(10, 0, 2, 13, 32));
+  ASSERT_EQ(profile.groups[2].members.prefixes.size(), 1u);
+  ExpectPrefix(profile.groups[2].members.prefixes[0], V4(10, 0, 2, 13, 32));
 
   ASSERT_EQ(profile.impairments.size(), 2u);
   const ImpairmentSpec& tor = profile.impairments[0];
@@ -132,11 +132,11 @@ TEST(ProfileParserTest, SpecExampleParsesToItsValues) {
   EXPECT_EQ(etcd.name, "etcd-peers");
   EXPECT_EQ(etcd.impairment, 0u);
   EXPECT_EQ(etcd.match.direction, Direction::kBoth);
-  ASSERT_EQ(etcd.match.src.size(), 1u);
-  ExpectPrefix(etcd.match.src[0], V4(10, 0, 1, 0, 24));
-  ASSERT_EQ(etcd.match.dst.size(), 2u);  // rack-b's two prefixes
-  ExpectPrefix(etcd.match.dst[0], V4(10, 0, 2, 0, 24));
-  EXPECT_EQ(etcd.match.dst[1].family, 6);
+  ASSERT_EQ(etcd.match.src.prefixes.size(), 1u);
+  ExpectPrefix(etcd.match.src.prefixes[0], V4(10, 0, 1, 0, 24));
+  ASSERT_EQ(etcd.match.dst.prefixes.size(), 2u);  // rack-b's two prefixes
+  ExpectPrefix(etcd.match.dst.prefixes[0], V4(10, 0, 2, 0, 24));
+  EXPECT_EQ(etcd.match.dst.prefixes[1].family, 6);
   EXPECT_EQ(etcd.match.proto, 6);
   EXPECT_TRUE(etcd.match.has_dst_port);
   EXPECT_EQ(etcd.match.dst_port_min, 2379);
@@ -266,14 +266,14 @@ rules:
 
   const MatchSpec& match = profile.rules[0].match;
   EXPECT_EQ(match.direction, Direction::kBToA);
-  ASSERT_EQ(match.src.size(), 4u);  // one's address, the prefix, v6's two
-  ExpectPrefix(match.src[0], V4(10, 0, 0, 1, 32));
-  ExpectPrefix(match.src[1], V4(192, 168, 0, 0, 16));
-  EXPECT_EQ(match.src[2].length, 128);
-  EXPECT_EQ(match.src[3].length, 48);
-  ASSERT_EQ(match.dst.size(), 1u);
-  EXPECT_EQ(match.dst[0].family, 6);
-  EXPECT_EQ(match.dst[0].length, 128);
+  ASSERT_EQ(match.src.prefixes.size(), 4u);  // one's address, the prefix, v6's two
+  ExpectPrefix(match.src.prefixes[0], V4(10, 0, 0, 1, 32));
+  ExpectPrefix(match.src.prefixes[1], V4(192, 168, 0, 0, 16));
+  EXPECT_EQ(match.src.prefixes[2].length, 128);
+  EXPECT_EQ(match.src.prefixes[3].length, 48);
+  ASSERT_EQ(match.dst.prefixes.size(), 1u);
+  EXPECT_EQ(match.dst.prefixes[0].family, 6);
+  EXPECT_EQ(match.dst.prefixes[0].length, 128);
   EXPECT_EQ(match.proto, 17);
   EXPECT_EQ(match.src_port_min, 53);
   EXPECT_EQ(match.src_port_max, 53);
