@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <string>
 
+#include "control/control_client.h"
+#include "control/control_commands.h"
+#include "control/control_server.h"
 #include "control/demo.h"
 #include "control/profile_parser.h"
 #include "control/units.h"
@@ -48,6 +51,30 @@ bool LoadProfile(const std::string& path, uint64_t delay_ns, const char* command
   return true;
 }
 
+// `faultline run` with its control socket: the socket is set up before anything starts (a live
+// one at the path is a usage error) and served while the workers run.
+int RunWithControl(faultline::RunOptions& run, const std::string& socket_path) {
+  faultline::ControlServerOptions options;
+  options.socket_path = socket_path;
+  std::string error;
+  faultline::ListenFailure failure;
+  std::unique_ptr<faultline::ControlServer> server =
+      faultline::ControlServer::Listen(options, &error, &failure);
+  if (!server) {
+    std::fprintf(stderr, "faultline run: %s\n", error.c_str());
+    return failure == faultline::ListenFailure::kUsage ? 2 : 1;
+  }
+  std::unique_ptr<faultline::ControlCommands> commands;
+  run.control_start = [&](faultline::SnapshotPublisher* publisher, std::string*) {
+    commands = std::make_unique<faultline::ControlCommands>(publisher);
+    server->Start([&commands](const nlohmann::json& request) { return commands->Handle(request); });
+    std::printf("faultline: control socket %s\n", server->path().c_str());
+    return true;
+  };
+  run.control_stop = [&server] { server->Stop(); };
+  return faultline::RunLive(run);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -90,6 +117,10 @@ int main(int argc, char** argv) {
                    "as shutdown) or drain (deliver them first, up to delay + 1s)")
       ->check(CLI::IsMember({"drop", "drain"}));
   run_cmd->add_option("--stats-json", run.stats_json, "Write the final statistics document here");
+  std::string run_control = faultline::kDefaultControlSocket;
+  run_cmd->add_option("--control", run_control,
+                      "Control socket for `faultline apply` and `heal` (created 0600; default " +
+                          std::string(faultline::kDefaultControlSocket) + ")");
   run_cmd->add_option("eal-args", run.eal_args, "EAL arguments (after --), e.g. -l 1 --vdev=...");
 
   faultline::ReplayOptions replay;
@@ -126,6 +157,31 @@ int main(int argc, char** argv) {
       "Exit status 0 if all are valid, 2 otherwise. Example: faultline validate profiles/*.yaml");
   validate_cmd->add_option("files", validate_files, "Profile files")->required();
 
+  std::string apply_file, apply_control = faultline::kDefaultControlSocket;
+  CLI::App* apply_cmd = app.add_subcommand(
+      "apply",
+      "Replace the running profile's groups, match fields and partitions, atomically, on a\n"
+      "running `faultline run` (rules and impairments must stay the same for now). The file is\n"
+      "validated here first. Example: faultline apply profiles/split-brain.yaml");
+  apply_cmd->add_option("file", apply_file, "Profile (YAML)")->required();
+  apply_cmd->add_option("--control", apply_control, "Control socket of the running dataplane");
+
+  std::string heal_control = faultline::kDefaultControlSocket;
+  bool heal_partitions = false, heal_impairments = false, heal_all = false;
+  CLI::App* heal_cmd = app.add_subcommand(
+      "heal",
+      "Heal a running `faultline run`: lift every partition (default), switch every rule's\n"
+      "impairment off (rules and counters stay), or both. Example: faultline heal --all");
+  auto* partitions_flag =
+      heal_cmd->add_flag("--partitions", heal_partitions, "Lift every partition (the default)");
+  auto* impairments_flag = heal_cmd->add_flag(
+      "--impairments", heal_impairments,
+      "Forward every frame untouched: no rule matches (apply a profile to bring them back)");
+  auto* all_flag = heal_cmd->add_flag("--all", heal_all, "Both");
+  partitions_flag->excludes(impairments_flag)->excludes(all_flag);
+  impairments_flag->excludes(all_flag);
+  heal_cmd->add_option("--control", heal_control, "Control socket of the running dataplane");
+
   faultline::DemoOptions demo;
   CLI::App* demo_cmd = app.add_subcommand(
       "demo",
@@ -143,13 +199,18 @@ int main(int argc, char** argv) {
   if (*run_cmd) {
     run.drain_on_exit = on_exit == "drain";
     if (!LoadProfile(run_profile, run.delay_ns, "run", &run.profile)) return 2;
-    return faultline::RunLive(run);
+    return RunWithControl(run, run_control);
   }
   if (*replay_cmd) {
     if (!LoadProfile(replay_profile, replay.delay_ns, "replay", &replay.profile)) return 2;
     return faultline::RunReplay(replay);
   }
   if (*validate_cmd) return faultline::RunValidate(validate_files);
+  if (*apply_cmd) return faultline::RunApply(apply_file, apply_control);
+  if (*heal_cmd) {
+    const char* what = heal_all ? "all" : heal_impairments ? "impairments" : "partitions";
+    return faultline::RunHeal(what, heal_control);
+  }
   if (*demo_cmd) return faultline::RunDemo(demo);
   return 2;
 }

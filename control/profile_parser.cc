@@ -1165,6 +1165,12 @@ std::optional<ProfileSpec> ParseProfileText(const std::string& text,
   return ProfileParser(name_for_errors, std::filesystem::path()).Parse(text, error);
 }
 
+std::optional<ProfileSpec> ParseProfileText(const std::string& text,
+                                            const std::string& name_for_errors,
+                                            const std::string& base_directory, std::string* error) {
+  return ProfileParser(name_for_errors, base_directory).Parse(text, error);
+}
+
 std::optional<ProfileSpec> ParseProfileFile(const std::string& path, std::string* error) {
   std::error_code ignored;
   if (std::filesystem::is_directory(path, ignored)) {

@@ -21,6 +21,11 @@ std::optional<ProfileSpec> ParseProfileFile(const std::string& path, std::string
 // Relative `table:` paths resolve against the current directory, as text has none of its own.
 std::optional<ProfileSpec> ParseProfileText(const std::string& text,
                                             const std::string& name_for_errors, std::string* error);
+// The same with relative `table:` paths resolved against `base_directory` (a live `apply`: the
+// text comes from a file elsewhere).
+std::optional<ProfileSpec> ParseProfileText(const std::string& text,
+                                            const std::string& name_for_errors,
+                                            const std::string& base_directory, std::string* error);
 
 // A short human summary for `faultline validate`: a header line, then one line per rule (name,
 // match, impairment and its effects), each line ending in '\n'.

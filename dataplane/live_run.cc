@@ -19,6 +19,7 @@
 #include "dataplane/eal.h"
 #include "dataplane/packet_meta.h"
 #include "dataplane/ports.h"
+#include "dataplane/snapshot_channel.h"
 #include "dataplane/stats.h"
 #include "dataplane/worker.h"
 
@@ -48,6 +49,12 @@ uint64_t DefaultHold(uint64_t delay_ns) {
   return std::clamp<uint64_t>(in_flight, 64 * 1024, 1024 * 1024);
 }
 
+ProfileSpec StartingProfile(const RunOptions& options) {
+  if (options.profile) return *options.profile;
+  if (options.delay_ns != 0) return ConstantDelayProfile(options.delay_ns);
+  return ProfileSpec{};
+}
+
 int RunLive(const RunOptions& options) {
   std::string error;
   if (!InitEal(WithHugepageHygiene(options.eal_args), &error)) {
@@ -69,8 +76,10 @@ int RunLive(const RunOptions& options) {
   rte_mempool* pool = nullptr;
   std::vector<uint16_t> ports;
   std::vector<LaunchedWorker> workers;
-  const uint64_t horizon_ns =
-      options.profile ? ProfileDelayHorizonNs(*options.profile) : options.delay_ns;
+  std::vector<std::unique_ptr<SnapshotChannel>> channels;  // one per worker
+  std::unique_ptr<SnapshotPublisher> publisher;
+  const ProfileSpec profile = StartingProfile(options);
+  const uint64_t horizon_ns = ProfileDelayHorizonNs(profile);
   const uint64_t hold = options.hold ? options.hold : DefaultHold(horizon_ns);
   PortLayout layout;
   layout.queues = static_cast<uint16_t>(options.workers);
@@ -121,14 +130,9 @@ int RunLive(const RunOptions& options) {
     WorkerPlan plan;
     plan.ports = ports;
     plan.time_base = time_base;
-    uint64_t seed = 0;
     bool seed_drawn = false;
-    if (options.profile) {
-      seed = ResolveSeed(options.seed, *options.profile, &seed_drawn);
-      plan.pipeline.profile = CompileProfile(*options.profile, time_base, seed);
-    } else {
-      plan.pipeline.delay = time_base.FromNs(options.delay_ns);
-    }
+    const uint64_t seed = ResolveSeed(options.seed, profile, &seed_drawn);
+    plan.pipeline.profile = CompileProfile(profile, time_base, seed);
     plan.pipeline.hold_limit = hold / options.workers;
     plan.idle_sleep_ns = options.idle_sleep_ns;
     plan.drain_on_exit = options.drain_on_exit;
@@ -142,12 +146,24 @@ int RunLive(const RunOptions& options) {
     for (unsigned i = 0; i < options.workers; ++i) {
       plan.queue = static_cast<uint16_t>(i);
       plan.pipeline.rng_stream = i;
+      channels.push_back(std::make_unique<SnapshotChannel>());
+      plan.snapshots = channels.back().get();
       LaunchedWorker launched;
       launched.worker = std::make_unique<Worker>(plan, rte_rdtsc());
       launched.lcore = worker_on_main ? rte_get_main_lcore() : lcore;
       workers.push_back(std::move(launched));
       if (!worker_on_main) lcore = rte_get_next_lcore(lcore, 1, 0);
     }
+    std::vector<SnapshotChannel*> ends;
+    for (const auto& channel : channels) ends.push_back(channel.get());
+    publisher = std::make_unique<SnapshotPublisher>(ends, plan.pipeline.profile);
+    if (options.control_start && !options.control_start(publisher.get(), &error)) {
+      fail(1, error);
+      workers.clear();
+    }
+  }
+  const bool control_running = status == 0 && options.control_start;
+  if (status == 0) {
     const std::string delay =
         options.profile ? "profile" : "delay " + std::to_string(options.delay_ns) + " ns";
     std::printf(
@@ -162,9 +178,11 @@ int RunLive(const RunOptions& options) {
         rte_eal_remote_launch(WorkerMain, launched.worker.get(), launched.lcore);
       }
       while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      rte_eal_mp_wait_lcore();
     }
   }
+  // Nothing publishes once the workers stop taking snapshots.
+  if (control_running && options.control_stop) options.control_stop();
+  if (status == 0 && !worker_on_main) rte_eal_mp_wait_lcore();
   const auto elapsed = std::chrono::steady_clock::now() - start;
 
   if (!workers.empty()) {
@@ -201,6 +219,8 @@ int RunLive(const RunOptions& options) {
     }
   }
   workers.clear();  // frees anything a worker still held (none after Shutdown)
+  publisher.reset();
+  channels.clear();
   for (uint16_t port : started) StopPort(port);
   if (pool) rte_mempool_free(pool);
   rte_eal_cleanup();

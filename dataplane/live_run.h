@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,9 +11,11 @@
 
 namespace faultline {
 
+class SnapshotPublisher;
+
 struct RunOptions {
   unsigned workers = 1;
-  uint64_t delay_ns = 0;               // without a profile: constant delay for every frame
+  uint64_t delay_ns = 0;               // without a profile: a one-rule profile of this delay
   std::optional<ProfileSpec> profile;  // validated profile (control/profile_parser)
   std::optional<uint64_t> seed;        // overrides the profile's seed
   uint64_t hold = 0;           // packets held at most in all wheels; 0: sized from the delay
@@ -20,11 +23,21 @@ struct RunOptions {
   bool drain_on_exit = false;  // deliver held packets at stop instead of freeing them
   std::string stats_json;      // write the final statistics document here
   std::vector<std::string> eal_args;
+  // The control plane (control/control_server): started once the workers exist and can take
+  // profile snapshots from `publisher` (which outlives control_stop), stopped before they are
+  // gone. A failed start is a runtime failure (exit 1) and nothing is forwarded.
+  std::function<bool(SnapshotPublisher* publisher, std::string* error)> control_start;
+  std::function<void()> control_stop;
 };
 
 // Packets the wheels may hold when --hold is not given: what two directions of 10 GbE line
 // rate (2 x 14.88 Mpps) put in flight during the delay, within [64Ki, 1Mi].
 uint64_t DefaultHold(uint64_t delay_ns);
+
+// The profile a run starts with: the given one, else a one-rule profile of `delay_ns`, else an
+// empty one (no rules: every frame passes untouched). There always is one, so a live apply or
+// heal works on any run.
+ProfileSpec StartingProfile(const RunOptions& options);
 
 // Runs until SIGINT/SIGTERM. Returns the process exit status (0, 1 runtime failure, 2 bad
 // usage). Prints "faultline: forwarding ..." on stdout once traffic can flow.

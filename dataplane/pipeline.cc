@@ -56,7 +56,9 @@ void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, ui
   for (uint16_t i = 0; i < n; ++i) {
     ParsedFrame parsed;
     ParseFrame(packets[i], &parsed);
-    const int rule = profile->classifier.Classify(parsed, match_direction);
+    // After `heal --impairments` no rule matches; the rules and their state stay for later.
+    const int rule =
+        profile->rules_active ? profile->classifier.Classify(parsed, match_direction) : -1;
     if (rule < 0) {
       counters_.unmatched.Add(1);
       Schedule(packets[i], now, out_port, 0, now);

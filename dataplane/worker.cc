@@ -20,6 +20,11 @@ Worker::Worker(const WorkerPlan& plan, uint64_t now)
 }
 
 bool Worker::PollOnce(uint64_t now) {
+  // Between bursts: no frame of this pipeline is half-way through the old profile.
+  if (plan_.snapshots != nullptr) {
+    plan_.snapshots->Receive(
+        [this](ProfileSnapshot next) { return pipeline_.SwapProfile(std::move(next)); });
+  }
   bool moved = false;
   rte_mbuf* burst[kBurstSize];
   for (uint16_t port : plan_.ports) {

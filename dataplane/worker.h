@@ -8,6 +8,7 @@
 
 #include "dataplane/clock.h"
 #include "dataplane/pipeline.h"
+#include "dataplane/snapshot_channel.h"
 #include "dataplane/tx_queue.h"
 
 namespace faultline {
@@ -20,6 +21,8 @@ struct WorkerPlan {
   uint64_t idle_sleep_ns = 0;  // 0: busy-poll; else sleep this long when idle (test mode)
   bool drain_on_exit = false;  // at stop: deliver held packets (up to drain_timeout_ns)
   uint64_t drain_timeout_ns = 0;
+  // Where new profile snapshots arrive (live apply/heal); null: the profile never changes.
+  SnapshotChannel* snapshots = nullptr;
 };
 
 class alignas(64) Worker {
@@ -29,7 +32,8 @@ class alignas(64) Worker {
   // The lcore loop; returns when `stop` becomes true, after Shutdown.
   void Run(const std::atomic<bool>& stop);
 
-  // One iteration at time `now`: rx, pipeline, tx. Returns whether anything moved.
+  // One iteration at time `now`: take a new profile snapshot if one waits, rx, pipeline, tx.
+  // Returns whether anything moved.
   bool PollOnce(uint64_t now);
 
   // Delivers (if planned) or frees everything still held; every freed packet is counted.

@@ -157,5 +157,42 @@ TEST_F(WorkerForwardingTest, ShutdownFreesAndCountsHeldFrames) {
   EXPECT_EQ(rte_mempool_in_use_count(EalEnvironment::pool()), in_use_before) << "mbufs leaked";
 }
 
+// A live `heal --impairments` as the worker sees it: the next loop iteration installs the new
+// snapshot before its rx burst, frames already held keep their departure, new ones pass at once,
+// the rule's counters carry over and the previous snapshot goes back to the control side.
+TEST_F(WorkerForwardingTest, ProfileSnapshotFromTheChannelAppliesFromTheNextIteration) {
+  const uint64_t delay = kTsc.FromNs(2'000'000);
+  SnapshotChannel channel;
+  WorkerPlan plan = Plan(0);
+  plan.pipeline.profile = CompileProfile(ConstantDelayProfile(2'000'000), kTsc, 1);
+  plan.snapshots = &channel;
+  Worker worker(plan, kStart);
+  Deliver(0, MakePacket(EalEnvironment::pool(), 1));
+  worker.PollOnce(kStart);
+  EXPECT_EQ(worker.pipeline().held(), 1u) << "delayed by the rule";
+
+  auto healed = std::make_shared<CompiledProfile>(*plan.pipeline.profile);
+  healed->rules_active = false;
+  ASSERT_TRUE(channel.Publish(healed));
+  Deliver(0, MakePacket(EalEnvironment::pool(), 2));
+  worker.PollOnce(kStart + 1000);
+  EXPECT_EQ(worker.pipeline().profile(), healed.get());
+  EXPECT_EQ(channel.Collect(), 1u) << "the previous snapshot came back";
+  worker.PollOnce(kStart + 2000);
+  std::vector<rte_mbuf*> sent = Sent(1);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(PacketId(sent[0]), 2u) << "no rule matches any more: forwarded at once";
+  rte_pktmbuf_free(sent[0]);
+  worker.PollOnce(kStart + delay + (uint64_t{1} << kTsc.wheel_tick_shift));
+  sent = Sent(1);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(PacketId(sent[0]), 1u) << "the held frame kept its departure";
+  rte_pktmbuf_free(sent[0]);
+  EXPECT_EQ(worker.pipeline().rule_counters()[0].matched.Get(), 1u);
+  EXPECT_EQ(worker.pipeline().rule_counters()[0].forwarded.Get(), 1u);
+  EXPECT_EQ(worker.pipeline().counters().unmatched.Get(), 1u);
+  EXPECT_FALSE(channel.Receive([](ProfileSnapshot next) { return next; })) << "nothing else";
+}
+
 }  // namespace
 }  // namespace faultline

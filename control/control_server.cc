@@ -1,0 +1,390 @@
+#include "control/control_server.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace faultline {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Responses waiting past this stop the server reading more requests from that client.
+constexpr size_t kMaxPendingOutput = 64 * 1024;
+// Bytes read from one client per poll round, so a fast sender cannot starve the others.
+constexpr size_t kReadPerRound = 256 * 1024;
+
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+bool MakeAddress(const std::string& path, sockaddr_un* address, std::string* error) {
+  *address = {};
+  address->sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(address->sun_path)) {
+    *error = "control socket path '" + path + "' must be 1 to " +
+             std::to_string(sizeof(address->sun_path) - 1) + " bytes long";
+    return false;
+  }
+  std::memcpy(address->sun_path, path.c_str(), path.size() + 1);
+  return true;
+}
+
+// Creates the missing directories above `path`, each with mode 0755.
+bool MakeParentDirectories(const std::string& path, std::string* error) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return true;
+  std::filesystem::path partial;
+  for (const std::filesystem::path& part : parent) {
+    partial /= part;
+    if (mkdir(partial.c_str(), 0755) == 0) {
+      chmod(partial.c_str(), 0755);  // whatever the umask
+    } else if (errno != EEXIST) {
+      *error = Errno("cannot create directory " + partial.string());
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string Dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+nlohmann::json ControlError(const std::string& code, const std::string& message) {
+  return {{"ok", false}, {"code", code}, {"error", message}};
+}
+
+struct ControlServer::Client {
+  int fd = -1;
+  std::string in, out;
+  Clock::time_point last_activity;
+  bool closing = false;  // close once `out` is sent (oversized request, end of input)
+};
+
+std::unique_ptr<ControlServer> ControlServer::Listen(const ControlServerOptions& options,
+                                                     std::string* error, ListenFailure* failure) {
+  *failure = ListenFailure::kUsage;
+  const std::string& path = options.socket_path;
+  sockaddr_un address;
+  if (!MakeAddress(path, &address, error)) return nullptr;
+  struct stat existing;
+  if (lstat(path.c_str(), &existing) == 0) {
+    if (!S_ISSOCK(existing.st_mode)) {
+      *error = path + " exists and is not a socket; choose another path with --control";
+      return nullptr;
+    }
+    const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool live =
+        probe >= 0 && connect(probe, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    const int connect_errno = errno;
+    if (probe >= 0) close(probe);
+    if (live) {
+      *error = "another faultline run is listening on " + path +
+               "; stop it or give this one another --control path";
+      return nullptr;
+    }
+    if (connect_errno != ECONNREFUSED) {
+      errno = connect_errno;
+      *failure = ListenFailure::kSystem;
+      *error = Errno("cannot check the existing socket " + path);
+      return nullptr;
+    }
+    unlink(path.c_str());  // stale: left by a run that was killed
+  }
+  *failure = ListenFailure::kSystem;
+  if (!MakeParentDirectories(path, error)) return nullptr;
+
+  std::unique_ptr<ControlServer> server(new ControlServer(options));
+  server->listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (server->listen_fd_ < 0) {
+    *error = Errno("socket");
+    return nullptr;
+  }
+  // The socket file is created by bind with the umask's mode: make it 0600 from the start.
+  const mode_t previous_umask = umask(0177);
+  const int bound =
+      bind(server->listen_fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  umask(previous_umask);
+  struct stat made;
+  if (bound != 0 || lstat(path.c_str(), &made) != 0) {
+    *error = Errno("cannot create the control socket " + path);
+    return nullptr;
+  }
+  server->socket_device_ = made.st_dev;
+  server->socket_inode_ = made.st_ino;
+  if (listen(server->listen_fd_, 16) != 0) {
+    *error = Errno("listen on " + path);
+    return nullptr;
+  }
+  server->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (server->wake_fd_ < 0) {
+    *error = Errno("eventfd");
+    return nullptr;
+  }
+  *failure = ListenFailure::kNone;
+  return server;
+}
+
+ControlServer::~ControlServer() { Stop(); }
+
+void ControlServer::Start(ControlHandler handler) {
+  handler_ = std::move(handler);
+  sigset_t blocked, previous;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGINT);
+  sigaddset(&blocked, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &blocked, &previous);  // the new thread inherits the mask
+  thread_ = std::thread([this] { Serve(); });
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+}
+
+void ControlServer::Stop() {
+  if (thread_.joinable()) {
+    stop_.store(true);
+    const uint64_t one = 1;
+    [[maybe_unused]] const ssize_t written = write(wake_fd_, &one, sizeof(one));
+    thread_.join();
+  }
+  if (listen_fd_ >= 0) {
+    struct stat current;
+    // Remove the file only if it is still ours (not replaced by another run meanwhile).
+    if (lstat(options_.socket_path.c_str(), &current) == 0 && current.st_dev == socket_device_ &&
+        current.st_ino == socket_inode_) {
+      unlink(options_.socket_path.c_str());
+    }
+    close(listen_fd_);
+    listen_fd_ = -1;
+  }
+  if (wake_fd_ >= 0) {
+    close(wake_fd_);
+    wake_fd_ = -1;
+  }
+}
+
+void ControlServer::Serve() {
+  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<pollfd> descriptors;
+  while (!stop_.load()) {
+    const Clock::time_point now = Clock::now();
+    descriptors.clear();
+    descriptors.push_back({wake_fd_, POLLIN, 0});
+    descriptors.push_back({listen_fd_, POLLIN, 0});
+    auto wait = std::chrono::milliseconds(1000);
+    for (const auto& client : clients) {
+      short events = 0;
+      if (!client->closing && client->out.size() < kMaxPendingOutput) events |= POLLIN;
+      if (!client->out.empty()) events |= POLLOUT;
+      descriptors.push_back({client->fd, events, 0});
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          client->last_activity + options_.idle_timeout - now);
+      wait = std::clamp(left + std::chrono::milliseconds(1), std::chrono::milliseconds(0), wait);
+    }
+    if (poll(descriptors.data(), descriptors.size(), static_cast<int>(wait.count())) < 0 &&
+        errno != EINTR) {
+      break;
+    }
+    if (descriptors[1].revents & POLLIN) Accept(clients);
+    const Clock::time_point after = Clock::now();
+    // descriptors[2 + i] is clients[i] as it was before Accept appended new ones.
+    const size_t polled = descriptors.size() - 2;
+    for (size_t i = 0; i < clients.size(); ++i) {
+      Client& client = *clients[i];
+      const short revents = i < polled ? descriptors[2 + i].revents : 0;
+      bool keep = true;
+      if (revents & (POLLIN | POLLHUP | POLLERR)) keep = ReadRequests(client);
+      if (keep && !client.out.empty()) keep = Flush(client);
+      if (client.closing && client.out.empty()) keep = false;
+      if (after - client.last_activity > options_.idle_timeout) keep = false;
+      if (!keep) {
+        close(client.fd);
+        clients[i].reset();
+      }
+    }
+    std::erase(clients, nullptr);
+  }
+  for (const auto& client : clients) close(client->fd);
+}
+
+void ControlServer::Accept(std::vector<std::unique_ptr<Client>>& clients) {
+  for (;;) {
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;  // EAGAIN: all taken; anything else: the client is gone
+    auto client = std::make_unique<Client>();
+    client->fd = fd;
+    client->last_activity = Clock::now();
+    if (clients.size() >= options_.max_clients) {
+      client->out = Dump(ControlError("busy", "too many control clients (" +
+                                             std::to_string(options_.max_clients) +
+                                             "); try again")) +
+                    "\n";
+      client->closing = true;
+    }
+    clients.push_back(std::move(client));
+  }
+}
+
+bool ControlServer::ReadRequests(Client& client) {
+  char buffer[64 * 1024];
+  size_t taken = 0;
+  bool end_of_input = false;
+  while (!client.closing && taken < kReadPerRound) {
+    const ssize_t got = recv(client.fd, buffer, sizeof(buffer), 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return false;
+    }
+    if (got == 0) {
+      end_of_input = true;
+      break;
+    }
+    client.last_activity = Clock::now();
+    taken += static_cast<size_t>(got);
+    const size_t scanned = client.in.size();
+    client.in.append(buffer, static_cast<size_t>(got));
+    size_t start = 0;
+    for (size_t newline = client.in.find('\n', scanned);
+         newline != std::string::npos && !client.closing;
+         newline = client.in.find('\n', start)) {
+      if (newline - start > options_.max_request_bytes) break;  // reported below
+      Answer(client, client.in.substr(start, newline - start));
+      start = newline + 1;
+    }
+    client.in.erase(0, start);
+    const size_t line_end = client.in.find('\n');
+    const size_t line_length = line_end == std::string::npos ? client.in.size() : line_end;
+    if (!client.closing && line_length > options_.max_request_bytes) {
+      client.out += Dump(ControlError("bad-request",
+                                 "request longer than " +
+                                     std::to_string(options_.max_request_bytes) +
+                                     " bytes; closing the connection")) +
+                    "\n";
+      client.in.clear();
+      client.closing = true;
+    }
+    if (client.out.size() >= kMaxPendingOutput) break;
+  }
+  if (end_of_input) {
+    // The last request may lack its newline; answer it, then close once the answers are out.
+    if (!client.closing && !client.in.empty()) Answer(client, client.in);
+    client.in.clear();
+    client.closing = true;
+  }
+  return true;
+}
+
+void ControlServer::Answer(Client& client, const std::string& line) {
+  const std::string_view text(line.data(), line.size() - (line.ends_with('\r') ? 1 : 0));
+  if (text.find_first_not_of(" \t") == std::string_view::npos) return;  // blank: no request
+  nlohmann::json response;
+  try {
+    const nlohmann::json request = nlohmann::json::parse(text);
+    if (!request.is_object()) {
+      response = ControlError("bad-request", "a request is a JSON object, e.g. {\"command\":\"ping\"}");
+    } else {
+      response = handler_(request);
+    }
+  } catch (const nlohmann::json::parse_error& e) {
+    response = ControlError("bad-request", std::string("malformed JSON: ") + e.what());
+  } catch (const std::exception& e) {
+    response = ControlError("failed", e.what());
+  }
+  client.out += Dump(response) + "\n";
+}
+
+bool ControlServer::Flush(Client& client) {
+  while (!client.out.empty()) {
+    const ssize_t sent =
+        send(client.fd, client.out.data(), client.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      return errno == EAGAIN || errno == EWOULDBLOCK;
+    }
+    client.out.erase(0, static_cast<size_t>(sent));
+    client.last_activity = Clock::now();
+  }
+  return true;
+}
+
+std::optional<nlohmann::json> ControlRequest(const std::string& socket_path,
+                                             const nlohmann::json& request,
+                                             std::chrono::milliseconds timeout, std::string* error,
+                                             bool* connected) {
+  *connected = false;
+  sockaddr_un address;
+  if (!MakeAddress(socket_path, &address, error)) return std::nullopt;
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = Errno("socket");
+    return std::nullopt;
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    *error = Errno("no faultline run is listening on " + socket_path + " (connect") + ")";
+    return std::nullopt;
+  }
+  *connected = true;
+  const auto deadline = Clock::now() + timeout;
+  auto wait_for = [&](short events) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    pollfd descriptor{fd, events, 0};
+    return left > 0 && poll(&descriptor, 1, static_cast<int>(left)) > 0;
+  };
+  const std::string line = Dump(request) + "\n";
+  for (size_t sent = 0; sent < line.size();) {
+    if (!wait_for(POLLOUT)) {
+      *error = "timed out sending the request to " + socket_path;
+      return std::nullopt;
+    }
+    const ssize_t n =
+        send(fd, line.data() + sent, line.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      *error = Errno("sending to " + socket_path);
+      return std::nullopt;
+    }
+    if (n > 0) sent += static_cast<size_t>(n);
+  }
+  std::string response;
+  while (response.find('\n') == std::string::npos) {
+    if (!wait_for(POLLIN)) {
+      *error = "no response from " + socket_path + " within " + std::to_string(timeout.count()) +
+               " ms";
+      return std::nullopt;
+    }
+    char buffer[4096];
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (n == 0) {
+      *error = socket_path + " closed the connection without a response";
+      return std::nullopt;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      *error = Errno("reading from " + socket_path);
+      return std::nullopt;
+    }
+    if (n > 0) response.append(buffer, static_cast<size_t>(n));
+  }
+  nlohmann::json parsed =
+      nlohmann::json::parse(response.substr(0, response.find('\n')), nullptr, false);
+  if (!parsed.is_object() || !parsed.contains("ok")) {
+    *error = "malformed response from " + socket_path + ": " + response;
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+}  // namespace faultline
