@@ -48,11 +48,13 @@ Subprocess::~Subprocess() {
     Reap(true);
   }
   if (output_fd_ >= 0) close(output_fd_);
+  if (input_fd_ >= 0) close(input_fd_);
 }
 
-bool Subprocess::Start(const std::vector<std::string>& argv, std::string* error) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
+bool Subprocess::Start(const std::vector<std::string>& argv, std::string* error,
+                       bool pipe_input) {
+  int fds[2], input[2] = {-1, -1};
+  if (pipe2(fds, O_CLOEXEC) != 0 || (pipe_input && pipe2(input, O_CLOEXEC) != 0)) {
     *error = std::string("pipe: ") + std::strerror(errno);
     return false;
   }
@@ -63,11 +65,13 @@ bool Subprocess::Start(const std::vector<std::string>& argv, std::string* error)
   pid_ = fork();
   if (pid_ < 0) {
     *error = std::string("fork: ") + std::strerror(errno);
-    close(fds[0]);
-    close(fds[1]);
+    for (int fd : {fds[0], fds[1], input[0], input[1]}) {
+      if (fd >= 0) close(fd);
+    }
     return false;
   }
   if (pid_ == 0) {
+    if (pipe_input) dup2(input[0], STDIN_FILENO);
     dup2(fds[1], STDOUT_FILENO);
     dup2(fds[1], STDERR_FILENO);
     execvp(args[0], args.data());
@@ -76,6 +80,20 @@ bool Subprocess::Start(const std::vector<std::string>& argv, std::string* error)
   }
   close(fds[1]);
   output_fd_ = fds[0];
+  if (pipe_input) {
+    close(input[0]);
+    input_fd_ = input[1];
+  }
+  return true;
+}
+
+bool Subprocess::WriteInput(const std::string& text) {
+  for (size_t written = 0; written < text.size();) {
+    const ssize_t n = write(input_fd_, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    written += static_cast<size_t>(n);
+  }
   return true;
 }
 

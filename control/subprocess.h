@@ -27,8 +27,13 @@ class Subprocess {
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
 
-  // Starts argv[0] (searched in PATH) with stdout and stderr captured.
-  bool Start(const std::vector<std::string>& argv, std::string* error);
+  // Starts argv[0] (searched in PATH) with stdout and stderr captured; with `pipe_input`, its
+  // stdin is a pipe fed by WriteInput (else it inherits ours).
+  bool Start(const std::vector<std::string>& argv, std::string* error, bool pipe_input = false);
+
+  // Writes to the child's stdin (Start with pipe_input). False if the child closed it (ignore
+  // SIGPIPE in the caller, or that kills it).
+  bool WriteInput(const std::string& text);
 
   // Reads output until `text` appears, the child exits or `timeout` passes.
   bool WaitForOutput(const std::string& text, std::chrono::milliseconds timeout);
@@ -49,6 +54,7 @@ class Subprocess {
 
   pid_t pid_ = -1;
   int output_fd_ = -1;
+  int input_fd_ = -1;
   int status_ = -1;
   std::string output_;
 };

@@ -18,12 +18,20 @@ namespace faultline {
 namespace {
 
 using testing::FaultlineBinary;
+using testing::RunFaultline;
 
 using std::chrono::seconds;
 
+// A control socket of this test process's own (the default is the production path).
+std::string ControlSocket() {
+  const char* base = std::getenv("TMPDIR");
+  return std::string(base ? base : "/tmp") + "/faultline-live-" + std::to_string(getpid()) +
+         ".sock";
+}
+
 std::vector<std::string> RunArgv(const std::vector<std::string>& options,
                                  const std::vector<std::string>& eal) {
-  std::vector<std::string> argv = {FaultlineBinary(), "run"};
+  std::vector<std::string> argv = {FaultlineBinary(), "run", "--control", ControlSocket()};
   argv.insert(argv.end(), options.begin(), options.end());
   argv.push_back("--");
   argv.insert(argv.end(), eal.begin(), eal.end());
@@ -135,6 +143,79 @@ TEST(LiveRunTest, BadStartIsExitStatusTwo) {
   ASSERT_TRUE(bare_number.Start(RunArgv({"--delay", "10"}, kNullPorts), &error));
   EXPECT_EQ(bare_number.Wait(seconds(20)), 2);
   EXPECT_NE(bare_number.output().find("needs a unit"), std::string::npos) << bare_number.output();
+}
+
+// The control socket of a running dataplane: apply and heal through the command line, what is
+// refused (and changes nothing), a second run on the same socket, and the socket's removal.
+TEST(LiveControlTest, HealAndApplyChangeARunningDataplane) {
+  const std::string base = R"(version: 1
+seed: 3
+impairments:
+  slow:
+    delay: {base: 1ms}
+rules:
+  - name: all
+    match: {}
+    impairment: slow
+)";
+  const std::string profile = WriteTempFile("control.yaml", base);
+  const std::string stats = WriteTempFile("control-stats.json", "");
+  const std::string socket = ControlSocket();
+  Subprocess dataplane;
+  std::string error;
+  ASSERT_TRUE(dataplane.Start(RunArgv({"--profile", profile, "--hold", "20000", "--stats-json",
+                                       stats},
+                                      kNullPorts),
+                              &error));
+  ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
+  EXPECT_NE(dataplane.output().find("faultline: control socket " + socket), std::string::npos);
+
+  std::vector<std::string> second = RunArgv({}, kNullPorts);
+  second.erase(second.begin());
+  CommandResult result = RunFaultline(second);
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_NE(result.output.find("another faultline run is listening on " + socket),
+            std::string::npos)
+      << result.output;
+
+  result = RunFaultline({"heal", "--control", socket});
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("partitions healed"), std::string::npos) << result.output;
+
+  const std::string invalid =
+      WriteTempFile("invalid.yaml", "version: 1\nimpairments:\n  x:\n    delay: {base: 10}\n");
+  result = RunFaultline({"apply", invalid, "--control", socket});
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_NE(result.output.find(invalid + ":4:"), std::string::npos) << result.output;
+
+  std::string other_rules = base;
+  other_rules.replace(other_rules.find("1ms"), 3, "2ms");
+  const std::string changed = WriteTempFile("changed.yaml", other_rules);
+  result = RunFaultline({"apply", changed, "--control", socket});
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_NE(result.output.find("not supported yet"), std::string::npos) << result.output;
+
+  const std::string grouped =
+      WriteTempFile("grouped.yaml", base + "groups:\n  near: [10.0.0.1]\n");
+  result = RunFaultline({"apply", grouped, "--control", socket});
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("1 group(s)"), std::string::npos) << result.output;
+
+  result = RunFaultline({"heal", "--impairments", "--control", socket});
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("impairments healed"), std::string::npos) << result.output;
+  usleep(200'000);
+  ASSERT_EQ(dataplane.Stop(SIGTERM, seconds(10)), 0) << dataplane.output();
+  const nlohmann::json document = nlohmann::json::parse(std::ifstream(stats));
+  EXPECT_GT(document["rules"][0]["matched"].get<uint64_t>(), 0u) << "before the heal";
+  EXPECT_GT(document["unmatched"].get<uint64_t>(), 0u) << "after it: no rule matches";
+
+  EXPECT_NE(access(socket.c_str(), F_OK), 0) << "the socket is removed at stop";
+  result = RunFaultline({"heal", "--control", socket});
+  EXPECT_EQ(result.status, 1) << result.output;
+  EXPECT_NE(result.output.find("no faultline run is listening on " + socket), std::string::npos)
+      << result.output;
+  for (const std::string& file : {profile, stats, invalid, changed, grouped}) unlink(file.c_str());
 }
 
 // The acceptance test of the foundation: two hosts that can only reach each other through
