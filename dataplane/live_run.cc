@@ -125,7 +125,12 @@ int RunLive(const RunOptions& options) {
     bool seed_drawn = false;
     if (options.profile) {
       seed = ResolveSeed(options.seed, *options.profile, &seed_drawn);
-      plan.pipeline.profile = CompileProfile(*options.profile, time_base, seed);
+      try {
+        plan.pipeline.profile = CompileProfile(*options.profile, time_base, seed);
+      } catch (const std::exception& failure) {
+        std::fprintf(stderr, "faultline run: %s\n", failure.what());
+        status = 1;
+      }
     } else {
       plan.pipeline.delay = time_base.FromNs(options.delay_ns);
     }
@@ -139,7 +144,7 @@ int RunLive(const RunOptions& options) {
                   seed_drawn ? " (drawn; --seed repeats it)" : "");
     }
     unsigned lcore = rte_get_next_lcore(-1, 1, 0);
-    for (unsigned i = 0; i < options.workers; ++i) {
+    for (unsigned i = 0; status == 0 && i < options.workers; ++i) {
       plan.queue = static_cast<uint16_t>(i);
       plan.pipeline.rng_stream = i;
       LaunchedWorker launched;
@@ -155,7 +160,9 @@ int RunLive(const RunOptions& options) {
         "wheel tick %.1f ns\n",
         port_count, options.workers, delay.c_str(), hold, time_base.TickNs());
     std::fflush(stdout);
-    if (worker_on_main) {
+    if (workers.empty()) {
+      // The profile did not compile: nothing to run.
+    } else if (worker_on_main) {
       workers[0].worker->Run(g_stop);
     } else {
       for (LaunchedWorker& launched : workers) {
