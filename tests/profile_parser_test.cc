@@ -841,6 +841,11 @@ partitions:
 
 // --- Classification and partition mistakes, each with its exact position and message ---
 
+// Each text must fail with exactly its error.
+void ExpectErrors(const std::vector<std::pair<std::string, std::string>>& cases) {
+  for (const auto& [text, error] : cases) EXPECT_EQ(Error(text), error) << text;
+}
+
 // A profile with groups a, b, m (a MAC) and v6, impairment x, and one rule whose match is
 // `match` (it starts on line 5, column 23).
 std::string RuleWith(const std::string& match) {
@@ -850,90 +855,96 @@ std::string RuleWith(const std::string& match) {
 }
 
 TEST(ProfileParserErrorTest, GroupMistakes) {
-  EXPECT_EQ(Error("version: 1\ngroups:\n  a: [b]\n  b: [c, 10.0.0.1]\n  c: [a]\n"),
-            "p.yaml:5:7: group 'c': including group 'a' makes a cycle: a -> b -> c -> a");
-  EXPECT_EQ(Error("version: 1\ngroups:\n  a: [10.0.0.1, a]\n"),
-            "p.yaml:3:17: group 'a': including group 'a' makes a cycle: a -> a");
-  EXPECT_EQ(Error("version: 1\ngroups:\n  aa-bb-cc-dd-ee-ff: [10.0.0.1]\n"),
-            "p.yaml:3:3: group name 'aa-bb-cc-dd-ee-ff' must not look like an address or MAC "
-            "address");
-  EXPECT_EQ(Error("version: 1\ngroups:\n  10.0.0.1: [10.0.0.1]\n"),
-            "p.yaml:3:3: group name '10.0.0.1' must not look like an address or MAC address");
-  EXPECT_EQ(Error("version: 1\ngroups:\n  a: [10.0.0.1]\n  b: [a, c]\n"),
-            "p.yaml:4:10: group 'b': 'c' is neither a group nor an address, prefix or MAC "
-            "address (groups: a, b)");
-  EXPECT_EQ(Error("version: 1\ngroups:\n  a: [[10.0.0.1]]\n"),
-            "p.yaml:3:7: group 'a': expected an address, prefix, MAC address or group name, not "
-            "a list");
-  EXPECT_EQ(Error("version: 1\ngroups:\n  a: {b: 1}\n"),
-            "p.yaml:3:6: group 'a' must be a list of addresses, prefixes, MAC addresses or "
-            "groups, not a map");
-  EXPECT_EQ(Error("version: 1\ngroups:\n  a: [\"aa:bb:cc:dd:ee:fg\"]\n"),
-            "p.yaml:3:7: group 'a': 'aa:bb:cc:dd:ee:fg' is not a MAC address (six hex bytes "
-            "like aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff)");
+  ExpectErrors({
+      {"version: 1\ngroups:\n  a: [b]\n  b: [c, 10.0.0.1]\n  c: [a]\n",
+       "p.yaml:5:7: group 'c': including group 'a' makes a cycle: a -> b -> c -> a"},
+      {"version: 1\ngroups:\n  a: [10.0.0.1, a]\n",
+       "p.yaml:3:17: group 'a': including group 'a' makes a cycle: a -> a"},
+      {"version: 1\ngroups:\n  aa-bb-cc-dd-ee-ff: [10.0.0.1]\n",
+       "p.yaml:3:3: group name 'aa-bb-cc-dd-ee-ff' must not look like an address or MAC "
+       "address"},
+      {"version: 1\ngroups:\n  10.0.0.1: [10.0.0.1]\n",
+       "p.yaml:3:3: group name '10.0.0.1' must not look like an address or MAC address"},
+      {"version: 1\ngroups:\n  a: [10.0.0.1]\n  b: [a, c]\n",
+       "p.yaml:4:10: group 'b': 'c' is neither a group nor an address, prefix or MAC "
+       "address (groups: a, b)"},
+      {"version: 1\ngroups:\n  a: [[10.0.0.1]]\n",
+       "p.yaml:3:7: group 'a': expected an address, prefix, MAC address or group name, not "
+       "a list"},
+      {"version: 1\ngroups:\n  a: {b: 1}\n",
+       "p.yaml:3:6: group 'a' must be a list of addresses, prefixes, MAC addresses or "
+       "groups, not a map"},
+      {"version: 1\ngroups:\n  a: [\"aa:bb:cc:dd:ee:fg\"]\n",
+       "p.yaml:3:7: group 'a': 'aa:bb:cc:dd:ee:fg' is not a MAC address (six hex bytes "
+       "like aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff)"},
+  });
 }
 
 TEST(ProfileParserErrorTest, MatchValueMistakes) {
-  EXPECT_EQ(Error(RuleWith("vlan: 4096")),
-            "p.yaml:5:29: vlan: '4096' is not a VLAN ID (0..4095) or a range of them like "
-            "100-200");
-  EXPECT_EQ(Error(RuleWith("vlan: 200-100")),
-            "p.yaml:5:29: vlan: the range '200-100' runs "
-            "backwards");
-  EXPECT_EQ(Error(RuleWith("dscp: 64")),
-            "p.yaml:5:29: dscp: '64' is not a DSCP value (0..63 or a name: cs0..cs7, "
-            "af11..af43, ef, le) or a range of them like af11-af13");
-  EXPECT_EQ(Error(RuleWith("dscp: af44")).substr(0, 32), "p.yaml:5:29: dscp: 'af44' is not");
-  EXPECT_EQ(Error(RuleWith("dscp: af13-af11")),
-            "p.yaml:5:29: dscp: the range 'af13-af11' runs backwards");
-  EXPECT_EQ(Error(RuleWith("src-mac: [aa:bb:cc:dd:ee:01, a]")),
-            "p.yaml:5:52: src-mac: 'a' is not a MAC address (six hex bytes like "
-            "aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff); it is a group: match groups with src or "
-            "dst");
-  EXPECT_EQ(Error(RuleWith("dst-mac: []")), "p.yaml:5:32: dst-mac is an empty list");
-  EXPECT_EQ(Error(RuleWith("dst-mac: {a: 1}")),
-            "p.yaml:5:32: dst-mac needs a MAC address or a list of them, not a map");
-  EXPECT_EQ(Error(RuleWith("ethertype: ip")),
-            "p.yaml:5:34: ethertype: unknown EtherType 'ip' (use ipv4, ipv6, arp, lldp, ptp, "
-            "mpls, rarp, or a number like 0x88b5)");
-  EXPECT_EQ(Error(RuleWith("ethertype: 0x10000")).substr(0, 51),
-            "p.yaml:5:34: ethertype: unknown EtherType '0x10000'");
-  EXPECT_EQ(Error(RuleWith("ethertype: 1500")),
-            "p.yaml:5:34: ethertype: '1500' is below 0x0600, where the field holds an 802.3 "
-            "frame length, not a type");
-  EXPECT_EQ(Error(RuleWith("ethertype: 0x8100")),
-            "p.yaml:5:34: ethertype: '0x8100' is a VLAN tag; ethertype is the type after any "
-            "tags (match tags with vlan)");
-  EXPECT_EQ(Error(RuleWith("dst: \"aa:bb-cc:dd:ee:ff\"")),
-            "p.yaml:5:28: dst: 'aa:bb-cc:dd:ee:ff' is not a MAC address (six hex bytes like "
-            "aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff)");
-  EXPECT_EQ(Error(RuleWith("src: {a: 1}")),
-            "p.yaml:5:28: src needs a group name, an address, a prefix or a MAC address, or a "
-            "list of them, not a map");
+  ExpectErrors({
+      {RuleWith("vlan: 4096"),
+       "p.yaml:5:29: vlan: '4096' is not a VLAN ID (0..4095) or a range of them like "
+       "100-200"},
+      {RuleWith("vlan: 200-100"), "p.yaml:5:29: vlan: the range '200-100' runs backwards"},
+      {RuleWith("dscp: 64"),
+       "p.yaml:5:29: dscp: '64' is not a DSCP value (0..63 or a name: cs0..cs7, "
+       "af11..af43, ef, le) or a range of them like af11-af13"},
+      {RuleWith("dscp: af44"),
+       "p.yaml:5:29: dscp: 'af44' is not a DSCP value (0..63 or a name: cs0..cs7, "
+       "af11..af43, ef, le) or a range of them like af11-af13"},
+      {RuleWith("dscp: af13-af11"), "p.yaml:5:29: dscp: the range 'af13-af11' runs backwards"},
+      {RuleWith("src-mac: [aa:bb:cc:dd:ee:01, a]"),
+       "p.yaml:5:52: src-mac: 'a' is not a MAC address (six hex bytes like "
+       "aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff); it is a group: match groups with src or "
+       "dst"},
+      {RuleWith("dst-mac: []"), "p.yaml:5:32: dst-mac is an empty list"},
+      {RuleWith("dst-mac: {a: 1}"),
+       "p.yaml:5:32: dst-mac needs a MAC address or a list of them, not a map"},
+      {RuleWith("ethertype: ip"),
+       "p.yaml:5:34: ethertype: unknown EtherType 'ip' (use ipv4, ipv6, arp, lldp, ptp, "
+       "mpls, rarp, or a number like 0x88b5)"},
+      {RuleWith("ethertype: 0x10000"),
+       "p.yaml:5:34: ethertype: unknown EtherType '0x10000' (use ipv4, ipv6, arp, lldp, ptp, "
+       "mpls, rarp, or a number like 0x88b5)"},
+      {RuleWith("ethertype: 1500"),
+       "p.yaml:5:34: ethertype: '1500' is below 0x0600, where the field holds an 802.3 "
+       "frame length, not a type"},
+      {RuleWith("ethertype: 0x8100"),
+       "p.yaml:5:34: ethertype: '0x8100' is a VLAN tag; ethertype is the type after any "
+       "tags (match tags with vlan)"},
+      {RuleWith("dst: \"aa:bb-cc:dd:ee:ff\""),
+       "p.yaml:5:28: dst: 'aa:bb-cc:dd:ee:ff' is not a MAC address (six hex bytes like "
+       "aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff)"},
+      {RuleWith("src: {a: 1}"),
+       "p.yaml:5:28: src needs a group name, an address, a prefix or a MAC address, or a "
+       "list of them, not a map"},
+  });
 }
 
 TEST(ProfileParserErrorTest, MatchesThatCanNeverMatch) {
-  EXPECT_EQ(Error(RuleWith("ethertype: arp, proto: tcp")),
-            "p.yaml:5:39: proto needs an IP ethertype (ipv4 or ipv6), not ethertype 'arp'");
-  EXPECT_EQ(Error(RuleWith("ethertype: arp, dst-port: 80")),
-            "p.yaml:5:39: dst-port needs an IP ethertype (ipv4 or ipv6), not ethertype 'arp'");
-  EXPECT_EQ(Error(RuleWith("dscp: ef, ethertype: 0x88cc")),
-            "p.yaml:5:23: dscp needs an IP ethertype (ipv4 or ipv6), not ethertype '0x88cc'");
-  EXPECT_EQ(Error(RuleWith("ethertype: arp, src: [a, b]")),
-            "p.yaml:5:44: src has only IP addresses, which frames of ethertype 'arp' do not "
-            "carry (give MAC addresses, or leave out ethertype)");
-  EXPECT_EQ(Error(RuleWith("ethertype: ipv6, dst: a")),
-            "p.yaml:5:45: dst has only IPv4 prefixes, which never match ethertype 'ipv6'");
-  EXPECT_EQ(Error(RuleWith("dst: v6, ethertype: ipv4")),
-            "p.yaml:5:28: dst has only IPv6 prefixes, which never match ethertype 'ipv4'");
-  EXPECT_EQ(Error(RuleWith("src: a, dst: v6")),
-            "p.yaml:5:36: dst has only IPv6 prefixes and src only IPv4 ones: no frame has both");
-  EXPECT_EQ(Error(RuleWith("src: m, src-mac: aa:bb:cc:dd:ee:01")),
-            "p.yaml:5:40: src-mac shares no address with src, which has only MAC addresses: no "
-            "frame matches both");
-  // The port check of before still holds.
-  EXPECT_EQ(Error(RuleWith("proto: icmp, src-port: 7")),
-            "p.yaml:5:36: src-port needs proto tcp, udp or sctp, not 'icmp'");
+  ExpectErrors({
+      {RuleWith("ethertype: arp, proto: tcp"),
+       "p.yaml:5:39: proto needs an IP ethertype (ipv4 or ipv6), not ethertype 'arp'"},
+      {RuleWith("ethertype: arp, dst-port: 80"),
+       "p.yaml:5:39: dst-port needs an IP ethertype (ipv4 or ipv6), not ethertype 'arp'"},
+      {RuleWith("dscp: ef, ethertype: 0x88cc"),
+       "p.yaml:5:23: dscp needs an IP ethertype (ipv4 or ipv6), not ethertype '0x88cc'"},
+      {RuleWith("ethertype: arp, src: [a, b]"),
+       "p.yaml:5:44: src has only IP addresses, which frames of ethertype 'arp' do not "
+       "carry (give MAC addresses, or leave out ethertype)"},
+      {RuleWith("ethertype: ipv6, dst: a"),
+       "p.yaml:5:45: dst has only IPv4 prefixes, which never match ethertype 'ipv6'"},
+      {RuleWith("dst: v6, ethertype: ipv4"),
+       "p.yaml:5:28: dst has only IPv6 prefixes, which never match ethertype 'ipv4'"},
+      {RuleWith("src: a, dst: v6"),
+       "p.yaml:5:36: dst has only IPv6 prefixes and src only IPv4 ones: no frame has both"},
+      {RuleWith("src: m, src-mac: aa:bb:cc:dd:ee:01"),
+       "p.yaml:5:40: src-mac shares no address with src, which has only MAC addresses: no "
+       "frame matches both"},
+      // The port check of before still holds.
+      {RuleWith("proto: icmp, src-port: 7"),
+       "p.yaml:5:36: src-port needs proto tcp, udp or sctp, not 'icmp'"},
+  });
 }
 
 // A profile with groups a, b, c (10.0.0.1-3) and ab = [a, b], and one partition `entry` (line 4,
@@ -945,66 +956,67 @@ std::string PartitionWith(const std::string& entry) {
 }
 
 TEST(ProfileParserErrorTest, PartitionMistakes) {
-  EXPECT_EQ(Error(PartitionWith("from: a, to: b, between: [a, b]")),
-            "p.yaml:4:22: a partition has one form, and 'between' cannot go with 'from' (use "
-            "from/to, between, isolate or shape/nodes, one per list item)");
-  EXPECT_EQ(Error(PartitionWith("isolate: a, shape: halves")),
-            "p.yaml:4:18: a partition has one form, and 'shape' cannot go with 'isolate' (use "
-            "from/to, between, isolate or shape/nodes, one per list item)");
-  EXPECT_EQ(Error(PartitionWith("mode: drop")),
-            "p.yaml:4:5: a partition needs one of {from: X, to: Y}, {between: [X, Y, ...]}, "
-            "{isolate: X} or {shape: halves|majority|majorities-ring|bridge, nodes: [...]}");
-  EXPECT_EQ(Error(PartitionWith("from: a")),
-            "p.yaml:4:6: from needs 'to' ({from: X, to: Y} cuts frames from X to Y)");
-  EXPECT_EQ(Error(PartitionWith("mode: drop, to: a")),
-            "p.yaml:4:18: to needs 'from' ({from: X, to: Y} cuts frames from X to Y)");
-  EXPECT_EQ(Error(PartitionWith("from: [a, b], to: ab")),
-            "p.yaml:4:24: from and to are the same endpoints; a partition cuts traffic between "
-            "different ones");
-  EXPECT_EQ(Error(PartitionWith("from: a, to: []")), "p.yaml:4:19: to is an empty list");
-  EXPECT_EQ(Error(PartitionWith("from: a, to: d")),
-            "p.yaml:4:19: to: 'd' is neither a group nor an address, prefix or MAC address "
-            "(groups: a, b, c, ab)");
-  EXPECT_EQ(Error(PartitionWith("between: [a]")),
-            "p.yaml:4:15: between needs at least 2 endpoints, not 1");
-  EXPECT_EQ(Error(PartitionWith("between: a")),
-            "p.yaml:4:15: between needs a list of at least 2 endpoints, like [rack-a, rack-b], "
-            "not 'a'");
-  EXPECT_EQ(Error(PartitionWith("between: [a, ab, b, [b, a]]")),
-            "p.yaml:4:26: between: 'b+a' has the same endpoints as 'ab' (item 2)");
-  EXPECT_EQ(Error(PartitionWith("isolate: []")), "p.yaml:4:15: isolate is an empty list");
-  EXPECT_EQ(Error(PartitionWith("isolate:")),
-            "p.yaml:4:6: isolate needs a group name, an address, a prefix or a MAC address, or a "
-            "list of them, not empty");
-  EXPECT_EQ(Error(PartitionWith("shape: halves")),
-            "p.yaml:4:6: shape needs 'nodes' (the list of nodes to cut)");
-  EXPECT_EQ(Error(PartitionWith("nodes: [a, b]")),
-            "p.yaml:4:6: nodes needs a 'shape' (halves, majority, majorities-ring, bridge)");
-  EXPECT_EQ(Error(PartitionWith("shape: bisect, nodes: [a, b]")),
-            "p.yaml:4:13: shape: unknown value 'bisect' (use halves, majority, majorities-ring, "
-            "bridge)");
-  EXPECT_EQ(Error(PartitionWith("shape: majorities-ring, nodes: [a, b, c]")),
-            "p.yaml:4:37: nodes needs at least 4 nodes for shape majorities-ring, not 3");
-  EXPECT_EQ(Error(PartitionWith("shape: bridge, nodes: [a, b]")),
-            "p.yaml:4:28: nodes needs at least 3 nodes for shape bridge, not 2");
-  EXPECT_EQ(Error(PartitionWith("shape: majority, nodes: [a, b, [c, [a]]]")),
-            "p.yaml:4:41: nodes: expected a group name, address, prefix or MAC address, not a "
-            "list");
-  EXPECT_EQ(Error(PartitionWith("from: a, to: b, mode: reset")),
-            "p.yaml:4:28: mode: unknown value 'reset' (use drop, icmp-unreachable, tcp-reset)");
-  EXPECT_EQ(Error(PartitionWith("from: a, to: b, connections: established")),
-            "p.yaml:4:35: connections: unknown value 'established' (use all, new)");
-  EXPECT_EQ(Error(PartitionWith("from: a, to: b, name: \"\"")),
-            "p.yaml:4:28: a partition name must not be empty");
-  EXPECT_EQ(Error(PartitionWith("from: a, to: b, name: x}\n  - {from: b, to: a, name: x")),
-            "p.yaml:5:28: duplicate partition name 'x' (first on line 4)");
-  EXPECT_EQ(Error(PartitionWith("from: a, to: b, colour: red")),
-            "p.yaml:4:22: unknown key 'colour' in a partition (known: from, to, between, isolate, "
-            "shape, nodes, mode, connections, name)");
-  EXPECT_EQ(Error("version: 1\npartitions:\n  - isolate\n"),
-            "p.yaml:3:5: a partition must be a map, not 'isolate'");
-  EXPECT_EQ(Error("version: 1\npartitions: {isolate: 10.0.0.1}\n"),
-            "p.yaml:2:13: partitions must be a list, not a map");
+  ExpectErrors({
+      {PartitionWith("from: a, to: b, between: [a, b]"),
+       "p.yaml:4:22: a partition has one form, and 'between' cannot go with 'from' (use "
+       "from/to, between, isolate or shape/nodes, one per list item)"},
+      {PartitionWith("isolate: a, shape: halves"),
+       "p.yaml:4:18: a partition has one form, and 'shape' cannot go with 'isolate' (use "
+       "from/to, between, isolate or shape/nodes, one per list item)"},
+      {PartitionWith("mode: drop"),
+       "p.yaml:4:5: a partition needs one of {from: X, to: Y}, {between: [X, Y, ...]}, "
+       "{isolate: X} or {shape: halves|majority|majorities-ring|bridge, nodes: [...]}"},
+      {PartitionWith("from: a"),
+       "p.yaml:4:6: from needs 'to' ({from: X, to: Y} cuts frames from X to Y)"},
+      {PartitionWith("mode: drop, to: a"),
+       "p.yaml:4:18: to needs 'from' ({from: X, to: Y} cuts frames from X to Y)"},
+      {PartitionWith("from: [a, b], to: ab"),
+       "p.yaml:4:24: from and to are the same endpoints; a partition cuts traffic between "
+       "different ones"},
+      {PartitionWith("from: a, to: []"), "p.yaml:4:19: to is an empty list"},
+      {PartitionWith("from: a, to: d"),
+       "p.yaml:4:19: to: 'd' is neither a group nor an address, prefix or MAC address "
+       "(groups: a, b, c, ab)"},
+      {PartitionWith("between: [a]"), "p.yaml:4:15: between needs at least 2 endpoints, not 1"},
+      {PartitionWith("between: a"),
+       "p.yaml:4:15: between needs a list of at least 2 endpoints, like [rack-a, rack-b], "
+       "not 'a'"},
+      {PartitionWith("between: [a, ab, b, [b, a]]"),
+       "p.yaml:4:26: between: 'b+a' has the same endpoints as 'ab' (item 2)"},
+      {PartitionWith("isolate: []"), "p.yaml:4:15: isolate is an empty list"},
+      {PartitionWith("isolate:"),
+       "p.yaml:4:6: isolate needs a group name, an address, a prefix or a MAC address, or a "
+       "list of them, not empty"},
+      {PartitionWith("shape: halves"),
+       "p.yaml:4:6: shape needs 'nodes' (the list of nodes to cut)"},
+      {PartitionWith("nodes: [a, b]"),
+       "p.yaml:4:6: nodes needs a 'shape' (halves, majority, majorities-ring, bridge)"},
+      {PartitionWith("shape: bisect, nodes: [a, b]"),
+       "p.yaml:4:13: shape: unknown value 'bisect' (use halves, majority, majorities-ring, "
+       "bridge)"},
+      {PartitionWith("shape: majorities-ring, nodes: [a, b, c]"),
+       "p.yaml:4:37: nodes needs at least 4 nodes for shape majorities-ring, not 3"},
+      {PartitionWith("shape: bridge, nodes: [a, b]"),
+       "p.yaml:4:28: nodes needs at least 3 nodes for shape bridge, not 2"},
+      {PartitionWith("shape: majority, nodes: [a, b, [c, [a]]]"),
+       "p.yaml:4:41: nodes: expected a group name, address, prefix or MAC address, not a "
+       "list"},
+      {PartitionWith("from: a, to: b, mode: reset"),
+       "p.yaml:4:28: mode: unknown value 'reset' (use drop, icmp-unreachable, tcp-reset)"},
+      {PartitionWith("from: a, to: b, connections: established"),
+       "p.yaml:4:35: connections: unknown value 'established' (use all, new)"},
+      {PartitionWith("from: a, to: b, name: \"\""),
+       "p.yaml:4:28: a partition name must not be empty"},
+      {PartitionWith("from: a, to: b, name: x}\n  - {from: b, to: a, name: x"),
+       "p.yaml:5:28: duplicate partition name 'x' (first on line 4)"},
+      {PartitionWith("from: a, to: b, colour: red"),
+       "p.yaml:4:22: unknown key 'colour' in a partition (known: from, to, between, isolate, "
+       "shape, nodes, mode, connections, name)"},
+      {"version: 1\npartitions:\n  - isolate\n",
+       "p.yaml:3:5: a partition must be a map, not 'isolate'"},
+      {"version: 1\npartitions: {isolate: 10.0.0.1}\n",
+       "p.yaml:2:13: partitions must be a list, not a map"},
+  });
   // Partitions are read after the groups they name, wherever those are in the file.
   EXPECT_EQ(Parse("version: 1\npartitions: [{isolate: g}]\ngroups: {g: 10.0.0.1}\n")
                 .partitions[0]
