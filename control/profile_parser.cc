@@ -1159,7 +1159,8 @@ class ProfileParser {
   static std::string_view PartitionForm(const std::string& key) {
     if (key == "from" || key == "to") return "from/to";
     if (key == "shape" || key == "nodes") return "shape/nodes";
-    if (key == "between" || key == "isolate") return key;
+    if (key == "between") return "between";
+    if (key == "isolate") return "isolate";
     return "";
   }
 
