@@ -155,11 +155,11 @@ nlohmann::json ControlCommands::Apply(const nlohmann::json& request) {
 
 nlohmann::json ControlCommands::Publish(const ProfileSpec& spec, bool rules_active) {
   const CompiledProfile& running = *publisher_->current();
-  ProfileSnapshot next = CompileProfile(spec, running.time_base, running.seed);
-  if (!rules_active) {
-    auto inactive = std::make_shared<CompiledProfile>(*next);
-    inactive->rules_active = false;
-    next = std::move(inactive);
+  ProfileSnapshot next;
+  try {
+    next = CompileProfile(spec, running.time_base, running.seed, rules_active);
+  } catch (const std::exception& failure) {
+    return ControlError("failed", failure.what());
   }
   if (!running.SameRules(*next)) {
     return ControlError("unsupported", "live changes to rules or impairments are not supported yet");

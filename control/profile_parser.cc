@@ -3,18 +3,22 @@
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "control/partition_shapes.h"
 #include "control/units.h"
 #include "dataplane/delay_distribution.h"
 
@@ -68,17 +72,71 @@ std::string FormatPrefix(const Prefix& prefix) {
   return std::string(text) + "/" + std::to_string(prefix.length);
 }
 
-// "aa:bb:cc:dd:ee:ff" or with '-': groups may one day hold MAC addresses (the contract names
-// them), so say that rather than "not an IP address".
-bool LooksLikeMac(const std::string& text) {
-  if (text.size() != 17) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const bool separator = i % 3 == 2;
-    const bool fits = separator ? text[i] == ':' || text[i] == '-'
-                                : std::isxdigit(static_cast<unsigned char>(text[i])) != 0;
-    if (!fits) return false;
+constexpr char kMacForm[] = "six hex bytes like aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff";
+
+std::string FormatMac(const MacAddress& mac) {
+  char text[18];
+  std::snprintf(text, sizeof(text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+                mac[4], mac[5]);
+  return text;
+}
+
+// "aa:bb:cc:dd:ee:ff" or "aa-bb-cc-dd-ee-ff", any case, one kind of separator throughout.
+std::optional<MacAddress> ParseMac(const std::string& text) {
+  if (text.size() != 17 || (text[2] != ':' && text[2] != '-')) return std::nullopt;
+  MacAddress mac{};
+  for (size_t byte = 0; byte < mac.size(); ++byte) {
+    const size_t at = byte * 3;
+    if (byte > 0 && text[at - 1] != text[2]) return std::nullopt;
+    const char high = text[at], low = text[at + 1];
+    if (!std::isxdigit(static_cast<unsigned char>(high)) ||
+        !std::isxdigit(static_cast<unsigned char>(low))) {
+      return std::nullopt;
+    }
+    mac[byte] = static_cast<uint8_t>(std::stoi(text.substr(at, 2), nullptr, 16));
   }
-  return true;
+  return mac;
+}
+
+// What a text that is not a valid address was most likely meant to be, to pick the error that
+// helps: "10.1.2.300" and "fd00::1::2" are broken IP addresses, "aa:bb:cc:dd:ee" a broken MAC,
+// "rack-a" a name.
+enum class Lookalike { kName, kIp, kMac };
+
+Lookalike Classify(const std::string& text) {
+  constexpr char kHexDigits[] = "0123456789abcdefABCDEF";
+  const std::string address = text.substr(0, text.find('/'));
+  std::array<uint8_t, 16> scratch{};
+  if (inet_pton(AF_INET, address.c_str(), scratch.data()) == 1 ||
+      inet_pton(AF_INET6, address.c_str(), scratch.data()) == 1) {
+    return Lookalike::kIp;
+  }
+  if (text.size() == 17) {  // punctuated like a MAC ("aa:bb:cc:dd:ee:fg")
+    bool punctuated = true;
+    for (size_t i = 2; i < text.size(); i += 3) {
+      punctuated = punctuated && (text[i] == ':' || text[i] == '-');
+    }
+    if (punctuated) return Lookalike::kMac;
+  }
+  if (!text.empty() && text.find_first_not_of("0123456789./") == std::string::npos &&
+      text.find_first_of("./") != std::string::npos) {
+    return Lookalike::kIp;
+  }
+  if (text.empty() || text.find_first_not_of(std::string(kHexDigits) + ":-") != std::string::npos) {
+    return Lookalike::kName;
+  }
+  // Hex digits and separators only: four or more groups of one or two digits read as a MAC.
+  size_t groups = 1, longest = 0, run = 0;
+  for (char c : text) {
+    if (c == ':' || c == '-') {
+      ++groups;
+      run = 0;
+    } else {
+      longest = std::max(longest, ++run);
+    }
+  }
+  if (groups >= 4 && longest <= 2) return Lookalike::kMac;
+  return text.find(':') != std::string::npos ? Lookalike::kIp : Lookalike::kName;
 }
 
 // "10.0.1.0/24", "fd00::/64", or a bare address (a /32 or /128).
@@ -90,10 +148,6 @@ std::optional<Prefix> ParsePrefix(const std::string& text, std::string* error) {
     prefix.family = 4;
   } else if (inet_pton(AF_INET6, address.c_str(), prefix.address.data()) == 1) {
     prefix.family = 6;
-  } else if (LooksLikeMac(text)) {
-    *error = "'" + text + "' looks like a MAC address; MAC addresses are not supported by " +
-             "this build yet";
-    return std::nullopt;
   } else {
     *error = "'" + text + "' is not an IPv4 or IPv6 address or prefix";
     return std::nullopt;
@@ -123,6 +177,44 @@ std::optional<Prefix> ParsePrefix(const std::string& text, std::string* error) {
   return prefix;
 }
 
+// Adds the endpoints of `more` that `set` does not have yet, in order.
+void AddEndpoints(const EndpointSet& more, EndpointSet* set) {
+  for (const Prefix& prefix : more.prefixes) {
+    if (std::find(set->prefixes.begin(), set->prefixes.end(), prefix) == set->prefixes.end()) {
+      set->prefixes.push_back(prefix);
+    }
+  }
+  for (const MacAddress& mac : more.macs) {
+    if (std::find(set->macs.begin(), set->macs.end(), mac) == set->macs.end()) {
+      set->macs.push_back(mac);
+    }
+  }
+}
+
+// Whether two sets (each without repeats, as AddEndpoints builds them) hold the same endpoints.
+bool SameEndpoints(const EndpointSet& a, const EndpointSet& b) {
+  if (a.prefixes.size() != b.prefixes.size() || a.macs.size() != b.macs.size()) return false;
+  EndpointSet both = a;
+  AddEndpoints(b, &both);
+  return both.prefixes.size() == a.prefixes.size() && both.macs.size() == a.macs.size();
+}
+
+// An address, a prefix or a MAC address, added to `set`.
+bool ParseAddress(const std::string& text, EndpointSet* set, std::string* error) {
+  if (const std::optional<MacAddress> mac = ParseMac(text)) {
+    AddEndpoints(EndpointSet{.prefixes = {}, .macs = {*mac}}, set);
+    return true;
+  }
+  if (Classify(text) == Lookalike::kMac) {
+    *error = "'" + text + "' is not a MAC address (" + kMacForm + ")";
+    return false;
+  }
+  const std::optional<Prefix> prefix = ParsePrefix(text, error);
+  if (!prefix) return false;
+  AddEndpoints(EndpointSet{.prefixes = {*prefix}, .macs = {}}, set);
+  return true;
+}
+
 // A map entry in file order, with the nodes kept for their positions.
 struct Entry {
   std::string key;
@@ -149,6 +241,32 @@ std::string KindOf(const YAML::Node& node) {
   }
 }
 
+// A scalar as a list of one, or a list's items; false for anything else.
+bool ScalarOrList(const YAML::Node& value, std::vector<YAML::Node>* items) {
+  items->clear();
+  if (value.IsScalar()) {
+    items->push_back(value);
+  } else if (value.IsSequence()) {
+    for (const YAML::Node& item : value) items->push_back(item);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// 4 or 6 when every endpoint of `set` is an IPv4 (IPv6) prefix; 0 when it holds a MAC address,
+// both families or nothing, and so can match frames of any kind.
+int OnlyFamily(const EndpointSet& set) {
+  if (set.prefixes.empty() || !set.macs.empty()) return 0;
+  const uint8_t family = set.prefixes[0].family;
+  for (const Prefix& prefix : set.prefixes) {
+    if (prefix.family != family) return 0;
+  }
+  return family;
+}
+
+constexpr char kPortForm[] = "a port (0..65535) or a range of ports like 2379-2380";
+
 // The names users write, in the order of docs/formats.md.
 constexpr std::string_view kDirectionNames[] = {"both", "a-to-b", "b-to-a"};  // Direction order
 constexpr std::string_view kDistributionNames[] = {"uniform", "normal", "pareto", "paretonormal"};
@@ -162,6 +280,64 @@ constexpr ProtocolName kProtocols[] = {
     {"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"icmpv6", 58}, {"sctp", 132}};
 
 bool HasPorts(uint8_t proto) { return proto == 6 || proto == 17 || proto == 132; }
+
+constexpr std::string_view kPartitionModeNames[] = {"drop", "icmp-unreachable",
+                                                    "tcp-reset"};  // PartitionMode order
+constexpr std::string_view kConnectionNames[] = {"all", "new"};    // new_connections_only
+
+struct EtherTypeName {
+  std::string_view name;
+  uint16_t number;
+};
+constexpr EtherTypeName kEtherTypes[] = {{"ipv4", 0x0800}, {"ipv6", 0x86dd}, {"arp", 0x0806},
+                                         {"lldp", 0x88cc}, {"ptp", 0x88f7},  {"mpls", 0x8847},
+                                         {"rarp", 0x8035}};
+constexpr uint16_t kEtherTypeIpv4 = 0x0800, kEtherTypeIpv6 = 0x86dd;
+// EtherType values from here up; below are 802.3 lengths.
+constexpr uint64_t kMinEtherType = 0x0600;
+// Tag protocol identifiers: `ethertype` is the type after the tags, so these never match there.
+constexpr uint16_t kVlanTpids[] = {0x8100, 0x88a8, 0x9100};
+
+constexpr uint32_t kMaxVlanId = 4095;
+constexpr uint32_t kMaxDscp = 63;
+
+std::string Lowercase(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+std::string Hex16(uint16_t value) {
+  char text[7];
+  std::snprintf(text, sizeof(text), "0x%04x", value);
+  return text;
+}
+
+// The DSCP names of RFC 4594 and RFC 8622, any case: cs0..cs7, af11..af43, ef, le.
+std::optional<uint32_t> DscpByName(const std::string& text) {
+  const std::string name = Lowercase(text);
+  if (name == "ef") return 46;
+  if (name == "le") return 1;
+  if (name.size() == 3 && name.starts_with("cs") && name[2] >= '0' && name[2] <= '7') {
+    return 8 * (name[2] - '0');
+  }
+  if (name.size() == 4 && name.starts_with("af") && name[2] >= '1' && name[2] <= '4' &&
+      name[3] >= '1' && name[3] <= '3') {
+    return 8 * (name[2] - '0') + 2 * (name[3] - '0');
+  }
+  return std::nullopt;
+}
+
+// The name of a DSCP value if it has one ("" if not).
+std::string DscpName(uint32_t value) {
+  if (value == 46) return "ef";
+  if (value == 1) return "le";
+  if (value % 8 == 0 && value <= 56) return "cs" + std::to_string(value / 8);
+  const uint32_t precedence = value / 8, drop = value % 8 / 2;
+  if (value % 2 == 0 && precedence >= 1 && precedence <= 4 && drop >= 1 && drop <= 3) {
+    return "af" + std::to_string(precedence) + std::to_string(drop);
+  }
+  return "";
+}
 
 // The keys of each loss model, to tell "belongs to another model" from "unknown".
 struct LossModelKeys {
@@ -349,9 +525,9 @@ class ProfileParser {
     }
     profile_.version = 1;
 
-    // Rules refer to groups and impairments by name, wherever those appear in the file, so they
-    // are parsed once everything else is known.
-    const Entry* rules = nullptr;
+    // Rules and partitions refer to groups and impairments by name, wherever those appear in the
+    // file, so they are parsed (in file order) once everything else is known.
+    std::vector<const Entry*> deferred;
     for (const Entry& entry : entries) {
       if (entry.key == "version") continue;
       bool ok = true;
@@ -363,54 +539,116 @@ class ProfileParser {
         ok = ParseGroups(entry);
       } else if (entry.key == "impairments") {
         ok = ParseImpairments(entry);
-      } else if (entry.key == "rules") {
-        rules = &entry;
-      } else if (entry.key == "partitions") {
-        ok = Fail(entry.key_node, "partitions are not supported by this build yet");
+      } else if (entry.key == "rules" || entry.key == "partitions") {
+        deferred.push_back(&entry);
       } else {
         ok = UnknownKey(entry, "the profile",
                         {"version", "seed", "groups", "impairments", "rules", "partitions"});
       }
       if (!ok) return false;
     }
-    return rules == nullptr || ParseRules(*rules);
+    for (const Entry* entry : deferred) {
+      if (!(entry->key == "rules" ? ParseRules(*entry) : ParsePartitions(*entry))) return false;
+    }
+    return true;
   }
 
+  // Groups may include other groups, defined anywhere in the map, so their members are read
+  // first and expanded once every name is known.
   bool ParseGroups(const Entry& groups_entry) {
     std::vector<Entry> groups;
     if (!Entries(groups_entry, "groups", /*allow_empty=*/true, &groups)) return false;
-    for (const Entry& entry : groups) {
-      std::string unused;
-      if (entry.key.empty() || ParsePrefix(entry.key, &unused)) {
+    std::vector<std::vector<YAML::Node>> members(groups.size());
+    for (size_t g = 0; g < groups.size(); ++g) {
+      const Entry& entry = groups[g];
+      if (entry.key.empty()) return Fail(entry.key_node, "a group needs a name");
+      if (Classify(entry.key) != Lookalike::kName) {
         // A group called "10.0.0.1" would make `src: 10.0.0.1` ambiguous.
-        return Fail(entry.key_node, "group name '" + entry.key + "' must not be an address");
+        return Fail(entry.key_node,
+                    "group name '" + entry.key + "' must not look like an address or MAC address");
       }
-      GroupSpec group{.name = entry.key, .members = {}};
       const std::string what = "group '" + entry.key + "'";
-      std::vector<YAML::Node> items;
-      if (entry.value.IsScalar()) {
-        items.push_back(entry.value);
-      } else if (entry.value.IsSequence()) {
-        for (const YAML::Node& item : entry.value) items.push_back(item);
-      } else {
-        return Fail(At(entry),
-                    what + " must be a list of addresses or prefixes, not " + KindOf(entry.value));
+      if (!ScalarOrList(entry.value, &members[g])) {
+        return Fail(At(entry), what + " must be a list of addresses, prefixes, MAC addresses or " +
+                                   "groups, not " + KindOf(entry.value));
       }
       // An empty group would leave a rule's src or dst empty, and an empty src matches every
       // address: the opposite of what an empty group suggests.
-      if (items.empty()) return Fail(At(entry), what + " is empty");
-      for (const YAML::Node& item : items) {
+      if (members[g].empty()) return Fail(At(entry), what + " is empty");
+      for (const YAML::Node& item : members[g]) {
         if (!item.IsScalar()) {
-          return Fail(item, what + ": expected an address or prefix, not " + KindOf(item));
+          return Fail(item, what + ": expected an address, prefix, MAC address or group name, " +
+                                "not " + KindOf(item));
         }
-        std::string error;
-        const std::optional<Prefix> prefix = ParsePrefix(item.Scalar(), &error);
-        if (!prefix) return Fail(item, what + ": " + error);
-        group.members.prefixes.push_back(*prefix);
       }
-      profile_.groups.push_back(std::move(group));
+      profile_.groups.push_back(GroupSpec{.name = entry.key, .members = {}});
+    }
+    std::vector<Resolution> state(groups.size(), Resolution::kPending);
+    std::vector<size_t> path;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      if (state[g] == Resolution::kPending && !ResolveGroup(g, members, &state, &path)) {
+        return false;
+      }
     }
     return true;
+  }
+
+  enum class Resolution { kPending, kActive, kDone };
+
+  // Expands group g's members into profile_.groups[g].members, first expanding the groups it
+  // includes; `path` is the chain of groups being expanded, to name a cycle.
+  bool ResolveGroup(size_t g, const std::vector<std::vector<YAML::Node>>& members,
+                    std::vector<Resolution>* state, std::vector<size_t>* path) {
+    (*state)[g] = Resolution::kActive;
+    path->push_back(g);
+    const std::string what = "group '" + profile_.groups[g].name + "'";
+    for (const YAML::Node& item : members[g]) {
+      const std::string& text = item.Scalar();
+      if (const std::optional<size_t> other = GroupIndex(text)) {
+        if ((*state)[*other] == Resolution::kActive) {
+          std::vector<std::string> cycle;
+          for (auto it = std::find(path->begin(), path->end(), *other); it != path->end(); ++it) {
+            cycle.push_back(profile_.groups[*it].name);
+          }
+          cycle.push_back(text);
+          return Fail(item, what + ": including group '" + text +
+                                "' makes a cycle: " + Join(cycle, " -> "));
+        }
+        if ((*state)[*other] == Resolution::kPending &&
+            !ResolveGroup(*other, members, state, path)) {
+          return false;
+        }
+        AddEndpoints(profile_.groups[*other].members, &profile_.groups[g].members);
+        continue;
+      }
+      std::string error;
+      if (!ParseAddress(text, &profile_.groups[g].members, &error)) {
+        return UnknownEndpoint(item, what, text, error);
+      }
+    }
+    (*state)[g] = Resolution::kDone;
+    path->pop_back();
+    return true;
+  }
+
+  std::optional<size_t> GroupIndex(const std::string& name) const {
+    for (size_t g = 0; g < profile_.groups.size(); ++g) {
+      if (profile_.groups[g].name == name) return g;
+    }
+    return std::nullopt;
+  }
+
+  // `text` is no group, and ParseAddress said `error`: when it looks like an address that error
+  // helps, else the user meant a group that is not there.
+  bool UnknownEndpoint(const YAML::Node& item, const std::string& where, const std::string& text,
+                       const std::string& error) {
+    if (Classify(text) != Lookalike::kName) return Fail(item, where + ": " + error);
+    std::vector<std::string> names;
+    for (const GroupSpec& group : profile_.groups) names.push_back(group.name);
+    return Fail(
+        item,
+        where + ": '" + text + "' is neither a group nor an address, prefix or MAC address (" +
+            (names.empty() ? "the profile defines no groups" : "groups: " + Join(names)) + ")");
   }
 
   bool ParseImpairments(const Entry& impairments_entry) {
@@ -882,6 +1120,230 @@ class ProfileParser {
     return true;
   }
 
+  bool ParsePartitions(const Entry& partitions_entry) {
+    if (partitions_entry.value.IsNull()) return true;
+    if (!partitions_entry.value.IsSequence()) {
+      return Fail(partitions_entry.value,
+                  "partitions must be a list, not " + KindOf(partitions_entry.value));
+    }
+    std::map<std::string, int> named;  // `name:` -> the line giving it
+    std::vector<std::string> labels;   // per partition: its generated name, "" if named
+    size_t cuts = 0;                   // in all partitions so far
+    for (const YAML::Node& item : partitions_entry.value) {
+      if (profile_.partitions.size() == kMaxPartitions) {
+        return Fail(item, "more than " + std::to_string(kMaxPartitions) +
+                              " partitions (the most the dataplane holds)");
+      }
+      PartitionSpec partition;
+      std::string label;
+      if (!ParsePartition(item, cuts, &named, &partition, &label)) return false;
+      cuts += partition.cuts.size();
+      labels.push_back(partition.name.empty() ? label : "");
+      profile_.partitions.push_back(std::move(partition));
+    }
+    // Unnamed partitions are named after what they cut; a name already taken (by `name:` or an
+    // earlier partition) gets " #2", " #3"...
+    std::set<std::string> taken;
+    for (const auto& [name, line] : named) taken.insert(name);
+    for (size_t i = 0; i < labels.size(); ++i) {
+      if (labels[i].empty()) continue;
+      std::string name = labels[i];
+      for (int copy = 2; taken.count(name); ++copy) name = labels[i] + " #" + std::to_string(copy);
+      taken.insert(name);
+      profile_.partitions[i].name = name;
+    }
+    return true;
+  }
+
+  // The forms of a partition entry; each key of a form names it.
+  static std::string_view PartitionForm(const std::string& key) {
+    if (key == "from" || key == "to") return "from/to";
+    if (key == "shape" || key == "nodes") return "shape/nodes";
+    if (key == "between") return "between";
+    if (key == "isolate") return "isolate";
+    return "";
+  }
+
+  // One entry of `partitions:`. `cuts_before` counts the cuts of the entries before it (for the
+  // dataplane's limit); `named` the names given so far. Without `name:`, partition->name stays
+  // empty and `label` says what the entry cuts.
+  bool ParsePartition(const YAML::Node& item, size_t cuts_before, std::map<std::string, int>* named,
+                      PartitionSpec* partition, std::string* label) {
+    std::vector<Entry> entries;
+    if (!Entries(item, item, "a partition", /*allow_empty=*/false, &entries)) return false;
+    std::map<std::string, const Entry*> form;  // the form's keys, by key
+    const Entry* first = nullptr;              // the form's first key in the file
+    for (const Entry& entry : entries) {
+      bool ok = true;
+      size_t index = 0;
+      const std::string_view form_name = PartitionForm(entry.key);
+      if (!form_name.empty()) {
+        if (first == nullptr) first = &entry;
+        if (PartitionForm(first->key) != form_name) {
+          return Fail(entry.key_node, "a partition has one form, and '" + entry.key +
+                                          "' cannot go with '" + first->key +
+                                          "' (use from/to, between, isolate or shape/nodes, one "
+                                          "per list item)");
+        }
+        form[entry.key] = &entry;
+      } else if (entry.key == "mode") {
+        ok = Choice(entry, kPartitionModeNames, &index);
+        partition->mode = static_cast<PartitionMode>(index);
+      } else if (entry.key == "connections") {
+        ok = Choice(entry, kConnectionNames, &index);
+        partition->new_connections_only = index == 1;
+      } else if (entry.key == "name") {
+        ok = Text(entry, &partition->name);
+        if (ok && partition->name.empty()) {
+          ok = Fail(At(entry), "a partition name must not be empty");
+        }
+        if (ok) {
+          const auto [earlier, inserted] =
+              named->emplace(partition->name, entry.value.Mark().line + 1);
+          if (!inserted) {
+            ok = Fail(entry.value, "duplicate partition name '" + partition->name +
+                                       "' (first on line " + std::to_string(earlier->second) + ")");
+          }
+        }
+      } else {
+        ok = UnknownKey(
+            entry, "a partition",
+            {"from", "to", "between", "isolate", "shape", "nodes", "mode", "connections", "name"});
+      }
+      if (!ok) return false;
+    }
+    if (first == nullptr) {
+      return Fail(item,
+                  "a partition needs one of {from: X, to: Y}, {between: [X, Y, ...]}, "
+                  "{isolate: X} or {shape: halves|majority|majorities-ring|bridge, nodes: [...]}");
+    }
+    if (PartitionForm(first->key) == "from/to") return FromTo(form, cuts_before, partition, label);
+    if (PartitionForm(first->key) == "shape/nodes") {
+      return Shape(form, cuts_before, partition, label);
+    }
+    if (first->key == "isolate") {
+      EndpointSet node;
+      if (!Endpoints(first->value, At(*first), first->key, &node, label)) return false;
+      if (!CutsFit(*first, cuts_before, 2)) return false;
+      partition->cuts = {
+          PartitionCut{.from = node, .to = node, .from_complement = false, .to_complement = true},
+          PartitionCut{.from = node, .to = node, .from_complement = true, .to_complement = false}};
+      *label = "isolate " + *label;
+      return true;
+    }
+    // between: every ordered pair of its items.
+    std::vector<EndpointSet> sides;
+    std::vector<std::string> names;
+    if (!Nodes(*first, 2, "endpoints", &sides, &names)) return false;
+    const uint64_t count = static_cast<uint64_t>(sides.size()) * (sides.size() - 1);
+    if (!CutsFit(*first, cuts_before, count)) return false;
+    for (size_t i = 0; i < sides.size(); ++i) {
+      for (size_t j = 0; j < sides.size(); ++j) {
+        if (i != j) partition->cuts.push_back(PartitionCut{.from = sides[i], .to = sides[j]});
+      }
+    }
+    *label = sides.size() == 2 ? names[0] + " <-> " + names[1] : "between " + Join(names);
+    return true;
+  }
+
+  bool FromTo(const std::map<std::string, const Entry*>& form, size_t cuts_before,
+              PartitionSpec* partition, std::string* label) {
+    for (const auto& [key, other] : {std::pair{"from", "to"}, std::pair{"to", "from"}}) {
+      if (!form.count(key)) {
+        return Fail(form.at(other)->key_node, std::string(other) + " needs '" + key +
+                                                  "' ({from: X, to: Y} cuts frames from X to Y)");
+      }
+    }
+    const Entry& from = *form.at("from");
+    const Entry& to = *form.at("to");
+    PartitionCut cut;
+    std::string from_label, to_label;
+    if (!Endpoints(from.value, At(from), "from", &cut.from, &from_label) ||
+        !Endpoints(to.value, At(to), "to", &cut.to, &to_label)) {
+      return false;
+    }
+    if (SameEndpoints(cut.from, cut.to)) {
+      return Fail(At(to),
+                  "from and to are the same endpoints; a partition cuts traffic between "
+                  "different ones");
+    }
+    if (!CutsFit(from, cuts_before, 1)) return false;
+    partition->cuts.push_back(std::move(cut));
+    *label = from_label + " -> " + to_label;
+    return true;
+  }
+
+  bool Shape(const std::map<std::string, const Entry*>& form, size_t cuts_before,
+             PartitionSpec* partition, std::string* label) {
+    if (!form.count("nodes")) {
+      return Fail(form.at("shape")->key_node, "shape needs 'nodes' (the list of nodes to cut)");
+    }
+    if (!form.count("shape")) {
+      return Fail(form.at("nodes")->key_node,
+                  "nodes needs a 'shape' (" +
+                      Join(std::vector<std::string>(std::begin(kPartitionShapeNames),
+                                                    std::end(kPartitionShapeNames))) +
+                      ")");
+    }
+    size_t index = 0;
+    if (!Choice(*form.at("shape"), kPartitionShapeNames, &index)) return false;
+    const auto shape = static_cast<PartitionShape>(index);
+    const Entry& nodes_entry = *form.at("nodes");
+    std::vector<EndpointSet> nodes;
+    std::vector<std::string> names;
+    if (!Nodes(nodes_entry, MinimumNodes(shape),
+               "nodes for shape " + std::string(PartitionShapeName(shape)), &nodes, &names)) {
+      return false;
+    }
+    if (!CutsFit(nodes_entry, cuts_before, PartitionShapeCutCount(shape, nodes.size()))) {
+      return false;
+    }
+    for (const auto& [i, j] : PartitionShapeCuts(shape, nodes.size())) {
+      partition->cuts.push_back(PartitionCut{.from = nodes[i], .to = nodes[j]});
+    }
+    *label = PartitionShapeLabel(shape, names);
+    return true;
+  }
+
+  // The list of `between` or `nodes`: at least `minimum` items, each endpoints of its own (an
+  // item that is a list is one node made of several), no two the same.
+  bool Nodes(const Entry& entry, size_t minimum, const std::string& what,
+             std::vector<EndpointSet>* nodes, std::vector<std::string>* names) {
+    if (!entry.value.IsSequence()) {
+      return Fail(At(entry), entry.key + " needs a list of at least " + std::to_string(minimum) +
+                                 " " + what + ", like [rack-a, rack-b], not " +
+                                 KindOf(entry.value));
+    }
+    if (entry.value.size() < minimum) {
+      return Fail(entry.value, entry.key + " needs at least " + std::to_string(minimum) + " " +
+                                   what + ", not " + std::to_string(entry.value.size()));
+    }
+    for (const YAML::Node& item : entry.value) {
+      EndpointSet node;
+      std::string name;
+      if (!Endpoints(item, item, entry.key, &node, &name)) return false;
+      for (size_t earlier = 0; earlier < nodes->size(); ++earlier) {
+        if (SameEndpoints((*nodes)[earlier], node)) {
+          return Fail(item, entry.key + ": '" + name + "' has the same endpoints as '" +
+                                (*names)[earlier] + "' (item " + std::to_string(earlier + 1) + ")");
+        }
+      }
+      nodes->push_back(std::move(node));
+      names->push_back(std::move(name));
+    }
+    return true;
+  }
+
+  // Whether `count` more cuts fit the dataplane's limit; if not, the error points at `entry`.
+  bool CutsFit(const Entry& entry, size_t cuts_before, uint64_t count) {
+    if (cuts_before + count <= kMaxPartitionCuts) return true;
+    return Fail(At(entry), "this partition needs " + std::to_string(count) + " cuts, " +
+                               std::to_string(cuts_before + count) +
+                               " in all partitions; the dataplane holds at most " +
+                               std::to_string(kMaxPartitionCuts) +
+                               " (between and shapes cut each ordered pair of their items)");
+  }
+
   bool ResolveImpairment(const Entry& entry, size_t* index) {
     std::string name;
     if (!Text(entry, &name)) return false;
@@ -901,93 +1363,210 @@ class ProfileParser {
   bool ParseMatch(const Entry& match_entry, MatchSpec* match) {
     std::vector<Entry> entries;
     if (!Entries(match_entry, "match", /*allow_empty=*/false, &entries)) return false;
-    const Entry* port_entry = nullptr;
-    const Entry* proto_entry = nullptr;
+    std::map<std::string, const Entry*> given;
     for (const Entry& entry : entries) {
       bool ok = true;
+      std::string label;  // for partition names only
+      ValueRange ports;
       if (entry.key == "direction") {
         size_t index = 0;
         ok = Choice(entry, kDirectionNames, &index);
         match->direction = static_cast<Direction>(index);
-      } else if (entry.key == "src") {
-        ok = ParseEndpoints(entry, &match->src);
-      } else if (entry.key == "dst") {
-        ok = ParseEndpoints(entry, &match->dst);
+      } else if (entry.key == "src" || entry.key == "dst") {
+        ok = Endpoints(entry.value, At(entry), entry.key,
+                       entry.key == "src" ? &match->src : &match->dst, &label);
       } else if (entry.key == "proto") {
         ok = ParseProto(entry, &match->proto);
-        proto_entry = &entry;
       } else if (entry.key == "src-port") {
-        ok = ParsePortRange(entry, &match->src_port_min, &match->src_port_max);
+        ok = Range(entry, 65535, kPortForm, nullptr, &ports);
+        match->src_port_min = static_cast<uint16_t>(ports.min);
+        match->src_port_max = static_cast<uint16_t>(ports.max);
         match->has_src_port = true;
-        port_entry = &entry;
       } else if (entry.key == "dst-port") {
-        ok = ParsePortRange(entry, &match->dst_port_min, &match->dst_port_max);
+        ok = Range(entry, 65535, kPortForm, nullptr, &ports);
+        match->dst_port_min = static_cast<uint16_t>(ports.min);
+        match->dst_port_max = static_cast<uint16_t>(ports.max);
         match->has_dst_port = true;
-        port_entry = &entry;
+      } else if (entry.key == "vlan") {
+        ok = Range(entry, kMaxVlanId, "a VLAN ID (0..4095) or a range of them like 100-200",
+                   nullptr, &match->vlan.emplace());
+      } else if (entry.key == "dscp") {
+        ok = Range(entry, kMaxDscp,
+                   "a DSCP value (0..63 or a name: cs0..cs7, af11..af43, ef, le) or a range of "
+                   "them like af11-af13",
+                   DscpByName, &match->dscp.emplace());
+      } else if (entry.key == "src-mac") {
+        ok = Macs(entry, &match->src_mac);
+      } else if (entry.key == "dst-mac") {
+        ok = Macs(entry, &match->dst_mac);
+      } else if (entry.key == "ethertype") {
+        ok = ParseEtherType(entry, &match->ether_type);
       } else {
-        ok = Fail(entry.key_node, "match key '" + entry.key +
-                                      "' is not supported by this build yet (it matches on " +
-                                      "direction, src, dst, proto, src-port and dst-port)");
+        ok = UnknownKey(entry, "match",
+                        {"direction", "src", "dst", "proto", "src-port", "dst-port", "vlan", "dscp",
+                         "src-mac", "dst-mac", "ethertype"});
       }
       if (!ok) return false;
+      given[entry.key] = &entry;
     }
-    // Ports only exist in TCP, UDP and SCTP; with another protocol the rule could never match.
-    if (port_entry != nullptr && match->proto && !HasPorts(*match->proto)) {
-      return Fail(port_entry->key_node, port_entry->key + " needs proto tcp, udp or sctp, not '" +
-                                            proto_entry->value.Scalar() + "'");
+    return CanMatch(*match, given);
+  }
+
+  // A rule no frame can satisfy is a mistake: say which keys contradict each other rather than
+  // install a dead rule. `given` holds the match's entries by key.
+  bool CanMatch(const MatchSpec& match, const std::map<std::string, const Entry*>& given) {
+    // Ports only exist in TCP, UDP and SCTP.
+    for (const std::string port : {"src-port", "dst-port"}) {
+      if (given.count(port) && match.proto && !HasPorts(*match.proto)) {
+        return Fail(given.at(port)->key_node, port + " needs proto tcp, udp or sctp, not '" +
+                                                  given.at("proto")->value.Scalar() + "'");
+      }
+    }
+    const std::pair<const char*, const EndpointSet*> sides[] = {{"src", &match.src},
+                                                                {"dst", &match.dst}};
+    if (match.ether_type) {
+      const std::string ether = "ethertype '" + given.at("ethertype")->value.Scalar() + "'";
+      const bool ip = *match.ether_type == kEtherTypeIpv4 || *match.ether_type == kEtherTypeIpv6;
+      for (const std::string key : {"proto", "src-port", "dst-port", "dscp"}) {
+        if (!ip && given.count(key)) {
+          return Fail(given.at(key)->key_node,
+                      key + " needs an IP ethertype (ipv4 or ipv6), not " + ether);
+        }
+      }
+      for (const auto& [side, set] : sides) {
+        const int family = OnlyFamily(*set);
+        const YAML::Node& at = given.count(side) ? At(*given.at(side)) : YAML::Node();
+        if (!ip && family != 0) {
+          return Fail(at, std::string(side) + " has only IP addresses, which frames of " + ether +
+                              " do not carry (give MAC addresses, or leave out ethertype)");
+        }
+        const int wanted = *match.ether_type == kEtherTypeIpv4 ? 4 : 6;
+        if (ip && family != 0 && family != wanted) {
+          return Fail(at, std::string(side) + " has only IPv" + std::to_string(family) +
+                              " prefixes, which never match " + ether);
+        }
+      }
+    }
+    const int src_family = OnlyFamily(match.src), dst_family = OnlyFamily(match.dst);
+    if (src_family != 0 && dst_family != 0 && src_family != dst_family) {
+      return Fail(At(*given.at("dst")),
+                  "dst has only IPv" + std::to_string(dst_family) + " prefixes and src only IPv" +
+                      std::to_string(src_family) + " ones: no frame has both");
+    }
+    // A side of only MACs must share one with the same side's MAC list.
+    const std::pair<const char*, const std::vector<MacAddress>*> mac_lists[] = {
+        {"src-mac", &match.src_mac}, {"dst-mac", &match.dst_mac}};
+    for (size_t s = 0; s < 2; ++s) {
+      const EndpointSet& set = *sides[s].second;
+      const std::vector<MacAddress>& macs = *mac_lists[s].second;
+      if (!set.prefixes.empty() || set.macs.empty() || macs.empty()) continue;
+      const bool shared = std::any_of(macs.begin(), macs.end(), [&](const MacAddress& mac) {
+        return std::find(set.macs.begin(), set.macs.end(), mac) != set.macs.end();
+      });
+      if (!shared) {
+        return Fail(given.at(mac_lists[s].first)->value,
+                    std::string(mac_lists[s].first) + " shares no address with " + sides[s].first +
+                        ", which has only MAC addresses: no frame matches both");
+      }
     }
     return true;
   }
 
-  // A group name, an address or prefix, or a list of those, expanded to prefixes.
-  bool ParseEndpoints(const Entry& entry, EndpointSet* endpoints) {
-    std::vector<Prefix>* prefixes = &endpoints->prefixes;
+  // A group name, an address, a prefix or a MAC address, or a list of them, as EndpointSet
+  // (groups expanded, repeats dropped). `label` gets the text as written, list items joined
+  // by '+' ("rack-a", "n1+n2"), for the names of partitions.
+  bool Endpoints(const YAML::Node& value, const YAML::Node& position, const std::string& key,
+                 EndpointSet* endpoints, std::string* label) {
     std::vector<YAML::Node> items;
-    if (entry.value.IsScalar()) {
-      items.push_back(entry.value);
-    } else if (entry.value.IsSequence()) {
-      for (const YAML::Node& item : entry.value) items.push_back(item);
-    } else {
-      return Fail(At(entry), entry.key +
-                                 " needs a group name, an address or prefix, or a list of " +
-                                 "them, not " + KindOf(entry.value));
+    if (!ScalarOrList(value, &items)) {
+      return Fail(position, key + " needs a group name, an address, a prefix or a MAC address, " +
+                                "or a list of them, not " + KindOf(value));
     }
     // An empty list would read as "any address", the opposite of what it says.
-    if (items.empty()) return Fail(entry.value, entry.key + " is an empty list");
+    if (items.empty()) return Fail(value, key + " is an empty list");
+    std::vector<std::string> labels;
     for (const YAML::Node& item : items) {
       if (!item.IsScalar()) {
-        return Fail(item,
-                    entry.key + ": expected a group name, address or prefix, not " + KindOf(item));
+        return Fail(item, key + ": expected a group name, address, prefix or MAC address, not " +
+                              KindOf(item));
       }
       const std::string& text = item.Scalar();
-      const GroupSpec* group = nullptr;
-      for (const GroupSpec& candidate : profile_.groups) {
-        if (candidate.name == text) group = &candidate;
-      }
-      if (group != nullptr) {
-        prefixes->insert(prefixes->end(), group->members.prefixes.begin(),
-                         group->members.prefixes.end());
+      labels.push_back(text);
+      if (const std::optional<size_t> group = GroupIndex(text)) {
+        AddEndpoints(profile_.groups[*group].members, endpoints);
         continue;
       }
       std::string error;
-      const std::optional<Prefix> prefix = ParsePrefix(text, &error);
-      if (prefix) {
-        prefixes->push_back(*prefix);
-        continue;
-      }
-      // Address punctuation and only address characters: the user meant an address, so the
-      // address error says more than "no such group".
-      const bool address_like =
-          text.find_first_of(".:/") != std::string::npos &&
-          text.find_first_not_of("0123456789abcdefABCDEF.:/") == std::string::npos;
-      if (address_like || LooksLikeMac(text)) return Fail(item, entry.key + ": " + error);
-      std::vector<std::string> names;
-      for (const GroupSpec& candidate : profile_.groups) names.push_back(candidate.name);
-      return Fail(item,
-                  entry.key + ": '" + text + "' is neither a group nor an address (" +
-                      (names.empty() ? "the profile defines no groups" : "groups: " + Join(names)) +
-                      ")");
+      if (!ParseAddress(text, endpoints, &error)) return UnknownEndpoint(item, key, text, error);
     }
+    *label = Join(labels, "+");
+    return true;
+  }
+
+  // `src-mac: aa:bb:cc:dd:ee:ff` or a list of MAC addresses.
+  bool Macs(const Entry& entry, std::vector<MacAddress>* macs) {
+    std::vector<YAML::Node> items;
+    if (!ScalarOrList(entry.value, &items)) {
+      return Fail(At(entry),
+                  entry.key + " needs a MAC address or a list of them, not " + KindOf(entry.value));
+    }
+    if (items.empty()) return Fail(entry.value, entry.key + " is an empty list");
+    for (const YAML::Node& item : items) {
+      if (!item.IsScalar()) {
+        return Fail(item, entry.key + ": expected a MAC address, not " + KindOf(item));
+      }
+      const std::optional<MacAddress> mac = ParseMac(item.Scalar());
+      if (!mac) {
+        const bool group = GroupIndex(item.Scalar()).has_value();
+        return Fail(item, entry.key + ": '" + item.Scalar() + "' is not a MAC address (" +
+                              kMacForm + ")" +
+                              (group ? "; it is a group: match groups with src or dst" : ""));
+      }
+      if (std::find(macs->begin(), macs->end(), *mac) == macs->end()) macs->push_back(*mac);
+    }
+    return true;
+  }
+
+  // A name (ipv4, arp, ...), a number, or hex like 0x88b5: the type after any VLAN tags.
+  bool ParseEtherType(const Entry& entry, std::optional<uint16_t>* ether_type) {
+    std::string text;
+    if (!Text(entry, &text)) return false;
+    const std::string lower = Lowercase(text);
+    for (const EtherTypeName& known : kEtherTypes) {
+      if (lower == known.name) {
+        *ether_type = known.number;
+        return true;
+      }
+    }
+    std::optional<uint64_t> number;
+    if (lower.starts_with("0x")) {
+      const std::string digits = lower.substr(2);
+      if (!digits.empty() && digits.size() <= 4 &&
+          digits.find_first_not_of("0123456789abcdef") == std::string::npos) {
+        number = std::stoul(digits, nullptr, 16);
+      }
+    } else {
+      number = ParseUnsigned(text);
+    }
+    if (!number || *number > 0xffff) {
+      std::vector<std::string> names;
+      for (const EtherTypeName& known : kEtherTypes) names.emplace_back(known.name);
+      return Fail(entry.value, "ethertype: unknown EtherType '" + text + "' (use " + Join(names) +
+                                   ", or a number like 0x88b5)");
+    }
+    if (*number < kMinEtherType) {
+      return Fail(entry.value, "ethertype: '" + text +
+                                   "' is below 0x0600, where the field holds an 802.3 frame "
+                                   "length, not a type");
+    }
+    for (uint16_t tpid : kVlanTpids) {
+      if (*number == tpid) {
+        return Fail(entry.value, "ethertype: '" + text +
+                                     "' is a VLAN tag; ethertype is the type after any tags "
+                                     "(match tags with vlan)");
+      }
+    }
+    *ether_type = static_cast<uint16_t>(*number);
     return true;
   }
 
@@ -1009,23 +1588,29 @@ class ProfileParser {
     return true;
   }
 
-  // "80" or "2379-2380".
-  bool ParsePortRange(const Entry& entry, uint16_t* min, uint16_t* max) {
+  // "80" or "2379-2380": one value or an inclusive range, each a number up to `max` or, where
+  // `by_name` knows it, a name. `expected` says what is accepted.
+  bool Range(const Entry& entry, uint32_t max, const std::string& expected,
+             std::optional<uint32_t> (*by_name)(const std::string&), ValueRange* range) {
     std::string text;
     if (!Text(entry, &text)) return false;
+    auto value = [&](const std::string& part) -> std::optional<uint32_t> {
+      if (by_name != nullptr) {
+        if (const std::optional<uint32_t> named = by_name(part)) return named;
+      }
+      const std::optional<uint64_t> number = ParseUnsigned(part);
+      if (!number || *number > max) return std::nullopt;
+      return static_cast<uint32_t>(*number);
+    };
     const size_t dash = text.find('-');
-    const std::optional<uint64_t> low = ParseUnsigned(text.substr(0, dash));
-    const std::optional<uint64_t> high =
-        dash == std::string::npos ? low : ParseUnsigned(text.substr(dash + 1));
-    if (!low || !high || *low > 65535 || *high > 65535) {
-      return Fail(entry.value, entry.key + ": '" + text +
-                                   "' is not a port (0..65535) or a range of ports like 2379-2380");
-    }
+    const std::optional<uint32_t> low = value(text.substr(0, dash));
+    const std::optional<uint32_t> high =
+        dash == std::string::npos ? low : value(text.substr(dash + 1));
+    if (!low || !high) return Fail(entry.value, entry.key + ": '" + text + "' is not " + expected);
     if (*low > *high) {
       return Fail(entry.value, entry.key + ": the range '" + text + "' runs backwards");
     }
-    *min = static_cast<uint16_t>(*low);
-    *max = static_cast<uint16_t>(*high);
+    *range = ValueRange{.min = *low, .max = *high};
     return true;
   }
 
@@ -1044,25 +1629,43 @@ std::string DescribeLimit(const SizeLimit& limit) {
   return limit.packets ? FormatSize({limit.packets, true}) : FormatSize({limit.bytes, false});
 }
 
-std::string DescribePrefixes(const std::vector<Prefix>& prefixes) {
+std::string DescribeEndpoints(const EndpointSet& endpoints) {
   constexpr size_t kShown = 4;
-  std::vector<std::string> shown;
-  for (size_t i = 0; i < prefixes.size() && i < kShown; ++i) {
-    shown.push_back(FormatPrefix(prefixes[i]));
+  std::vector<std::string> all;
+  for (const Prefix& prefix : endpoints.prefixes) all.push_back(FormatPrefix(prefix));
+  for (const MacAddress& mac : endpoints.macs) all.push_back(FormatMac(mac));
+  if (all.size() > kShown) {
+    const size_t more = all.size() - kShown;
+    all.resize(kShown);
+    all.push_back("+" + std::to_string(more));
   }
-  if (prefixes.size() > kShown) shown.push_back("+" + std::to_string(prefixes.size() - kShown));
-  return Join(shown, " ");
+  return Join(all, " ");
 }
 
-std::string DescribePorts(uint16_t min, uint16_t max) {
-  return min == max ? std::to_string(min) : std::to_string(min) + "-" + std::to_string(max);
+std::string DescribeMacs(const std::vector<MacAddress>& macs) {
+  return DescribeEndpoints(EndpointSet{.prefixes = {}, .macs = macs});
+}
+
+std::string DescribeRange(const ValueRange& range) {
+  return range.min == range.max ? std::to_string(range.min)
+                                : std::to_string(range.min) + "-" + std::to_string(range.max);
 }
 
 std::string DescribeMatch(const MatchSpec& match) {
   std::vector<std::string> parts = {
       std::string(kDirectionNames[static_cast<int>(match.direction)])};
-  if (!match.src.empty()) parts.push_back("src " + DescribePrefixes(match.src.prefixes));
-  if (!match.dst.empty()) parts.push_back("dst " + DescribePrefixes(match.dst.prefixes));
+  if (!match.src.empty()) parts.push_back("src " + DescribeEndpoints(match.src));
+  if (!match.dst.empty()) parts.push_back("dst " + DescribeEndpoints(match.dst));
+  if (!match.src_mac.empty()) parts.push_back("src-mac " + DescribeMacs(match.src_mac));
+  if (!match.dst_mac.empty()) parts.push_back("dst-mac " + DescribeMacs(match.dst_mac));
+  if (match.vlan) parts.push_back("vlan " + DescribeRange(*match.vlan));
+  if (match.ether_type) {
+    std::string name = "ethertype " + Hex16(*match.ether_type);
+    for (const EtherTypeName& known : kEtherTypes) {
+      if (known.number == *match.ether_type) name = "ethertype " + std::string(known.name);
+    }
+    parts.push_back(name);
+  }
   if (match.proto) {
     std::string name = "proto " + std::to_string(*match.proto);
     for (const ProtocolName& known : kProtocols) {
@@ -1071,10 +1674,15 @@ std::string DescribeMatch(const MatchSpec& match) {
     parts.push_back(name);
   }
   if (match.has_src_port) {
-    parts.push_back("src-port " + DescribePorts(match.src_port_min, match.src_port_max));
+    parts.push_back("src-port " + DescribeRange({match.src_port_min, match.src_port_max}));
   }
   if (match.has_dst_port) {
-    parts.push_back("dst-port " + DescribePorts(match.dst_port_min, match.dst_port_max));
+    parts.push_back("dst-port " + DescribeRange({match.dst_port_min, match.dst_port_max}));
+  }
+  if (match.dscp) {
+    const std::string name = DscpName(match.dscp->min);
+    parts.push_back("dscp " + DescribeRange(*match.dscp) +
+                    (match.dscp->min == match.dscp->max && !name.empty() ? " (" + name + ")" : ""));
   }
   if (parts.size() == 1) parts.push_back("any frame");
   return Join(parts);
@@ -1192,13 +1800,24 @@ std::optional<ProfileSpec> ParseProfileFile(const std::string& path, std::string
 }
 
 std::string DescribeProfile(const ProfileSpec& profile) {
-  std::string text = "version " + std::to_string(profile.version) + ", " +
-                     (profile.seed ? "seed " + std::to_string(*profile.seed)
-                                   : "no seed (one is drawn and reported at start)") +
-                     ", " + Plural(profile.groups.size(), "group") + ", " +
-                     Plural(profile.impairments.size(), "impairment") + ", " +
-                     Plural(profile.rules.size(), "rule") +
-                     " (first match wins; frames matching none pass untouched)\n";
+  std::string text =
+      "version " + std::to_string(profile.version) + ", " +
+      (profile.seed ? "seed " + std::to_string(*profile.seed)
+                    : "no seed (one is drawn and reported at start)") +
+      ", " + Plural(profile.groups.size(), "group") + ", " +
+      Plural(profile.impairments.size(), "impairment") + ", " +
+      Plural(profile.rules.size(), "rule") +
+      " (first match wins; frames matching none pass untouched)" +
+      (profile.partitions.empty()
+           ? ""
+           : ", " + Plural(profile.partitions.size(), "partition") + " (checked before rules)") +
+      "\n";
+  for (const PartitionSpec& partition : profile.partitions) {
+    text += "  partition " + partition.name + ": " +
+            std::string(kPartitionModeNames[static_cast<int>(partition.mode)]) + ", " +
+            (partition.new_connections_only ? "new connections (TCP SYN) only" : "all traffic") +
+            ", " + Plural(partition.cuts.size(), "cut") + "\n";
+  }
   std::vector<bool> used(profile.impairments.size(), false);
   for (const RuleSpec& rule : profile.rules) {
     const ImpairmentSpec& impairment = profile.impairments[rule.impairment];

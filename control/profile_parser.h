@@ -5,12 +5,18 @@
 // validate` and `faultline apply` fail the same way and an editor can jump to the spot.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
 #include "dataplane/profile_spec.h"
 
 namespace faultline {
+
+// The dataplane's fixed limits on `partitions:`: entries, and cuts in all entries together
+// (a {from, to} is one cut, isolate two, between and shapes one per ordered pair cut).
+constexpr size_t kMaxPartitions = 256;
+constexpr size_t kMaxPartitionCuts = 4096;
 
 // Reads and validates the profile at `path`. Relative `table:` paths resolve against the
 // directory of `path`. On any problem returns nullopt and sets *error to "PATH:LINE:COL: message"

@@ -82,11 +82,13 @@ CompiledImpairment CompileImpairment(const ImpairmentSpec& spec, const TimeBase&
 }  // namespace
 
 std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
-                                                      const TimeBase& time_base, uint64_t seed) {
+                                                      const TimeBase& time_base, uint64_t seed,
+                                                      bool rules_active) {
   auto profile = std::make_shared<CompiledProfile>();
   profile->spec = spec;
   profile->seed = seed;
   profile->time_base = time_base;
+  profile->rules_active = rules_active;
   uint32_t max_displacement = 0;
   for (const ImpairmentSpec& impairment : spec.impairments) {
     profile->impairments.push_back(CompileImpairment(impairment, time_base));
@@ -96,12 +98,23 @@ std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
   }
   // The ring keeps the running maximum departure of the last N + 2 packets (see Pipeline).
   profile->displacement_ring = max_displacement ? std::bit_ceil(max_displacement + 2) : 0;
+  std::vector<MatchSpec> matches;
   for (const RuleSpec& rule : spec.rules) {
-    profile->classifier.Add(rule.match);
+    matches.push_back(rule.match);
     profile->rule_names.push_back(rule.name);
     profile->rule_impairment.push_back(static_cast<uint32_t>(rule.impairment));
   }
+  for (const PartitionSpec& partition : spec.partitions) {
+    profile->partitions.push_back({partition.name, partition.mode, partition.new_connections_only});
+  }
+  profile->classifier = std::make_unique<const Classifier>(matches, spec.partitions);
   return profile;
+}
+
+uint64_t ProfileMemoryBytes(const ProfileSpec& spec) {
+  std::vector<MatchSpec> matches;
+  for (const RuleSpec& rule : spec.rules) matches.push_back(rule.match);
+  return Classifier::MemoryBytes(matches, spec.partitions);
 }
 
 uint64_t ProfileDelayHorizonNs(const ProfileSpec& spec) {

@@ -38,12 +38,22 @@ struct CompiledImpairment {
   CompiledStall stall;
 };
 
+struct CompiledPartition {
+  std::string name;
+  PartitionMode mode = PartitionMode::kDrop;
+  bool new_connections_only = false;
+};
+
+// The most partition entries a profile may have (the pipeline keeps counters for each).
+inline constexpr size_t kMaxPartitions = 256;
+
 struct CompiledProfile {
   ProfileSpec spec;  // what it was compiled from (a live heal or apply starts from it)
   uint64_t seed = 0;
   TimeBase time_base;
   std::vector<CompiledImpairment> impairments;
-  RuleClassifier classifier;
+  std::unique_ptr<const Classifier> classifier;
+  std::vector<CompiledPartition> partitions;
   std::vector<std::string> rule_names;
   std::vector<uint32_t> rule_impairment;  // per rule: index into impairments
   uint32_t displacement_ring = 0;         // per-flow ring length for the largest max-displacement
@@ -56,7 +66,8 @@ struct CompiledProfile {
   // Whether `other` has the same rules and impairments, so a pipeline can switch to it live
   // keeping its per-rule state (Pipeline::SwapProfile).
   bool SameRules(const CompiledProfile& other) const {
-    if (spec.impairments != other.spec.impairments || spec.rules.size() != other.spec.rules.size()) {
+    if (spec.impairments != other.spec.impairments ||
+        spec.rules.size() != other.spec.rules.size()) {
       return false;
     }
     for (size_t i = 0; i < spec.rules.size(); ++i) {
@@ -69,9 +80,12 @@ struct CompiledProfile {
   }
 };
 
-// Compiles a validated profile for clock `time_base`, drawing from `seed`.
+// Compiles a validated profile for clock `time_base`, drawing from `seed`. Needs the EAL when
+// the profile names addresses (group tables); throws std::runtime_error if DPDK memory runs out.
+// `rules_active = false` compiles it healed of its impairments (`heal --impairments`).
 std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
-                                                      const TimeBase& time_base, uint64_t seed);
+                                                      const TimeBase& time_base, uint64_t seed,
+                                                      bool rules_active = true);
 
 // The longest a profile can hold a frame: base + 4 sigma of jitter (the tables end at 4 sigma)
 // plus a stall. Sizes the default hold limit and the drain timeout.
@@ -81,6 +95,9 @@ uint64_t ProfileDelayHorizonNs(const ProfileSpec& spec);
 // (*drawn = true: the caller prints it so the run can be repeated).
 uint64_t ResolveSeed(const std::optional<uint64_t>& command_line, const ProfileSpec& spec,
                      bool* drawn);
+
+// DPDK memory the compiled profile's tables take (offline runs size the EAL memory with it).
+uint64_t ProfileMemoryBytes(const ProfileSpec& spec);
 
 // A profile with one rule that delays everything by `delay_ns` (the `--delay` shortcut).
 ProfileSpec ConstantDelayProfile(uint64_t delay_ns);

@@ -29,6 +29,7 @@ enum class DropCause : uint8_t {
   kLoss,             // a loss model chose it
   kQueue,            // tail drop: the rate queue was full
   kStallLimit,       // arrived during a stall with the stall's hold limit reached
+  kPartition,        // a partition cuts its source from its destination
   kCount,
 };
 
@@ -44,6 +45,8 @@ inline const char* DropCauseName(DropCause cause) {
       return "queue";
     case DropCause::kStallLimit:
       return "stall-limit";
+    case DropCause::kPartition:
+      return "partition";
     case DropCause::kCount:
       break;
   }

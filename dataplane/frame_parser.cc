@@ -97,10 +97,10 @@ void ParseFrame(const rte_mbuf* packet, ParsedFrame* parsed) {
   }
   std::memcpy(key.dst, data, 6);
   std::memcpy(key.src, data + 6, 6);
-  const uint64_t dst_mac = uint64_t{Load16(data)} << 32 | uint64_t{Load16(data + 2)} << 16 |
-                           Load16(data + 4);
-  const uint64_t src_mac = uint64_t{Load16(data + 6)} << 32 | uint64_t{Load16(data + 8)} << 16 |
-                           Load16(data + 10);
+  const uint64_t dst_mac =
+      uint64_t{Load16(data)} << 32 | uint64_t{Load16(data + 2)} << 16 | Load16(data + 4);
+  const uint64_t src_mac =
+      uint64_t{Load16(data + 6)} << 32 | uint64_t{Load16(data + 8)} << 16 | Load16(data + 10);
   uint32_t offset = 12;
   uint16_t ether_type = Load16(data + offset);
   uint16_t vlan = kNoVlan;

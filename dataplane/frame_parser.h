@@ -48,8 +48,8 @@ struct ParsedFrame {
   uint8_t dscp = 0;        // the IP header's DSCP (IP frames only)
   uint8_t tcp_flags = 0;   // TCP only (has_l4): FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10
   Fragment fragment = Fragment::kNone;
-  uint16_t ether_type = 0;  // after any VLAN tags; 0 for runts
-  uint16_t vlan = kNoVlan;  // VID of the outermost tag
+  uint16_t ether_type = 0;   // after any VLAN tags; 0 for runts
+  uint16_t vlan = kNoVlan;   // VID of the outermost tag
   uint32_t fragment_id = 0;  // IPv4 identification or IPv6 fragment header id (fragments only)
   uint64_t src_mac = 0, dst_mac = 0;  // 48-bit, first octet most significant; 0 for runts
 };

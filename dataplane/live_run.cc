@@ -132,7 +132,11 @@ int RunLive(const RunOptions& options) {
     plan.time_base = time_base;
     bool seed_drawn = false;
     const uint64_t seed = ResolveSeed(options.seed, profile, &seed_drawn);
-    plan.pipeline.profile = CompileProfile(profile, time_base, seed);
+    try {
+      plan.pipeline.profile = CompileProfile(profile, time_base, seed);
+    } catch (const std::exception& failure) {
+      fail(1, failure.what());
+    }
     plan.pipeline.hold_limit = hold / options.workers;
     plan.idle_sleep_ns = options.idle_sleep_ns;
     plan.drain_on_exit = options.drain_on_exit;
@@ -143,7 +147,7 @@ int RunLive(const RunOptions& options) {
                   seed_drawn ? " (drawn; --seed repeats it)" : "");
     }
     unsigned lcore = rte_get_next_lcore(-1, 1, 0);
-    for (unsigned i = 0; i < options.workers; ++i) {
+    for (unsigned i = 0; status == 0 && i < options.workers; ++i) {
       plan.queue = static_cast<uint16_t>(i);
       plan.pipeline.rng_stream = i;
       channels.push_back(std::make_unique<SnapshotChannel>());
@@ -157,7 +161,8 @@ int RunLive(const RunOptions& options) {
     std::vector<SnapshotChannel*> ends;
     for (const auto& channel : channels) ends.push_back(channel.get());
     publisher = std::make_unique<SnapshotPublisher>(ends, plan.pipeline.profile);
-    if (options.control_start && !options.control_start(publisher.get(), &error)) {
+    if (status == 0 && options.control_start &&
+        !options.control_start(publisher.get(), &error)) {
       fail(1, error);
       workers.clear();
     }

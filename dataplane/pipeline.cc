@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "dataplane/partition_responder.h"
+
 namespace faultline {
 
 Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint64_t now)
@@ -21,6 +23,8 @@ Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint
   const size_t slots = profile->rule_count() * 2;
   runtime_ = std::vector<RuleRuntime>(slots);
   rule_counters_ = std::vector<RuleCounters>(slots);
+  partition_counters_ = std::vector<PartitionCounters>(kMaxPartitions * 2);
+  partition_scratch_.assign(kMaxPartitions * 2 * 2, 0);
   for (size_t slot = 0; slot < slots; ++slot) {
     const CompiledImpairment& impairment = profile->impairments[profile->rule_impairment[slot / 2]];
     if (impairment.has_rate) runtime_[slot].link = std::make_unique<RateLink>(impairment.rate);
@@ -35,6 +39,29 @@ Pipeline::~Pipeline() { DropAll(DropCause::kShutdown); }
 
 std::shared_ptr<const CompiledProfile> Pipeline::SwapProfile(
     std::shared_ptr<const CompiledProfile> next) {
+  if (profile_ == nullptr || next == nullptr) {  // not allowed (see the header); keep running
+    return next;
+  }
+  // A partition keeps its counters across a swap when the new profile still has it (by name).
+  const std::vector<CompiledPartition>& before = profile_->partitions;
+  const std::vector<CompiledPartition>& after = next->partitions;
+  for (size_t i = 0; i < after.size(); ++i) {
+    for (int d = 0; d < 2; ++d) {
+      partition_scratch_[(i * 2 + d) * 2] = 0;
+      partition_scratch_[(i * 2 + d) * 2 + 1] = 0;
+    }
+    for (size_t j = 0; j < before.size(); ++j) {
+      if (before[j].name != after[i].name) continue;
+      for (int d = 0; d < 2; ++d) {
+        partition_scratch_[(i * 2 + d) * 2] = partition_counters_[j * 2 + d].dropped.Get();
+        partition_scratch_[(i * 2 + d) * 2 + 1] = partition_counters_[j * 2 + d].answered.Get();
+      }
+    }
+  }
+  for (size_t i = 0; i < after.size() * 2; ++i) {
+    partition_counters_[i].dropped.Set(partition_scratch_[i * 2]);
+    partition_counters_[i].answered.Set(partition_scratch_[i * 2 + 1]);
+  }
   profile_.swap(next);
   return next;
 }
@@ -53,18 +80,41 @@ void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, ui
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(packets[i], void*));
   const uint16_t direction = in_port & 1;  // 0: a-to-b, 1: b-to-a
   const Direction match_direction = direction == 0 ? Direction::kAToB : Direction::kBToA;
+  const Classifier& classifier = *profile->classifier;
+  const bool partitions = classifier.has_partitions();
+  const bool rules = profile->rules_active && classifier.rule_count() != 0;
   for (uint16_t i = 0; i < n; ++i) {
     ParsedFrame parsed;
     ParseFrame(packets[i], &parsed);
-    // After `heal --impairments` no rule matches; the rules and their state stay for later.
-    const int rule =
-        profile->rules_active ? profile->classifier.Classify(parsed, match_direction) : -1;
+    const FrameEndpoints where = classifier.Locate(parsed);
+    if (partitions) {
+      const int partition = classifier.Cut(parsed, where);
+      if (partition >= 0) {
+        CutFrame(packets[i], parsed, partition, direction, in_port, now);
+        continue;
+      }
+    }
+    const int rule = rules ? classifier.Classify(parsed, match_direction, where) : -1;
     if (rule < 0) {
       counters_.unmatched.Add(1);
       Schedule(packets[i], now, out_port, 0, now);
       continue;
     }
     IngestMatched(packets[i], parsed, rule, direction, out_port, now);
+  }
+}
+
+void Pipeline::CutFrame(rte_mbuf* packet, const ParsedFrame& parsed, int partition,
+                        uint16_t direction, uint16_t in_port, uint64_t now) {
+  PartitionCounters& counters = partition_counters_[partition * 2 + direction];
+  rte_mbuf* answer =
+      BuildPartitionAnswer(profile_->partitions[partition].mode, packet, parsed, packet->pool);
+  rte_pktmbuf_free(packet);
+  counters.dropped.Add(1);
+  counters_.Drop(DropCause::kPartition);
+  if (answer != nullptr) {
+    counters.answered.Add(1);
+    Schedule(answer, now, in_port, 0, now);  // back to the sender, at once
   }
 }
 

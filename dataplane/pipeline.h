@@ -2,8 +2,10 @@
 // the timing wheel until then. Live workers and offline replay drive the same object; only
 // where `now` comes from differs.
 //
-// Stage order for a frame matching a rule (docs/architecture.md has the picture):
-//   parse -> classify -> flow state -> stall (hold until the window ends, or drop past its limit)
+// Stage order (docs/architecture.md has the picture): parse -> partitions (a cut frame is
+// dropped, or answered with an ICMP unreachable or a TCP RST) -> then, for a frame matching a
+// rule:
+//   classify -> flow state -> stall (hold until the window ends, or drop past its limit)
 //   -> loss -> duplicate (the copy runs every following stage on its own) -> corrupt
 //   -> rate (queue, tail drop or ECN mark, serialisation) -> delay (base + jitter)
 //   -> order (keep flow order, or reorder with a displacement bound) -> hold limit -> wheel
@@ -79,6 +81,8 @@ class alignas(64) Pipeline {
   const PipelineCounters& counters() const { return counters_; }
   // Counters of rule r in direction d (0: a-to-b, 1: b-to-a) are at index 2r + d.
   const std::vector<RuleCounters>& rule_counters() const { return rule_counters_; }
+  // Counters of partition p of the current profile in direction d are at index 2p + d.
+  const std::vector<PartitionCounters>& partition_counters() const { return partition_counters_; }
   const CompiledProfile* profile() const { return profile_.get(); }
 
   // Replaces the profile between bursts (a live `apply` or `heal`). The new profile must have the
@@ -113,6 +117,9 @@ class alignas(64) Pipeline {
     uint8_t family, ecn;
   };
 
+  // A partition cut the frame: drop it, answer it if the partition's mode says so.
+  void CutFrame(rte_mbuf* packet, const ParsedFrame& parsed, int partition, uint16_t direction,
+                uint16_t in_port, uint64_t now);
   void IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, uint16_t direction,
                      uint16_t out_port, uint64_t now);
   // Corrupt, rate, delay, order, schedule: every copy of a frame goes through these.
@@ -140,6 +147,9 @@ class alignas(64) Pipeline {
   std::unique_ptr<FlowTable> flows_;
   std::vector<RuleRuntime> runtime_;
   std::vector<RuleCounters> rule_counters_;
+  // kMaxPartitions * 2, allocated once: a profile swap only moves counters between slots.
+  std::vector<PartitionCounters> partition_counters_;
+  std::vector<uint64_t> partition_scratch_;  // the same size, for remapping at a swap
 };
 
 }  // namespace faultline

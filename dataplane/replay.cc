@@ -191,7 +191,10 @@ class ReplayRun {
 int RunReplay(const ReplayOptions& options) {
   // Size the pool for the hold limit plus one jumbo chain; EAL memory follows from it.
   const uint64_t pool_size = options.hold + 64;
-  const unsigned memory_mb = static_cast<unsigned>(pool_size * kBytesPerMbuf / (1 << 20) + 64);
+  // Group tables (LPM) of the profile come on top.
+  const uint64_t table_bytes = options.profile ? ProfileMemoryBytes(*options.profile) : 0;
+  const unsigned memory_mb =
+      static_cast<unsigned>((pool_size * kBytesPerMbuf + table_bytes) / (1 << 20) + 64);
   std::string error;
   if (!InitEal(OfflineEalArgs(memory_mb), &error)) {
     std::fprintf(stderr, "faultline replay: %s\n", error.c_str());
@@ -213,12 +216,18 @@ int RunReplay(const ReplayOptions& options) {
       const uint64_t seed = ResolveSeed(options.seed, *options.profile, &drawn);
       if (drawn)
         std::fprintf(stderr, "faultline replay: seed %lu (drawn; --seed repeats it)\n", seed);
-      config.profile = CompileProfile(*options.profile, time_base, seed);
+      try {
+        config.profile = CompileProfile(*options.profile, time_base, seed);
+      } catch (const std::exception& failure) {
+        std::fprintf(stderr, "faultline replay: %s\n", failure.what());
+      }
     } else {
       config.delay = time_base.FromNs(options.delay_ns);
     }
-    auto run = std::make_unique<ReplayRun>(options, config, pool);
-    status = run->Run();
+    if (config.profile || !options.profile) {
+      auto run = std::make_unique<ReplayRun>(options, config, pool);
+      status = run->Run();
+    }
   }
   if (pool) rte_mempool_free(pool);
   rte_eal_cleanup();

@@ -20,4 +20,10 @@ struct alignas(64) RuleCounters {
   void Drop(DropCause cause) { dropped[static_cast<int>(cause)].Add(1); }
 };
 
+// What one partition did in one direction on one worker.
+struct PartitionCounters {
+  Counter dropped;   // frames it cut
+  Counter answered;  // of those, frames answered (ICMP unreachable, TCP RST)
+};
+
 }  // namespace faultline

@@ -76,12 +76,25 @@ void SummarizeRules(const std::vector<const Pipeline*>& pipelines, StatsReport* 
     report->rules[rule].name = profile.rule_names[rule];
     report->rules[rule].impairment = profile.impairments[profile.rule_impairment[rule]].name;
   }
+  for (const CompiledPartition& partition : profile.partitions) {
+    report->partitions.push_back({.name = partition.name,
+                                  .mode = PartitionModeName(partition.mode),
+                                  .new_connections_only = partition.new_connections_only});
+  }
   for (const Pipeline* pipeline : pipelines) {
     const std::vector<RuleCounters>& counters = pipeline->rule_counters();
     for (size_t slot = 0; slot < counters.size(); ++slot) {
       RuleReport& rule = report->rules[slot / 2];
       AddRuleCounters(counters[slot], &rule.total);
       AddRuleCounters(counters[slot], &rule.direction[slot % 2]);
+    }
+    const std::vector<PartitionCounters>& cuts = pipeline->partition_counters();
+    for (size_t slot = 0; slot < report->partitions.size() * 2; ++slot) {
+      PartitionReport& partition = report->partitions[slot / 2];
+      for (PartitionTotals* totals : {&partition.total, &partition.direction[slot % 2]}) {
+        totals->dropped += cuts[slot].dropped.Get();
+        totals->answered += cuts[slot].answered.Get();
+      }
     }
     report->unmatched += pipeline->counters().unmatched.Get();
     report->flows_untracked += pipeline->counters().flows_untracked.Get();
@@ -106,6 +119,18 @@ StatsReport Summarize(const std::vector<const PipelineCounters*>& workers, uint1
 }
 
 const char* SideName(uint16_t port) { return port % 2 == 0 ? "a" : "b"; }
+
+const char* PartitionModeName(PartitionMode mode) {
+  switch (mode) {
+    case PartitionMode::kDrop:
+      return "drop";
+    case PartitionMode::kIcmpUnreachable:
+      return "icmp-unreachable";
+    case PartitionMode::kTcpReset:
+      return "tcp-reset";
+  }
+  return "?";
+}
 
 nlohmann::json ToJson(const StatsReport& report) {
   nlohmann::json ports = nlohmann::json::array();
@@ -132,6 +157,19 @@ nlohmann::json ToJson(const StatsReport& report) {
                            {"b-to-a", RuleTotalsJson(rule.direction[1])}};
     rules.push_back(entry);
   }
+  nlohmann::json partitions = nlohmann::json::array();
+  for (const PartitionReport& partition : report.partitions) {
+    auto totals = [](const PartitionTotals& t) {
+      return nlohmann::json{{"dropped", t.dropped}, {"answered", t.answered}};
+    };
+    nlohmann::json entry = totals(partition.total);
+    entry["name"] = partition.name;
+    entry["mode"] = partition.mode;
+    entry["connections"] = partition.new_connections_only ? "new" : "all";
+    entry["directions"] = {{"a-to-b", totals(partition.direction[0])},
+                           {"b-to-a", totals(partition.direction[1])}};
+    partitions.push_back(entry);
+  }
   nlohmann::json document = {{"ports", ports},
                              {"dropped", dropped},
                              {"tx_retries", report.tx_retries},
@@ -140,7 +178,8 @@ nlohmann::json ToJson(const StatsReport& report) {
                              {"clock_backwards", report.clock_backwards},
                              {"unmatched", report.unmatched},
                              {"flows_untracked", report.flows_untracked},
-                             {"rules", rules}};
+                             {"rules", rules},
+                             {"partitions", partitions}};
   if (report.seed) document["seed"] = *report.seed;
   return document;
 }
@@ -189,6 +228,16 @@ std::string ToText(const StatsReport& report) {
     std::snprintf(line, sizeof(line), "  delay p50 %.3f ms p99 %.3f ms max %.3f ms\n",
                   t.delay_ns.Percentile(0.5) / 1e6, t.delay_ns.Percentile(0.99) / 1e6,
                   t.delay_ns.max / 1e6);
+    text += line;
+  }
+  for (const PartitionReport& partition : report.partitions) {
+    std::snprintf(
+        line, sizeof(line),
+        "partition %s (%s%s): dropped %lu answered %lu (a-to-b %lu/%lu, b-to-a %lu/%lu)\n",
+        partition.name.c_str(), partition.mode.c_str(),
+        partition.new_connections_only ? ", new connections" : "", partition.total.dropped,
+        partition.total.answered, partition.direction[0].dropped, partition.direction[0].answered,
+        partition.direction[1].dropped, partition.direction[1].answered);
     text += line;
   }
   if (!report.rules.empty()) {

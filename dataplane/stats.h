@@ -9,6 +9,7 @@
 
 #include "dataplane/counters.h"
 #include "dataplane/latency_histogram.h"
+#include "dataplane/profile_spec.h"
 
 namespace faultline {
 
@@ -39,6 +40,18 @@ struct RuleReport {
   RuleTotals direction[2];  // a-to-b, b-to-a
 };
 
+struct PartitionTotals {
+  uint64_t dropped = 0, answered = 0;
+};
+
+struct PartitionReport {
+  std::string name;
+  std::string mode;  // drop, icmp-unreachable, tcp-reset
+  bool new_connections_only = false;
+  PartitionTotals total;
+  PartitionTotals direction[2];  // a-to-b, b-to-a (the port the cut frame arrived on)
+};
+
 struct StatsReport {
   std::vector<PortReport> ports;
   uint64_t dropped[static_cast<int>(DropCause::kCount)] = {};
@@ -50,6 +63,7 @@ struct StatsReport {
   uint64_t flows_untracked = 0;  // frames handled with shared state: the flow table was full
   std::optional<uint64_t> seed;  // the profile's random seed, when there is a profile
   std::vector<RuleReport> rules;
+  std::vector<PartitionReport> partitions;  // of the profile in force
 
   uint64_t TotalDropped() const;
 };
@@ -58,8 +72,11 @@ struct StatsReport {
 StatsReport Summarize(const std::vector<const PipelineCounters*>& workers, uint16_t port_count);
 
 class Pipeline;
-// Adds up the per-rule counters of the pipelines (which share one profile) into report->rules.
+// Adds up the per-rule and per-partition counters of the pipelines (which share one profile)
+// into report->rules and report->partitions.
 void SummarizeRules(const std::vector<const Pipeline*>& pipelines, StatsReport* report);
+
+const char* PartitionModeName(PartitionMode mode);
 
 // "a" for even ports, "b" for odd ones (port pairs are (0,1), (2,3), ...).
 const char* SideName(uint16_t port);

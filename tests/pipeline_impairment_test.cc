@@ -556,5 +556,103 @@ TEST_F(PipelineImpairmentTest, DelayHistogramOnTheTsc) {
   EXPECT_EQ(PopIds(pipeline).size(), 10u);
 }
 
+// ---- Partitions: checked before rules; cut frames are dropped or answered, and counted. ----
+
+Prefix V4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint8_t length) {
+  Prefix prefix;
+  prefix.family = 4;
+  prefix.length = length;
+  prefix.address[0] = a;
+  prefix.address[1] = b;
+  prefix.address[2] = c;
+  prefix.address[3] = d;
+  return prefix;
+}
+
+// MakeUdp frames go from 10.0.1.1 to 10.0.2.2.
+PartitionSpec OneWay(const std::string& name, Prefix from, Prefix to,
+                     PartitionMode mode = PartitionMode::kDrop) {
+  return PartitionSpec{
+      .name = name, .cuts = {PartitionCut{.from = {{from}, {}}, .to = {{to}, {}}}}, .mode = mode};
+}
+
+TEST(PipelinePartitionTest, CutFramesAreDroppedAndCountedPerDirection) {
+  ImpairmentSpec delay;
+  delay.delay = DelaySpec{.base_ns = kMs};
+  ProfileSpec spec = OneRule(delay);
+  spec.partitions.push_back(OneWay("a1 -> b1", V4(10, 0, 1, 1, 32), V4(10, 0, 2, 0, 24)));
+  auto pipeline = MakePipeline(spec);
+  std::vector<rte_mbuf*> frames;
+  for (uint32_t i = 0; i < 10; ++i) frames.push_back(MakeUdp(i));
+  Ingest(*pipeline, 0, frames, kStart);
+  Ingest(*pipeline, 1, {MakeUdp(10), MakeUdp(11)}, kStart);
+  pipeline->AdvanceAll();
+  EXPECT_TRUE(PopIds(*pipeline).empty());
+  EXPECT_EQ(pipeline->partition_counters()[0].dropped.Get(), 10u) << "a-to-b";
+  EXPECT_EQ(pipeline->partition_counters()[1].dropped.Get(), 2u) << "b-to-a";
+  EXPECT_EQ(pipeline->partition_counters()[0].answered.Get(), 0u);
+  EXPECT_EQ(pipeline->counters().Dropped(DropCause::kPartition), 12u);
+  EXPECT_EQ(RuleTotals(*pipeline).matched, 0u) << "partitions come before rules";
+}
+
+TEST(PipelinePartitionTest, FramesOutsideThePartitionReachTheRules) {
+  ImpairmentSpec delay;
+  delay.delay = DelaySpec{.base_ns = kMs};
+  ProfileSpec spec = OneRule(delay);
+  // The reverse direction of the frames' flow is cut, not theirs.
+  spec.partitions.push_back(OneWay("b -> a", V4(10, 0, 2, 0, 24), V4(10, 0, 1, 0, 24)));
+  auto pipeline = MakePipeline(spec);
+  Ingest(*pipeline, 0, {MakeUdp(1), MakeUdp(2)}, kStart);
+  pipeline->Advance(kStart + kMs);
+  EXPECT_EQ(PopIds(*pipeline), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(RuleTotals(*pipeline).matched, 2u);
+  EXPECT_EQ(pipeline->partition_counters()[0].dropped.Get(), 0u);
+}
+
+TEST(PipelinePartitionTest, AnswersGoBackOutOfTheArrivalPortAtOnce) {
+  ProfileSpec spec;
+  spec.partitions.push_back(
+      OneWay("reset", V4(10, 0, 1, 0, 24), V4(10, 0, 2, 2, 32), PartitionMode::kTcpReset));
+  auto pipeline = MakePipeline(spec);
+  Ingest(*pipeline, 1, {MakeUdp(1), MakeUdp(2), MakeUdp(3)}, kStart);
+  pipeline->Advance(kStart + 1);
+  int answers = 0;
+  while (rte_mbuf* answer = pipeline->PopReady()) {
+    EXPECT_EQ(Meta(answer)->out_port, 1) << "back to the sender's side";
+    const uint8_t* data = rte_pktmbuf_mtod(answer, const uint8_t*);
+    EXPECT_EQ(data[14 + 9], kProtoIcmp) << "UDP under tcp-reset: port unreachable";
+    EXPECT_EQ(data[14 + 20], 3);
+    EXPECT_EQ(data[14 + 21], 3);
+    rte_pktmbuf_free(answer);
+    ++answers;
+  }
+  EXPECT_EQ(answers, 3);
+  EXPECT_EQ(pipeline->partition_counters()[2 * 0 + 1].dropped.Get(), 3u);
+  EXPECT_EQ(pipeline->partition_counters()[2 * 0 + 1].answered.Get(), 3u);
+}
+
+TEST(PipelinePartitionTest, SwapKeepsCountersByNameAndChangesCutsAtOnce) {
+  ProfileSpec spec;
+  spec.partitions.push_back(OneWay("cut", V4(10, 0, 1, 0, 24), V4(10, 0, 2, 0, 24)));
+  auto pipeline = MakePipeline(spec);
+  Ingest(*pipeline, 0, {MakeUdp(1), MakeUdp(2)}, kStart);
+  // Another partition in front: "cut" moves to index 1 and keeps its count.
+  ProfileSpec moved = spec;
+  moved.partitions.insert(moved.partitions.begin(),
+                          OneWay("other", V4(10, 9, 0, 0, 16), V4(10, 9, 0, 0, 16)));
+  auto previous = pipeline->SwapProfile(Compile(moved));
+  EXPECT_EQ(previous->partitions.size(), 1u);
+  EXPECT_EQ(pipeline->partition_counters()[2].dropped.Get(), 2u);
+  EXPECT_EQ(pipeline->partition_counters()[0].dropped.Get(), 0u);
+  Ingest(*pipeline, 0, {MakeUdp(3)}, kStart + 1);
+  EXPECT_EQ(pipeline->partition_counters()[2].dropped.Get(), 3u);
+  // Healed: the next frame goes through.
+  pipeline->SwapProfile(Compile(ProfileSpec{}));
+  Ingest(*pipeline, 0, {MakeUdp(4)}, kStart + 2);
+  pipeline->Advance(kStart + 3);
+  EXPECT_EQ(PopIds(*pipeline), (std::vector<uint64_t>{4}));
+  EXPECT_EQ(pipeline->counters().Dropped(DropCause::kPartition), 3u);
+}
+
 }  // namespace
 }  // namespace faultline

@@ -171,8 +171,8 @@ TEST_F(WorkerForwardingTest, ProfileSnapshotFromTheChannelAppliesFromTheNextIter
   worker.PollOnce(kStart);
   EXPECT_EQ(worker.pipeline().held(), 1u) << "delayed by the rule";
 
-  auto healed = std::make_shared<CompiledProfile>(*plan.pipeline.profile);
-  healed->rules_active = false;
+  const ProfileSnapshot healed =
+      CompileProfile(ConstantDelayProfile(2'000'000), kTsc, 1, /*rules_active=*/false);
   ASSERT_TRUE(channel.Publish(healed));
   Deliver(0, MakePacket(EalEnvironment::pool(), 2));
   worker.PollOnce(kStart + 1000);
