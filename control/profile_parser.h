@@ -13,11 +13,6 @@
 
 namespace faultline {
 
-// The dataplane's fixed limits on `partitions:`: entries, and cuts in all entries together
-// (a {from, to} is one cut, isolate two, between and shapes one per ordered pair cut).
-constexpr size_t kMaxPartitions = 256;
-constexpr size_t kMaxPartitionCuts = 4096;
-
 // Reads and validates the profile at `path`. Relative `table:` paths resolve against the
 // directory of `path`. On any problem returns nullopt and sets *error to "PATH:LINE:COL: message"
 // (1-based; "PATH: message" when the file cannot be read at all). The first problem wins.

@@ -44,9 +44,6 @@ struct CompiledPartition {
   bool new_connections_only = false;
 };
 
-// The most partition entries a profile may have (the pipeline keeps counters for each).
-inline constexpr size_t kMaxPartitions = 256;
-
 struct CompiledProfile {
   ProfileSpec spec;  // what it was compiled from (a live heal or apply starts from it)
   uint64_t seed = 0;

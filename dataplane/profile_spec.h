@@ -175,6 +175,11 @@ struct PartitionCut {
   bool operator==(const PartitionCut&) const = default;
 };
 
+// Fixed limits of the dataplane: the pipeline keeps counters for every partition entry, and
+// partition bitmaps stay a few cache lines.
+inline constexpr size_t kMaxPartitions = 256;
+inline constexpr size_t kMaxPartitionCuts = 4096;
+
 // One entry of `partitions:` with the cuts its form expands to ({from, to}: one cut;
 // {between: [X, Y]}: two; {isolate: N}: N -> not-N and not-N -> N; shapes: one cut per ordered
 // pair of nodes that must not reach each other).
