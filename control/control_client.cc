@@ -33,10 +33,11 @@ int Send(const char* command, const nlohmann::json& request, const std::string& 
     std::fprintf(stderr, "faultline %s: %s\n", command, response->value("error", "").c_str());
     return code == "failed" || code == "busy" ? 1 : 2;
   }
-  std::printf("faultline %s: %s on %s; now %d group(s), %d rule(s), %d partition(s), impairments %s\n",
-              command, done.c_str(), socket_path.c_str(), response->value("groups", 0),
-              response->value("rules", 0), response->value("partitions", 0),
-              response->value("impairments", "").c_str());
+  std::printf(
+      "faultline %s: %s on %s; now %d group(s), %d rule(s), %d partition(s), impairments %s\n",
+      command, done.c_str(), socket_path.c_str(), response->value("groups", 0),
+      response->value("rules", 0), response->value("partitions", 0),
+      response->value("impairments", "").c_str());
   return 0;
 }
 

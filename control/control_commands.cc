@@ -99,7 +99,8 @@ nlohmann::json ControlCommands::Handle(const nlohmann::json& request) {
   }
   if (command == "ping") {
     const std::string unknown = UnknownKey(request, {"command"});
-    if (!unknown.empty()) return ControlError("bad-request", "unknown key \"" + unknown + "\" in ping");
+    if (!unknown.empty())
+      return ControlError("bad-request", "unknown key \"" + unknown + "\" in ping");
     return State();
   }
   if (command == "heal") return Heal(request);
@@ -110,15 +111,16 @@ nlohmann::json ControlCommands::Handle(const nlohmann::json& request) {
 nlohmann::json ControlCommands::Heal(const nlohmann::json& request) {
   std::string what = "partitions", problem;
   const std::string unknown = UnknownKey(request, {"command", "what"});
-  if (!unknown.empty()) return ControlError("bad-request", "unknown key \"" + unknown + "\" in heal");
+  if (!unknown.empty())
+    return ControlError("bad-request", "unknown key \"" + unknown + "\" in heal");
   if (!StringField(request, "what", false, &what, &problem)) {
     return ControlError("bad-request", problem);
   }
   const bool partitions = what == "partitions" || what == "all";
   const bool impairments = what == "impairments" || what == "all";
   if (!partitions && !impairments) {
-    return ControlError("bad-request",
-                   "heal \"what\" is \"" + what + "\"; expected partitions, impairments or all");
+    return ControlError("bad-request", "heal \"what\" is \"" + what +
+                                           "\"; expected partitions, impairments or all");
   }
   const CompiledProfile& running = *publisher_->current();
   ProfileSpec spec = running.spec;
@@ -129,7 +131,8 @@ nlohmann::json ControlCommands::Heal(const nlohmann::json& request) {
 nlohmann::json ControlCommands::Apply(const nlohmann::json& request) {
   std::string text, name = "applied profile", directory, problem;
   const std::string unknown = UnknownKey(request, {"command", "profile", "name", "directory"});
-  if (!unknown.empty()) return ControlError("bad-request", "unknown key \"" + unknown + "\" in apply");
+  if (!unknown.empty())
+    return ControlError("bad-request", "unknown key \"" + unknown + "\" in apply");
   if (!StringField(request, "profile", true, &text, &problem) ||
       !StringField(request, "name", false, &name, &problem) ||
       !StringField(request, "directory", false, &directory, &problem)) {
@@ -144,10 +147,10 @@ nlohmann::json ControlCommands::Apply(const nlohmann::json& request) {
   const std::string conflict = LiveChangeConflict(running.spec, *spec);
   if (!conflict.empty()) {
     return ControlError("unsupported",
-                   name + ": live changes to rules or impairments are not supported yet (" +
-                       conflict +
-                       "); only groups, match fields and partitions can change while running. "
-                       "Restart `faultline run --profile` with this profile to change them.");
+                        name + ": live changes to rules or impairments are not supported yet (" +
+                            conflict +
+                            "); only groups, match fields and partitions can change while running. "
+                            "Restart `faultline run --profile` with this profile to change them.");
   }
   spec->seed = running.spec.seed;  // the running models keep their seed
   return Publish(*spec, true);
@@ -162,7 +165,8 @@ nlohmann::json ControlCommands::Publish(const ProfileSpec& spec, bool rules_acti
     return ControlError("failed", failure.what());
   }
   if (!running.SameRules(*next)) {
-    return ControlError("unsupported", "live changes to rules or impairments are not supported yet");
+    return ControlError("unsupported",
+                        "live changes to rules or impairments are not supported yet");
   }
   std::string error;
   if (!publisher_->Publish(std::move(next), ack_timeout_, &error)) {

@@ -224,10 +224,10 @@ void ControlServer::Accept(std::vector<std::unique_ptr<Client>>& clients) {
     client->fd = fd;
     client->last_activity = Clock::now();
     if (clients.size() >= options_.max_clients) {
-      client->out = Dump(ControlError("busy", "too many control clients (" +
-                                             std::to_string(options_.max_clients) +
-                                             "); try again")) +
-                    "\n";
+      client->out =
+          Dump(ControlError("busy", "too many control clients (" +
+                                        std::to_string(options_.max_clients) + "); try again")) +
+          "\n";
       client->closing = true;
     }
     clients.push_back(std::move(client));
@@ -255,8 +255,7 @@ bool ControlServer::ReadRequests(Client& client) {
     client.in.append(buffer, static_cast<size_t>(got));
     size_t start = 0;
     for (size_t newline = client.in.find('\n', scanned);
-         newline != std::string::npos && !client.closing;
-         newline = client.in.find('\n', start)) {
+         newline != std::string::npos && !client.closing; newline = client.in.find('\n', start)) {
       if (newline - start > options_.max_request_bytes) break;  // reported below
       Answer(client, client.in.substr(start, newline - start));
       start = newline + 1;
@@ -265,11 +264,11 @@ bool ControlServer::ReadRequests(Client& client) {
     const size_t line_end = client.in.find('\n');
     const size_t line_length = line_end == std::string::npos ? client.in.size() : line_end;
     if (!client.closing && line_length > options_.max_request_bytes) {
-      client.out += Dump(ControlError("bad-request",
-                                 "request longer than " +
-                                     std::to_string(options_.max_request_bytes) +
-                                     " bytes; closing the connection")) +
-                    "\n";
+      client.out +=
+          Dump(ControlError("bad-request", "request longer than " +
+                                               std::to_string(options_.max_request_bytes) +
+                                               " bytes; closing the connection")) +
+          "\n";
       client.in.clear();
       client.closing = true;
     }
@@ -291,7 +290,8 @@ void ControlServer::Answer(Client& client, const std::string& line) {
   try {
     const nlohmann::json request = nlohmann::json::parse(text);
     if (!request.is_object()) {
-      response = ControlError("bad-request", "a request is a JSON object, e.g. {\"command\":\"ping\"}");
+      response =
+          ControlError("bad-request", "a request is a JSON object, e.g. {\"command\":\"ping\"}");
     } else {
       response = handler_(request);
     }
@@ -351,8 +351,7 @@ std::optional<nlohmann::json> ControlRequest(const std::string& socket_path,
       *error = "timed out sending the request to " + socket_path;
       return std::nullopt;
     }
-    const ssize_t n =
-        send(fd, line.data() + sent, line.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n = send(fd, line.data() + sent, line.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
       *error = Errno("sending to " + socket_path);
       return std::nullopt;
@@ -362,8 +361,8 @@ std::optional<nlohmann::json> ControlRequest(const std::string& socket_path,
   std::string response;
   while (response.find('\n') == std::string::npos) {
     if (!wait_for(POLLIN)) {
-      *error = "no response from " + socket_path + " within " + std::to_string(timeout.count()) +
-               " ms";
+      *error =
+          "no response from " + socket_path + " within " + std::to_string(timeout.count()) + " ms";
       return std::nullopt;
     }
     char buffer[4096];

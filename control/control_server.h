@@ -79,7 +79,7 @@ class ControlServer {
   ControlServerOptions options_;
   ControlHandler handler_;
   int listen_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd: Stop wakes poll()
+  int wake_fd_ = -1;         // eventfd: Stop wakes poll()
   dev_t socket_device_ = 0;  // the socket file this server made (Stop removes only that one)
   ino_t socket_inode_ = 0;
   std::thread thread_;

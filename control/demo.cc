@@ -30,8 +30,9 @@ bool Measure(const Testbed& bed, uint64_t delay_ns, int tcp_seconds, Measurement
   const unsigned lcore = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
   // A control socket of its own, so the demo runs beside a production `faultline run`.
   const std::string control = "/tmp/faultline-demo-" + std::to_string(getpid()) + ".sock";
-  std::vector<std::string> argv = {SelfExecutable(), "run",     "--delay", FormatDuration(delay_ns),
-                                   "--hold",         "65536",   "--control", control, "--"};
+  std::vector<std::string> argv = {
+      SelfExecutable(), "run",   "--delay", FormatDuration(delay_ns), "--hold", "65536",
+      "--control",      control, "--"};
   for (const std::string& arg : bed.EalArgs(lcore)) argv.push_back(arg);
   Subprocess dataplane;
   std::string error;

@@ -51,8 +51,7 @@ Subprocess::~Subprocess() {
   if (input_fd_ >= 0) close(input_fd_);
 }
 
-bool Subprocess::Start(const std::vector<std::string>& argv, std::string* error,
-                       bool pipe_input) {
+bool Subprocess::Start(const std::vector<std::string>& argv, std::string* error, bool pipe_input) {
   int fds[2], input[2] = {-1, -1};
   if (pipe2(fds, O_CLOEXEC) != 0 || (pipe_input && pipe2(input, O_CLOEXEC) != 0)) {
     *error = std::string("pipe: ") + std::strerror(errno);

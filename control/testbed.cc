@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -33,9 +33,9 @@ std::unique_ptr<Testbed> Testbed::Create(std::string* error) {
   const TestbedHost b{"b", bed->tag_ + "-b", bed->tag_ + "bh", "10.77.0.2"};
   for (const auto& [host, port] : {std::pair{a, bed->port_a_}, std::pair{b, bed->port_b_}}) {
     if (!bed->AddHost(host, port, "", error) ||
-        !RunSteps({"sysctl -qw net.ipv6.conf." + port + ".disable_ipv6=1",
-                   "ip link set " + port + " up"},
-                  error)) {
+        !RunSteps(
+            {"sysctl -qw net.ipv6.conf." + port + ".disable_ipv6=1", "ip link set " + port + " up"},
+            error)) {
       return nullptr;
     }
   }

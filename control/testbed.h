@@ -2,7 +2,8 @@
 // through the dataplane's two net_af_packet ports (sitting on veths in the root namespace).
 //
 // Two hosts (Create: `faultline demo`, the live end-to-end test):
-//   [ns a: 10.77.0.1] veth ==== net_af_packet0 [faultline] net_af_packet1 ==== veth [ns b: 10.77.0.2]
+//   [ns a: 10.77.0.1] veth ==== net_af_packet0 [faultline] net_af_packet1 ==== veth [ns
+//   b: 10.77.0.2]
 //
 // Two racks (CreateBridged: the partition tests): a Linux bridge per side, in a switch namespace
 // of its own (so no firewall of the root namespace sees bridged frames), N hosts per side, all in
@@ -70,11 +71,11 @@ class Testbed {
                std::string* error);
   void Teardown();
 
-  std::string tag_;               // unique prefix of every name this bed creates
-  int hosts_per_side_ = 0;        // 0: the two-host bed
+  std::string tag_;         // unique prefix of every name this bed creates
+  int hosts_per_side_ = 0;  // 0: the two-host bed
   std::vector<TestbedHost> hosts_;
-  std::string port_a_, port_b_;   // root-namespace interfaces the dataplane opens
-  std::string switch_netns_;      // two racks: where the bridges are
+  std::string port_a_, port_b_;  // root-namespace interfaces the dataplane opens
+  std::string switch_netns_;     // two racks: where the bridges are
 };
 
 }  // namespace faultline

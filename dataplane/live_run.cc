@@ -161,8 +161,7 @@ int RunLive(const RunOptions& options) {
     std::vector<SnapshotChannel*> ends;
     for (const auto& channel : channels) ends.push_back(channel.get());
     publisher = std::make_unique<SnapshotPublisher>(ends, plan.pipeline.profile);
-    if (status == 0 && options.control_start &&
-        !options.control_start(publisher.get(), &error)) {
+    if (status == 0 && options.control_start && !options.control_start(publisher.get(), &error)) {
       fail(1, error);
       workers.clear();
     }

@@ -17,8 +17,8 @@ static_assert((kRingSlots & (kRingSlots - 1)) == 0, "rte_ring sizes are powers o
 rte_ring* SnapshotChannel::MakeRing(const char* name) {
   const ssize_t bytes = rte_ring_get_memsize(kRingSlots);
   if (bytes < 0) throw std::bad_alloc();
-  void* memory = std::aligned_alloc(RTE_CACHE_LINE_SIZE,
-                                    RTE_ALIGN_CEIL(static_cast<size_t>(bytes), RTE_CACHE_LINE_SIZE));
+  void* memory = std::aligned_alloc(
+      RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(static_cast<size_t>(bytes), RTE_CACHE_LINE_SIZE));
   if (memory == nullptr) throw std::bad_alloc();
   auto* ring = static_cast<rte_ring*>(memory);
   if (rte_ring_init(ring, name, kRingSlots, RING_F_SP_ENQ | RING_F_SC_DEQ) != 0) {

@@ -163,10 +163,9 @@ rules:
   const std::string socket = ControlSocket();
   Subprocess dataplane;
   std::string error;
-  ASSERT_TRUE(dataplane.Start(RunArgv({"--profile", profile, "--hold", "20000", "--stats-json",
-                                       stats},
-                                      kNullPorts),
-                              &error));
+  ASSERT_TRUE(dataplane.Start(
+      RunArgv({"--profile", profile, "--hold", "20000", "--stats-json", stats}, kNullPorts),
+      &error));
   ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
   EXPECT_NE(dataplane.output().find("faultline: control socket " + socket), std::string::npos);
 
@@ -195,8 +194,7 @@ rules:
   EXPECT_EQ(result.status, 2) << result.output;
   EXPECT_NE(result.output.find("not supported yet"), std::string::npos) << result.output;
 
-  const std::string grouped =
-      WriteTempFile("grouped.yaml", base + "groups:\n  near: [10.0.0.1]\n");
+  const std::string grouped = WriteTempFile("grouped.yaml", base + "groups:\n  near: [10.0.0.1]\n");
   result = RunFaultline({"apply", grouped, "--control", socket});
   EXPECT_EQ(result.status, 0) << result.output;
   EXPECT_NE(result.output.find("1 group(s)"), std::string::npos) << result.output;

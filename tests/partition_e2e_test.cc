@@ -67,7 +67,7 @@ class PartitionEndToEndTest : public ::testing::Test {
 
   static void TearDownTestSuite() {
     servers_.clear();  // killed by PID
-    delete bed_;        // kills whatever else runs in the namespaces and deletes them
+    delete bed_;       // kills whatever else runs in the namespaces and deletes them
     bed_ = nullptr;
   }
 
@@ -109,10 +109,9 @@ class PartitionEndToEndTest : public ::testing::Test {
 
   void StartDataplane(const std::string& profile) {
     const unsigned lcore = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
-    std::vector<std::string> argv = {FaultlineBinary(), "run",          "--profile",
-                                     profile,           "--control",    socket_,
-                                     "--hold",          "65536",        "--idle-sleep",
-                                     "20us",            "--"};
+    std::vector<std::string> argv = {FaultlineBinary(), "run",   "--profile", profile,
+                                     "--control",       socket_, "--hold",    "65536",
+                                     "--idle-sleep",    "20us",  "--"};
     for (const std::string& arg : bed_->EalArgs(lcore)) argv.push_back(arg);
     dataplane_ = std::make_unique<Subprocess>();
     std::string error;
@@ -149,8 +148,8 @@ class PartitionEndToEndTest : public ::testing::Test {
       return -1;
     }
     Subprocess sender;
-    if (!sender.Start(Probe(bed_->host(from), {"udp-send", bed_->host(to).address, kUdpPort,
-                                               std::to_string(count)}),
+    if (!sender.Start(Probe(bed_->host(from),
+                            {"udp-send", bed_->host(to).address, kUdpPort, std::to_string(count)}),
                       &error)) {
       return -1;
     }
@@ -214,7 +213,8 @@ TEST_F(PartitionEndToEndTest, IcmpUnreachableFailsTheConnectAtOnce) {
 
 // (c) mode tcp-reset: the appliance answers the SYN with a RST, as a host without a listener.
 TEST_F(PartitionEndToEndTest, TcpResetRefusesTheConnectAtOnce) {
-  ASSERT_NO_FATAL_FAILURE(StartDataplane(WriteProfile("reset.yaml", "  - {from: a1, to: b1, mode: tcp-reset}\n")));
+  ASSERT_NO_FATAL_FAILURE(
+      StartDataplane(WriteProfile("reset.yaml", "  - {from: a1, to: b1, mode: tcp-reset}\n")));
   const ConnectResult cut = Connect("a1", "b1", 3000);
   EXPECT_EQ(cut.outcome, "ECONNREFUSED") << cut.output << dataplane_->output();
   EXPECT_LT(cut.ms, 500) << cut.output;
@@ -228,9 +228,8 @@ TEST_F(PartitionEndToEndTest, LiveApplyCutsNewConnectionsOnlyAndHealRestores) {
   ASSERT_NO_FATAL_FAILURE(StartDataplane(WriteProfile("open.yaml", "")));
   Subprocess held;
   std::string error;
-  ASSERT_TRUE(held.Start(Probe(bed_->host("a1"), {"hold", bed_->host("b1").address, kTcpPort,
-                                                   "2000"}),
-                         &error, true))
+  ASSERT_TRUE(held.Start(
+      Probe(bed_->host("a1"), {"hold", bed_->host("b1").address, kTcpPort, "2000"}), &error, true))
       << error;
   ASSERT_TRUE(held.WaitForOutput("connected", seconds(5))) << held.output();
   ASSERT_TRUE(held.WriteInput("before\n"));

@@ -74,7 +74,8 @@ TEST(SnapshotChannelTest, DeliversInOrderAndRetiresEachOnceToTheControlSide) {
 TEST(SnapshotChannelTest, RefusesMoreThanItsCapacityUntilSnapshotsComeBack) {
   SnapshotChannel channel;
   FakeWorker worker{Snapshot(0), {}};
-  for (unsigned i = 0; i < SnapshotChannel::kCapacity; ++i) ASSERT_TRUE(channel.Publish(Snapshot(i)));
+  for (unsigned i = 0; i < SnapshotChannel::kCapacity; ++i)
+    ASSERT_TRUE(channel.Publish(Snapshot(i)));
   EXPECT_FALSE(channel.Publish(Snapshot(99)));
   ASSERT_TRUE(worker.Poll(channel));
   EXPECT_FALSE(channel.Publish(Snapshot(99))) << "the retired one is still on its way back";

@@ -91,7 +91,8 @@ int Hold(int fd, int timeout_ms) {
   std::string line, pending;
   while (std::getline(std::cin, line)) {
     const std::string message = line + "\n";
-    if (send(fd, message.data(), message.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(message.size())) {
+    if (send(fd, message.data(), message.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(message.size())) {
       Say("lost " + line + " (send: " + ErrnoName(errno) + ")");
       continue;
     }
@@ -134,7 +135,8 @@ int Serve(const char* port) {
       if (!descriptors[i].revents) continue;
       char buffer[4096];
       const ssize_t got = recv(descriptors[i].fd, buffer, sizeof(buffer), 0);
-      if (got <= 0 || send(descriptors[i].fd, buffer, static_cast<size_t>(got), MSG_NOSIGNAL) != got) {
+      if (got <= 0 ||
+          send(descriptors[i].fd, buffer, static_cast<size_t>(got), MSG_NOSIGNAL) != got) {
         close(descriptors[i].fd);
         descriptors.erase(descriptors.begin() + static_cast<long>(i));
       }
