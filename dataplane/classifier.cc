@@ -72,8 +72,9 @@ int RuleClassifier::Classify(const ParsedFrame& frame, Direction direction) cons
     if (!(rule.directions & direction_bit)) continue;
     if (rule.proto >= 0 && (key.family == 0 || key.proto != rule.proto)) continue;
     if (rule.ports) {
-      if (!frame.has_l4 || key.src_port < rule.src_port_min || key.src_port > rule.src_port_max ||
-          key.dst_port < rule.dst_port_min || key.dst_port > rule.dst_port_max) {
+      if (!frame.has_ports || key.src_port < rule.src_port_min ||
+          key.src_port > rule.src_port_max || key.dst_port < rule.dst_port_min ||
+          key.dst_port > rule.dst_port_max) {
         continue;
       }
     }

@@ -214,6 +214,7 @@ int RunReplay(const ReplayOptions& options) {
       if (drawn)
         std::fprintf(stderr, "faultline replay: seed %lu (drawn; --seed repeats it)\n", seed);
       config.profile = CompileProfile(*options.profile, time_base, seed);
+      config.flow_idle = FlowIdleTimeout(time_base, ProfileDelayHorizonNs(*options.profile));
     } else {
       config.delay = time_base.FromNs(options.delay_ns);
     }

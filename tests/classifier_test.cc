@@ -39,6 +39,7 @@ ParsedFrame Ip(const std::string& src, const std::string& dst, uint8_t proto = k
   frame.key.proto = proto;
   frame.l3_offset = 14;
   frame.has_l4 = proto == kProtoTcp || proto == kProtoUdp || proto == kProtoSctp;
+  frame.has_ports = frame.has_l4;
   if (frame.has_l4) {
     frame.key.src_port = src_port;
     frame.key.dst_port = dst_port;
@@ -88,7 +89,8 @@ TEST(ClassifierTest, Direction) {
 
 TEST(ClassifierTest, Ipv4Prefixes) {
   RuleClassifier classifier;
-  classifier.Add(MatchSpec{.src = {{MakePrefix("10.0.1.0/24")}}, .dst = {{MakePrefix("10.0.2.7")}}});
+  classifier.Add(
+      MatchSpec{.src = {{MakePrefix("10.0.1.0/24")}}, .dst = {{MakePrefix("10.0.2.7")}}});
   EXPECT_EQ(classifier.Classify(Ip("10.0.1.0", "10.0.2.7"), kAToB), 0);
   EXPECT_EQ(classifier.Classify(Ip("10.0.1.255", "10.0.2.7"), kAToB), 0);
   EXPECT_EQ(classifier.Classify(Ip("10.0.0.255", "10.0.2.7"), kAToB), -1);
@@ -159,7 +161,7 @@ TEST(ClassifierTest, PortRangesAreInclusive) {
   EXPECT_EQ(classifier.Classify(Ip("10.0.0.1", "10.0.0.2", kProtoTcp, 5000, 2381), kAToB), -1);
   EXPECT_EQ(classifier.Classify(Ip("10.0.0.1", "10.0.0.2", kProtoTcp, 80, 443), kAToB), 1);
   EXPECT_EQ(classifier.Classify(Ip("10.0.0.1", "10.0.0.2", kProtoTcp, 81, 443), kAToB), -1);
-  // Frames without a transport header (ICMP, later fragments, non-IP) never match a port rule,
+  // Frames without ports (ICMP, unresolved later fragments, non-IP) never match a port rule,
   // even with zero ports that a 0-65535 range would contain.
   RuleClassifier any_port;
   any_port.Add(MatchSpec{.has_src_port = true});
@@ -167,7 +169,12 @@ TEST(ClassifierTest, PortRangesAreInclusive) {
   EXPECT_EQ(any_port.Classify(Ip("10.0.0.1", "10.0.0.2", kProtoIcmp), kAToB), -1);
   ParsedFrame fragment = Ip("10.0.0.1", "10.0.0.2", kProtoUdp, 0, 0);
   fragment.has_l4 = false;
+  fragment.has_ports = false;
   EXPECT_EQ(any_port.Classify(fragment, kAToB), -1);
+  // A later fragment with the ports of its first fragment: no transport header, but ports.
+  ParsedFrame resolved = Ip("10.0.0.1", "10.0.0.2", kProtoUdp, 80, 443);
+  resolved.has_l4 = false;
+  EXPECT_EQ(any_port.Classify(resolved, kAToB), 0);
   EXPECT_EQ(any_port.Classify(NonIp(), kAToB), -1);
 }
 
@@ -189,10 +196,10 @@ TEST(ClassifierTest, AllConditionsMustHold) {
 
 TEST(ClassifierTest, FirstMatchWins) {
   RuleClassifier classifier;
-  classifier.Add(MatchSpec{.direction = Direction::kBToA});          // 0
+  classifier.Add(MatchSpec{.direction = Direction::kBToA});            // 0
   classifier.Add(MatchSpec{.src = {{MakePrefix("10.0.1.0/24")}}});     // 1
   classifier.Add(MatchSpec{.src = {{MakePrefix("10.0.0.0/8")}}});      // 2: shadowed for 10.0.1/24
-  classifier.Add(MatchSpec{});                                       // 3: catch-all
+  classifier.Add(MatchSpec{});                                         // 3: catch-all
   classifier.Add(MatchSpec{.src = {{MakePrefix("192.168.0.0/16")}}});  // 4: never reached
   EXPECT_EQ(classifier.Classify(Ip("10.0.1.1", "1.1.1.1"), kBToA), 0);
   EXPECT_EQ(classifier.Classify(Ip("10.0.1.1", "1.1.1.1"), kAToB), 1);
