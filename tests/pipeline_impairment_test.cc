@@ -86,8 +86,10 @@ std::shared_ptr<const CompiledProfile> Compile(const ProfileSpec& spec, uint64_t
 std::unique_ptr<Pipeline> MakePipeline(const ProfileSpec& spec, uint64_t hold_limit = 100'000,
                                        uint64_t seed = 1, uint64_t stream = 0) {
   return std::make_unique<Pipeline>(
-      PipelineConfig{
-          .hold_limit = hold_limit, .profile = Compile(spec, seed), .rng_stream = stream},
+      PipelineConfig{.hold_limit = hold_limit,
+                     .profile = Compile(spec, seed),
+                     .rng_stream = stream,
+                     .flow_idle = FlowIdleTimeout(kNs, ProfileDelayHorizonNs(spec))},
       kNs.wheel_tick_shift, kStart);
 }
 
@@ -544,7 +546,9 @@ TEST_F(PipelineImpairmentTest, DelayHistogramOnTheTsc) {
   const TimeBase tsc = TimeBase::ForHz(2'600'000'000);
   ImpairmentSpec impairment;
   impairment.delay = DelaySpec{.base_ns = kMs};
-  Pipeline pipeline({.hold_limit = 1000, .profile = Compile(OneRule(impairment), 1, tsc)},
+  Pipeline pipeline({.hold_limit = 1000,
+                     .profile = Compile(OneRule(impairment), 1, tsc),
+                     .flow_idle = FlowIdleTimeout(tsc, kMs)},
                     tsc.wheel_tick_shift, kStart);
   for (uint64_t i = 0; i < 10; ++i) Ingest(pipeline, 0, {MakeUdp(i)}, kStart + i * 1000);
   HistogramSummary delays;
