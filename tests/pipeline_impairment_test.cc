@@ -580,10 +580,15 @@ PartitionSpec OneWay(const std::string& name, Prefix from, Prefix to,
       .name = name, .cuts = {PartitionCut{.from = {{from}, {}}, .to = {{to}, {}}}}, .mode = mode};
 }
 
-TEST(PipelinePartitionTest, CutFramesAreDroppedAndCountedPerDirection) {
+// One rule delaying everything by 1 ms.
+ProfileSpec DelayEverything() {
   ImpairmentSpec delay;
   delay.delay = DelaySpec{.base_ns = kMs};
-  ProfileSpec spec = OneRule(delay);
+  return OneRule(delay);
+}
+
+TEST(PipelinePartitionTest, CutFramesAreDroppedAndCountedPerDirection) {
+  ProfileSpec spec = DelayEverything();
   spec.partitions.push_back(OneWay("a1 -> b1", V4(10, 0, 1, 1, 32), V4(10, 0, 2, 0, 24)));
   auto pipeline = MakePipeline(spec);
   std::vector<rte_mbuf*> frames;
@@ -600,9 +605,7 @@ TEST(PipelinePartitionTest, CutFramesAreDroppedAndCountedPerDirection) {
 }
 
 TEST(PipelinePartitionTest, FramesOutsideThePartitionReachTheRules) {
-  ImpairmentSpec delay;
-  delay.delay = DelaySpec{.base_ns = kMs};
-  ProfileSpec spec = OneRule(delay);
+  ProfileSpec spec = DelayEverything();
   // The reverse direction of the frames' flow is cut, not theirs.
   spec.partitions.push_back(OneWay("b -> a", V4(10, 0, 2, 0, 24), V4(10, 0, 1, 0, 24)));
   auto pipeline = MakePipeline(spec);
