@@ -222,7 +222,8 @@ void BM_ConstantDelay1ms(benchmark::State& state) {
 // parse, the classification and the per-rule counters, but no flow state.
 void BM_ProfileConstantDelay1ms(benchmark::State& state) {
   RunPipeline(state, {.hold_limit = kHoldLimit,
-                      .profile = CompileProfile(ConstantDelayProfile(1'000'000), g_time_base, 1)});
+                      .profile = CompileProfile(ConstantDelayProfile(1'000'000), g_time_base, 1),
+                      .flow_idle = FlowIdleTimeout(g_time_base, 1'000'000)});
 }
 
 void BM_FullProfile(benchmark::State& state) {
@@ -234,8 +235,10 @@ void BM_FullProfile(benchmark::State& state) {
   }
   bool drawn = false;
   const uint64_t seed = ResolveSeed(std::nullopt, *g_profile, &drawn);
-  PipelineConfig config{.hold_limit = kHoldLimit,
-                        .profile = CompileProfile(*g_profile, g_time_base, seed)};
+  PipelineConfig config{
+      .hold_limit = kHoldLimit,
+      .profile = CompileProfile(*g_profile, g_time_base, seed),
+      .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(*g_profile))};
   if (const char* capacity = std::getenv("FAULTLINE_BENCH_FLOW_CAPACITY")) {
     config.flow_capacity = static_cast<uint32_t>(std::strtoul(capacity, nullptr, 10));
   }

@@ -125,9 +125,9 @@ uint64_t Classifier::FieldValue(uint8_t kind, const ParsedFrame& frame) {
     case kProto:
       return key.family == 0 ? kNoProto : key.proto;
     case kSrcPort:
-      return frame.has_l4 ? key.src_port : kNoPort;
+      return frame.has_ports ? key.src_port : kNoPort;
     case kDstPort:
-      return frame.has_l4 ? key.dst_port : kNoPort;
+      return frame.has_ports ? key.dst_port : kNoPort;
     case kVlan:
       return frame.vlan == kNoVlan ? kUntagged : frame.vlan;
     case kDscp:

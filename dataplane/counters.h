@@ -58,9 +58,12 @@ struct alignas(64) PipelineCounters {
   Counter rx[kMaxPorts];
   Counter tx[kMaxPorts];
   Counter dropped[static_cast<int>(DropCause::kCount)];
-  Counter tx_retries;       // tx bursts that sent less than offered (device queue full)
-  Counter unmatched;        // frames no rule matched: forwarded untouched
-  Counter flows_untracked;  // frames whose flow found no room in the flow table (shared state)
+  Counter tx_retries;            // tx bursts that sent less than offered (device queue full)
+  Counter unmatched;             // frames no rule matched: forwarded untouched
+  Counter flows_untracked;       // frames whose flow found no room in the flow table (shared state)
+  Counter flows_expired;         // new flows that took over the entry of a flow idle past flow_idle
+  Counter fragments_unresolved;  // later fragments without their first: classified without ports
+  Counter malformed;             // frames with cut or invalid headers (forwarded all the same)
 
   void Drop(DropCause cause, uint64_t n = 1) { dropped[static_cast<int>(cause)].Add(n); }
   uint64_t Dropped(DropCause cause) const { return dropped[static_cast<int>(cause)].Get(); }

@@ -1,6 +1,7 @@
 // Finds the headers a rule matches on and the flow a frame belongs to. Reads only the first
 // segment (where a NIC puts the headers); anything it cannot parse is a non-IP frame keyed by its
-// MAC pair, so it still has a flow and is still forwarded.
+// MAC pair, so it still has a flow and is still forwarded. Frames whose headers are cut short by
+// the end of the frame, or are invalid, are reported as `malformed` (see ParsedFrame).
 #pragma once
 
 #include <rte_mbuf.h>
@@ -43,10 +44,21 @@ struct ParsedFrame {
   FlowKey key;
   uint16_t l3_offset = 0;  // IP header (family 4 or 6)
   uint16_t l4_offset = 0;  // transport header, if has_l4
-  bool has_l4 = false;     // first fragment (or unfragmented) with a TCP/UDP/SCTP header
-  uint8_t ecn = 0;         // the IP header's ECN bits (0: not ECN-capable)
-  uint8_t dscp = 0;        // the IP header's DSCP (IP frames only)
-  uint8_t tcp_flags = 0;   // TCP only (has_l4): FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10
+  // This frame holds a whole TCP (20 bytes), UDP (8) or SCTP (12) header: not a later fragment.
+  bool has_l4 = false;
+  // key.src_port/dst_port are the frame's transport ports: has_l4, or a later fragment whose
+  // ports the pipeline took from its first fragment (FragmentTracker). Port matches need it.
+  bool has_ports = false;
+  // The frame ends inside a header it announces, or a header is invalid: a runt (< 14 bytes), a
+  // cut VLAN tag, an IPv4/IPv6 header that is cut or has a wrong version or an IHL below 5,
+  // more than 8 IPv6 extension headers, an extension header running past the frame, a TCP/UDP/
+  // SCTP header cut where the IP header puts one. What was read before the broken part stays
+  // (MACs, ethertype; the IP key when only the transport header or extension chain is broken).
+  // A header continuing in the next segment is not parsed, but the frame is not malformed.
+  bool malformed = false;
+  uint8_t ecn = 0;        // the IP header's ECN bits (0: not ECN-capable)
+  uint8_t dscp = 0;       // the IP header's DSCP (IP frames only)
+  uint8_t tcp_flags = 0;  // TCP only (has_l4): FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10
   Fragment fragment = Fragment::kNone;
   uint16_t ether_type = 0;   // after any VLAN tags; 0 for runts
   uint16_t vlan = kNoVlan;   // VID of the outermost tag

@@ -138,6 +138,7 @@ int RunLive(const RunOptions& options) {
       fail(1, failure.what());
     }
     plan.pipeline.hold_limit = hold / options.workers;
+    plan.pipeline.flow_idle = FlowIdleTimeout(time_base, horizon_ns);
     plan.idle_sleep_ns = options.idle_sleep_ns;
     plan.drain_on_exit = options.drain_on_exit;
     plan.drain_timeout_ns = horizon_ns + 1'000'000'000;

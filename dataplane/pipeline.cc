@@ -20,6 +20,8 @@ Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint
   ns_per_unit_fp_ =
       static_cast<uint64_t>(((static_cast<unsigned __int128>(1'000'000'000) << 32) + hz / 2) / hz);
   flows_ = std::make_unique<FlowTable>(config_.flow_capacity, profile->displacement_ring);
+  fragments_ = std::make_unique<FragmentTracker>(config_.fragment_capacity,
+                                                 profile->time_base.FromNs(kFragmentTimeoutNs));
   const size_t slots = profile->rule_count() * 2;
   runtime_ = std::vector<RuleRuntime>(slots);
   rule_counters_ = std::vector<RuleCounters>(slots);
@@ -86,6 +88,11 @@ void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, ui
   for (uint16_t i = 0; i < n; ++i) {
     ParsedFrame parsed;
     ParseFrame(packets[i], &parsed);
+    if (parsed.malformed) counters_.malformed.Add(1);
+    // Later fragments take the ports (and flow) of their first fragment.
+    if (parsed.fragment != Fragment::kNone && !fragments_->Track(&parsed, now)) {
+      counters_.fragments_unresolved.Add(1);
+    }
     const FrameEndpoints where = classifier.Locate(parsed);
     if (partitions) {
       const int partition = classifier.Cut(parsed, where);
@@ -148,14 +155,16 @@ void Pipeline::IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, ui
 
   if (impairment.needs_flow_state) {
     parsed.key.rule_slot = slot;
-    bool inserted = false;
-    context.flow = flows_->FindOrInsert(parsed.key, HashFlowKey(parsed.key), &inserted);
+    FlowTable::Lookup lookup = FlowTable::Lookup::kFound;
+    context.flow =
+        flows_->FindOrInsert(parsed.key, HashFlowKey(parsed.key), now, config_.flow_idle, &lookup);
     if (context.flow == nullptr) {
       counters_.flows_untracked.Add(1);
       context.flow = &runtime.shared_flow;
       context.ring = runtime.shared_ring.get();
     } else {
-      if (inserted) SeedFlow(context.flow);
+      if (lookup == FlowTable::Lookup::kReused) counters_.flows_expired.Add(1);
+      if (lookup != FlowTable::Lookup::kFound) SeedFlow(context.flow);
       if (flows_->ring_length()) context.ring = flows_->Ring(context.flow);
     }
   } else {

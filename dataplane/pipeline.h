@@ -22,6 +22,7 @@
 #include "dataplane/compiled_profile.h"
 #include "dataplane/counters.h"
 #include "dataplane/flow_table.h"
+#include "dataplane/fragment_tracker.h"
 #include "dataplane/packet_meta.h"
 #include "dataplane/random.h"
 #include "dataplane/rule_counters.h"
@@ -36,6 +37,10 @@ struct PipelineConfig {
   std::shared_ptr<const CompiledProfile> profile;  // null: constant delay only
   uint64_t rng_stream = 0;                         // worker index: its own random sequence
   uint32_t flow_capacity = 65536;                  // flows with model state per pipeline
+  // Idle time after which a flow's entry may be reused (FlowIdleTimeout: 30 s, at least twice
+  // the profile's delay horizon). Whoever builds the config sets it; the default never expires.
+  uint64_t flow_idle = UINT64_MAX;
+  uint32_t fragment_capacity = 4096;  // datagrams whose first fragment's ports are remembered
 };
 
 using PacketWheel = TimingWheel<rte_mbuf, MbufWheelTraits>;
@@ -145,6 +150,7 @@ class alignas(64) Pipeline {
   uint64_t epoch_;
   uint64_t ns_per_unit_fp_ = uint64_t{1} << 32;  // ns per clock unit << 32
   std::unique_ptr<FlowTable> flows_;
+  std::unique_ptr<FragmentTracker> fragments_;
   std::vector<RuleRuntime> runtime_;
   std::vector<RuleCounters> rule_counters_;
   // kMaxPartitions * 2, allocated once: a profile swap only moves counters between slots.

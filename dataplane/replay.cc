@@ -221,6 +221,7 @@ int RunReplay(const ReplayOptions& options) {
       } catch (const std::exception& failure) {
         std::fprintf(stderr, "faultline replay: %s\n", failure.what());
       }
+      config.flow_idle = FlowIdleTimeout(time_base, ProfileDelayHorizonNs(*options.profile));
     } else {
       config.delay = time_base.FromNs(options.delay_ns);
     }

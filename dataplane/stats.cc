@@ -98,6 +98,9 @@ void SummarizeRules(const std::vector<const Pipeline*>& pipelines, StatsReport* 
     }
     report->unmatched += pipeline->counters().unmatched.Get();
     report->flows_untracked += pipeline->counters().flows_untracked.Get();
+    report->flows_expired += pipeline->counters().flows_expired.Get();
+    report->fragments_unresolved += pipeline->counters().fragments_unresolved.Get();
+    report->malformed += pipeline->counters().malformed.Get();
   }
 }
 
@@ -178,6 +181,9 @@ nlohmann::json ToJson(const StatsReport& report) {
                              {"clock_backwards", report.clock_backwards},
                              {"unmatched", report.unmatched},
                              {"flows_untracked", report.flows_untracked},
+                             {"flows_expired", report.flows_expired},
+                             {"fragments_unresolved", report.fragments_unresolved},
+                             {"malformed", report.malformed},
                              {"rules", rules},
                              {"partitions", partitions}};
   if (report.seed) document["seed"] = *report.seed;
@@ -241,8 +247,12 @@ std::string ToText(const StatsReport& report) {
     text += line;
   }
   if (!report.rules.empty()) {
-    std::snprintf(line, sizeof(line), "unmatched %lu  flows_untracked %lu\n", report.unmatched,
-                  report.flows_untracked);
+    std::snprintf(
+        line, sizeof(line),
+        "unmatched %lu  flows_untracked %lu  flows_expired %lu  fragments_unresolved %lu  "
+        "malformed %lu\n",
+        report.unmatched, report.flows_untracked, report.flows_expired, report.fragments_unresolved,
+        report.malformed);
     text += line;
   }
   return text;

@@ -57,11 +57,14 @@ struct StatsReport {
   uint64_t dropped[static_cast<int>(DropCause::kCount)] = {};
   uint64_t tx_retries = 0;
   uint64_t held = 0;  // packets held (wheels, tx buffers) when the report was made / stop came
-  uint64_t elapsed_ns = 0;       // forwarding time (live) or virtual time span (replay)
-  uint64_t clock_backwards = 0;  // replay: inputs stamped before their predecessor
-  uint64_t unmatched = 0;        // frames no rule matched (forwarded untouched)
-  uint64_t flows_untracked = 0;  // frames handled with shared state: the flow table was full
-  std::optional<uint64_t> seed;  // the profile's random seed, when there is a profile
+  uint64_t elapsed_ns = 0;            // forwarding time (live) or virtual time span (replay)
+  uint64_t clock_backwards = 0;       // replay: inputs stamped before their predecessor
+  uint64_t unmatched = 0;             // frames no rule matched (forwarded untouched)
+  uint64_t flows_untracked = 0;       // frames handled with shared state: the flow table was full
+  uint64_t flows_expired = 0;         // new flows that reused the entry of an idle (expired) flow
+  uint64_t fragments_unresolved = 0;  // later fragments whose first fragment was not seen
+  uint64_t malformed = 0;             // frames with cut or invalid headers (all forwarded)
+  std::optional<uint64_t> seed;       // the profile's random seed, when there is a profile
   std::vector<RuleReport> rules;
   std::vector<PartitionReport> partitions;  // of the profile in force
 

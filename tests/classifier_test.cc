@@ -75,6 +75,7 @@ ParsedFrame Ip(const std::string& src, const std::string& dst, uint8_t proto = k
   frame.dst_mac = 0x020000000002;
   frame.l3_offset = 14;
   frame.has_l4 = proto == kProtoTcp || proto == kProtoUdp || proto == kProtoSctp;
+  frame.has_ports = frame.has_l4;
   if (frame.has_l4) {
     frame.key.src_port = src_port;
     frame.key.dst_port = dst_port;
@@ -199,7 +200,7 @@ TEST(ClassifierTest, PortRangesAreInclusive) {
   EXPECT_EQ(classifier.Classify(Ip("10.0.0.1", "10.0.0.2", kProtoTcp, 5000, 2381), kAToB), -1);
   EXPECT_EQ(classifier.Classify(Ip("10.0.0.1", "10.0.0.2", kProtoTcp, 80, 443), kAToB), 1);
   EXPECT_EQ(classifier.Classify(Ip("10.0.0.1", "10.0.0.2", kProtoTcp, 81, 443), kAToB), -1);
-  // Frames without a transport header (ICMP, later fragments, non-IP) never match a port rule,
+  // Frames without ports (ICMP, unresolved later fragments, non-IP) never match a port rule,
   // even with zero ports that a 0-65535 range would contain.
   RuleClassifier any_port;
   any_port.Add(MatchSpec{.has_src_port = true});
@@ -207,7 +208,12 @@ TEST(ClassifierTest, PortRangesAreInclusive) {
   EXPECT_EQ(any_port.Classify(Ip("10.0.0.1", "10.0.0.2", kProtoIcmp), kAToB), -1);
   ParsedFrame fragment = Ip("10.0.0.1", "10.0.0.2", kProtoUdp, 0, 0);
   fragment.has_l4 = false;
+  fragment.has_ports = false;
   EXPECT_EQ(any_port.Classify(fragment, kAToB), -1);
+  // A later fragment with the ports of its first fragment: no transport header, but ports.
+  ParsedFrame resolved = Ip("10.0.0.1", "10.0.0.2", kProtoUdp, 80, 443);
+  resolved.has_l4 = false;
+  EXPECT_EQ(any_port.Classify(resolved, kAToB), 0);
   EXPECT_EQ(any_port.Classify(NonIp(), kAToB), -1);
 }
 
@@ -405,11 +411,11 @@ int ReferenceClassify(const std::vector<MatchSpec>& rules, const ParsedFrame& fr
     if (!rule.src.empty() && !InSet(rule.src, frame, true)) continue;
     if (!rule.dst.empty() && !InSet(rule.dst, frame, false)) continue;
     if (rule.proto && (!ip || frame.key.proto != *rule.proto)) continue;
-    if (rule.has_src_port && (!frame.has_l4 || frame.key.src_port < rule.src_port_min ||
+    if (rule.has_src_port && (!frame.has_ports || frame.key.src_port < rule.src_port_min ||
                               frame.key.src_port > rule.src_port_max)) {
       continue;
     }
-    if (rule.has_dst_port && (!frame.has_l4 || frame.key.dst_port < rule.dst_port_min ||
+    if (rule.has_dst_port && (!frame.has_ports || frame.key.dst_port < rule.dst_port_min ||
                               frame.key.dst_port > rule.dst_port_max)) {
       continue;
     }
@@ -527,7 +533,8 @@ class RandomWorld {
     const uint32_t proto = Below(3);
     frame.key.proto = proto == 0 ? kProtoTcp : proto == 1 ? kProtoUdp : kProtoIcmp;
     frame.has_l4 = frame.key.proto != kProtoIcmp && Below(8) != 0;  // some later fragments
-    if (frame.has_l4) {
+    frame.has_ports = frame.has_l4 || (frame.key.proto != kProtoIcmp && Below(2) == 0);  // resolved
+    if (frame.has_ports) {
       frame.key.src_port = static_cast<uint16_t>(Below(25));
       frame.key.dst_port = static_cast<uint16_t>(Below(35));
       if (frame.key.proto == kProtoTcp)

@@ -1,93 +1,40 @@
 // The frame parser on real mbufs: Ethernet, VLAN and QinQ, IPv4 (options, fragments), IPv6
-// (extension headers, fragments), transport ports, ECN bits, and every kind of short frame
-// (which must fall back to the MAC key without reading past the first segment).
+// (extension headers, fragments), transport ports, ECN bits, every kind of short or invalid
+// frame (which must fall back to the MAC key, be reported malformed, and never be read past the
+// first segment), and a million random frames behind a guard page.
 #include "dataplane/frame_parser.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "tests/eal_environment.h"
+#include "tests/frame_builder.h"
 
 namespace faultline {
 namespace {
 
+using testing::AppendIpv4;
+using testing::AppendIpv6;
+using testing::AppendIpv6Extension;
+using testing::AppendPorts;
+using testing::Bytes;
 using testing::EalEnvironment;
-using Bytes = std::vector<uint8_t>;
-
-const uint8_t kDstMac[6] = {0x02, 0, 0, 0, 0, 0xbb};
-const uint8_t kSrcMac[6] = {0x02, 0, 0, 0, 0, 0xaa};
-
-void Put16(Bytes* bytes, uint16_t value) {
-  bytes->push_back(static_cast<uint8_t>(value >> 8));
-  bytes->push_back(static_cast<uint8_t>(value));
-}
-void PutZeros(Bytes* bytes, size_t n) { bytes->insert(bytes->end(), n, 0); }
-
-Bytes Ethernet(uint16_t ether_type, std::vector<uint16_t> vlan_tpids = {}) {
-  Bytes bytes(kDstMac, kDstMac + 6);
-  bytes.insert(bytes.end(), kSrcMac, kSrcMac + 6);
-  for (uint16_t tpid : vlan_tpids) {
-    Put16(&bytes, tpid);
-    Put16(&bytes, 100);  // VLAN id
-  }
-  Put16(&bytes, ether_type);
-  return bytes;
-}
-
-struct Ipv4Options {
-  uint8_t proto = kProtoUdp;
-  uint8_t tos = 0;
-  uint16_t fragment = 0;  // flags and offset word (0x2000 = more fragments)
-  uint8_t ihl = 5;
-  const char* src = "10.0.1.5";
-  const char* dst = "10.0.2.7";
-};
-
-void AppendIpv4(Bytes* bytes, const Ipv4Options& options) {
-  bytes->push_back(static_cast<uint8_t>(0x40 | options.ihl));
-  bytes->push_back(options.tos);
-  Put16(bytes, 100);  // total length (not checked by the parser)
-  Put16(bytes, 1);    // id
-  Put16(bytes, options.fragment);
-  bytes->push_back(64);
-  bytes->push_back(options.proto);
-  Put16(bytes, 0);
-  uint8_t address[4];
-  inet_pton(AF_INET, options.src, address);
-  bytes->insert(bytes->end(), address, address + 4);
-  inet_pton(AF_INET, options.dst, address);
-  bytes->insert(bytes->end(), address, address + 4);
-  for (int i = 5; i < options.ihl; ++i) bytes->insert(bytes->end(), {1, 1, 1, 1});  // NOP options
-}
-
-void AppendIpv6(Bytes* bytes, uint8_t next_header, uint8_t traffic_class = 0,
-                const char* src = "fd00:1::5", const char* dst = "fd00:2::7") {
-  bytes->push_back(static_cast<uint8_t>(0x60 | traffic_class >> 4));
-  bytes->push_back(static_cast<uint8_t>(traffic_class << 4));
-  Put16(bytes, 0);  // flow label, low bits
-  Put16(bytes, 100);
-  bytes->push_back(next_header);
-  bytes->push_back(64);
-  uint8_t address[16];
-  inet_pton(AF_INET6, src, address);
-  bytes->insert(bytes->end(), address, address + 16);
-  inet_pton(AF_INET6, dst, address);
-  bytes->insert(bytes->end(), address, address + 16);
-}
-
-// UDP, or the first 20 bytes of TCP: ports first in both.
-void AppendPorts(Bytes* bytes, uint16_t src_port, uint16_t dst_port, size_t header = 8) {
-  Put16(bytes, src_port);
-  Put16(bytes, dst_port);
-  PutZeros(bytes, header - 4);
-}
+using testing::Ethernet;
+using testing::kDstMac;
+using testing::kSrcMac;
+using testing::PutZeros;
 
 // Frees the heap buffer of an external-buffer mbuf and its shared info.
 void FreeExternal(void* buffer, void* shinfo) {
@@ -157,8 +104,14 @@ void ExpectMacKey(const ParsedFrame& parsed, uint16_t ether_type, uint16_t l3_of
   EXPECT_EQ(key.proto, 0);
   EXPECT_EQ(key.rule_slot, 0);
   EXPECT_FALSE(parsed.has_l4);
+  EXPECT_FALSE(parsed.has_ports);
   EXPECT_EQ(parsed.ecn, 0);
   EXPECT_EQ(parsed.l3_offset, l3_offset);
+}
+
+void ExpectMalformedMacKey(const ParsedFrame& parsed, uint16_t ether_type, uint16_t l3_offset) {
+  ExpectMacKey(parsed, ether_type, l3_offset);
+  EXPECT_TRUE(parsed.malformed);
 }
 
 TEST_F(FrameParserTest, Ipv4Udp) {
@@ -172,6 +125,8 @@ TEST_F(FrameParserTest, Ipv4Udp) {
   ExpectAddress4(parsed.key.src, "10.0.1.5");
   ExpectAddress4(parsed.key.dst, "10.0.2.7");
   EXPECT_TRUE(parsed.has_l4);
+  EXPECT_TRUE(parsed.has_ports);
+  EXPECT_FALSE(parsed.malformed);
   EXPECT_EQ(parsed.key.src_port, 5000);
   EXPECT_EQ(parsed.key.dst_port, 53);
   EXPECT_EQ(parsed.l3_offset, 14);
@@ -211,6 +166,8 @@ TEST_F(FrameParserTest, IcmpHasNoPorts) {
   EXPECT_EQ(parsed.key.family, 4);
   EXPECT_EQ(parsed.key.proto, kProtoIcmp);
   EXPECT_FALSE(parsed.has_l4);
+  EXPECT_FALSE(parsed.has_ports);
+  EXPECT_FALSE(parsed.malformed);
   EXPECT_EQ(parsed.key.src_port, 0);
   EXPECT_EQ(parsed.key.dst_port, 0);
 }
@@ -246,6 +203,23 @@ TEST_F(FrameParserTest, VlanAndQinQ) {
   AppendIpv4(&triple, {});
   AppendPorts(&triple, 7, 9);
   ExpectMacKey(Parse(triple), 0x8100, 22);
+  EXPECT_FALSE(Parse(triple).malformed) << "valid, only not followed";
+  EXPECT_FALSE(Parse(qinq).malformed);
+}
+
+TEST_F(FrameParserTest, CutVlanTagIsMalformed) {
+  Bytes vlan = Ethernet(0x0800, {0x8100});
+  AppendIpv4(&vlan, {});
+  for (size_t length = 14; length < 18; ++length) {
+    ExpectMalformedMacKey(Parse(Bytes(vlan.begin(), vlan.begin() + length)), 0x8100, 14);
+  }
+  // The tag is whole, the IPv4 header behind it is cut.
+  ExpectMalformedMacKey(Parse(Bytes(vlan.begin(), vlan.begin() + 18)), 0x0800, 18);
+  Bytes qinq = Ethernet(0x0806, {0x88A8, 0x8100});
+  ExpectMalformedMacKey(Parse(Bytes(qinq.begin(), qinq.begin() + 20)), 0x8100, 18);
+  const ParsedFrame arp = Parse(qinq);
+  ExpectMacKey(arp, 0x0806, 22);
+  EXPECT_FALSE(arp.malformed);
 }
 
 TEST_F(FrameParserTest, Ipv6WithHopByHopAndFragmentHeaders) {
@@ -289,8 +263,46 @@ TEST_F(FrameParserTest, Ipv6LaterFragmentHasNoPorts) {
   EXPECT_EQ(parsed.key.family, 6);
   EXPECT_EQ(parsed.key.proto, kProtoUdp);
   EXPECT_FALSE(parsed.has_l4);
+  EXPECT_FALSE(parsed.malformed);
+  EXPECT_EQ(parsed.fragment, Fragment::kLater);
+  EXPECT_EQ(parsed.fragment_id, 42u);
   EXPECT_EQ(parsed.key.src_port, 0);
   EXPECT_EQ(parsed.key.dst_port, 0);
+}
+
+TEST_F(FrameParserTest, Ipv6LaterFragmentPayloadIsNotParsedAsHeaders) {
+  // The fragmentable part starts with destination options: a later fragment names it, and what
+  // follows its fragment header is payload (here bytes that would be an endless header chain).
+  Bytes frame = Ethernet(0x86DD);
+  AppendIpv6(&frame, 44);
+  frame.insert(frame.end(), {60, 0, 0x05, 0xc8, 0, 0, 0, 42});
+  for (int i = 0; i < 12; ++i) frame.insert(frame.end(), {60, 200, 0, 0, 0, 0, 0, 0});
+  const ParsedFrame parsed = Parse(frame);
+  EXPECT_EQ(parsed.key.family, 6);
+  EXPECT_EQ(parsed.key.proto, 60);
+  EXPECT_EQ(parsed.l4_offset, 14 + 40 + 8);
+  EXPECT_FALSE(parsed.has_l4);
+  EXPECT_FALSE(parsed.malformed);
+  EXPECT_EQ(parsed.fragment, Fragment::kLater);
+}
+
+TEST_F(FrameParserTest, Ipv6ExtensionChainLongerThanEightIsMalformed) {
+  for (int headers = 1; headers <= 20; ++headers) {
+    Bytes frame = Ethernet(0x86DD);
+    AppendIpv6(&frame, 0);
+    // Hop-by-hop, then destination options pointing at each other (a loop), then UDP.
+    for (int i = 0; i < headers; ++i) AppendIpv6Extension(&frame, i + 1 < headers ? 60 : kProtoUdp);
+    AppendPorts(&frame, 1000, 2000);
+    const ParsedFrame parsed = Parse(frame);
+    EXPECT_EQ(parsed.key.family, 6) << headers << ": the IP key stays (prefix rules match)";
+    ExpectAddress6(parsed.key.dst, "fd00:2::7");
+    EXPECT_EQ(parsed.malformed, headers > 8) << headers;
+    EXPECT_EQ(parsed.has_l4, headers <= 8) << headers;
+    EXPECT_EQ(parsed.has_ports, headers <= 8) << headers;
+    if (headers <= 8) {
+      EXPECT_EQ(parsed.key.dst_port, 2000);
+    }
+  }
 }
 
 TEST_F(FrameParserTest, Ipv4Fragments) {
@@ -341,6 +353,7 @@ TEST_F(FrameParserTest, RuntsShareOneZeroKey) {
     EXPECT_EQ(parsed.key.rule_slot, 0);
     EXPECT_EQ(parsed.l3_offset, 0);
     EXPECT_FALSE(parsed.has_l4);
+    EXPECT_TRUE(parsed.malformed) << length << " bytes";
   }
 }
 
@@ -350,28 +363,73 @@ TEST_F(FrameParserTest, TruncatedIpv4FallsBackToTheMacKey) {
   AppendPorts(&frame, 1000, 2000);
   // Every cut inside the IPv4 header.
   for (size_t length = 14; length < 34; ++length) {
-    ExpectMacKey(Parse(Bytes(frame.begin(), frame.begin() + length)), 0x0800, 14);
+    ExpectMalformedMacKey(Parse(Bytes(frame.begin(), frame.begin() + length)), 0x0800, 14);
   }
-  // Header complete, ports cut: IP key without ports.
-  for (size_t length = 34; length < 38; ++length) {
+  // Header complete, UDP header cut: IP key without ports, malformed.
+  for (size_t length = 34; length < 42; ++length) {
     const ParsedFrame parsed = Parse(Bytes(frame.begin(), frame.begin() + length));
     EXPECT_EQ(parsed.key.family, 4) << length;
     EXPECT_FALSE(parsed.has_l4) << length;
+    EXPECT_FALSE(parsed.has_ports) << length;
+    EXPECT_TRUE(parsed.malformed) << length;
     EXPECT_EQ(parsed.key.src_port, 0);
   }
-  EXPECT_TRUE(Parse(Bytes(frame.begin(), frame.begin() + 38)).has_l4);
+  EXPECT_TRUE(Parse(Bytes(frame.begin(), frame.begin() + 42)).has_l4);
+  EXPECT_FALSE(Parse(Bytes(frame.begin(), frame.begin() + 42)).malformed);
   // Options announced (IHL 15: 60 bytes) but the frame ends before them.
   Bytes options = Ethernet(0x0800);
   AppendIpv4(&options, {.ihl = 15});
-  ExpectMacKey(Parse(Bytes(options.begin(), options.begin() + 14 + 40)), 0x0800, 14);
+  ExpectMalformedMacKey(Parse(Bytes(options.begin(), options.begin() + 14 + 40)), 0x0800, 14);
   // Nonsense headers: IHL below 5, version 6 under the IPv4 ethertype.
-  Bytes short_ihl = Ethernet(0x0800);
-  AppendIpv4(&short_ihl, {.ihl = 4});
-  PutZeros(&short_ihl, 20);
-  ExpectMacKey(Parse(short_ihl), 0x0800, 14);
+  for (uint8_t ihl = 0; ihl < 5; ++ihl) {
+    Bytes short_ihl = Ethernet(0x0800);
+    AppendIpv4(&short_ihl, {.ihl = ihl});
+    PutZeros(&short_ihl, 40);
+    ExpectMalformedMacKey(Parse(short_ihl), 0x0800, 14);
+  }
   Bytes wrong_version = Ethernet(0x0800);
   AppendIpv6(&wrong_version, kProtoUdp);
-  ExpectMacKey(Parse(wrong_version), 0x0800, 14);
+  ExpectMalformedMacKey(Parse(wrong_version), 0x0800, 14);
+  Bytes v4_as_v6 = Ethernet(0x86DD);
+  AppendIpv4(&v4_as_v6, {});
+  PutZeros(&v4_as_v6, 40);
+  ExpectMalformedMacKey(Parse(v4_as_v6), 0x86DD, 14);
+}
+
+TEST_F(FrameParserTest, CutTransportHeadersAreMalformed) {
+  struct Case {
+    uint8_t proto;
+    size_t header;
+  };
+  for (const Case& c : {Case{kProtoTcp, 20}, Case{kProtoUdp, 8}, Case{kProtoSctp, 12}}) {
+    Bytes v4 = Ethernet(0x0800);
+    AppendIpv4(&v4, {.proto = c.proto});
+    AppendPorts(&v4, 1000, 2000, c.header);
+    Bytes v6 = Ethernet(0x86DD);
+    AppendIpv6(&v6, c.proto);
+    AppendPorts(&v6, 1000, 2000, c.header);
+    for (const Bytes& frame : {v4, v6}) {
+      const size_t l4 = frame.size() - c.header;
+      for (size_t length = l4; length < frame.size(); ++length) {
+        const ParsedFrame parsed = Parse(Bytes(frame.begin(), frame.begin() + length));
+        EXPECT_NE(parsed.key.family, 0) << "the IP key stays";
+        EXPECT_TRUE(parsed.malformed) << int(c.proto) << " cut at " << length;
+        EXPECT_FALSE(parsed.has_l4);
+      }
+      const ParsedFrame whole = Parse(frame);
+      EXPECT_FALSE(whole.malformed) << int(c.proto);
+      EXPECT_TRUE(whole.has_l4);
+      EXPECT_EQ(whole.key.dst_port, 2000);
+    }
+  }
+  // Where the IP header puts no transport header, a short frame is not malformed: a later
+  // fragment, or a protocol without ports.
+  Bytes later = Ethernet(0x0800);
+  AppendIpv4(&later, {.fragment = 185});
+  EXPECT_FALSE(Parse(later).malformed);
+  Bytes icmp = Ethernet(0x0800);
+  AppendIpv4(&icmp, {.proto = kProtoIcmp});
+  EXPECT_FALSE(Parse(icmp).malformed);
 }
 
 TEST_F(FrameParserTest, TruncatedIpv6FallsBackToTheMacKey) {
@@ -379,7 +437,7 @@ TEST_F(FrameParserTest, TruncatedIpv6FallsBackToTheMacKey) {
   AppendIpv6(&frame, kProtoUdp);
   AppendPorts(&frame, 1000, 2000);
   for (size_t length = 14; length < 54; ++length) {
-    ExpectMacKey(Parse(Bytes(frame.begin(), frame.begin() + length)), 0x86DD, 14);
+    ExpectMalformedMacKey(Parse(Bytes(frame.begin(), frame.begin() + length)), 0x86DD, 14);
   }
   // An extension header cut short: an IPv6 key, its protocol the header it could not read.
   Bytes extension = Ethernet(0x86DD);
@@ -389,6 +447,7 @@ TEST_F(FrameParserTest, TruncatedIpv6FallsBackToTheMacKey) {
   EXPECT_EQ(parsed.key.family, 6);
   EXPECT_EQ(parsed.key.proto, 0);
   EXPECT_FALSE(parsed.has_l4);
+  EXPECT_TRUE(parsed.malformed);
   // An extension header whose length points past the frame.
   Bytes long_extension = Ethernet(0x86DD);
   AppendIpv6(&long_extension, 0);
@@ -398,6 +457,7 @@ TEST_F(FrameParserTest, TruncatedIpv6FallsBackToTheMacKey) {
   EXPECT_EQ(cut.key.family, 6);
   EXPECT_EQ(cut.key.proto, kProtoUdp);
   EXPECT_FALSE(cut.has_l4);
+  EXPECT_TRUE(cut.malformed);
 }
 
 TEST_F(FrameParserTest, ReadsOnlyTheFirstSegment) {
@@ -414,6 +474,7 @@ TEST_F(FrameParserTest, ReadsOnlyTheFirstSegment) {
   ParsedFrame parsed;
   ParseFrame(head, &parsed);
   ExpectMacKey(parsed, 0x0800, 14);
+  EXPECT_FALSE(parsed.malformed) << "the header goes on in the next segment: not cut";
 }
 
 TEST_F(FrameParserTest, EcnBits) {
@@ -458,6 +519,172 @@ TEST_F(FrameParserTest, SameFlowSameKeyAndHash) {
   AppendIpv4(&c, {});
   AppendPorts(&c, 1001, 2000);
   EXPECT_FALSE(Parse(c).key == pa.key);
+}
+
+// Pages whose end is followed by an inaccessible page: a frame placed to end exactly there
+// faults on any read past its last byte, with or without a sanitizer.
+class GuardedPages {
+ public:
+  explicit GuardedPages(size_t size) {
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    usable_ = (size + page - 1) / page * page;
+    total_ = usable_ + page;
+    void* base = mmap(nullptr, total_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    EXPECT_NE(base, MAP_FAILED);
+    base_ = static_cast<uint8_t*>(base);
+    EXPECT_EQ(mprotect(base_ + usable_, page, PROT_NONE), 0);
+  }
+  ~GuardedPages() { munmap(base_, total_); }
+  uint8_t* end() const { return base_ + usable_; }
+
+ private:
+  uint8_t* base_;
+  size_t usable_, total_;
+};
+
+uint32_t TransportHeaderBytes(uint8_t proto) {
+  return proto == kProtoTcp ? 20 : proto == kProtoUdp ? 8 : proto == kProtoSctp ? 12 : 0;
+}
+
+// Random bytes shaped, more often than not, like the headers the parser follows (tags, IPv4
+// with any IHL and fragment field, IPv6 with extension chains of any length), so that every
+// branch is reached at every length from 0 to 200.
+class FrameGenerator {
+ public:
+  explicit FrameGenerator(uint64_t seed) : random_(seed) {}
+
+  void Next(Bytes* bytes) {
+    const size_t length = random_() % 201;
+    bytes->resize(length);
+    for (size_t i = 0; i < length; i += 8) {
+      const uint64_t word = random_();
+      std::memcpy(bytes->data() + i, &word, std::min<size_t>(8, length - i));
+    }
+    bytes_ = bytes;
+    size_t offset = 12;
+    for (int tag = 0; tag < 3; ++tag) {
+      const uint16_t type = static_cast<uint16_t>(
+          Pick({0x0800, 0x0800, 0x86DD, 0x86DD, 0x8100, 0x88A8, 0x0806, Random16()}));
+      Put16(offset, type);
+      if (type != 0x8100 && type != 0x88A8) break;
+      offset += 4;
+    }
+    const size_t l3 = offset + 2;
+    const uint8_t proto = static_cast<uint8_t>(Pick({6, 17, 132, 1, 0, 43, 44, 60, Random8()}));
+    if (random_() % 2 == 0) {
+      const uint8_t version = random_() % 8 ? 0x40 : Random8() & 0xF0;
+      const uint8_t ihl = static_cast<uint8_t>(random_() % 4 ? 5 + random_() % 3 : random_() % 16);
+      Put8(l3, version | ihl);
+      Put16(l3 + 6,
+            Pick({0, 0, 0x4000, 0x2000, 0x2000u | (Random16() & 0x1FFF), Random16() & 0x1FFFu}));
+      Put8(l3 + 9, proto);
+      return;
+    }
+    Put8(l3, random_() % 8 ? 0x60 : Random8());
+    Put8(l3 + 6, proto);
+    uint8_t current = proto;
+    for (size_t header = l3 + 40; header + 8 <= length && IsExtension(current);) {
+      const uint8_t next = static_cast<uint8_t>(Pick({6, 17, 132, 58, 0, 43, 44, 60, 60, 60}));
+      Put8(header, next);
+      size_t extension_length = 8;
+      if (current == 44) {
+        Put16(header + 2, Pick({0, 1, 0x05c8, 0x05c9, Random16()}));
+      } else {
+        const uint8_t units = static_cast<uint8_t>(random_() % 4 ? random_() % 3 : Random8());
+        Put8(header + 1, units);
+        extension_length = (units + 1u) * 8u;
+      }
+      header += extension_length;
+      current = next;
+    }
+  }
+
+  uint64_t Draw() { return random_(); }
+
+ private:
+  static bool IsExtension(uint8_t next) {
+    return next == 0 || next == 43 || next == 44 || next == 60;
+  }
+  uint32_t Pick(std::initializer_list<uint32_t> values) {
+    return values.begin()[random_() % values.size()];
+  }
+  uint32_t Random16() { return static_cast<uint32_t>(random_() & 0xFFFF); }
+  uint8_t Random8() { return static_cast<uint8_t>(random_()); }
+  void Put8(size_t at, uint8_t value) {
+    if (at < bytes_->size()) (*bytes_)[at] = value;
+  }
+  void Put16(size_t at, uint32_t value) {
+    Put8(at, static_cast<uint8_t>(value >> 8));
+    Put8(at + 1, static_cast<uint8_t>(value));
+  }
+
+  std::mt19937_64 random_;
+  Bytes* bytes_ = nullptr;
+};
+
+void NoFree(void*, void*) {}
+
+TEST_F(FrameParserTest, RandomFramesNeverReadPastTheFirstSegment) {
+  // A million random frames of 0 to 200 bytes, each placed to end at a guard page. A quarter of
+  // them claim a longer frame (the rest in other segments): parsing must still stop at data_len,
+  // and is not malformed where the whole frame would not be.
+  constexpr uint16_t kRoom = 256;
+  GuardedPages pages(kRoom);
+  rte_mbuf_ext_shared_info shinfo{};
+  shinfo.free_cb = NoFree;
+  rte_mbuf_ext_refcnt_set(&shinfo, 1);
+  rte_mbuf* packet = rte_pktmbuf_alloc(EalEnvironment::pool());
+  ASSERT_NE(packet, nullptr);
+  rte_pktmbuf_attach_extbuf(packet, pages.end() - kRoom, 0, kRoom, &shinfo);
+  FrameGenerator generator(20261122);
+  Bytes bytes;
+  uint64_t malformed = 0, with_l4[7] = {}, later_fragments = 0, split = 0;
+  for (int i = 0; i < 1'000'000; ++i) {
+    generator.Next(&bytes);
+    const uint16_t length = static_cast<uint16_t>(bytes.size());
+    packet->data_off = static_cast<uint16_t>(kRoom - length);
+    packet->data_len = length;
+    packet->pkt_len = length;
+    if (length) std::memcpy(rte_pktmbuf_mtod(packet, uint8_t*), bytes.data(), length);
+    ParsedFrame whole;
+    ParseFrame(packet, &whole);
+    malformed += whole.malformed;
+    ASSERT_EQ(whole.has_ports, whole.has_l4) << i;
+    ASSERT_EQ(length < 14, length < 14 && whole.malformed) << i;
+    if (length >= 14) {
+      ASSERT_LE(whole.l3_offset, length) << i;
+    }
+    if (whole.has_l4) {
+      ASSERT_LE(whole.l4_offset + TransportHeaderBytes(whole.key.proto), length) << i;
+      ++with_l4[whole.key.family];
+    }
+    // The whole frame is there: an IP ethertype without an IP key is a broken header.
+    if (whole.key.family == 0 && (whole.ether_type == 0x0800 || whole.ether_type == 0x86DD)) {
+      ASSERT_TRUE(whole.malformed) << i;
+    }
+    if (whole.key.family == 4) {
+      for (int b = 4; b < 16; ++b) ASSERT_EQ(whole.key.src[b] | whole.key.dst[b], 0) << i;
+    }
+    later_fragments += whole.fragment == Fragment::kLater;
+    if (generator.Draw() % 4 == 0) {
+      packet->pkt_len = length + 1 + static_cast<uint32_t>(generator.Draw() % 300);
+      ParsedFrame cut;
+      ParseFrame(packet, &cut);
+      ++split;
+      ASSERT_TRUE(!cut.malformed || whole.malformed) << i << ": more frame, more malformed";
+      ASSERT_EQ(cut.has_l4, whole.has_l4) << i;
+      ASSERT_TRUE(cut.key == whole.key) << i << ": the same headers were read";
+    }
+  }
+  rte_pktmbuf_free(packet);
+  std::printf("malformed %lu, IPv4 with ports %lu, IPv6 with ports %lu, later fragments %lu\n",
+              malformed, with_l4[4], with_l4[6], later_fragments);
+  // Every kind of outcome was reached many times.
+  EXPECT_GT(malformed, 300'000u);
+  EXPECT_GT(with_l4[4], 10'000u);
+  EXPECT_GT(with_l4[6], 20'000u);
+  EXPECT_GT(later_fragments, 20'000u);
+  EXPECT_GT(split, 200'000u);
 }
 
 }  // namespace

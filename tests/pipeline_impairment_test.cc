@@ -86,8 +86,10 @@ std::shared_ptr<const CompiledProfile> Compile(const ProfileSpec& spec, uint64_t
 std::unique_ptr<Pipeline> MakePipeline(const ProfileSpec& spec, uint64_t hold_limit = 100'000,
                                        uint64_t seed = 1, uint64_t stream = 0) {
   return std::make_unique<Pipeline>(
-      PipelineConfig{
-          .hold_limit = hold_limit, .profile = Compile(spec, seed), .rng_stream = stream},
+      PipelineConfig{.hold_limit = hold_limit,
+                     .profile = Compile(spec, seed),
+                     .rng_stream = stream,
+                     .flow_idle = FlowIdleTimeout(kNs, ProfileDelayHorizonNs(spec))},
       kNs.wheel_tick_shift, kStart);
 }
 
@@ -544,7 +546,9 @@ TEST_F(PipelineImpairmentTest, DelayHistogramOnTheTsc) {
   const TimeBase tsc = TimeBase::ForHz(2'600'000'000);
   ImpairmentSpec impairment;
   impairment.delay = DelaySpec{.base_ns = kMs};
-  Pipeline pipeline({.hold_limit = 1000, .profile = Compile(OneRule(impairment), 1, tsc)},
+  Pipeline pipeline({.hold_limit = 1000,
+                     .profile = Compile(OneRule(impairment), 1, tsc),
+                     .flow_idle = FlowIdleTimeout(tsc, kMs)},
                     tsc.wheel_tick_shift, kStart);
   for (uint64_t i = 0; i < 10; ++i) Ingest(pipeline, 0, {MakeUdp(i)}, kStart + i * 1000);
   HistogramSummary delays;
@@ -576,10 +580,15 @@ PartitionSpec OneWay(const std::string& name, Prefix from, Prefix to,
       .name = name, .cuts = {PartitionCut{.from = {{from}, {}}, .to = {{to}, {}}}}, .mode = mode};
 }
 
-TEST(PipelinePartitionTest, CutFramesAreDroppedAndCountedPerDirection) {
+// One rule delaying everything by 1 ms.
+ProfileSpec DelayEverything() {
   ImpairmentSpec delay;
   delay.delay = DelaySpec{.base_ns = kMs};
-  ProfileSpec spec = OneRule(delay);
+  return OneRule(delay);
+}
+
+TEST(PipelinePartitionTest, CutFramesAreDroppedAndCountedPerDirection) {
+  ProfileSpec spec = DelayEverything();
   spec.partitions.push_back(OneWay("a1 -> b1", V4(10, 0, 1, 1, 32), V4(10, 0, 2, 0, 24)));
   auto pipeline = MakePipeline(spec);
   std::vector<rte_mbuf*> frames;
@@ -596,9 +605,7 @@ TEST(PipelinePartitionTest, CutFramesAreDroppedAndCountedPerDirection) {
 }
 
 TEST(PipelinePartitionTest, FramesOutsideThePartitionReachTheRules) {
-  ImpairmentSpec delay;
-  delay.delay = DelaySpec{.base_ns = kMs};
-  ProfileSpec spec = OneRule(delay);
+  ProfileSpec spec = DelayEverything();
   // The reverse direction of the frames' flow is cut, not theirs.
   spec.partitions.push_back(OneWay("b -> a", V4(10, 0, 2, 0, 24), V4(10, 0, 1, 0, 24)));
   auto pipeline = MakePipeline(spec);
