@@ -78,6 +78,17 @@ std::string WriteTempFile(const std::string& name, const std::string& text) {
   return path;
 }
 
+// Starts `faultline run --profile PROFILE --stats-json STATS` on net_null ports and waits until it
+// forwards.
+void StartProfileRun(Subprocess& dataplane, const std::string& profile, const std::string& stats) {
+  std::string error;
+  ASSERT_TRUE(dataplane.Start(
+      RunArgv({"--profile", profile, "--hold", "20000", "--stats-json", stats}, kNullPorts),
+      &error))
+      << error;
+  ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
+}
+
 TEST(LiveRunTest, ProfileImpairsEveryFrameAndCountsPerRule) {
   const std::string profile = WriteTempFile("half-loss.yaml", R"(version: 1
 seed: 9
@@ -92,11 +103,7 @@ rules:
 )");
   const std::string stats = WriteTempFile("stats.json", "");
   Subprocess dataplane;
-  std::string error;
-  ASSERT_TRUE(dataplane.Start(
-      RunArgv({"--profile", profile, "--hold", "20000", "--stats-json", stats}, kNullPorts),
-      &error));
-  ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
+  ASSERT_NO_FATAL_FAILURE(StartProfileRun(dataplane, profile, stats));
   EXPECT_NE(dataplane.output().find("seed 9"), std::string::npos) << dataplane.output();
   usleep(300'000);
   ASSERT_EQ(dataplane.Stop(SIGTERM, seconds(10)), 0) << dataplane.output();
@@ -162,11 +169,7 @@ rules:
   const std::string stats = WriteTempFile("control-stats.json", "");
   const std::string socket = ControlSocket();
   Subprocess dataplane;
-  std::string error;
-  ASSERT_TRUE(dataplane.Start(
-      RunArgv({"--profile", profile, "--hold", "20000", "--stats-json", stats}, kNullPorts),
-      &error));
-  ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
+  ASSERT_NO_FATAL_FAILURE(StartProfileRun(dataplane, profile, stats));
   EXPECT_NE(dataplane.output().find("faultline: control socket " + socket), std::string::npos);
 
   std::vector<std::string> second = RunArgv({}, kNullPorts);
