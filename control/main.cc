@@ -61,8 +61,10 @@ int RunWithControl(faultline::RunOptions& run, const std::string& socket_path) {
   std::unique_ptr<faultline::ControlServer> server =
       faultline::ControlServer::Listen(options, &error, &failure);
   if (!server) {
-    std::fprintf(stderr, "faultline run: %s\n", error.c_str());
-    return failure == faultline::ListenFailure::kUsage ? 2 : 1;
+    const bool usage = failure == faultline::ListenFailure::kUsage;
+    std::fprintf(stderr, "faultline run: %s%s\n", error.c_str(),
+                 usage ? "" : " (--control SOCK chooses another path)");
+    return usage ? 2 : 1;
   }
   std::unique_ptr<faultline::ControlCommands> commands;
   run.control_start = [&](faultline::SnapshotPublisher* publisher, std::string*) {
