@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "dataplane/big_endian.h"
+
 namespace faultline {
 namespace {
 
@@ -27,15 +29,9 @@ constexpr uint64_t kNoProto = 256, kNoPort = 65536, kUntagged = 4096, kNoDscp = 
 
 using Ranges = std::vector<std::pair<uint64_t, uint64_t>>;  // inclusive
 
-uint64_t MacValue(const MacAddress& mac) {
-  uint64_t value = 0;
-  for (uint8_t octet : mac) value = value << 8 | octet;
-  return value;
-}
-
 Ranges MacRanges(const std::vector<MacAddress>& macs) {
   Ranges ranges;
-  for (const MacAddress& mac : macs) ranges.emplace_back(MacValue(mac), MacValue(mac));
+  for (const MacAddress& mac : macs) ranges.emplace_back(Load48(mac.data()), Load48(mac.data()));
   return ranges;
 }
 

@@ -1,6 +1,6 @@
 #include "dataplane/frame_parser.h"
 
-#include <rte_byteorder.h>
+#include "dataplane/big_endian.h"
 
 namespace faultline {
 namespace {
@@ -10,8 +10,6 @@ constexpr uint16_t kEtherTypeIpv6 = 0x86DD;
 constexpr uint16_t kEtherTypeVlan = 0x8100;
 constexpr uint16_t kEtherTypeQinQ = 0x88A8;
 constexpr unsigned kMaxIpv6ExtensionHeaders = 8;  // more is malformed
-
-uint16_t Load16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
 bool IsVlanTag(uint16_t ether_type) {
   return ether_type == kEtherTypeVlan || ether_type == kEtherTypeQinQ;
@@ -146,10 +144,8 @@ void ParseFrame(const rte_mbuf* packet, ParsedFrame* parsed) {
   }
   std::memcpy(key.dst, data, 6);
   std::memcpy(key.src, data + 6, 6);
-  const uint64_t dst_mac =
-      uint64_t{Load16(data)} << 32 | uint64_t{Load16(data + 2)} << 16 | Load16(data + 4);
-  const uint64_t src_mac =
-      uint64_t{Load16(data + 6)} << 32 | uint64_t{Load16(data + 8)} << 16 | Load16(data + 10);
+  const uint64_t dst_mac = Load48(data);
+  const uint64_t src_mac = Load48(data + 6);
   uint32_t offset = 12;
   uint16_t ether_type = Load16(data + offset);
   uint16_t vlan = kNoVlan;

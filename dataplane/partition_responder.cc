@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dataplane/big_endian.h"
+
 namespace faultline {
 namespace {
 
@@ -16,19 +18,6 @@ constexpr uint32_t kQuotedTransportBytes = 64;
 constexpr uint8_t kIcmpV4Unreachable = 3, kIcmpV4HostUnreachable = 1, kIcmpV4PortUnreachable = 3;
 constexpr uint8_t kIcmpV6Unreachable = 1, kIcmpV6AddressUnreachable = 3, kIcmpV6PortUnreachable = 4;
 constexpr uint8_t kTtl = 64;
-
-uint16_t Load16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t Load32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-void Store16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void Store32(uint8_t* p, uint32_t v) {
-  Store16(p, static_cast<uint16_t>(v >> 16));
-  Store16(p + 2, static_cast<uint16_t>(v));
-}
 
 // What the frame gets back, decided from its headers alone.
 enum class Answer { kNone, kUnreachable, kPortUnreachable, kReset };

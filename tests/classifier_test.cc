@@ -374,18 +374,22 @@ bool InPrefix(const Prefix& prefix, uint8_t family, const uint8_t* address) {
   return true;
 }
 
+// Packed here rather than with the product's Load48, so the reference stays independent of it.
+bool ContainsMac(const std::vector<MacAddress>& macs, uint64_t value) {
+  for (const MacAddress& mac : macs) {
+    uint64_t candidate = 0;
+    for (uint8_t octet : mac) candidate = candidate << 8 | octet;
+    if (candidate == value) return true;
+  }
+  return false;
+}
+
 bool InSet(const EndpointSet& set, const ParsedFrame& frame, bool source) {
   const uint8_t* address = source ? frame.key.src : frame.key.dst;
   for (const Prefix& prefix : set.prefixes) {
     if (InPrefix(prefix, frame.key.family, address)) return true;
   }
-  const uint64_t mac = source ? frame.src_mac : frame.dst_mac;
-  for (const MacAddress& candidate : set.macs) {
-    uint64_t value = 0;
-    for (uint8_t octet : candidate) value = value << 8 | octet;
-    if (value == mac) return true;
-  }
-  return false;
+  return ContainsMac(set.macs, source ? frame.src_mac : frame.dst_mac);
 }
 
 bool InRange(const std::optional<ValueRange>& range, bool present, uint32_t value) {
@@ -393,13 +397,7 @@ bool InRange(const std::optional<ValueRange>& range, bool present, uint32_t valu
 }
 
 bool InMacs(const std::vector<MacAddress>& macs, uint64_t value) {
-  if (macs.empty()) return true;
-  for (const MacAddress& mac : macs) {
-    uint64_t candidate = 0;
-    for (uint8_t octet : mac) candidate = candidate << 8 | octet;
-    if (candidate == value) return true;
-  }
-  return false;
+  return macs.empty() || ContainsMac(macs, value);
 }
 
 int ReferenceClassify(const std::vector<MatchSpec>& rules, const ParsedFrame& frame,
