@@ -12,10 +12,10 @@
 #include <stdexcept>
 #include <utility>
 
+#include "dataplane/big_endian.h"
+
 namespace faultline {
 namespace {
-
-using Address6 = unsigned __int128;
 
 // DPDK names every table; snapshots coexist during a live update, so each gets its own.
 std::string UniqueName(const char* kind) {
@@ -23,40 +23,19 @@ std::string UniqueName(const char* kind) {
   return std::string("fl_") + kind + "_" + std::to_string(next.fetch_add(1));
 }
 
-uint32_t Load32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
+using Address6 = EndpointClasses::Address6;
 
-Address6 Load128(const uint8_t* p) {
+// The first `bits` / 8 bytes of `bytes` as a number (an IPv4 or IPv6 address).
+Address6 LoadAddress(const uint8_t* bytes, unsigned bits) {
   Address6 value = 0;
-  for (int i = 0; i < 16; ++i) value = value << 8 | p[i];
+  for (unsigned i = 0; i < bits / 8; ++i) value = value << 8 | bytes[i];
   return value;
 }
 
-uint32_t Mask32(unsigned length) { return length == 0 ? 0 : ~uint32_t{0} << (32 - length); }
-Address6 Mask128(unsigned length) { return length == 0 ? 0 : ~Address6{0} << (128 - length); }
-
-uint64_t MacValue(const MacAddress& mac) {
-  uint64_t value = 0;
-  for (uint8_t octet : mac) value = value << 8 | octet;
-  return value;
-}
-
-// Prefixes of one family, normalised (host bits cleared), with the sets listing each.
-template <typename Address>
-using PrefixSets = std::map<std::pair<unsigned, Address>, std::vector<uint32_t>>;
-
-template <typename Address, typename Mask>
-std::vector<uint32_t> SetsContaining(const PrefixSets<Address>& prefixes, unsigned length,
-                                     Address address, unsigned max_length, Mask mask) {
-  std::vector<uint32_t> members;
-  for (unsigned shorter = 0; shorter <= length && shorter <= max_length; ++shorter) {
-    auto found = prefixes.find({shorter, address & mask(shorter)});
-    if (found != prefixes.end()) {
-      members.insert(members.end(), found->second.begin(), found->second.end());
-    }
-  }
-  return members;
+// The network mask of a prefix of `length` bits in an address of `bits` bits.
+Address6 Mask(unsigned length, unsigned bits) {
+  const Address6 all = bits == 128 ? ~Address6{0} : (Address6{1} << bits) - 1;
+  return length == 0 ? 0 : all & (all << (bits - length));
 }
 
 void Fail(const std::string& what) {
@@ -123,57 +102,68 @@ uint32_t EndpointClasses::ClassFor(std::vector<uint32_t> members) {
   return found->second;
 }
 
-void EndpointClasses::BuildIpv4(const std::vector<EndpointSet>& sets) {
-  PrefixSets<uint32_t> prefixes;
+std::vector<EndpointClasses::PrefixClass> EndpointClasses::PrefixClasses(
+    const std::vector<EndpointSet>& sets, uint8_t family) {
+  const unsigned bits = family == 4 ? 32 : 128;
+  // Each distinct prefix (host bits cleared) with the sets listing it.
+  std::map<std::pair<unsigned, Address6>, std::vector<uint32_t>> prefixes;
   for (uint32_t set = 0; set < sets.size(); ++set) {
     for (const Prefix& prefix : sets[set].prefixes) {
-      if (prefix.family != 4) continue;
-      const uint32_t address = Load32(prefix.address.data()) & Mask32(prefix.length);
+      if (prefix.family != family) continue;
+      const Address6 address = LoadAddress(prefix.address.data(), bits) & Mask(prefix.length, bits);
       prefixes[{prefix.length, address}].push_back(set);
     }
   }
+  std::vector<PrefixClass> classes;
+  for (const auto& [prefix, unused] : prefixes) {
+    const auto [length, address] = prefix;
+    // The sets of every prefix containing this one, itself included.
+    std::vector<uint32_t> members;
+    for (unsigned shorter = 0; shorter <= length; ++shorter) {
+      auto found = prefixes.find({shorter, address & Mask(shorter, bits)});
+      if (found != prefixes.end()) {
+        members.insert(members.end(), found->second.begin(), found->second.end());
+      }
+    }
+    classes.push_back({length, address, ClassFor(std::move(members))});
+  }
+  return classes;
+}
+
+void EndpointClasses::BuildIpv4(const std::vector<EndpointSet>& sets) {
+  const std::vector<PrefixClass> prefixes = PrefixClasses(sets, 4);
   if (prefixes.empty()) return;
   rte_lpm_config config{};
   config.max_rules = static_cast<uint32_t>(prefixes.size());
   config.number_tbl8s = Tbl8Groups4(sets);
   lpm4_ = rte_lpm_create(UniqueName("lpm4").c_str(), static_cast<int>(rte_socket_id()), &config);
   if (lpm4_ == nullptr) Fail("cannot create the IPv4 group table");
-  for (const auto& [prefix, unused] : prefixes) {
-    const auto [length, address] = prefix;
-    const uint32_t id = ClassFor(SetsContaining(prefixes, length, address, 32u, Mask32));
-    if (length == 0) {
-      default4_ = id;
-    } else if (rte_lpm_add(lpm4_, address, static_cast<uint8_t>(length), id) != 0) {
+  for (const PrefixClass& prefix : prefixes) {
+    if (prefix.length == 0) {
+      default4_ = prefix.id;
+    } else if (rte_lpm_add(lpm4_, static_cast<uint32_t>(prefix.address),
+                           static_cast<uint8_t>(prefix.length), prefix.id) != 0) {
       Fail("cannot add an IPv4 prefix to the group table");
     }
   }
 }
 
 void EndpointClasses::BuildIpv6(const std::vector<EndpointSet>& sets) {
-  PrefixSets<Address6> prefixes;
-  for (uint32_t set = 0; set < sets.size(); ++set) {
-    for (const Prefix& prefix : sets[set].prefixes) {
-      if (prefix.family != 6) continue;
-      const Address6 address = Load128(prefix.address.data()) & Mask128(prefix.length);
-      prefixes[{prefix.length, address}].push_back(set);
-    }
-  }
+  const std::vector<PrefixClass> prefixes = PrefixClasses(sets, 6);
   if (prefixes.empty()) return;
   rte_lpm6_config config{};
   config.max_rules = static_cast<uint32_t>(prefixes.size());
   config.number_tbl8s = Tbl8Groups6(sets);
   lpm6_ = rte_lpm6_create(UniqueName("lpm6").c_str(), static_cast<int>(rte_socket_id()), &config);
   if (lpm6_ == nullptr) Fail("cannot create the IPv6 group table");
-  for (const auto& [prefix, unused] : prefixes) {
-    const auto [length, address] = prefix;
-    const uint32_t id = ClassFor(SetsContaining(prefixes, length, address, 128u, Mask128));
-    if (length == 0) {
-      default6_ = id;
+  for (const PrefixClass& prefix : prefixes) {
+    if (prefix.length == 0) {
+      default6_ = prefix.id;
       continue;
     }
     uint8_t bytes[16];
-    for (int i = 0; i < 16; ++i) bytes[i] = static_cast<uint8_t>(address >> (8 * (15 - i)));
-    if (rte_lpm6_add(lpm6_, bytes, static_cast<uint8_t>(length), id) != 0) {
+    for (int i = 0; i < 16; ++i) bytes[i] = static_cast<uint8_t>(prefix.address >> (8 * (15 - i)));
+    if (rte_lpm6_add(lpm6_, bytes, static_cast<uint8_t>(prefix.length), prefix.id) != 0) {
       Fail("cannot add an IPv6 prefix to the group table");
     }
   }
@@ -182,7 +172,7 @@ void EndpointClasses::BuildIpv6(const std::vector<EndpointSet>& sets) {
 void EndpointClasses::BuildMacs(const std::vector<EndpointSet>& sets) {
   std::map<uint64_t, std::vector<uint32_t>> macs;
   for (uint32_t set = 0; set < sets.size(); ++set) {
-    for (const MacAddress& mac : sets[set].macs) macs[MacValue(mac)].push_back(set);
+    for (const MacAddress& mac : sets[set].macs) macs[Load48(mac.data())].push_back(set);
   }
   if (macs.empty()) return;
   const std::string name = UniqueName("macs");

@@ -24,6 +24,8 @@ namespace faultline {
 
 class EndpointClasses {
  public:
+  using Address6 = unsigned __int128;  // an address as a number; IPv4 in the low 32 bits
+
   // Builds the tables for `sets` (set i is sets[i]). Needs the EAL: the tables live in DPDK
   // memory. Throws std::runtime_error when DPDK cannot allocate them.
   explicit EndpointClasses(const std::vector<EndpointSet>& sets);
@@ -43,6 +45,14 @@ class EndpointClasses {
   static uint64_t MemoryBytes(const std::vector<EndpointSet>& sets);
 
  private:
+  struct PrefixClass {
+    unsigned length;
+    Address6 address;  // host bits cleared
+    uint32_t id;
+  };
+  // Every distinct prefix of `family` in `sets`, with its class: the sets of every prefix
+  // containing it, itself included (so the longest match yields the address's sets).
+  std::vector<PrefixClass> PrefixClasses(const std::vector<EndpointSet>& sets, uint8_t family);
   uint32_t ClassFor(std::vector<uint32_t> members);
   void Release();
   void BuildIpv4(const std::vector<EndpointSet>& sets);
