@@ -93,7 +93,9 @@ void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, ui
     if (parsed.fragment != Fragment::kNone && !fragments_->Track(&parsed, now)) {
       counters_.fragments_unresolved.Add(1);
     }
-    const FrameEndpoints where = classifier.Locate(parsed);
+    // Where the frame's endpoints fall matters only to partitions and active rules (not after
+    // `heal --impairments` with no partitions left).
+    const FrameEndpoints where = partitions || rules ? classifier.Locate(parsed) : FrameEndpoints{};
     if (partitions) {
       const int partition = classifier.Cut(parsed, where);
       if (partition >= 0) {
