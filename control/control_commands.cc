@@ -53,41 +53,6 @@ void AdoptRunningTablePaths(const ProfileSpec& running, ProfileSpec* next) {
 
 }  // namespace
 
-std::string LiveChangeConflict(const ProfileSpec& running, const ProfileSpec& next) {
-  for (size_t i = 0; i < std::max(running.impairments.size(), next.impairments.size()); ++i) {
-    if (i >= next.impairments.size()) {
-      return "impairment '" + running.impairments[i].name + "' is missing";
-    }
-    if (i >= running.impairments.size()) {
-      return "impairment '" + next.impairments[i].name + "' is new";
-    }
-    if (running.impairments[i].name != next.impairments[i].name) {
-      return "impairment " + std::to_string(i + 1) + " is '" + next.impairments[i].name +
-             "', the running one '" + running.impairments[i].name + "'";
-    }
-    if (running.impairments[i] != next.impairments[i]) {
-      return "impairment '" + next.impairments[i].name + "' has other effects";
-    }
-  }
-  if (running.rules.size() != next.rules.size()) {
-    return std::to_string(next.rules.size()) + " rule(s) instead of the running " +
-           std::to_string(running.rules.size());
-  }
-  for (size_t i = 0; i < next.rules.size(); ++i) {
-    const RuleSpec& was = running.rules[i];
-    const RuleSpec& now = next.rules[i];
-    if (was.name != now.name) {
-      return "rule " + std::to_string(i + 1) + " is '" + now.name + "', the running one '" +
-             was.name + "'";
-    }
-    if (was.impairment != now.impairment) {
-      return "rule '" + now.name + "' uses impairment '" + next.impairments[now.impairment].name +
-             "', the running one '" + running.impairments[was.impairment].name + "'";
-    }
-  }
-  return "";
-}
-
 ControlCommands::ControlCommands(SnapshotPublisher* publisher,
                                  std::chrono::milliseconds ack_timeout)
     : publisher_(publisher), ack_timeout_(ack_timeout) {}

@@ -31,7 +31,4 @@ class ControlCommands {
   std::chrono::milliseconds ack_timeout_;
 };
 
-// Why `next` cannot replace `running` live (a rule or an impairment differs), or "" if it can.
-std::string LiveChangeConflict(const ProfileSpec& running, const ProfileSpec& next);
-
 }  // namespace faultline

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <random>
+#include <string>
 
 namespace faultline {
 namespace {
@@ -115,6 +116,45 @@ uint64_t ProfileMemoryBytes(const ProfileSpec& spec) {
   std::vector<MatchSpec> matches;
   for (const RuleSpec& rule : spec.rules) matches.push_back(rule.match);
   return Classifier::MemoryBytes(matches, spec.partitions);
+}
+
+std::string LiveChangeConflict(const ProfileSpec& running, const ProfileSpec& next) {
+  for (size_t i = 0; i < std::max(running.impairments.size(), next.impairments.size()); ++i) {
+    if (i >= next.impairments.size()) {
+      return "impairment '" + running.impairments[i].name + "' is missing";
+    }
+    if (i >= running.impairments.size()) {
+      return "impairment '" + next.impairments[i].name + "' is new";
+    }
+    if (running.impairments[i].name != next.impairments[i].name) {
+      return "impairment " + std::to_string(i + 1) + " is '" + next.impairments[i].name +
+             "', the running one '" + running.impairments[i].name + "'";
+    }
+    if (running.impairments[i] != next.impairments[i]) {
+      return "impairment '" + next.impairments[i].name + "' has other effects";
+    }
+  }
+  if (running.rules.size() != next.rules.size()) {
+    return std::to_string(next.rules.size()) + " rule(s) instead of the running " +
+           std::to_string(running.rules.size());
+  }
+  for (size_t i = 0; i < next.rules.size(); ++i) {
+    const RuleSpec& was = running.rules[i];
+    const RuleSpec& now = next.rules[i];
+    if (was.name != now.name) {
+      return "rule " + std::to_string(i + 1) + " is '" + now.name + "', the running one '" +
+             was.name + "'";
+    }
+    if (was.impairment != now.impairment) {
+      return "rule '" + now.name + "' uses impairment '" + next.impairments[now.impairment].name +
+             "', the running one '" + running.impairments[was.impairment].name + "'";
+    }
+  }
+  return "";
+}
+
+bool CompiledProfile::SameRules(const CompiledProfile& other) const {
+  return LiveChangeConflict(spec, other.spec).empty();
 }
 
 uint64_t ProfileDelayHorizonNs(const ProfileSpec& spec) {

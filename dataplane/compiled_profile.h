@@ -62,20 +62,12 @@ struct CompiledProfile {
   size_t rule_count() const { return rule_names.size(); }
   // Whether `other` has the same rules and impairments, so a pipeline can switch to it live
   // keeping its per-rule state (Pipeline::SwapProfile).
-  bool SameRules(const CompiledProfile& other) const {
-    if (spec.impairments != other.spec.impairments ||
-        spec.rules.size() != other.spec.rules.size()) {
-      return false;
-    }
-    for (size_t i = 0; i < spec.rules.size(); ++i) {
-      if (spec.rules[i].name != other.spec.rules[i].name ||
-          spec.rules[i].impairment != other.spec.rules[i].impairment) {
-        return false;
-      }
-    }
-    return true;
-  }
+  bool SameRules(const CompiledProfile& other) const;
 };
+
+// Why `next` cannot replace `running` live (a rule or an impairment differs: what
+// CompiledProfile::SameRules refuses), or "" if it can.
+std::string LiveChangeConflict(const ProfileSpec& running, const ProfileSpec& next);
 
 // Compiles a validated profile for clock `time_base`, drawing from `seed`. Needs the EAL when
 // the profile names addresses (group tables); throws std::runtime_error if DPDK memory runs out.
