@@ -135,6 +135,9 @@ struct StallSpec {
   uint64_t start_ns = 0;     // first stall begins this long after the dataplane starts
   uint64_t every_ns = 0;     // > 0: the stall repeats with this period
   SizeLimit limit;           // frames held at most per stall; beyond, dropped (stall-limit)
+  // A trace's `stall` event: one window of duration_ns that begins when the step is scheduled to
+  // take effect (CompileOptions::activation), not at the dataplane's start. Not a profile key.
+  bool at_activation = false;
 
   bool operator==(const StallSpec&) const = default;
 };
@@ -207,6 +210,9 @@ struct ProfileSpec {
   std::vector<ImpairmentSpec> impairments;
   std::vector<RuleSpec> rules;
   std::vector<PartitionSpec> partitions;
+  // Set by a trace's `link` events, not a profile key: side a (index 0) or b (1) is down, so
+  // every frame received on it or leaving by it is dropped (cause link-down).
+  std::array<bool, 2> link_down{};
 
   bool operator==(const ProfileSpec&) const = default;
 };
