@@ -1,7 +1,13 @@
 #include "control/control_client.h"
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <optional>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -9,6 +15,7 @@
 
 #include "control/control_server.h"
 #include "control/profile_parser.h"
+#include "control/units.h"
 
 namespace faultline {
 
@@ -17,27 +24,123 @@ namespace {
 // Long enough for the daemon to parse, compile and wait its second for the workers.
 constexpr std::chrono::seconds kResponseTimeout{10};
 
+// The exit status of a refused request: a runtime failure, or bad input.
+int RefusedStatus(const nlohmann::json& response) {
+  const std::string code = response.value("code", "failed");
+  return code == "failed" || code == "busy" ? 1 : 2;
+}
+
+// Sends `request`; on failure prints why as `command` and returns nullopt with *status set.
+std::optional<nlohmann::json> Ask(const char* command, const nlohmann::json& request,
+                                  const std::string& socket_path, int* status) {
+  std::string error;
+  bool connected = false;
+  auto response = ControlRequest(socket_path, request, kResponseTimeout, &error, &connected);
+  if (!response) {
+    std::fprintf(stderr, "faultline %s: %s\n", command, error.c_str());
+    *status = 1;
+    return std::nullopt;
+  }
+  if (!response->value("ok", false)) {
+    std::fprintf(stderr, "faultline %s: %s\n", command, response->value("error", "").c_str());
+    *status = RefusedStatus(*response);
+    return std::nullopt;
+  }
+  return response;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The absolute directory of `file`: relative paths in it resolve there, wherever the daemon runs.
+std::string DirectoryOf(const std::string& file) {
+  const std::filesystem::path parent = std::filesystem::path(file).parent_path();
+  return (parent.empty() ? std::filesystem::current_path() : std::filesystem::absolute(parent))
+      .string();
+}
+
+std::string Microseconds(const nlohmann::json& ns) {
+  if (!ns.is_number()) return "-";
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.1f", ns.get<double>() / 1e3);
+  return text;
+}
+
+std::string Seconds(const nlohmann::json& ns) {
+  if (!ns.is_number()) return "-";
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.6f", ns.get<double>() / 1e9);
+  return text;
+}
+
+// `trace status` for people: the header, then the last steps.
+std::string DescribeTraceReport(const nlohmann::json& trace) {
+  if (!trace.is_object()) return "no trace has been started\n";
+  std::string text;
+  const nlohmann::json lateness = trace.value("lateness_ns", nlohmann::json::object());
+  text += "trace " + trace.value("name", "") + ": " + trace.value("state", "") + ", started " +
+          trace.value("started_at", "") + ", speed " + std::to_string(trace.value("speed", 1.0)) +
+          "\n";
+  if (trace.contains("error")) text += "error: " + trace.value("error", "") + "\n";
+  text += "steps applied " + std::to_string(trace.value("steps_applied", uint64_t{0})) +
+          "; lateness p50 " + Microseconds(lateness.value("p50", nlohmann::json())) + " us, p99 " +
+          Microseconds(lateness.value("p99", nlohmann::json())) + " us, max " +
+          Microseconds(lateness.value("max", nlohmann::json())) + " us\n";
+  if (trace.contains("next")) {
+    const nlohmann::json& next = trace["next"];
+    text += "next: step " + std::to_string(next.value("index", uint64_t{0})) + " at " +
+            Seconds(next.value("at_ns", nlohmann::json())) + " s: " +
+            next.value("description", "") + "\n";
+  }
+  const nlohmann::json events = trace.value("events", nlohmann::json::array());
+  const size_t shown = std::min<size_t>(events.size(), 20);
+  if (shown) {
+    text += "  step  line  scheduled s        applied s          late us  state      what\n";
+  }
+  for (size_t i = events.size() - shown; i < events.size(); ++i) {
+    const nlohmann::json& step = events[i];
+    char line[512];
+    std::snprintf(line, sizeof(line), "  %4lu  %4s  %-17s  %-17s  %7s  %-9s  %s\n",
+                  step.value("index", uint64_t{0}),
+                  step["line"].is_number() ? std::to_string(step["line"].get<int>()).c_str() : "-",
+                  Seconds(step.value("scheduled_ns", nlohmann::json())).c_str(),
+                  Seconds(step.value("applied_ns", nlohmann::json())).c_str(),
+                  Microseconds(step.value("lateness_ns", nlohmann::json())).c_str(),
+                  step.value("state", "").c_str(), step.value("description", "").c_str());
+    text += line;
+  }
+  if (events.size() > shown) {
+    text += "  (" + std::to_string(events.size() - shown) +
+            " earlier steps: `faultline trace status --json` lists them all)\n";
+  }
+  return text;
+}
+
+std::atomic<bool> g_interrupted{false};
+
+int64_t WallClockNs() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
 // Sends the request and reports the result as `command` on stdout or stderr; returns the exit
 // status.
 int Send(const char* command, const nlohmann::json& request, const std::string& socket_path,
          const std::string& done) {
-  std::string error;
-  bool connected = false;
-  const auto response = ControlRequest(socket_path, request, kResponseTimeout, &error, &connected);
-  if (!response) {
-    std::fprintf(stderr, "faultline %s: %s\n", command, error.c_str());
-    return 1;
-  }
-  if (!response->value("ok", false)) {
-    const std::string code = response->value("code", "failed");
-    std::fprintf(stderr, "faultline %s: %s\n", command, response->value("error", "").c_str());
-    return code == "failed" || code == "busy" ? 1 : 2;
-  }
+  int status = 0;
+  const auto response = Ask(command, request, socket_path, &status);
+  if (!response) return status;
   std::printf(
-      "faultline %s: %s on %s; now %d group(s), %d rule(s), %d partition(s), impairments %s\n",
+      "faultline %s: %s on %s; now %d group(s), %d rule(s), %d partition(s), impairments %s%s\n",
       command, done.c_str(), socket_path.c_str(), response->value("groups", 0),
       response->value("rules", 0), response->value("partitions", 0),
-      response->value("impairments", "").c_str());
+      response->value("impairments", "").c_str(),
+      response->value("trace_stopped", false) ? " (the running trace was stopped)" : "");
   return 0;
 }
 
@@ -53,18 +156,86 @@ int RunApply(const std::string& file, const std::string& socket_path) {
     std::fprintf(stderr, "faultline apply: %s\n", error.c_str());
     return 2;
   }
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
   // Relative `table:` paths resolve against the file's directory, wherever the daemon runs.
-  const std::filesystem::path parent = std::filesystem::path(file).parent_path();
-  const std::filesystem::path directory =
-      parent.empty() ? std::filesystem::current_path() : std::filesystem::absolute(parent);
   const nlohmann::json request = {{"command", "apply"},
-                                  {"profile", text.str()},
+                                  {"profile", ReadFile(file)},
                                   {"name", file},
-                                  {"directory", directory.string()}};
+                                  {"directory", DirectoryOf(file)}};
   return Send("apply", request, socket_path, file + " applied");
+}
+
+int RunStats(const std::string& format, uint64_t watch_ns, uint64_t count,
+             const std::string& socket_path) {
+  std::signal(SIGINT, [](int) { g_interrupted.store(true); });
+  std::signal(SIGTERM, [](int) { g_interrupted.store(true); });
+  const std::string asked = format == "text" ? "text" : format;
+  for (uint64_t report = 1;; ++report) {
+    int status = 0;
+    const auto response =
+        Ask("stats", {{"command", "stats"}, {"format", asked}}, socket_path, &status);
+    if (!response) return status;
+    if (format == "json") {
+      std::printf("%s\n", (*response)["stats"].dump(watch_ns ? -1 : 2).c_str());
+    } else if (format == "prometheus") {
+      std::printf("%s", response->value("prometheus", "").c_str());
+    } else {
+      if (watch_ns) std::printf("--- %s\n", FormatRfc3339(WallClockNs()).c_str());
+      std::printf("%s", response->value("text", "").c_str());
+    }
+    std::fflush(stdout);
+    if (watch_ns == 0 || (count != 0 && report >= count)) return 0;
+    // Sleep in short steps so Ctrl-C ends the watch at once.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(watch_ns);
+    while (std::chrono::steady_clock::now() < until) {
+      if (g_interrupted.load()) return 0;
+      std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(
+          std::chrono::milliseconds(20), until - std::chrono::steady_clock::now()));
+    }
+    if (g_interrupted.load()) return 0;
+  }
+}
+
+int RunTraceStart(const std::string& file, double speed, const std::string& at,
+                  const std::string& socket_path) {
+  std::ifstream probe(file, std::ios::binary);
+  if (!probe) {
+    std::fprintf(stderr, "faultline trace start: %s: cannot read: %s\n", file.c_str(),
+                 std::strerror(errno));
+    return 2;
+  }
+  nlohmann::json request = {{"command", "trace-start"},
+                            {"trace", ReadFile(file)},
+                            {"name", file},
+                            {"directory", DirectoryOf(file)},
+                            {"speed", speed}};
+  if (!at.empty()) request["at"] = at;
+  int status = 0;
+  const auto response = Ask("trace start", request, socket_path, &status);
+  if (!response) return status;
+  const nlohmann::json& trace = (*response)["trace"];
+  std::printf("faultline trace start: %s starts at %s (speed %g)\n",
+              trace.value("name", "").c_str(), trace.value("started_at", "").c_str(), speed);
+  return 0;
+}
+
+int RunTraceStop(const std::string& socket_path) {
+  int status = 0;
+  const auto response = Ask("trace stop", {{"command", "trace-stop"}}, socket_path, &status);
+  if (!response) return status;
+  std::printf("%s", DescribeTraceReport((*response)["trace"]).c_str());
+  return 0;
+}
+
+int RunTraceStatus(bool json, const std::string& socket_path) {
+  int status = 0;
+  const auto response = Ask("trace status", {{"command", "trace-status"}}, socket_path, &status);
+  if (!response) return status;
+  if (json) {
+    std::printf("%s\n", (*response)["trace"].dump(2).c_str());
+  } else {
+    std::printf("%s", DescribeTraceReport((*response)["trace"]).c_str());
+  }
+  return 0;
 }
 
 }  // namespace faultline

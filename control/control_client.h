@@ -1,6 +1,7 @@
 // `faultline heal` and `faultline apply`: the command-line end of the control socket.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace faultline {
@@ -13,5 +14,19 @@ int RunHeal(const std::string& what, const std::string& socket_path);
 // Validates `file` here first (file:line:col errors, exit 2, nothing sent), then has the
 // dataplane apply it atomically. Exit status as RunHeal.
 int RunApply(const std::string& file, const std::string& socket_path);
+
+// `faultline stats`: the running dataplane's statistics as text (default), "json" or
+// "prometheus". With `watch_ns` > 0, again every watch_ns until interrupted or `count` reports
+// (0: no limit).
+int RunStats(const std::string& format, uint64_t watch_ns, uint64_t count,
+             const std::string& socket_path);
+
+// `faultline trace start FILE`: the daemon parses and validates the whole trace (errors name
+// FILE:LINE:COL) and starts it at `at` ("" = 200 ms from now, "+DUR", or an RFC 3339 time).
+int RunTraceStart(const std::string& file, double speed, const std::string& at,
+                  const std::string& socket_path);
+int RunTraceStop(const std::string& socket_path);
+// `faultline trace status [--json]`: the trace's state, steps applied and their lateness.
+int RunTraceStatus(bool json, const std::string& socket_path);
 
 }  // namespace faultline

@@ -1,34 +1,50 @@
 // What the control socket's requests do to a running dataplane (docs/formats.md, "Control
-// socket"): heal, apply, ping. Every change is a new compiled snapshot of the whole profile,
-// published to every worker (dataplane/snapshot_channel.h); a request that fails changes nothing.
+// socket"): ping, apply, heal, stats, trace-start, trace-stop, trace-status. Every change is a new
+// compiled snapshot of the whole profile, published to every worker (dataplane/snapshot_channel.h);
+// a request is validated in full first and one that fails changes nothing. Requests from several
+// clients and the trace's steps are serialised by one mutex (never taken on the fast path).
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "control/trace_runner.h"
+#include "dataplane/live_run.h"
 #include "dataplane/snapshot_channel.h"
 
 namespace faultline {
 
 class ControlCommands {
  public:
-  // `publisher` holds the running snapshot and outlives this object. `ack_timeout`: how long a
-  // change waits for every worker to take it before the answer says it did not.
-  explicit ControlCommands(SnapshotPublisher* publisher,
+  // `dataplane` outlives this object. `ack_timeout`: how long a change waits for every worker to
+  // take it before the answer says it did not.
+  explicit ControlCommands(LiveDataplane* dataplane,
                            std::chrono::milliseconds ack_timeout = std::chrono::seconds(1));
+  ~ControlCommands();
 
-  // One request object in, one response object out (ControlHandler).
+  // One request object in, one response object out (ControlHandler). Thread safe.
   nlohmann::json Handle(const nlohmann::json& request);
+
+  // The statistics document's trace section (null if no trace ran). Thread safe.
+  nlohmann::json TraceReport();
 
  private:
   nlohmann::json Heal(const nlohmann::json& request);
   nlohmann::json Apply(const nlohmann::json& request);
+  nlohmann::json Stats(const nlohmann::json& request);
+  nlohmann::json TraceStart(const nlohmann::json& request);
+  nlohmann::json TraceStop(const nlohmann::json& request);
+  nlohmann::json TraceStatus(const nlohmann::json& request);
   // Compiles `spec` with the running seed and time base and publishes it.
   nlohmann::json Publish(const ProfileSpec& spec, bool rules_active);
   nlohmann::json State() const;
 
-  SnapshotPublisher* publisher_;
+  LiveDataplane* dataplane_;
   std::chrono::milliseconds ack_timeout_;
+  std::mutex mutex_;
+  std::unique_ptr<TraceRunner> trace_;
 };
 
 }  // namespace faultline

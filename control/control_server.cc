@@ -1,5 +1,7 @@
 #include "control/control_server.h"
 
+#include <grp.h>
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -120,6 +122,25 @@ std::unique_ptr<ControlServer> ControlServer::Listen(const ControlServerOptions&
   if (bound != 0 || lstat(path.c_str(), &made) != 0) {
     *error = Errno("cannot create the control socket " + path);
     return nullptr;
+  }
+  if (!options.group.empty()) {
+    group buffer_group{};
+    group* found = nullptr;
+    std::vector<char> buffer(16384);
+    if (getgrnam_r(options.group.c_str(), &buffer_group, buffer.data(), buffer.size(), &found) !=
+            0 ||
+        found == nullptr) {
+      unlink(path.c_str());
+      *failure = ListenFailure::kUsage;
+      *error = "--control-group: no group named '" + options.group + "'";
+      return nullptr;
+    }
+    if (chown(path.c_str(), static_cast<uid_t>(-1), found->gr_gid) != 0 ||
+        chmod(path.c_str(), 0660) != 0) {
+      *error = Errno("cannot give the control socket to group " + options.group);
+      unlink(path.c_str());
+      return nullptr;
+    }
   }
   server->socket_device_ = made.st_dev;
   server->socket_inode_ = made.st_ino;

@@ -28,6 +28,9 @@ struct ControlServerOptions {
   std::chrono::milliseconds idle_timeout{10'000};
   size_t max_request_bytes = size_t{1} << 20;  // per line; longer: error response and close
   size_t max_clients = 64;                     // more: error response and close
+  // Empty: the socket is 0600 (root only). A group name: 0660 and owned by that group, so its
+  // members may drive the dataplane without root.
+  std::string group;
 };
 
 // Turns one request object into one response object ({"ok": true, ...} or {"ok": false,

@@ -8,8 +8,10 @@
 #include "control/control_server.h"
 #include "control/demo.h"
 #include "control/profile_parser.h"
+#include "control/trace_parser.h"
 #include "control/units.h"
 #include "control/validate.h"
+#include "dataplane/compiled_profile.h"
 #include "dataplane/live_run.h"
 #include "dataplane/replay.h"
 
@@ -53,9 +55,11 @@ bool LoadProfile(const std::string& path, uint64_t delay_ns, const char* command
 
 // `faultline run` with its control socket: the socket is set up before anything starts (a live
 // one at the path is a usage error) and served while the workers run.
-int RunWithControl(faultline::RunOptions& run, const std::string& socket_path) {
+int RunWithControl(faultline::RunOptions& run, const std::string& socket_path,
+                   const std::string& socket_group) {
   faultline::ControlServerOptions options;
   options.socket_path = socket_path;
+  options.group = socket_group;
   std::string error;
   faultline::ListenFailure failure;
   std::unique_ptr<faultline::ControlServer> server =
@@ -67,13 +71,16 @@ int RunWithControl(faultline::RunOptions& run, const std::string& socket_path) {
     return usage ? 2 : 1;
   }
   std::unique_ptr<faultline::ControlCommands> commands;
-  run.control_start = [&](faultline::SnapshotPublisher* publisher, std::string*) {
-    commands = std::make_unique<faultline::ControlCommands>(publisher);
+  run.control_start = [&](faultline::LiveDataplane* dataplane, std::string*) {
+    commands = std::make_unique<faultline::ControlCommands>(dataplane);
     server->Start([&commands](const nlohmann::json& request) { return commands->Handle(request); });
     std::printf("faultline: control socket %s\n", server->path().c_str());
     return true;
   };
   run.control_stop = [&server] { server->Stop(); };
+  run.final_trace_report = [&commands] {
+    return commands ? commands->TraceReport() : nlohmann::json();
+  };
   return faultline::RunLive(run);
 }
 
@@ -121,8 +128,12 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--stats-json", run.stats_json, "Write the final statistics document here");
   std::string run_control = faultline::kDefaultControlSocket;
   run_cmd->add_option("--control", run_control,
-                      "Control socket for `faultline apply` and `heal` (created 0600; default " +
+                      "Control socket for apply, heal, stats and trace (created 0600; default " +
                           std::string(faultline::kDefaultControlSocket) + ")");
+  std::string run_control_group;
+  run_cmd->add_option("--control-group", run_control_group,
+                      "Make the control socket 0660 and owned by this group, so its members can "
+                      "drive the dataplane without root, e.g. --control-group faultline");
   run_cmd->add_option("eal-args", run.eal_args, "EAL arguments (after --), e.g. -l 1 --vdev=...");
 
   faultline::ReplayOptions replay;
@@ -142,6 +153,11 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--profile", replay_profile,
                          "Profile (YAML) of rules and impairments; same profile, inputs and seed "
                          "-> byte-identical outputs");
+  std::string replay_trace;
+  replay_cmd->add_option("--trace", replay_trace,
+                         "Trace (YAML) played in virtual time: its time zero is the earliest "
+                         "input frame, and a step at T applies exactly to frames stamped T or "
+                         "later, e.g. --trace profiles/leader-isolation.trace.yaml");
   replay_cmd->add_option_function<uint64_t>(
       "--seed", [&replay](uint64_t seed) { replay.seed = seed; },
       "Random seed (overrides the profile's `seed`; without either one is drawn and printed)");
@@ -162,9 +178,10 @@ int main(int argc, char** argv) {
   std::string apply_file, apply_control = faultline::kDefaultControlSocket;
   CLI::App* apply_cmd = app.add_subcommand(
       "apply",
-      "Replace the running profile's groups, match fields and partitions, atomically, on a\n"
-      "running `faultline run` (rules and impairments must stay the same for now). The file is\n"
-      "validated here first. Example: faultline apply profiles/split-brain.yaml");
+      "Replace the running profile (groups, rules, impairments, partitions) atomically on a\n"
+      "running `faultline run`, without stopping traffic: a rule that keeps its name keeps its\n"
+      "counters and flows. The file is validated here first (file:line:col).\n"
+      "Example: faultline apply profiles/split-brain.yaml");
   apply_cmd->add_option("file", apply_file, "Profile (YAML)")->required();
   apply_cmd->add_option("--control", apply_control, "Control socket of the running dataplane");
 
@@ -184,6 +201,69 @@ int main(int argc, char** argv) {
   impairments_flag->excludes(all_flag);
   heal_cmd->add_option("--control", heal_control, "Control socket of the running dataplane");
 
+  std::string stats_control = faultline::kDefaultControlSocket;
+  bool stats_json = false, stats_prometheus = false;
+  uint64_t stats_watch_ns = 0, stats_count = 0;
+  CLI::App* stats_cmd = app.add_subcommand(
+      "stats",
+      "Print a running dataplane's statistics: ports, drops by cause, per-rule counters and\n"
+      "delay percentiles, partitions, the trace's progress and lateness.\n"
+      "Examples: faultline stats;  faultline stats --json;  faultline stats --watch 1s");
+  auto* json_flag = stats_cmd->add_flag(
+      "--json", stats_json, "The statistics document (docs/formats.md), as replay --stats-json");
+  auto* prometheus_flag = stats_cmd->add_flag(
+      "--prometheus", stats_prometheus,
+      "Prometheus text format, e.g. for a textfile collector: faultline stats --prometheus");
+  json_flag->excludes(prometheus_flag);
+  AddDuration(stats_cmd, "--watch", &stats_watch_ns,
+              "Print again every DURATION until interrupted, e.g. --watch 1s");
+  stats_cmd->add_option("--count", stats_count,
+                        "With --watch: stop after this many reports (default: until Ctrl-C)");
+  stats_cmd->add_option("--control", stats_control, "Control socket of the running dataplane");
+
+  CLI::App* trace_cmd = app.add_subcommand(
+      "trace",
+      "Timed fault traces (docs/traces.md): start one on a running dataplane, stop it, watch\n"
+      "it, or generate one from published datacenter failure statistics.");
+  trace_cmd->require_subcommand(1);
+  std::string trace_file, trace_at, trace_control = faultline::kDefaultControlSocket;
+  double trace_speed = 1;
+  CLI::App* trace_start_cmd = trace_cmd->add_subcommand(
+      "start",
+      "Validate a trace as a whole and start it: each step is handed to the workers ahead of\n"
+      "time and takes effect at its scheduled time in the dataplane itself.\n"
+      "Example: faultline trace start profiles/leader-isolation.trace.yaml --at +5s");
+  trace_start_cmd->add_option("file", trace_file, "Trace (YAML)")->required();
+  trace_start_cmd
+      ->add_option("--speed", trace_speed,
+                   "Play the trace this many times faster (every time and length shrinks), e.g. "
+                   "--speed 60 plays an hour in a minute")
+      ->check(CLI::PositiveNumber);
+  trace_start_cmd->add_option(
+      "--at", trace_at,
+      "When time zero is: +DURATION from now (e.g. +10s), or an RFC 3339 time (e.g. "
+      "2026-11-22T10:00:00Z) so appliances with synchronised clocks act together. Default: "
+      "200ms from now");
+  trace_start_cmd->add_option("--control", trace_control,
+                              "Control socket of the running dataplane");
+  std::string trace_stop_control = faultline::kDefaultControlSocket;
+  CLI::App* trace_stop_cmd = trace_cmd->add_subcommand(
+      "stop",
+      "Stop the running trace: steps not yet due are cancelled; the faults in force stay\n"
+      "(`faultline heal` lifts them). Example: faultline trace stop");
+  trace_stop_cmd->add_option("--control", trace_stop_control,
+                             "Control socket of the running dataplane");
+  std::string trace_status_control = faultline::kDefaultControlSocket;
+  bool trace_status_json = false;
+  CLI::App* trace_status_cmd = trace_cmd->add_subcommand(
+      "status",
+      "Show the trace's state, the steps applied with their scheduled and applied times, and\n"
+      "their lateness (applied minus scheduled, measured by the workers).\n"
+      "Example: faultline trace status --json");
+  trace_status_cmd->add_flag("--json", trace_status_json, "Every step, as JSON");
+  trace_status_cmd->add_option("--control", trace_status_control,
+                               "Control socket of the running dataplane");
+
   faultline::DemoOptions demo;
   CLI::App* demo_cmd = app.add_subcommand(
       "demo",
@@ -201,10 +281,23 @@ int main(int argc, char** argv) {
   if (*run_cmd) {
     run.drain_on_exit = on_exit == "drain";
     if (!LoadProfile(run_profile, run.delay_ns, "run", &run.profile)) return 2;
-    return RunWithControl(run, run_control);
+    return RunWithControl(run, run_control, run_control_group);
   }
   if (*replay_cmd) {
     if (!LoadProfile(replay_profile, replay.delay_ns, "replay", &replay.profile)) return 2;
+    if (!replay_trace.empty()) {
+      // Group and rule names of a trace without its own profile refer to --profile's.
+      const faultline::ProfileSpec running =
+          replay.profile ? *replay.profile
+                         : (replay.delay_ns ? faultline::ConstantDelayProfile(replay.delay_ns)
+                                            : faultline::ProfileSpec{});
+      std::string error;
+      replay.trace = faultline::ParseTraceFile(replay_trace, &running, &error);
+      if (!replay.trace) {
+        std::fprintf(stderr, "faultline replay: %s\n", error.c_str());
+        return 2;
+      }
+    }
     return faultline::RunReplay(replay);
   }
   if (*validate_cmd) return faultline::RunValidate(validate_files);
@@ -213,6 +306,15 @@ int main(int argc, char** argv) {
     const char* what = heal_all ? "all" : heal_impairments ? "impairments" : "partitions";
     return faultline::RunHeal(what, heal_control);
   }
+  if (*stats_cmd) {
+    const char* format = stats_json ? "json" : stats_prometheus ? "prometheus" : "text";
+    return faultline::RunStats(format, stats_watch_ns, stats_count, stats_control);
+  }
+  if (*trace_start_cmd) {
+    return faultline::RunTraceStart(trace_file, trace_speed, trace_at, trace_control);
+  }
+  if (*trace_stop_cmd) return faultline::RunTraceStop(trace_stop_control);
+  if (*trace_status_cmd) return faultline::RunTraceStatus(trace_status_json, trace_status_control);
   if (*demo_cmd) return faultline::RunDemo(demo);
   return 2;
 }

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <utility>
 
 namespace faultline {
@@ -280,6 +281,71 @@ std::string FormatSize(Size size) {
     }
   }
   return std::to_string(size.value) + "B";
+}
+
+std::optional<int64_t> ParseRfc3339(const std::string& text, std::string* error) {
+  const std::string form = "'" + text + "' is not an RFC 3339 time like 2026-11-22T10:00:00Z";
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &year, &month, &day, &hour,
+                  &minute, &second, &consumed) != 6 ||
+      consumed != 19) {
+    *error = form;
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    *error = "'" + text + "' has a field out of range";
+    return std::nullopt;
+  }
+  size_t at = 19;
+  int64_t fraction_ns = 0;
+  if (at < text.size() && text[at] == '.') {
+    int64_t scale = 100'000'000;
+    size_t digits = 0;
+    for (++at; at < text.size() && std::isdigit(static_cast<unsigned char>(text[at])); ++at) {
+      fraction_ns += (text[at] - '0') * scale;
+      scale /= 10;
+      ++digits;
+    }
+    if (digits == 0) {
+      *error = form;
+      return std::nullopt;
+    }
+  }
+  int64_t offset_s = 0;
+  if (at < text.size() && (text[at] == 'Z' || text[at] == 'z') && at + 1 == text.size()) {
+    offset_s = 0;
+  } else if (at < text.size() && (text[at] == '+' || text[at] == '-') && at + 6 == text.size() &&
+             text[at + 3] == ':' && std::isdigit(static_cast<unsigned char>(text[at + 1])) &&
+             std::isdigit(static_cast<unsigned char>(text[at + 2])) &&
+             std::isdigit(static_cast<unsigned char>(text[at + 4])) &&
+             std::isdigit(static_cast<unsigned char>(text[at + 5]))) {
+    const int hours = (text[at + 1] - '0') * 10 + (text[at + 2] - '0');
+    const int minutes = (text[at + 4] - '0') * 10 + (text[at + 5] - '0');
+    offset_s = (hours * 3600 + minutes * 60) * (text[at] == '+' ? 1 : -1);
+  } else {
+    *error = "'" + text + "' needs a zone: Z (UTC) or an offset like +01:00";
+    return std::nullopt;
+  }
+  std::tm utc{};
+  utc.tm_year = year - 1900;
+  utc.tm_mon = month - 1;
+  utc.tm_mday = day;
+  utc.tm_hour = hour;
+  utc.tm_min = minute;
+  utc.tm_sec = second;
+  const time_t seconds = timegm(&utc);
+  return (int64_t{seconds} - offset_s) * 1'000'000'000 + fraction_ns;
+}
+
+std::string FormatRfc3339(int64_t unix_ns) {
+  const time_t seconds = static_cast<time_t>(unix_ns / 1'000'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[64];
+  const size_t length = std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + length, sizeof(text) - length, ".%06ldZ",
+                static_cast<long>(unix_ns % 1'000'000'000 / 1000));
+  return text;
 }
 
 }  // namespace faultline

@@ -45,4 +45,12 @@ std::optional<Size> ParseSize(const std::string& text, std::string* error);
 // "1000pkt", "64KiB", "1500B": the shortest exact spelling of a size.
 std::string FormatSize(Size size);
 
+// Parses an RFC 3339 time ("2026-11-22T10:00:00Z", "2026-11-22T11:00:00.250+01:00") into
+// nanoseconds since the Unix epoch. A zone (Z or +-HH:MM) is required: a time without one means
+// something else on every host.
+std::optional<int64_t> ParseRfc3339(const std::string& text, std::string* error);
+
+// "2026-11-22T10:00:00.250000Z": a Unix time in UTC with microseconds.
+std::string FormatRfc3339(int64_t unix_ns);
+
 }  // namespace faultline

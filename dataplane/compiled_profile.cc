@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <random>
+#include <stdexcept>
 #include <string>
 
 namespace faultline {
@@ -28,7 +29,8 @@ CompiledRate CompileRate(const RateSpec& spec, const TimeBase& time_base) {
   return rate;
 }
 
-CompiledImpairment CompileImpairment(const ImpairmentSpec& spec, const TimeBase& time_base) {
+CompiledImpairment CompileImpairment(const ImpairmentSpec& spec, const TimeBase& time_base,
+                                     uint64_t activation) {
   CompiledImpairment impairment;
   impairment.name = spec.name;
   if (spec.delay) {
@@ -73,6 +75,10 @@ CompiledImpairment CompileImpairment(const ImpairmentSpec& spec, const TimeBase&
   if (spec.stall) {
     impairment.has_stall = true;
     impairment.stall.start = time_base.FromNs(spec.stall->start_ns);
+    if (spec.stall->at_activation) {
+      impairment.stall.start += activation;
+      impairment.stall.absolute = true;
+    }
     impairment.stall.duration = time_base.FromNs(spec.stall->duration_ns);
     impairment.stall.every = time_base.FromNs(spec.stall->every_ns);
     impairment.stall.limit = spec.stall->limit;
@@ -80,19 +86,59 @@ CompiledImpairment CompileImpairment(const ImpairmentSpec& spec, const TimeBase&
   return impairment;
 }
 
+// Whether two profiles classify alike: same groups' worth of match fields and partitions.
+bool SameClassification(const ProfileSpec& a, const ProfileSpec& b) {
+  if (a.rules.size() != b.rules.size() || a.partitions != b.partitions) return false;
+  for (size_t i = 0; i < a.rules.size(); ++i) {
+    if (a.rules[i].match != b.rules[i].match) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+std::optional<uint32_t> RuleIdentities::CounterId(const std::string& rule) {
+  const auto found = counter_ids_.find(rule);
+  if (found != counter_ids_.end()) return found->second;
+  if (counter_ids_.size() >= kMaxIds) return std::nullopt;
+  const uint32_t id = static_cast<uint32_t>(counter_ids_.size());
+  counter_ids_.emplace(rule, id);
+  return id;
+}
+
+std::optional<uint32_t> RuleIdentities::StateId(const std::string& rule,
+                                                const ImpairmentSpec& impairment) {
+  std::vector<std::pair<ImpairmentSpec, uint32_t>>& known = state_ids_[rule];
+  for (const auto& [effects, id] : known) {
+    // The name is not an effect: the same effects under another name keep the state.
+    ImpairmentSpec renamed = impairment;
+    renamed.name = effects.name;
+    if (effects == renamed) return id;
+  }
+  if (next_state_id_ >= kMaxIds) return std::nullopt;
+  known.emplace_back(impairment, next_state_id_);
+  return next_state_id_++;
+}
 
 std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
                                                       const TimeBase& time_base, uint64_t seed,
                                                       bool rules_active) {
+  return CompileProfile(spec, time_base, seed, CompileOptions{.rules_active = rules_active});
+}
+
+std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
+                                                      const TimeBase& time_base, uint64_t seed,
+                                                      const CompileOptions& options) {
   auto profile = std::make_shared<CompiledProfile>();
   profile->spec = spec;
   profile->seed = seed;
   profile->time_base = time_base;
-  profile->rules_active = rules_active;
+  profile->rules_active = options.rules_active;
+  profile->link_down = spec.link_down;
+  profile->any_link_down = spec.link_down[0] || spec.link_down[1];
   uint32_t max_displacement = 0;
   for (const ImpairmentSpec& impairment : spec.impairments) {
-    profile->impairments.push_back(CompileImpairment(impairment, time_base));
+    profile->impairments.push_back(CompileImpairment(impairment, time_base, options.activation));
     if (impairment.reorder) {
       max_displacement = std::max(max_displacement, impairment.reorder->max_displacement);
     }
@@ -100,15 +146,32 @@ std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
   // The ring keeps the running maximum departure of the last N + 2 packets (see Pipeline).
   profile->displacement_ring = max_displacement ? std::bit_ceil(max_displacement + 2) : 0;
   std::vector<MatchSpec> matches;
-  for (const RuleSpec& rule : spec.rules) {
+  for (size_t i = 0; i < spec.rules.size(); ++i) {
+    const RuleSpec& rule = spec.rules[i];
     matches.push_back(rule.match);
     profile->rule_names.push_back(rule.name);
     profile->rule_impairment.push_back(static_cast<uint32_t>(rule.impairment));
+    std::optional<uint32_t> counter_id = static_cast<uint32_t>(i), state_id = counter_id;
+    if (options.identities != nullptr) {
+      counter_id = options.identities->CounterId(rule.name);
+      state_id = options.identities->StateId(rule.name, spec.impairments[rule.impairment]);
+    }
+    if (!counter_id || !state_id || *counter_id >= RuleIdentities::kMaxIds) {
+      throw std::runtime_error("more than " + std::to_string(RuleIdentities::kMaxIds) +
+                               " distinct rules (or rule and impairment pairs) over this "
+                               "dataplane's life; restart it to start counting afresh");
+    }
+    profile->rule_counter_id.push_back(*counter_id);
+    profile->rule_state_id.push_back(*state_id);
   }
   for (const PartitionSpec& partition : spec.partitions) {
     profile->partitions.push_back({partition.name, partition.mode, partition.new_connections_only});
   }
-  profile->classifier = std::make_unique<const Classifier>(matches, spec.partitions);
+  if (options.previous != nullptr && SameClassification(options.previous->spec, spec)) {
+    profile->classifier = options.previous->classifier;
+  } else {
+    profile->classifier = std::make_shared<const Classifier>(matches, spec.partitions);
+  }
   return profile;
 }
 
@@ -116,45 +179,6 @@ uint64_t ProfileMemoryBytes(const ProfileSpec& spec) {
   std::vector<MatchSpec> matches;
   for (const RuleSpec& rule : spec.rules) matches.push_back(rule.match);
   return Classifier::MemoryBytes(matches, spec.partitions);
-}
-
-std::string LiveChangeConflict(const ProfileSpec& running, const ProfileSpec& next) {
-  for (size_t i = 0; i < std::max(running.impairments.size(), next.impairments.size()); ++i) {
-    if (i >= next.impairments.size()) {
-      return "impairment '" + running.impairments[i].name + "' is missing";
-    }
-    if (i >= running.impairments.size()) {
-      return "impairment '" + next.impairments[i].name + "' is new";
-    }
-    if (running.impairments[i].name != next.impairments[i].name) {
-      return "impairment " + std::to_string(i + 1) + " is '" + next.impairments[i].name +
-             "', the running one '" + running.impairments[i].name + "'";
-    }
-    if (running.impairments[i] != next.impairments[i]) {
-      return "impairment '" + next.impairments[i].name + "' has other effects";
-    }
-  }
-  if (running.rules.size() != next.rules.size()) {
-    return std::to_string(next.rules.size()) + " rule(s) instead of the running " +
-           std::to_string(running.rules.size());
-  }
-  for (size_t i = 0; i < next.rules.size(); ++i) {
-    const RuleSpec& was = running.rules[i];
-    const RuleSpec& now = next.rules[i];
-    if (was.name != now.name) {
-      return "rule " + std::to_string(i + 1) + " is '" + now.name + "', the running one '" +
-             was.name + "'";
-    }
-    if (was.impairment != now.impairment) {
-      return "rule '" + now.name + "' uses impairment '" + next.impairments[now.impairment].name +
-             "', the running one '" + running.impairments[was.impairment].name + "'";
-    }
-  }
-  return "";
-}
-
-bool CompiledProfile::SameRules(const CompiledProfile& other) const {
-  return LiveChangeConflict(spec, other.spec).empty();
 }
 
 uint64_t ProfileDelayHorizonNs(const ProfileSpec& spec) {

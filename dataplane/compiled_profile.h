@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,33 +45,69 @@ struct CompiledPartition {
   bool new_connections_only = false;
 };
 
+// Stable numbers for rules across live changes (control thread only). A pipeline keeps a rule's
+// counters and flows under its counter id (one per rule name, for the registry's life) and its
+// model state (stall window, rate queue) under its state id (one per rule name and impairment
+// effects), so both follow a rule through every apply, heal and trace step that keeps it.
+class RuleIdentities {
+ public:
+  // Ids are below this (per-rule tables and the 16-bit packet and flow slots are sized by it).
+  static constexpr uint32_t kMaxIds = 16384;
+
+  // nullopt once kMaxIds names (or name and effects pairs) have been seen.
+  std::optional<uint32_t> CounterId(const std::string& rule);
+  std::optional<uint32_t> StateId(const std::string& rule, const ImpairmentSpec& impairment);
+
+ private:
+  std::map<std::string, uint32_t> counter_ids_;
+  std::map<std::string, std::vector<std::pair<ImpairmentSpec, uint32_t>>> state_ids_;
+  uint32_t next_state_id_ = 0;
+};
+
+struct CompiledProfile;
+
+struct CompileOptions {
+  // False after `heal --impairments`: no rule matches, every frame is forwarded untouched.
+  bool rules_active = true;
+  // Clock time a trace step is scheduled to take effect: its stalls (at_activation) start then.
+  uint64_t activation = 0;
+  // Where rule ids come from; null: rule i gets counter and state id i (a profile that never
+  // changes: replay without a trace, tests, benchmarks).
+  RuleIdentities* identities = nullptr;
+  // The classifier (and its DPDK tables) is shared with `previous` when the match fields,
+  // groups and partitions are the same (a set-impairment or link step, a heal of impairments).
+  const CompiledProfile* previous = nullptr;
+};
+
 struct CompiledProfile {
   ProfileSpec spec;  // what it was compiled from (a live heal or apply starts from it)
   uint64_t seed = 0;
   TimeBase time_base;
   std::vector<CompiledImpairment> impairments;
-  std::unique_ptr<const Classifier> classifier;
+  std::shared_ptr<const Classifier> classifier;
   std::vector<CompiledPartition> partitions;
   std::vector<std::string> rule_names;
   std::vector<uint32_t> rule_impairment;  // per rule: index into impairments
-  uint32_t displacement_ring = 0;         // per-flow ring length for the largest max-displacement
+  // Per rule: where its counters and flows (counter id) and its model state (state id) live in
+  // a pipeline (RuleIdentities). Slot of rule r in direction d: id * 2 + d.
+  std::vector<uint32_t> rule_counter_id, rule_state_id;
+  uint32_t displacement_ring = 0;  // per-flow ring length for the largest max-displacement
+  std::array<bool, 2> link_down{};  // side a / b down (trace `link` events)
+  bool any_link_down = false;
 
   // False after `heal --impairments`: no rule matches, every frame is forwarded untouched (the
   // rules stay, so their counters and state carry over when impairments come back).
   bool rules_active = true;
 
   size_t rule_count() const { return rule_names.size(); }
-  // Whether `other` has the same rules and impairments, so a pipeline can switch to it live
-  // keeping its per-rule state (Pipeline::SwapProfile).
-  bool SameRules(const CompiledProfile& other) const;
 };
 
-// Why `next` cannot replace `running` live (a rule or an impairment differs: what
-// CompiledProfile::SameRules refuses), or "" if it can.
-std::string LiveChangeConflict(const ProfileSpec& running, const ProfileSpec& next);
-
 // Compiles a validated profile for clock `time_base`, drawing from `seed`. Needs the EAL when
-// the profile names addresses (group tables); throws std::runtime_error if DPDK memory runs out.
+// the profile names addresses (group tables); throws std::runtime_error if DPDK memory runs out
+// or the rule identities are exhausted.
+std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
+                                                      const TimeBase& time_base, uint64_t seed,
+                                                      const CompileOptions& options);
 // `rules_active = false` compiles it healed of its impairments (`heal --impairments`).
 std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
                                                       const TimeBase& time_base, uint64_t seed,

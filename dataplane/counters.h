@@ -30,6 +30,7 @@ enum class DropCause : uint8_t {
   kQueue,            // tail drop: the rate queue was full
   kStallLimit,       // arrived during a stall with the stall's hold limit reached
   kPartition,        // a partition cuts its source from its destination
+  kLinkDown,         // received on, or would leave by, a side a trace's `link` event took down
   kCount,
 };
 
@@ -47,6 +48,8 @@ inline const char* DropCauseName(DropCause cause) {
       return "stall-limit";
     case DropCause::kPartition:
       return "partition";
+    case DropCause::kLinkDown:
+      return "link-down";
     case DropCause::kCount:
       break;
   }

@@ -28,6 +28,10 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
+// Per-flow displacement ring of a live run: a later profile may bound reordering up to
+// max-displacement 14 (8 bytes x 16 per flow, 8 MiB per worker at 64Ki flows).
+constexpr uint32_t kLiveDisplacementRing = 16;
+
 void OnStopSignal(int) { g_stop.store(true); }
 
 struct LaunchedWorker {
@@ -126,6 +130,44 @@ int RunLive(const RunOptions& options) {
 
   const TimeBase time_base = TimeBase::Tsc();
   const auto start = std::chrono::steady_clock::now();
+  RuleIdentities identities;
+  // The statistics document from the workers' counters (single-writer atomics: any thread may
+  // read them while the workers run). Live, the rules are those of the snapshot last handed out.
+  auto live_stats = [&](bool at_stop) {
+    std::vector<const PipelineCounters*> counters;
+    std::vector<const Pipeline*> pipelines;
+    uint64_t held = 0;
+    for (const LaunchedWorker& launched : workers) {
+      counters.push_back(&launched.worker->pipeline().counters());
+      pipelines.push_back(&launched.worker->pipeline());
+      if (at_stop) held += launched.worker->held_at_stop();
+    }
+    StatsReport report = Summarize(counters, port_count);
+    if (at_stop || publisher == nullptr) {
+      SummarizeRules(pipelines, &report);
+    } else {
+      SummarizeRules(pipelines, *publisher->installed(), &report);
+    }
+    report.held = held;
+    report.elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+    for (PortReport& port : report.ports) {
+      rte_eth_stats device;
+      if (rte_eth_stats_get(port.port, &device) == 0) {
+        port.has_device = true;
+        port.device_ipackets = device.ipackets;
+        port.device_opackets = device.opackets;
+        port.device_imissed = device.imissed;
+        port.device_ierrors = device.ierrors;
+        port.device_oerrors = device.oerrors;
+        port.device_rx_nombuf = device.rx_nombuf;
+      }
+    }
+    if (at_stop && options.final_trace_report) report.trace = options.final_trace_report();
+    return report;
+  };
+  LiveDataplane dataplane;
   if (status == 0) {
     WorkerPlan plan;
     plan.ports = ports;
@@ -133,12 +175,15 @@ int RunLive(const RunOptions& options) {
     bool seed_drawn = false;
     const uint64_t seed = ResolveSeed(options.seed, profile, &seed_drawn);
     try {
-      plan.pipeline.profile = CompileProfile(profile, time_base, seed);
+      plan.pipeline.profile =
+          CompileProfile(profile, time_base, seed, CompileOptions{.identities = &identities});
     } catch (const std::exception& failure) {
       fail(1, failure.what());
     }
     plan.pipeline.hold_limit = hold / options.workers;
     plan.pipeline.flow_idle = FlowIdleTimeout(time_base, horizon_ns);
+    // Room for a later profile's reorder bound (up to max-displacement 14) without a restart.
+    plan.pipeline.min_displacement_ring = kLiveDisplacementRing;
     plan.idle_sleep_ns = options.idle_sleep_ns;
     plan.drain_on_exit = options.drain_on_exit;
     plan.drain_timeout_ns = horizon_ns + 1'000'000'000;
@@ -160,9 +205,16 @@ int RunLive(const RunOptions& options) {
       if (!worker_on_main) lcore = rte_get_next_lcore(lcore, 1, 0);
     }
     std::vector<SnapshotChannel*> ends;
+    std::vector<Pipeline*> pipelines;
     for (const auto& channel : channels) ends.push_back(channel.get());
-    publisher = std::make_unique<SnapshotPublisher>(ends, plan.pipeline.profile);
-    if (status == 0 && options.control_start && !options.control_start(publisher.get(), &error)) {
+    for (LaunchedWorker& launched : workers) pipelines.push_back(&launched.worker->pipeline());
+    publisher = std::make_unique<SnapshotPublisher>(ends, pipelines, plan.pipeline.profile);
+    dataplane.publisher = publisher.get();
+    dataplane.identities = &identities;
+    dataplane.time_base = time_base;
+    dataplane.now = [] { return rte_rdtsc(); };
+    dataplane.stats = [&live_stats] { return live_stats(false); };
+    if (status == 0 && options.control_start && !options.control_start(&dataplane, &error)) {
       fail(1, error);
       workers.clear();
     }
@@ -188,33 +240,9 @@ int RunLive(const RunOptions& options) {
   // Nothing publishes once the workers stop taking snapshots.
   if (control_running && options.control_stop) options.control_stop();
   if (status == 0 && !worker_on_main) rte_eal_mp_wait_lcore();
-  const auto elapsed = std::chrono::steady_clock::now() - start;
 
   if (!workers.empty()) {
-    std::vector<const PipelineCounters*> counters;
-    std::vector<const Pipeline*> pipelines;
-    uint64_t held_at_stop = 0;
-    for (const LaunchedWorker& launched : workers) {
-      counters.push_back(&launched.worker->pipeline().counters());
-      pipelines.push_back(&launched.worker->pipeline());
-      held_at_stop += launched.worker->held_at_stop();
-    }
-    StatsReport report = Summarize(counters, port_count);
-    SummarizeRules(pipelines, &report);
-    report.held = held_at_stop;
-    report.elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
-    for (PortReport& port : report.ports) {
-      rte_eth_stats device;
-      if (rte_eth_stats_get(port.port, &device) == 0) {
-        port.has_device = true;
-        port.device_ipackets = device.ipackets;
-        port.device_opackets = device.opackets;
-        port.device_imissed = device.imissed;
-        port.device_ierrors = device.ierrors;
-        port.device_oerrors = device.oerrors;
-        port.device_rx_nombuf = device.rx_nombuf;
-      }
-    }
+    StatsReport report = live_stats(/*at_stop=*/true);
     std::printf("faultline: stopped\n%s", ToText(report).c_str());
     std::fflush(stdout);
     if (!options.stats_json.empty()) {

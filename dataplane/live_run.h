@@ -7,11 +7,24 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/clock.h"
 #include "dataplane/profile_spec.h"
+#include "dataplane/stats.h"
 
 namespace faultline {
 
 class SnapshotPublisher;
+class RuleIdentities;
+
+// What the control plane gets of a running dataplane. Every member is used by one control thread
+// at a time (the control plane serialises its requests and trace steps).
+struct LiveDataplane {
+  SnapshotPublisher* publisher = nullptr;  // hands compiled snapshots to every worker
+  RuleIdentities* identities = nullptr;    // compile every snapshot with these
+  TimeBase time_base;                      // the workers' clock
+  std::function<uint64_t()> now;           // that clock, now
+  std::function<StatsReport()> stats;      // the statistics document's counters, now
+};
 
 struct RunOptions {
   unsigned workers = 1;
@@ -24,10 +37,12 @@ struct RunOptions {
   std::string stats_json;      // write the final statistics document here
   std::vector<std::string> eal_args;
   // The control plane (control/control_server): started once the workers exist and can take
-  // profile snapshots from `publisher` (which outlives control_stop), stopped before they are
-  // gone. A failed start is a runtime failure (exit 1) and nothing is forwarded.
-  std::function<bool(SnapshotPublisher* publisher, std::string* error)> control_start;
+  // profile snapshots (`dataplane` outlives control_stop), stopped before they are gone. A
+  // failed start is a runtime failure (exit 1) and nothing is forwarded.
+  std::function<bool(LiveDataplane* dataplane, std::string* error)> control_start;
   std::function<void()> control_stop;
+  // The final statistics document's `trace` section (the trace the control plane ran), if any.
+  std::function<nlohmann::json()> final_trace_report;
 };
 
 // Packets the wheels may hold when --hold is not given: what two directions of 10 GbE line

@@ -19,21 +19,49 @@ Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint
   const unsigned __int128 hz = profile->time_base.hz;
   ns_per_unit_fp_ =
       static_cast<uint64_t>(((static_cast<unsigned __int128>(1'000'000'000) << 32) + hz / 2) / hz);
-  flows_ = std::make_unique<FlowTable>(config_.flow_capacity, profile->displacement_ring);
+  flows_ = std::make_unique<FlowTable>(
+      config_.flow_capacity, std::max(profile->displacement_ring, config_.min_displacement_ring));
   fragments_ = std::make_unique<FragmentTracker>(config_.fragment_capacity,
                                                  profile->time_base.FromNs(kFragmentTimeoutNs));
-  const size_t slots = profile->rule_count() * 2;
-  runtime_ = std::vector<RuleRuntime>(slots);
-  rule_counters_ = std::vector<RuleCounters>(slots);
   partition_counters_ = std::vector<PartitionCounters>(kMaxPartitions * 2);
   partition_scratch_.assign(kMaxPartitions * 2 * 2, 0);
-  for (size_t slot = 0; slot < slots; ++slot) {
-    const CompiledImpairment& impairment = profile->impairments[profile->rule_impairment[slot / 2]];
-    if (impairment.has_rate) runtime_[slot].link = std::make_unique<RateLink>(impairment.rate);
-    if (profile->displacement_ring) {
-      runtime_[slot].shared_ring = std::make_unique<uint64_t[]>(profile->displacement_ring);
+  Prepare(*profile);  // cannot fail: the rings were sized for this profile
+  SeedRuntimes(*profile);
+}
+
+std::string Pipeline::Prepare(const CompiledProfile& next) {
+  if (flows_ == nullptr) return "this pipeline runs without a profile";
+  if (next.displacement_ring > flows_->ring_length()) {
+    return "its max-displacement needs per-flow rings of " +
+           std::to_string(next.displacement_ring) + " entries and this dataplane has " +
+           std::to_string(flows_->ring_length()) + " (max-displacement up to " +
+           std::to_string(flows_->ring_length() > 2 ? flows_->ring_length() - 2 : 0) +
+           "); restart it with the profile";
+  }
+  for (size_t rule = 0; rule < next.rule_count(); ++rule) {
+    const CompiledImpairment& impairment = next.impairments[next.rule_impairment[rule]];
+    for (size_t direction = 0; direction < 2; ++direction) {
+      rule_counters_.Reserve(size_t{next.rule_counter_id[rule]} * 2 + direction);
+      RuleRuntime* runtime = runtime_.Reserve(size_t{next.rule_state_id[rule]} * 2 + direction);
+      if (runtime->prepared) continue;  // a state id always has the same effects
+      if (impairment.has_rate) runtime->link = std::make_unique<RateLink>(impairment.rate);
+      if (flows_->ring_length()) {
+        runtime->shared_ring = std::make_unique<uint64_t[]>(flows_->ring_length());
+      }
+      runtime->prepared = true;
     }
-    SeedFlow(&runtime_[slot].shared_flow);
+  }
+  return "";
+}
+
+void Pipeline::SeedRuntimes(const CompiledProfile& profile) {
+  for (size_t rule = 0; rule < profile.rule_count(); ++rule) {
+    for (size_t direction = 0; direction < 2; ++direction) {
+      RuleRuntime& runtime = runtime_[size_t{profile.rule_state_id[rule]} * 2 + direction];
+      if (runtime.seeded) continue;
+      SeedFlow(&runtime.shared_flow);
+      runtime.seeded = true;
+    }
   }
 }
 
@@ -44,6 +72,7 @@ std::shared_ptr<const CompiledProfile> Pipeline::SwapProfile(
   if (profile_ == nullptr || next == nullptr) {  // not allowed (see the header); keep running
     return next;
   }
+  SeedRuntimes(*next);
   // A partition keeps its counters across a swap when the new profile still has it (by name).
   const std::vector<CompiledPartition>& before = profile_->partitions;
   const std::vector<CompiledPartition>& after = next->partitions;
@@ -81,6 +110,12 @@ void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, ui
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(packets[i]);
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(packets[i], void*));
   const uint16_t direction = in_port & 1;  // 0: a-to-b, 1: b-to-a
+  if (profile->any_link_down && (profile->link_down[direction] || profile->link_down[direction ^ 1])) {
+    // A side that is down neither delivers what arrived on it nor takes what would leave by it.
+    for (uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(packets[i]);
+    counters_.Drop(DropCause::kLinkDown, n);
+    return;
+  }
   const Direction match_direction = direction == 0 ? Direction::kAToB : Direction::kBToA;
   const Classifier& classifier = *profile->classifier;
   const bool partitions = classifier.has_partitions();
@@ -136,10 +171,12 @@ void Pipeline::SeedFlow(FlowState* flow) {
 void Pipeline::IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, uint16_t direction,
                              uint16_t out_port, uint64_t now) {
   const CompiledProfile& profile = *profile_;
-  const uint16_t slot = static_cast<uint16_t>(rule * 2 + direction);
+  // Counters and flows follow the rule's name, model state its name and effects (see
+  // RuleIdentities), so they survive live changes that keep them.
+  const uint16_t slot = static_cast<uint16_t>(profile.rule_counter_id[rule] * 2 + direction);
   Context context;
   context.impairment = &profile.impairments[profile.rule_impairment[rule]];
-  context.runtime = &runtime_[slot];
+  context.runtime = &runtime_[size_t{profile.rule_state_id[rule]} * 2 + direction];
   context.counters = &rule_counters_[slot];
   context.flow = nullptr;
   context.ring = nullptr;

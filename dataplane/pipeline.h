@@ -26,6 +26,7 @@
 #include "dataplane/packet_meta.h"
 #include "dataplane/random.h"
 #include "dataplane/rule_counters.h"
+#include "dataplane/stable_table.h"
 #include "dataplane/timing_wheel.h"
 
 namespace faultline {
@@ -41,6 +42,9 @@ struct PipelineConfig {
   // the profile's delay horizon). Whoever builds the config sets it; the default never expires.
   uint64_t flow_idle = UINT64_MAX;
   uint32_t fragment_capacity = 4096;  // datagrams whose first fragment's ports are remembered
+  // Per-flow displacement ring length at least (a power of two, or 0). A live dataplane reserves
+  // room so that a later profile may bound reordering (max-displacement up to length - 2).
+  uint32_t min_displacement_ring = 0;
 };
 
 using PacketWheel = TimingWheel<rte_mbuf, MbufWheelTraits>;
@@ -84,22 +88,63 @@ class alignas(64) Pipeline {
 
   PipelineCounters& counters() { return counters_; }
   const PipelineCounters& counters() const { return counters_; }
-  // Counters of rule r in direction d (0: a-to-b, 1: b-to-a) are at index 2r + d.
-  const std::vector<RuleCounters>& rule_counters() const { return rule_counters_; }
+
+  // The counters of the rules of the profile in force: view[2r + d] for rule r in direction d
+  // (0: a-to-b, 1: b-to-a). For the pipeline's own thread (tests, end of run); other threads use
+  // FindRuleCounters with the ids of a profile they hold.
+  class RuleCounterView {
+   public:
+    RuleCounterView(const Pipeline* pipeline) : pipeline_(pipeline) {}
+    size_t size() const {
+      return pipeline_->profile_ ? pipeline_->profile_->rule_count() * 2 : 0;
+    }
+    const RuleCounters& operator[](size_t slot) const {
+      return pipeline_->rule_counters_[pipeline_->profile_->rule_counter_id[slot / 2] * 2 +
+                                       slot % 2];
+    }
+    struct Iterator {
+      const RuleCounterView* view;
+      size_t slot;
+      const RuleCounters& operator*() const { return (*view)[slot]; }
+      Iterator& operator++() {
+        ++slot;
+        return *this;
+      }
+      bool operator!=(const Iterator& other) const { return slot != other.slot; }
+    };
+    Iterator begin() const { return {this, 0}; }
+    Iterator end() const { return {this, size()}; }
+
+   private:
+    const Pipeline* pipeline_;
+  };
+  RuleCounterView rule_counters() const { return RuleCounterView(this); }
+  // Counters of the rule with counter id `id` (CompiledProfile::rule_counter_id) in direction
+  // `direction`, or null if no profile this pipeline was prepared for had it. Any thread.
+  const RuleCounters* FindRuleCounters(uint32_t id, int direction) const {
+    return rule_counters_.Find(size_t{id} * 2 + direction);
+  }
   // Counters of partition p of the current profile in direction d are at index 2p + d.
   const std::vector<PartitionCounters>& partition_counters() const { return partition_counters_; }
   const CompiledProfile* profile() const { return profile_.get(); }
 
-  // Replaces the profile between bursts (a live `apply` or `heal`). The new profile must have the
-  // same rules and impairments (CompiledProfile::SameRules): per-rule state, counters and held
-  // packets carry over; classification and partitions change. Returns the previous profile so
-  // the caller can free it outside the fast path.
+  // Control thread (any thread, once per profile, before the profile reaches SwapProfile): makes
+  // room for `next`'s rules, so the swap itself allocates nothing. Returns "" or why this
+  // pipeline cannot run `next` (a max-displacement beyond its flows' rings).
+  std::string Prepare(const CompiledProfile& next);
+
+  // Replaces the profile between bursts (a live `apply`, `heal` or trace step); `next` must have
+  // been Prepared. A rule keeps its counters and flows by name and its model state (stall window,
+  // rate queue) by name and effects (RuleIdentities); held packets leave as scheduled. Returns
+  // the previous profile so the caller can free it outside the fast path.
   std::shared_ptr<const CompiledProfile> SwapProfile(std::shared_ptr<const CompiledProfile> next);
   const FlowTable* flows() const { return flows_.get(); }
 
  private:
   // Mutable model state of one rule in one direction (the profile itself is shared, read-only).
   struct alignas(64) RuleRuntime {
+    bool prepared = false;  // set by Prepare (control thread) before the worker sees the slot
+    bool seeded = false;    // shared_flow seeded (by the worker, from its generator)
     StallState stall;
     std::unique_ptr<RateLink> link;
     uint64_t bits_to_error = UINT64_MAX;  // corrupt ber mode: distance to the next bit error
@@ -151,8 +196,13 @@ class alignas(64) Pipeline {
   uint64_t ns_per_unit_fp_ = uint64_t{1} << 32;  // ns per clock unit << 32
   std::unique_ptr<FlowTable> flows_;
   std::unique_ptr<FragmentTracker> fragments_;
-  std::vector<RuleRuntime> runtime_;
-  std::vector<RuleCounters> rule_counters_;
+  // Indexed by state id * 2 + direction and counter id * 2 + direction (CompiledProfile).
+  static constexpr size_t kRuleChunkBits = 5;
+  static constexpr size_t kRuleChunks = RuleIdentities::kMaxIds * 2 >> kRuleChunkBits;
+  StableTable<RuleRuntime, kRuleChunkBits, kRuleChunks> runtime_;
+  StableTable<RuleCounters, kRuleChunkBits, kRuleChunks> rule_counters_;
+  // Seeds the shared flow state of the profile's rules that have none yet (worker thread).
+  void SeedRuntimes(const CompiledProfile& profile);
   // kMaxPartitions * 2, allocated once: a profile swap only moves counters between slots.
   std::vector<PartitionCounters> partition_counters_;
   std::vector<uint64_t> partition_scratch_;  // the same size, for remapping at a swap

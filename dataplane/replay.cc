@@ -16,6 +16,7 @@
 #include "dataplane/pcap_io.h"
 #include "dataplane/pipeline.h"
 #include "dataplane/stats.h"
+#include "dataplane/trace_timeline.h"
 
 namespace faultline {
 namespace {
@@ -53,10 +54,20 @@ rte_mbuf* MbufFromFrame(rte_mempool* pool, const PcapFrame& frame) {
 
 class ReplayRun {
  public:
-  ReplayRun(const ReplayOptions& options, const PipelineConfig& config, rte_mempool* pool)
+  // `identities`: those the starting profile was compiled with (trace steps keep using them).
+  ReplayRun(const ReplayOptions& options, const PipelineConfig& config, rte_mempool* pool,
+            RuleIdentities* identities)
       : options_(options),
         pool_(pool),
-        pipeline_(config, TimeBase::Nanoseconds().wheel_tick_shift, 0) {}
+        identities_(identities),
+        pipeline_(config, TimeBase::Nanoseconds().wheel_tick_shift, 0) {
+    if (options_.trace) {
+      timeline_ = std::make_unique<TraceTimeline>(*options_.trace);
+      trace_state_ = TraceState{.spec = config.profile->spec,
+                                .rules_active = config.profile->rules_active};
+      next_step_ = timeline_->Next();
+    }
+  }
 
   int Run() {
     if (!OpenFiles()) return status_;
@@ -76,6 +87,7 @@ class ReplayRun {
         first = false;
       }
       if (!clock_.AdvanceTo(frame.timestamp_ns)) ++clock_backwards_;
+      if (!ApplyTraceSteps(first_ns)) return status_;
       Receive(take_a ? kPortA : kPortB, frame);
       if (take_a) {
         have_a = reader_a_.Next(&frame_a);
@@ -122,6 +134,58 @@ class ReplayRun {
     return true;
   }
 
+  // Applies every trace step due by the clock's time (time zero: `first_ns`), exactly then: the
+  // frame at hand and every later one see the new profile.
+  bool ApplyTraceSteps(uint64_t first_ns) {
+    while (next_step_ && first_ns + next_step_->at_ns <= clock_.Now()) {
+      const TraceStep step = *next_step_;
+      const uint64_t at = first_ns + step.at_ns;
+      const std::string problem = timeline_->Apply(step, &trace_state_);
+      std::string error;
+      if (problem.empty()) {
+        try {
+          const CompiledProfile& previous = *pipeline_.profile();
+          auto next = CompileProfile(trace_state_.spec, previous.time_base, previous.seed,
+                                     CompileOptions{.rules_active = trace_state_.rules_active,
+                                                    .activation = at,
+                                                    .identities = identities_,
+                                                    .previous = &previous});
+          error = pipeline_.Prepare(*next);
+          if (error.empty()) pipeline_.SwapProfile(std::move(next));
+        } catch (const std::exception& failure) {
+          error = failure.what();
+        }
+      } else {
+        error = problem;
+      }
+      if (!error.empty()) {
+        Fail(1, "trace step " + std::to_string(step.index) + " (" + step.description +
+                    ") at " + std::to_string(step.at_ns) + " ns: " + error);
+        return false;
+      }
+      // Virtual time: applied exactly when scheduled.
+      trace_events_.push_back(
+          TraceStepJson(step, *options_.trace, step.at_ns, step.at_ns, "applied"));
+      last_step_index_ = step.index;
+      next_step_ = timeline_->Next();
+    }
+    return true;
+  }
+
+  nlohmann::json TraceReport() const {
+    if (!options_.trace) return nullptr;
+    const uint64_t applied = trace_events_.size();
+    return {{"name", options_.trace->name},
+            {"state", next_step_ ? "running" : "finished"},
+            {"speed", 1.0},
+            {"started_at", nullptr},  // virtual time: time zero is the earliest frame
+            {"event_index", applied ? nlohmann::json(last_step_index_) : nlohmann::json()},
+            {"steps_applied", applied},
+            {"lateness_ns", {{"count", applied}, {"p50", 0}, {"p99", 0}, {"max", 0}}},
+            {"events", trace_events_},
+            {"events_not_kept", 0}};
+  }
+
   void Receive(uint16_t port, const PcapFrame& frame) {
     const uint64_t now = clock_.Now();
     rte_mbuf* packet = MbufFromFrame(pool_, frame);
@@ -159,6 +223,7 @@ class ReplayRun {
     report.elapsed_ns = span_ns;
     report.clock_backwards = clock_backwards_;
     SummarizeRules({&pipeline_}, &report);
+    report.trace = TraceReport();
     const uint64_t exhausted = report.dropped[static_cast<int>(DropCause::kBufferExhausted)];
     if (exhausted != 0) {
       std::fprintf(stderr,
@@ -176,7 +241,13 @@ class ReplayRun {
 
   const ReplayOptions& options_;
   rte_mempool* pool_;
+  RuleIdentities* identities_;
   Pipeline pipeline_;
+  std::unique_ptr<TraceTimeline> timeline_;
+  TraceState trace_state_;
+  std::optional<TraceStep> next_step_;
+  nlohmann::json trace_events_ = nlohmann::json::array();
+  uint64_t last_step_index_ = 0;
   VirtualClock clock_;
   PcapReader reader_a_, reader_b_;
   PcapWriter writer_a_, writer_b_;
@@ -186,13 +257,37 @@ class ReplayRun {
   int status_ = 0;
 };
 
+// The profile replay starts with: the trace's own, else --profile, else --delay's, else none.
+ProfileSpec StartingProfile(const ReplayOptions& options) {
+  if (options.trace && options.trace->profile) return *options.trace->profile;
+  if (options.profile) return *options.profile;
+  if (options.delay_ns != 0) return ConstantDelayProfile(options.delay_ns);
+  return ProfileSpec{};
+}
+
+// DPDK memory of the largest profile one round of the trace leads to.
+uint64_t LargestTraceProfileBytes(const TraceSpec& trace, const ProfileSpec& start) {
+  TraceTimeline timeline(trace);
+  TraceState state{.spec = start};
+  uint64_t largest = ProfileMemoryBytes(start);
+  for (auto step = timeline.Next(); step && step->round == 0; step = timeline.Next()) {
+    if (!timeline.Apply(*step, &state).empty()) break;  // reported when replay reaches it
+    largest = std::max(largest, ProfileMemoryBytes(state.spec));
+  }
+  return largest;
+}
+
 }  // namespace
 
 int RunReplay(const ReplayOptions& options) {
   // Size the pool for the hold limit plus one jumbo chain; EAL memory follows from it.
   const uint64_t pool_size = options.hold + 64;
-  // Group tables (LPM) of the profile come on top.
-  const uint64_t table_bytes = options.profile ? ProfileMemoryBytes(*options.profile) : 0;
+  // Group tables (LPM) of the profile come on top; with a trace, of the largest profile it leads
+  // to, twice (the next one is compiled while the previous one still runs).
+  const ProfileSpec start = StartingProfile(options);
+  const uint64_t table_bytes =
+      options.trace ? 2 * LargestTraceProfileBytes(*options.trace, start)
+                    : (options.profile ? ProfileMemoryBytes(*options.profile) : 0);
   const unsigned memory_mb =
       static_cast<unsigned>((pool_size * kBytesPerMbuf + table_bytes) / (1 << 20) + 64);
   std::string error;
@@ -211,22 +306,27 @@ int RunReplay(const ReplayOptions& options) {
     PipelineConfig config;
     config.hold_limit = options.hold;
     const TimeBase time_base = TimeBase::Nanoseconds();
-    if (options.profile) {
+    RuleIdentities identities;
+    const bool with_profile = options.profile || options.trace;
+    if (with_profile) {
       bool drawn = false;
-      const uint64_t seed = ResolveSeed(options.seed, *options.profile, &drawn);
+      const uint64_t seed = ResolveSeed(options.seed, start, &drawn);
       if (drawn)
         std::fprintf(stderr, "faultline replay: seed %lu (drawn; --seed repeats it)\n", seed);
       try {
-        config.profile = CompileProfile(*options.profile, time_base, seed);
+        config.profile =
+            CompileProfile(start, time_base, seed, CompileOptions{.identities = &identities});
       } catch (const std::exception& failure) {
         std::fprintf(stderr, "faultline replay: %s\n", failure.what());
       }
-      config.flow_idle = FlowIdleTimeout(time_base, ProfileDelayHorizonNs(*options.profile));
+      config.flow_idle = FlowIdleTimeout(time_base, ProfileDelayHorizonNs(start));
+      // As live: room for a trace's or profile's reorder bound up to max-displacement 14.
+      if (options.trace) config.min_displacement_ring = 16;
     } else {
       config.delay = time_base.FromNs(options.delay_ns);
     }
-    if (config.profile || !options.profile) {
-      auto run = std::make_unique<ReplayRun>(options, config, pool);
+    if (config.profile || !with_profile) {
+      auto run = std::make_unique<ReplayRun>(options, config, pool, &identities);
       status = run->Run();
     }
   }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "dataplane/profile_spec.h"
+#include "dataplane/trace_spec.h"
 
 namespace faultline {
 
@@ -17,6 +18,9 @@ struct ReplayOptions {
   uint64_t delay_ns = 0;               // without a profile: constant delay for every frame
   std::optional<ProfileSpec> profile;  // validated profile (control/profile_parser)
   std::optional<uint64_t> seed;        // overrides the profile's seed
+  // Validated trace (control/trace_parser), played in virtual time: its time zero is the
+  // earliest input frame's timestamp, and a step at T applies to every frame stamped T or later.
+  std::optional<TraceSpec> trace;
   uint64_t hold = 65536;  // packets in flight at most; more are dropped as buffer_exhausted
   std::string stats_json;
 };

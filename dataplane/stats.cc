@@ -69,7 +69,11 @@ nlohmann::json RuleTotalsJson(const RuleTotals& totals) {
 
 void SummarizeRules(const std::vector<const Pipeline*>& pipelines, StatsReport* report) {
   if (pipelines.empty() || pipelines.front()->profile() == nullptr) return;
-  const CompiledProfile& profile = *pipelines.front()->profile();
+  SummarizeRules(pipelines, *pipelines.front()->profile(), report);
+}
+
+void SummarizeRules(const std::vector<const Pipeline*>& pipelines, const CompiledProfile& profile,
+                    StatsReport* report) {
   report->seed = profile.seed;
   report->rules.resize(profile.rule_count());
   for (size_t rule = 0; rule < profile.rule_count(); ++rule) {
@@ -82,11 +86,14 @@ void SummarizeRules(const std::vector<const Pipeline*>& pipelines, StatsReport* 
                                   .new_connections_only = partition.new_connections_only});
   }
   for (const Pipeline* pipeline : pipelines) {
-    const std::vector<RuleCounters>& counters = pipeline->rule_counters();
-    for (size_t slot = 0; slot < counters.size(); ++slot) {
-      RuleReport& rule = report->rules[slot / 2];
-      AddRuleCounters(counters[slot], &rule.total);
-      AddRuleCounters(counters[slot], &rule.direction[slot % 2]);
+    for (size_t rule = 0; rule < profile.rule_count(); ++rule) {
+      for (int direction = 0; direction < 2; ++direction) {
+        const RuleCounters* counters =
+            pipeline->FindRuleCounters(profile.rule_counter_id[rule], direction);
+        if (counters == nullptr) continue;  // not yet prepared on this worker
+        AddRuleCounters(*counters, &report->rules[rule].total);
+        AddRuleCounters(*counters, &report->rules[rule].direction[direction]);
+      }
     }
     const std::vector<PartitionCounters>& cuts = pipeline->partition_counters();
     for (size_t slot = 0; slot < report->partitions.size() * 2; ++slot) {
@@ -133,6 +140,28 @@ const char* PartitionModeName(PartitionMode mode) {
       return "tcp-reset";
   }
   return "?";
+}
+
+nlohmann::json TraceStepJson(const TraceStep& step, const TraceSpec& trace, uint64_t scheduled_ns,
+                             std::optional<uint64_t> applied_ns, const char* state) {
+  nlohmann::json entry = {{"index", step.index},
+                          {"description", step.description},
+                          {"implied", step.implied},
+                          {"state", state},
+                          {"scheduled_ns", scheduled_ns}};
+  if (step.event < trace.events.size()) {
+    entry["event"] = step.event;
+    entry["line"] = trace.events[step.event].line;
+    entry["round"] = step.round;
+  } else {
+    entry["event"] = nullptr;  // loading the trace's profile at time zero
+    entry["line"] = nullptr;
+  }
+  if (applied_ns) {
+    entry["applied_ns"] = *applied_ns;
+    entry["lateness_ns"] = *applied_ns > scheduled_ns ? *applied_ns - scheduled_ns : 0;
+  }
+  return entry;
 }
 
 nlohmann::json ToJson(const StatsReport& report) {
@@ -185,7 +214,8 @@ nlohmann::json ToJson(const StatsReport& report) {
                              {"fragments_unresolved", report.fragments_unresolved},
                              {"malformed", report.malformed},
                              {"rules", rules},
-                             {"partitions", partitions}};
+                             {"partitions", partitions},
+                             {"trace", report.trace}};
   if (report.seed) document["seed"] = *report.seed;
   return document;
 }
@@ -246,6 +276,18 @@ std::string ToText(const StatsReport& report) {
         partition.direction[1].dropped, partition.direction[1].answered);
     text += line;
   }
+  if (report.trace.is_object()) {
+    const nlohmann::json& trace = report.trace;
+    const nlohmann::json& lateness = trace.value("lateness_ns", nlohmann::json::object());
+    std::snprintf(line, sizeof(line),
+                  "trace %s: %s, %lu step(s) applied; lateness p50 %.1f us p99 %.1f us max "
+                  "%.1f us\n",
+                  trace.value("name", "").c_str(), trace.value("state", "").c_str(),
+                  trace.value("steps_applied", uint64_t{0}),
+                  lateness.value("p50", uint64_t{0}) / 1e3, lateness.value("p99", uint64_t{0}) / 1e3,
+                  lateness.value("max", uint64_t{0}) / 1e3);
+    text += line;
+  }
   if (!report.rules.empty()) {
     std::snprintf(
         line, sizeof(line),
@@ -256,6 +298,153 @@ std::string ToText(const StatsReport& report) {
     text += line;
   }
   return text;
+}
+
+namespace {
+
+// A label value with \, " and newlines escaped, as the exposition format requires.
+std::string Label(const std::string& value) {
+  std::string escaped;
+  for (char c : value) {
+    if (c == '\\' || c == '"') escaped += '\\';
+    if (c == '\n') {
+      escaped += "\\n";
+      continue;
+    }
+    escaped += c;
+  }
+  return escaped;
+}
+
+class Exposition {
+ public:
+  // Declares a metric once (HELP and TYPE lines), then its samples follow.
+  void Metric(const std::string& name, const char* type, const char* help) {
+    text_ += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  }
+  void Sample(const std::string& name, const std::string& labels, uint64_t value) {
+    text_ += name + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(value) + "\n";
+  }
+  std::string text() && { return std::move(text_); }
+
+ private:
+  std::string text_;
+};
+
+std::string Quantile(const std::string& labels, const char* quantile) {
+  return labels + (labels.empty() ? "" : ",") + "quantile=\"" + quantile + "\"";
+}
+
+}  // namespace
+
+std::string ToPrometheus(const StatsReport& report) {
+  Exposition out;
+  out.Metric("faultline_port_rx_frames_total", "counter", "Frames the dataplane took from a port.");
+  for (const PortReport& port : report.ports) {
+    out.Sample("faultline_port_rx_frames_total",
+               "port=\"" + std::to_string(port.port) + "\",side=\"" + SideName(port.port) + "\"",
+               port.rx);
+  }
+  out.Metric("faultline_port_tx_frames_total", "counter", "Frames a port's device accepted.");
+  for (const PortReport& port : report.ports) {
+    out.Sample("faultline_port_tx_frames_total",
+               "port=\"" + std::to_string(port.port) + "\",side=\"" + SideName(port.port) + "\"",
+               port.tx);
+  }
+  out.Metric("faultline_dropped_frames_total", "counter", "Frames dropped, by cause.");
+  for (int cause = 0; cause < static_cast<int>(DropCause::kCount); ++cause) {
+    out.Sample("faultline_dropped_frames_total",
+               std::string("cause=\"") + DropCauseName(static_cast<DropCause>(cause)) + "\"",
+               report.dropped[cause]);
+  }
+  out.Metric("faultline_unmatched_frames_total", "counter",
+             "Frames no rule matched (forwarded untouched).");
+  out.Sample("faultline_unmatched_frames_total", "", report.unmatched);
+  out.Metric("faultline_malformed_frames_total", "counter",
+             "Frames with cut or invalid headers (forwarded).");
+  out.Sample("faultline_malformed_frames_total", "", report.malformed);
+
+  struct RuleCounter {
+    const char* name;
+    const char* help;
+    uint64_t RuleTotals::*field;
+  };
+  const RuleCounter rule_counters[] = {
+      {"faultline_rule_matched_frames_total", "Frames a rule matched.", &RuleTotals::matched},
+      {"faultline_rule_forwarded_frames_total", "Frames of a rule handed to transmission.",
+       &RuleTotals::forwarded},
+      {"faultline_rule_duplicated_frames_total", "Copies a rule made.", &RuleTotals::duplicated},
+      {"faultline_rule_corrupted_frames_total", "Frames a rule corrupted.",
+       &RuleTotals::corrupted},
+      {"faultline_rule_reordered_frames_total", "Frames a rule sent ahead.",
+       &RuleTotals::reordered},
+      {"faultline_rule_ecn_marked_frames_total", "Frames a rule marked CE.",
+       &RuleTotals::ecn_marked},
+  };
+  auto rule_labels = [](const RuleReport& rule, int direction) {
+    return "rule=\"" + Label(rule.name) + "\",direction=\"" +
+           (direction == 0 ? "a-to-b" : "b-to-a") + "\"";
+  };
+  for (const RuleCounter& counter : rule_counters) {
+    out.Metric(counter.name, "counter", counter.help);
+    for (const RuleReport& rule : report.rules) {
+      for (int direction = 0; direction < 2; ++direction) {
+        out.Sample(counter.name, rule_labels(rule, direction), rule.direction[direction].*counter.field);
+      }
+    }
+  }
+  out.Metric("faultline_rule_dropped_frames_total", "counter", "Frames a rule dropped, by cause.");
+  for (const RuleReport& rule : report.rules) {
+    for (int direction = 0; direction < 2; ++direction) {
+      for (int cause = 0; cause < static_cast<int>(DropCause::kCount); ++cause) {
+        const uint64_t dropped = rule.direction[direction].dropped[cause];
+        if (dropped == 0) continue;
+        out.Sample("faultline_rule_dropped_frames_total",
+                   rule_labels(rule, direction) + ",cause=\"" +
+                       DropCauseName(static_cast<DropCause>(cause)) + "\"",
+                   dropped);
+      }
+    }
+  }
+  out.Metric("faultline_rule_delay_ns", "summary", "Time frames of a rule were held (ns).");
+  for (const RuleReport& rule : report.rules) {
+    const std::string labels = "rule=\"" + Label(rule.name) + "\"";
+    const HistogramSummary& delay = rule.total.delay_ns;
+    for (const auto& [name, q] : {std::pair{"0.5", 0.5}, {"0.9", 0.9}, {"0.99", 0.99},
+                                  {"0.999", 0.999}}) {
+      out.Sample("faultline_rule_delay_ns", Quantile(labels, name), delay.Percentile(q));
+    }
+    out.Sample("faultline_rule_delay_ns_count", labels, delay.total);
+  }
+  out.Metric("faultline_partition_dropped_frames_total", "counter",
+             "Frames a partition cut, by the side they arrived on.");
+  for (const PartitionReport& partition : report.partitions) {
+    for (int direction = 0; direction < 2; ++direction) {
+      out.Sample("faultline_partition_dropped_frames_total",
+                 "partition=\"" + Label(partition.name) + "\",direction=\"" +
+                     (direction == 0 ? "a-to-b" : "b-to-a") + "\"",
+                 partition.direction[direction].dropped);
+    }
+  }
+  if (report.trace.is_object()) {
+    const nlohmann::json& trace = report.trace;
+    const std::string labels = "trace=\"" + Label(trace.value("name", "")) + "\"";
+    out.Metric("faultline_trace_steps_applied_total", "counter",
+               "Trace steps every worker has installed.");
+    out.Sample("faultline_trace_steps_applied_total", labels,
+               trace.value("steps_applied", uint64_t{0}));
+    out.Metric("faultline_trace_lateness_ns", "summary",
+               "Applied minus scheduled time of trace steps (ns).");
+    const nlohmann::json lateness = trace.value("lateness_ns", nlohmann::json::object());
+    out.Sample("faultline_trace_lateness_ns", Quantile(labels, "0.5"),
+               lateness.value("p50", uint64_t{0}));
+    out.Sample("faultline_trace_lateness_ns", Quantile(labels, "0.99"),
+               lateness.value("p99", uint64_t{0}));
+    out.Sample("faultline_trace_lateness_ns", Quantile(labels, "1"),
+               lateness.value("max", uint64_t{0}));
+    out.Sample("faultline_trace_lateness_ns_count", labels, lateness.value("count", uint64_t{0}));
+  }
+  return std::move(out).text();
 }
 
 }  // namespace faultline

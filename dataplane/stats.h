@@ -10,6 +10,8 @@
 #include "dataplane/counters.h"
 #include "dataplane/latency_histogram.h"
 #include "dataplane/profile_spec.h"
+#include "dataplane/trace_spec.h"
+#include "dataplane/trace_timeline.h"
 
 namespace faultline {
 
@@ -67,6 +69,9 @@ struct StatsReport {
   std::optional<uint64_t> seed;       // the profile's random seed, when there is a profile
   std::vector<RuleReport> rules;
   std::vector<PartitionReport> partitions;  // of the profile in force
+  // The trace's progress (TraceReport JSON: state, event index, scheduled vs applied time of each
+  // applied step, lateness); null when no trace ran.
+  nlohmann::json trace;
 
   uint64_t TotalDropped() const;
 };
@@ -78,13 +83,26 @@ class Pipeline;
 // Adds up the per-rule and per-partition counters of the pipelines (which share one profile)
 // into report->rules and report->partitions.
 void SummarizeRules(const std::vector<const Pipeline*>& pipelines, StatsReport* report);
+struct CompiledProfile;
+// The same for the rules of `profile` (the one the control plane last handed the workers; any
+// thread may call this while they run).
+void SummarizeRules(const std::vector<const Pipeline*>& pipelines, const CompiledProfile& profile,
+                    StatsReport* report);
 
 const char* PartitionModeName(PartitionMode mode);
+
+// One entry of the trace section's `events` list: the step, when it was scheduled and (if it
+// was) applied, in ns from the trace's time zero, and its state (applied, pending, cancelled).
+nlohmann::json TraceStepJson(const TraceStep& step, const TraceSpec& trace, uint64_t scheduled_ns,
+                             std::optional<uint64_t> applied_ns, const char* state);
 
 // "a" for even ports, "b" for odd ones (port pairs are (0,1), (2,3), ...).
 const char* SideName(uint16_t port);
 
 nlohmann::json ToJson(const StatsReport& report);
 std::string ToText(const StatsReport& report);
+// The Prometheus text exposition format (version 0.0.4): counters as *_total, delays and trace
+// lateness as summaries with quantile labels. docs/formats.md lists every metric.
+std::string ToPrometheus(const StatsReport& report);
 
 }  // namespace faultline

@@ -23,7 +23,7 @@ bool Worker::PollOnce(uint64_t now) {
   // Between bursts: no frame of this pipeline is half-way through the old profile.
   if (plan_.snapshots != nullptr) {
     plan_.snapshots->Receive(
-        [this](ProfileSnapshot next) { return pipeline_.SwapProfile(std::move(next)); });
+        now, [this](ProfileSnapshot next) { return pipeline_.SwapProfile(std::move(next)); });
   }
   bool moved = false;
   rte_mbuf* burst[kBurstSize];
@@ -63,7 +63,11 @@ bool Worker::TransmitReady() {
 void Worker::IdleWait(uint64_t now) {
   if (plan_.idle_sleep_ns == 0 || ++idle_iterations_ < kIdleIterationsBeforeSleep) return;
   uint64_t sleep_ns = plan_.idle_sleep_ns;
-  const uint64_t next_event = pipeline_.NextEventTime();
+  // Wake for the next departure or the next scheduled change, whichever comes first.
+  uint64_t next_event = pipeline_.NextEventTime();
+  if (plan_.snapshots != nullptr) {
+    next_event = std::min(next_event, plan_.snapshots->NextActivation());
+  }
   if (next_event != UINT64_MAX) {
     const uint64_t until_event = next_event > now ? plan_.time_base.ToNs(next_event - now) : 0;
     sleep_ns = std::min(sleep_ns, until_event);

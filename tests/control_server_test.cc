@@ -17,6 +17,7 @@
 #include <fstream>
 
 #include "control/control_commands.h"
+#include "dataplane/pipeline.h"
 #include "control/profile_parser.h"
 
 namespace faultline {
@@ -316,9 +317,24 @@ rules:
     cut.cuts.push_back({with_partition.groups[0].members, with_partition.groups[1].members});
     with_partition.partitions.push_back(cut);
     publisher_ = std::make_unique<SnapshotPublisher>(
-        std::vector<SnapshotChannel*>{},
-        CompileProfile(with_partition, TimeBase::ForHz(1'000'000'000), 77));
-    commands_ = std::make_unique<ControlCommands>(publisher_.get());
+        std::vector<SnapshotChannel*>{}, std::vector<Pipeline*>{},
+        CompileProfile(with_partition, TimeBase::ForHz(1'000'000'000), 77,
+                       CompileOptions{.identities = &identities_}));
+    dataplane_.publisher = publisher_.get();
+    dataplane_.identities = &identities_;
+    dataplane_.time_base = TimeBase::ForHz(1'000'000'000);
+    dataplane_.now = [] {
+      return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::steady_clock::now().time_since_epoch())
+                                       .count());
+    };
+    dataplane_.stats = [] {
+      StatsReport report;
+      report.ports.resize(2);
+      report.ports[0].rx = 5;
+      return report;
+    };
+    commands_ = std::make_unique<ControlCommands>(&dataplane_);
   }
 
   nlohmann::json Apply(const std::string& text) {
@@ -326,7 +342,9 @@ rules:
   }
   const CompiledProfile& running() const { return *publisher_->current(); }
 
+  RuleIdentities identities_;
   std::unique_ptr<SnapshotPublisher> publisher_;
+  LiveDataplane dataplane_;
   std::unique_ptr<ControlCommands> commands_;
 };
 
@@ -405,36 +423,89 @@ TEST_F(ControlCommandsTest, InvalidProfileIsRefusedWithItsLine) {
   EXPECT_EQ(publisher_->current(), before);
 }
 
-TEST_F(ControlCommandsTest, OtherRulesOrImpairmentsAreRefusedAsNotYetSupported) {
-  const ProfileSnapshot before = publisher_->current();
+TEST_F(ControlCommandsTest, RulesAndImpairmentsChangeLiveAndKeepTheirIdsByName) {
   const std::string base = kProfile;
   auto replaced = [&](const std::string& from, const std::string& to) {
     std::string text = base;
     text.replace(text.find(from), from.size(), to);
     return text;
   };
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {replaced("base: 1ms", "base: 2ms"), "impairment 'slow' has other effects"},
-      {replaced("name: a1-traffic", "name: renamed"),
-       "rule 1 is 'renamed', the running one 'a1-traffic'"},
-      {replaced("    impairment: slow\n",
-                "    impairment: slow\n  - name: more\n    match: {}\n"
-                "    impairment: slow\n"),
-       "2 rule(s) instead of the running 1"},
-      {replaced("  slow:", "  fast:\n    delay: {base: 1us}\n  slow:"),
-       "impairment 1 is 'fast', the running one 'slow'"},
+  const uint32_t counter_id = running().rule_counter_id[0];
+  const uint32_t state_id = running().rule_state_id[0];
+  // Other effects: the same counters (the rule's name), new model state.
+  nlohmann::json response = Apply(replaced("base: 1ms", "base: 2ms"));
+  ASSERT_EQ(response["ok"], true) << response;
+  EXPECT_EQ(running().rule_counter_id[0], counter_id);
+  EXPECT_NE(running().rule_state_id[0], state_id);
+  // Back to the first effects: the first state again.
+  response = Apply(base);
+  ASSERT_EQ(response["ok"], true) << response;
+  EXPECT_EQ(running().rule_state_id[0], state_id);
+  // Another name: other counters. A second rule: two rules.
+  response = Apply(replaced("name: a1-traffic", "name: renamed"));
+  ASSERT_EQ(response["ok"], true) << response;
+  EXPECT_NE(running().rule_counter_id[0], counter_id);
+  response = Apply(replaced("  slow:", "  fast:\n    delay: {base: 1us}\n  slow:"));
+  ASSERT_EQ(response["ok"], true) << response;
+  EXPECT_EQ(running().impairments.size(), 2u);
+  EXPECT_EQ(running().rule_counter_id[0], counter_id) << "a1-traffic again";
+}
+
+TEST_F(ControlCommandsTest, StatsComeAsJsonTextOrPrometheus) {
+  nlohmann::json response = commands_->Handle({{"command", "stats"}});
+  ASSERT_EQ(response["ok"], true) << response;
+  EXPECT_EQ(response["stats"]["ports"][0]["rx"], 5);
+  EXPECT_TRUE(response["stats"].contains("trace"));
+  EXPECT_TRUE(response["stats"]["trace"].is_null()) << "no trace yet";
+  response = commands_->Handle({{"command", "stats"}, {"format", "text"}});
+  EXPECT_NE(response["text"].get<std::string>().find("port 0 (side a): rx 5"), std::string::npos)
+      << response;
+  response = commands_->Handle({{"command", "stats"}, {"format", "prometheus"}});
+  EXPECT_NE(response["prometheus"].get<std::string>().find(
+                "faultline_port_rx_frames_total{port=\"0\",side=\"a\"} 5\n"),
+            std::string::npos)
+      << response;
+  response = commands_->Handle({{"command", "stats"}, {"format", "xml"}});
+  EXPECT_EQ(response["code"], "bad-request");
+}
+
+TEST_F(ControlCommandsTest, TraceStartValidatesTheWholeTraceAndItsTimes) {
+  const ProfileSnapshot before = publisher_->current();
+  auto start = [&](const std::string& text, nlohmann::json extra = nlohmann::json::object()) {
+    nlohmann::json request = {{"command", "trace-start"}, {"trace", text}, {"name", "t.yaml"}};
+    request.update(extra);
+    return commands_->Handle(request);
   };
-  for (const auto& [text, detail] : cases) {
-    const nlohmann::json response = Apply(text);
-    EXPECT_EQ(response["ok"], false) << text;
-    EXPECT_EQ(response["code"], "unsupported");
-    const std::string error = response["error"].get<std::string>();
-    EXPECT_NE(error.find("live changes to rules or impairments are not supported yet"),
-              std::string::npos)
-        << error;
-    EXPECT_NE(error.find(detail), std::string::npos) << error;
-  }
-  EXPECT_EQ(publisher_->current(), before);
+  nlohmann::json response =
+      start("version: 1\nevents:\n  - at: 1s\n    partition: {isolate: nobody}\n");
+  EXPECT_EQ(response["code"], "invalid-trace") << response;
+  EXPECT_EQ(response["error"].get<std::string>().rfind("t.yaml:4:", 0), 0u) << response;
+  const std::string good =
+      "version: 1\nevents:\n  - at: 1h\n    partition: {isolate: a1}\n";
+  response = start(good, {{"speed", 0}});
+  EXPECT_EQ(response["code"], "bad-request") << response;
+  response = start(good, {{"at", "2001-01-01T00:00:00Z"}});
+  EXPECT_NE(response["error"].get<std::string>().find("has passed"), std::string::npos)
+      << response;
+  response = start(good, {{"at", "+1x"}});
+  EXPECT_EQ(response["code"], "bad-request") << response;
+  EXPECT_EQ(publisher_->current(), before) << "nothing changed";
+  EXPECT_EQ(commands_->Handle({{"command", "trace-stop"}})["code"], "bad-request");
+
+  response = start(good, {{"at", "+10s"}});
+  ASSERT_EQ(response["ok"], true) << response;
+  EXPECT_EQ(response["trace"]["state"], "running");
+  response = start(good);
+  EXPECT_EQ(response["code"], "busy") << "one trace at a time";
+  EXPECT_EQ(Apply(kProfile)["code"], "busy") << "an apply would be undone by the next step";
+  response = commands_->Handle({{"command", "trace-status"}});
+  EXPECT_EQ(response["trace"]["next"]["description"], "partition isolate a1") << response;
+  // Heal is the way out: it stops the trace.
+  response = commands_->Handle({{"command", "heal"}});
+  EXPECT_EQ(response["ok"], true) << response;
+  EXPECT_EQ(response["trace_stopped"], true);
+  EXPECT_EQ(commands_->Handle({{"command", "trace-status"}})["trace"]["state"], "stopped");
+  EXPECT_TRUE(running().spec.partitions.empty());
 }
 
 TEST_F(ControlCommandsTest, GroupsAndMatchFieldsChangeLive) {

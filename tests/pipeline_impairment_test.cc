@@ -156,7 +156,7 @@ TEST_F(PipelineImpairmentTest, LossOfAllDropsEverything) {
     Ingest(*pipeline, 1, {MakeUdp(100 + i)}, kStart + i);
   }
   EXPECT_EQ(pipeline->held(), 0u);
-  const std::vector<RuleCounters>& rules = pipeline->rule_counters();
+  const Pipeline::RuleCounterView rules = pipeline->rule_counters();
   ASSERT_EQ(rules.size(), 2u);
   for (int slot : {0, 1}) {  // a-to-b, b-to-a
     EXPECT_EQ(rules[slot].matched.Get(), 32u);
@@ -363,7 +363,7 @@ TEST_F(PipelineImpairmentTest, HoldLimitCountsBufferExhaustedPerRule) {
   Ingest(*pipeline, 1, other_b, kStart);  // rule 1 b-to-a: 2 held, 6 dropped
   Ingest(*pipeline, 0, other_a, kStart);  // unmatched: 8 dropped, the pipeline's only
   EXPECT_EQ(pipeline->held(), 10u);
-  const std::vector<RuleCounters>& rules = pipeline->rule_counters();
+  const Pipeline::RuleCounterView rules = pipeline->rule_counters();
   const int exhausted = static_cast<int>(DropCause::kBufferExhausted);
   EXPECT_EQ(rules[0].dropped[exhausted].Get(), 0u);
   EXPECT_EQ(rules[3].dropped[exhausted].Get(), 6u);  // rule 1, b-to-a
@@ -659,6 +659,170 @@ TEST(PipelinePartitionTest, SwapKeepsCountersByNameAndChangesCutsAtOnce) {
   pipeline->Advance(kStart + 3);
   EXPECT_EQ(PopIds(*pipeline), (std::vector<uint64_t>{4}));
   EXPECT_EQ(pipeline->counters().Dropped(DropCause::kPartition), 3u);
+}
+
+}  // namespace
+}  // namespace faultline
+
+namespace faultline {
+namespace {
+
+// Live changes of rules and impairments (apply, trace steps): counters and flows follow a rule's
+// name, model state its name and effects, and held frames leave as they were scheduled.
+class PipelineLiveChangeTest : public ::testing::Test {
+ protected:
+  static ImpairmentSpec Delay(const std::string& name, uint64_t base, uint64_t jitter = 0) {
+    ImpairmentSpec impairment;
+    impairment.name = name;
+    impairment.delay = DelaySpec{.base_ns = base, .jitter_ns = jitter};
+    return impairment;
+  }
+  std::shared_ptr<const CompiledProfile> Next(const ProfileSpec& spec, uint64_t activation = 0) {
+    auto next = CompileProfile(spec, kNs, 1,
+                               CompileOptions{.activation = activation,
+                                              .identities = &identities_,
+                                              .previous = pipeline_ ? pipeline_->profile() : nullptr});
+    return next;
+  }
+  void Start(const ProfileSpec& spec, uint32_t min_ring = 0) {
+    pipeline_ = std::make_unique<Pipeline>(
+        PipelineConfig{.hold_limit = 100'000,
+                       .profile = Next(spec),
+                       .flow_idle = FlowIdleTimeout(kNs, 100 * kMs),
+                       .min_displacement_ring = min_ring},
+        kNs.wheel_tick_shift, kStart);
+  }
+  // What a worker gets from the control thread: prepared, then swapped in.
+  void Change(const ProfileSpec& spec, uint64_t activation = 0) {
+    auto next = Next(spec, activation);
+    ASSERT_EQ(pipeline_->Prepare(*next), "");
+    pipeline_->SwapProfile(next);
+  }
+  const RuleCounters& Counters(const std::string& rule, int direction = 0) {
+    const auto id = identities_.CounterId(rule);
+    const RuleCounters* counters = pipeline_->FindRuleCounters(*id, direction);
+    EXPECT_NE(counters, nullptr) << rule;
+    return *counters;
+  }
+
+  RuleIdentities identities_;
+  std::unique_ptr<Pipeline> pipeline_;
+};
+
+TEST_F(PipelineLiveChangeTest, RulesComeAndGoAndKeepTheirCountersByName) {
+  ProfileSpec first;
+  first.impairments = {Delay("one", kMs), Delay("five", 5 * kMs)};
+  first.rules = {RuleSpec{.name = "old", .match = {}, .impairment = 0}};
+  Start(first);
+  Ingest(*pipeline_, 0, {MakeUdp(1), MakeUdp(2), MakeUdp(3)}, kStart);
+
+  // A new rule in front that these frames do not match; "old" moves to index 1.
+  ProfileSpec second = first;
+  MatchSpec elsewhere;
+  elsewhere.dst_port_min = elsewhere.dst_port_max = 9999;
+  elsewhere.has_dst_port = true;
+  second.rules.insert(second.rules.begin(),
+                      RuleSpec{.name = "new", .match = elsewhere, .impairment = 1});
+  Change(second);
+  Ingest(*pipeline_, 0, {MakeUdp(4), MakeUdp(5)}, kStart + 1);
+  pipeline_->Advance(kStart + 2 * kMs);
+  EXPECT_EQ(PopIds(*pipeline_), (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(Counters("old").matched.Get(), 5u) << "the frames before and after the change";
+  EXPECT_EQ(Counters("old").forwarded.Get(), 5u);
+  EXPECT_EQ(Counters("new").matched.Get(), 0u);
+  EXPECT_EQ(pipeline_->rule_counters()[2].matched.Get(), 5u) << "the view follows rule order";
+
+  // "old" goes; frames it held are still counted on it when they leave.
+  Ingest(*pipeline_, 0, {MakeUdp(6)}, kStart + 3 * kMs);
+  ProfileSpec third;
+  third.impairments = first.impairments;
+  third.rules = {RuleSpec{.name = "new", .match = {}, .impairment = 1}};
+  Change(third);
+  Ingest(*pipeline_, 0, {MakeUdp(7)}, kStart + 3 * kMs + 1);
+  pipeline_->Advance(kStart + 20 * kMs);
+  EXPECT_EQ(PopIds(*pipeline_), (std::vector<uint64_t>{6, 7}));
+  EXPECT_EQ(Counters("old").forwarded.Get(), 6u);
+  EXPECT_EQ(Counters("new").matched.Get(), 1u);
+  EXPECT_EQ(Counters("new").forwarded.Get(), 1u);
+  ASSERT_EQ(pipeline_->rule_counters().size(), 2u);
+  EXPECT_EQ(pipeline_->rule_counters()[0].matched.Get(), 1u);
+}
+
+TEST_F(PipelineLiveChangeTest, ANewImpairmentKeepsTheFlowsOrder) {
+  // With jitter the flow keeps its order by its last departure. After the rule switches from
+  // 10 ms to 1 ms the flow's entry survives (it belongs to the rule's name), so the frames sent
+  // after the change wait for those before it instead of overtaking them.
+  ProfileSpec slow;
+  slow.impairments = {Delay("slow", 10 * kMs, 1000), Delay("fast", kMs, 1000)};
+  slow.rules = {RuleSpec{.name = "rule", .match = {}, .impairment = 0}};
+  Start(slow);
+  for (uint32_t id = 1; id <= 5; ++id) Ingest(*pipeline_, 0, {MakeUdp(id)}, kStart + id);
+  ProfileSpec fast = slow;
+  fast.rules[0].impairment = 1;
+  Change(fast);
+  for (uint32_t id = 6; id <= 10; ++id) Ingest(*pipeline_, 0, {MakeUdp(id)}, kStart + id);
+  pipeline_->Advance(kStart + 5 * kMs);
+  EXPECT_EQ(PopIds(*pipeline_), (std::vector<uint64_t>{})) << "nothing overtook the slow five";
+  pipeline_->Advance(kStart + 30 * kMs);
+  EXPECT_EQ(PopIds(*pipeline_), (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  EXPECT_EQ(Counters("rule").matched.Get(), 10u);
+}
+
+TEST_F(PipelineLiveChangeTest, ATraceStallStartsAtItsActivationTime) {
+  ProfileSpec base;
+  Start(base);
+  ProfileSpec stalled;
+  ImpairmentSpec pause;
+  pause.name = "stall";
+  pause.stall = StallSpec{.duration_ns = 4 * kMs, .at_activation = true};
+  stalled.impairments = {pause};
+  stalled.rules = {RuleSpec{.name = "stall n1", .match = {}, .impairment = 0}};
+  const uint64_t activation = kStart + 10 * kMs;  // long after the pipeline's epoch
+  Change(stalled, activation);
+  Ingest(*pipeline_, 0, {MakeUdp(1)}, activation + kMs);
+  pipeline_->Advance(activation + 4 * kMs - 1);
+  EXPECT_EQ(PopIds(*pipeline_), (std::vector<uint64_t>{})) << "held to the window's end";
+  pipeline_->Advance(activation + 4 * kMs);
+  EXPECT_EQ(PopIds(*pipeline_), (std::vector<uint64_t>{1}));
+  // The same stall in a later round: the same state, a new window.
+  Change(base);
+  Change(stalled, activation + 100 * kMs);
+  Ingest(*pipeline_, 0, {MakeUdp(2)}, activation + 100 * kMs + 1);
+  pipeline_->Advance(activation + 104 * kMs - 1);
+  EXPECT_EQ(PopIds(*pipeline_), (std::vector<uint64_t>{}));
+  pipeline_->Advance(activation + 104 * kMs);
+  EXPECT_EQ(PopIds(*pipeline_), (std::vector<uint64_t>{2}));
+}
+
+TEST_F(PipelineLiveChangeTest, ALinkDownDropsEveryFrameWithItsOwnCause) {
+  ProfileSpec base;
+  Start(base);
+  ProfileSpec down = base;
+  down.link_down[1] = true;  // side b
+  Change(down);
+  Ingest(*pipeline_, 0, {MakeUdp(1), MakeUdp(2)}, kStart + 1);  // would leave by b
+  Ingest(*pipeline_, 1, {MakeUdp(3)}, kStart + 1);               // arrived on b
+  pipeline_->Advance(kStart + kMs);
+  EXPECT_EQ(PopIds(*pipeline_), (std::vector<uint64_t>{}));
+  EXPECT_EQ(pipeline_->counters().Dropped(DropCause::kLinkDown), 3u);
+  Change(base);
+  Ingest(*pipeline_, 0, {MakeUdp(4)}, kStart + 2);
+  pipeline_->Advance(kStart + kMs);
+  EXPECT_EQ(PopIds(*pipeline_), (std::vector<uint64_t>{4}));
+}
+
+TEST_F(PipelineLiveChangeTest, PrepareRefusesAReorderBoundBeyondTheFlowRings) {
+  ProfileSpec base;
+  Start(base, /*min_ring=*/16);
+  ImpairmentSpec bounded = Delay("bounded", kMs);
+  bounded.reorder = ReorderSpec{.probability = 0.5, .max_displacement = 14};
+  ProfileSpec fits;
+  fits.impairments = {bounded};
+  fits.rules = {RuleSpec{.name = "r", .match = {}, .impairment = 0}};
+  EXPECT_EQ(pipeline_->Prepare(*Next(fits)), "");
+  fits.impairments[0].reorder->max_displacement = 15;
+  EXPECT_NE(pipeline_->Prepare(*Next(fits)).find("rings of 32 entries and this dataplane has 16 (max-displacement up to 14)"),
+            std::string::npos);
 }
 
 }  // namespace

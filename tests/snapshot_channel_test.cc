@@ -101,7 +101,7 @@ TEST(SnapshotChannelTest, DestructionFreesWhatIsStillInEitherRing) {
 
 TEST(SnapshotPublisherTest, WaitsForEveryWorkerAndReportsOnesThatDoNotAnswer) {
   SnapshotChannel first, second;
-  SnapshotPublisher publisher({&first, &second}, Snapshot(0));
+  SnapshotPublisher publisher({&first, &second}, {}, Snapshot(0));
   std::string error;
   EXPECT_FALSE(publisher.Publish(Snapshot(1), milliseconds(20), &error));
   EXPECT_NE(error.find("worker(s) 0, 1 did not take the change within 20 ms"), std::string::npos)
@@ -125,7 +125,7 @@ TEST(SnapshotPublisherTest, WaitsForEveryWorkerAndReportsOnesThatDoNotAnswer) {
 
 TEST(SnapshotPublisherTest, NothingIsSentWhenAWorkerHasNoRoom) {
   SnapshotChannel stuck, fine;
-  SnapshotPublisher publisher({&fine, &stuck}, Snapshot(0));
+  SnapshotPublisher publisher({&fine, &stuck}, {}, Snapshot(0));
   for (unsigned i = 0; i < SnapshotChannel::kCapacity; ++i) ASSERT_TRUE(stuck.Publish(Snapshot(i)));
   std::string error;
   EXPECT_FALSE(publisher.Publish(Snapshot(1), milliseconds(10), &error));
@@ -158,7 +158,7 @@ TEST(SnapshotPublisherTest, ConcurrentWorkersInstallEverySnapshotAndNeverFreeOne
     });
   }
   {
-    SnapshotPublisher publisher({&channels[0], &channels[1]}, Snapshot(0, &freed));
+    SnapshotPublisher publisher({&channels[0], &channels[1]}, {}, Snapshot(0, &freed));
     for (uint64_t id = 1; id <= kSnapshots; ++id) {
       std::string error;
       ASSERT_TRUE(publisher.Publish(Snapshot(id, &freed), milliseconds(5000), &error)) << error;
@@ -179,6 +179,101 @@ TEST(SnapshotPublisherTest, ConcurrentWorkersInstallEverySnapshotAndNeverFreeOne
     EXPECT_NE(thread, worker_ids[1]) << "snapshot " << id << " freed by worker 1";
   }
   for (uint64_t id = 0; id <= kSnapshots; ++id) ASSERT_EQ(times_freed[id], 1) << "snapshot " << id;
+}
+
+}  // namespace
+}  // namespace faultline
+
+namespace faultline {
+namespace {
+
+// Trace steps are handed over ahead of time: the worker holds each back until its clock reaches
+// the activation time, installs it on the first poll at or after it, and records when.
+TEST(SnapshotChannelTest, InstallsEachAtItsActivationTimeAndRecordsWhen) {
+  SnapshotChannel channel;
+  FakeWorker worker{Snapshot(0), {}};
+  auto poll = [&](uint64_t now) {
+    return channel.Receive(now, [&](ProfileSnapshot next) {
+      worker.installed.push_back(next->seed);
+      std::swap(worker.current, next);
+      return next;
+    });
+  };
+  ASSERT_TRUE(channel.Publish(Snapshot(1), 100, 11));
+  ASSERT_TRUE(channel.Publish(Snapshot(2), 200, 12));
+  EXPECT_EQ(channel.NextActivation(), UINT64_MAX) << "nothing taken off the ring yet";
+  EXPECT_FALSE(poll(50));
+  EXPECT_EQ(channel.NextActivation(), 100u);
+  EXPECT_FALSE(poll(99)) << "one unit early";
+  EXPECT_TRUE(poll(130));
+  EXPECT_FALSE(poll(150));
+  EXPECT_EQ(channel.NextActivation(), 200u);
+  EXPECT_FALSE(poll(199));
+  EXPECT_TRUE(poll(200)) << "exactly on time";
+  EXPECT_EQ(worker.installed, (std::vector<uint64_t>{1, 2}));
+  std::vector<std::pair<uint64_t, uint64_t>> returned;  // sequence, installed_at
+  EXPECT_EQ(channel.Collect([&](const SnapshotHandoff& handoff) {
+    EXPECT_FALSE(handoff.discarded);
+    returned.emplace_back(handoff.sequence, handoff.installed_at);
+  }),
+            2u);
+  EXPECT_EQ(returned, (std::vector<std::pair<uint64_t, uint64_t>>{{11, 130}, {12, 200}}));
+}
+
+TEST(SnapshotChannelTest, CancelledStepsComeBackUninstalled) {
+  SnapshotChannel channel;
+  FakeWorker worker{Snapshot(0), {}};
+  auto poll = [&](uint64_t now) {
+    return channel.Receive(now, [&](ProfileSnapshot next) {
+      worker.installed.push_back(next->seed);
+      std::swap(worker.current, next);
+      return next;
+    });
+  };
+  for (uint64_t i = 1; i <= 3; ++i) ASSERT_TRUE(channel.Publish(Snapshot(i), i * 100, i));
+  EXPECT_TRUE(poll(150));
+  EXPECT_FALSE(poll(160)) << "2 is staged, not due";
+  EXPECT_EQ(channel.CancelFrom(200), 2u) << "2 (staged) and 3 (still on the ring)";
+  EXPECT_FALSE(poll(400));
+  EXPECT_FALSE(poll(400));
+  EXPECT_EQ(worker.installed, (std::vector<uint64_t>{1}));
+  std::vector<bool> discarded;
+  EXPECT_EQ(channel.Collect([&](const SnapshotHandoff& handoff) {
+    discarded.push_back(handoff.discarded);
+  }),
+            3u);
+  EXPECT_EQ(discarded, (std::vector<bool>{false, true, true}));
+  EXPECT_EQ(channel.in_flight(), 0u);
+}
+
+TEST(SnapshotPublisherTest, ScheduleThenCancelMakesTheLastSurvivorCurrent) {
+  SnapshotChannel channel;
+  SnapshotPublisher publisher({&channel}, {}, Snapshot(0));
+  std::string error;
+  EXPECT_EQ(publisher.Schedule(Snapshot(1), 100, &error), 1u) << error;
+  EXPECT_EQ(publisher.Schedule(Snapshot(2), 200, &error), 2u) << error;
+  EXPECT_EQ(publisher.current()->seed, 2u);
+  EXPECT_EQ(publisher.installed()->seed, 0u);
+  EXPECT_EQ(publisher.pending(), 2u);
+  EXPECT_EQ(publisher.CancelFrom(150), 1u);
+  EXPECT_EQ(publisher.current()->seed, 1u) << "what the worker will run once 1 is due";
+  FakeWorker worker{Snapshot(0), {}};
+  channel.Receive(120, [&](ProfileSnapshot next) {
+    std::swap(worker.current, next);
+    return next;
+  });
+  channel.Receive(250, [&](ProfileSnapshot next) {
+    std::swap(worker.current, next);
+    return next;
+  });
+  std::vector<uint64_t> installed_at;
+  publisher.set_listener(
+      [&](size_t, const SnapshotHandoff& handoff) { installed_at.push_back(handoff.installed_at); });
+  publisher.Collect();
+  EXPECT_EQ(installed_at, (std::vector<uint64_t>{120, 0}));
+  EXPECT_EQ(publisher.installed()->seed, 1u);
+  EXPECT_EQ(publisher.pending(), 0u);
+  EXPECT_EQ(worker.current->seed, 1u);
 }
 
 }  // namespace
