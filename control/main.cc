@@ -169,11 +169,17 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--stats-json", replay.stats_json, "Write the statistics document here");
 
   std::vector<std::string> validate_files;
+  std::string validate_profile;
   CLI::App* validate_cmd = app.add_subcommand(
       "validate",
-      "Check profiles without running anything: every error names file:line:col.\n"
-      "Exit status 0 if all are valid, 2 otherwise. Example: faultline validate profiles/*.yaml");
-  validate_cmd->add_option("files", validate_files, "Profile files")->required();
+      "Check profiles and traces without running anything: every error names file:line:col.\n"
+      "A file with an `events:` key is a trace. Exit status 0 if all are valid, 2 otherwise.\n"
+      "Example: faultline validate profiles/*.yaml; faultline validate --profile base.yaml "
+      "t.yaml");
+  validate_cmd->add_option("files", validate_files, "Profile and trace files")->required();
+  validate_cmd->add_option("--profile", validate_profile,
+                           "Profile that traces without `profile:` are checked against (as the "
+                           "running profile they would be started on)");
 
   std::string apply_file, apply_control = faultline::kDefaultControlSocket;
   CLI::App* apply_cmd = app.add_subcommand(
@@ -300,7 +306,7 @@ int main(int argc, char** argv) {
     }
     return faultline::RunReplay(replay);
   }
-  if (*validate_cmd) return faultline::RunValidate(validate_files);
+  if (*validate_cmd) return faultline::RunValidate(validate_files, validate_profile);
   if (*apply_cmd) return faultline::RunApply(apply_file, apply_control);
   if (*heal_cmd) {
     const char* what = heal_all ? "all" : heal_impairments ? "impairments" : "partitions";

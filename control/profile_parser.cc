@@ -363,21 +363,62 @@ class ProfileParser {
       : name_(std::move(name_for_errors)), base_directory_(std::move(base_directory)) {}
 
   std::optional<ProfileSpec> Parse(const std::string& text, std::string* error) {
+    if (!Run([&] { return ParseDocument(text); }, error)) return std::nullopt;
+    return std::move(profile_);
+  }
+
+  // A profile given as a YAML mapping inside another document (a trace's inline `profile:`).
+  std::optional<ProfileSpec> ParseNode(const YAML::Node& root, std::string* error) {
+    if (!Run([&] { return ParseRoot(root); }, error)) return std::nullopt;
+    return std::move(profile_);
+  }
+
+  // Group names in endpoint references resolve against `groups_from`'s groups (none if null);
+  // `no_groups_hint` replaces "the profile defines no groups" in the error for an unknown name.
+  void UseGroups(const ProfileSpec* groups_from, std::string no_groups_hint) {
+    profile_.groups = groups_from != nullptr ? groups_from->groups : std::vector<GroupSpec>{};
+    no_groups_hint_ = std::move(no_groups_hint);
+  }
+
+  // One entry of `partitions:` on its own; named by `name:` or after what it cuts.
+  std::optional<PartitionSpec> ParsePartitionEntry(const YAML::Node& item, std::string* error) {
+    PartitionSpec partition;
+    std::string label;
+    std::map<std::string, int> named;
+    if (!Run([&] { return ParsePartition(item, 0, &named, &partition, &label); }, error)) {
+      return std::nullopt;
+    }
+    if (partition.name.empty()) partition.name = label;
+    return partition;
+  }
+
+  // An endpoint reference on its own, as a rule's `src` or `dst`.
+  std::optional<EndpointSet> ParseEndpointReference(const YAML::Node& value,
+                                                    const YAML::Node& position,
+                                                    const std::string& key, std::string* label,
+                                                    std::string* error) {
+    EndpointSet endpoints;
+    if (!Run([&] { return Endpoints(value, position, key, &endpoints, label); }, error)) {
+      return std::nullopt;
+    }
+    return endpoints;
+  }
+
+ private:
+  // Runs `parse`, turning yaml-cpp's exceptions into errors; false with *error set on failure.
+  template <typename Parse>
+  bool Run(Parse parse, std::string* error) {
     bool ok = false;
     try {
-      ok = ParseDocument(text);
+      ok = parse();
     } catch (const YAML::Exception& e) {
       // Syntax errors (and yaml-cpp's recursion limit) come with a mark of their own.
       Fail(e.mark, e.msg);
     }
-    if (!ok) {
-      *error = error_;
-      return std::nullopt;
-    }
-    return std::move(profile_);
+    if (!ok) *error = error_;
+    return ok;
   }
 
- private:
   // Records `message` at `mark` unless an earlier error was recorded; returns false so that
   // callers can `return Fail(...)`.
   bool Fail(const YAML::Mark& mark, const std::string& message) {
@@ -506,7 +547,10 @@ class ProfileParser {
     if (documents.size() > 1) {
       return Fail(documents[1], "a profile is a single YAML document; this is a second one");
     }
-    const YAML::Node& root = documents[0];
+    return ParseRoot(documents[0]);
+  }
+
+  bool ParseRoot(const YAML::Node& root) {
     std::vector<Entry> entries;
     if (!Entries(root, root, "the profile", /*allow_empty=*/false, &entries)) return false;
 
@@ -645,10 +689,12 @@ class ProfileParser {
     if (Classify(text) != Lookalike::kName) return Fail(item, where + ": " + error);
     std::vector<std::string> names;
     for (const GroupSpec& group : profile_.groups) names.push_back(group.name);
-    return Fail(
-        item,
-        where + ": '" + text + "' is neither a group nor an address, prefix or MAC address (" +
-            (names.empty() ? "the profile defines no groups" : "groups: " + Join(names)) + ")");
+    return Fail(item, where + ": '" + text +
+                          "' is neither a group nor an address, prefix or MAC address (" +
+                          (!names.empty()            ? "groups: " + Join(names)
+                           : no_groups_hint_.empty() ? "the profile defines no groups"
+                                                     : no_groups_hint_) +
+                          ")");
   }
 
   bool ParseImpairments(const Entry& impairments_entry) {
@@ -1618,6 +1664,7 @@ class ProfileParser {
   std::filesystem::path base_directory_;
   std::string error_;
   ProfileSpec profile_;
+  std::string no_groups_hint_;
 };
 
 // --- DescribeProfile ---
@@ -1797,6 +1844,29 @@ std::optional<ProfileSpec> ParseProfileFile(const std::string& path, std::string
     return std::nullopt;
   }
   return ProfileParser(path, std::filesystem::path(path).parent_path()).Parse(text.str(), error);
+}
+
+std::optional<ProfileSpec> ParseProfileNode(const YAML::Node& root,
+                                            const std::string& name_for_errors,
+                                            const std::string& base_directory, std::string* error) {
+  return ProfileParser(name_for_errors, base_directory).ParseNode(root, error);
+}
+
+std::optional<PartitionSpec> ParsePartitionNode(const YAML::Node& entry, const GroupContext& groups,
+                                                const std::string& name_for_errors,
+                                                std::string* error) {
+  ProfileParser parser(name_for_errors, std::filesystem::path());
+  parser.UseGroups(groups.profile, groups.no_groups_hint);
+  return parser.ParsePartitionEntry(entry, error);
+}
+
+std::optional<EndpointSet> ParseEndpointsNode(const YAML::Node& value, const YAML::Node& position,
+                                              const std::string& key, const GroupContext& groups,
+                                              const std::string& name_for_errors,
+                                              std::string* label, std::string* error) {
+  ProfileParser parser(name_for_errors, std::filesystem::path());
+  parser.UseGroups(groups.profile, groups.no_groups_hint);
+  return parser.ParseEndpointReference(value, position, key, label, error);
 }
 
 std::string DescribeProfile(const ProfileSpec& profile) {

@@ -11,6 +11,10 @@
 
 #include "dataplane/profile_spec.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace faultline {
 
 // Reads and validates the profile at `path`. Relative `table:` paths resolve against the
@@ -27,6 +31,40 @@ std::optional<ProfileSpec> ParseProfileText(const std::string& text,
 std::optional<ProfileSpec> ParseProfileText(const std::string& text,
                                             const std::string& name_for_errors,
                                             const std::string& base_directory, std::string* error);
+
+// --- Profile syntax inside other documents (traces) ---
+// The YAML is already loaded and errors point into the document it came from:
+// "NAME:LINE:COL: message" with `name_for_errors` as NAME.
+
+// A profile given as a YAML mapping (same keys and checks as a profile file). Relative `table:`
+// paths resolve against `base_directory`.
+std::optional<ProfileSpec> ParseProfileNode(const YAML::Node& root,
+                                            const std::string& name_for_errors,
+                                            const std::string& base_directory, std::string* error);
+
+// Where group names in the references below resolve: `profile`'s groups (no groups if null).
+// With no groups, `no_groups_hint` says why in the error for a name that is not an address
+// (instead of "the profile defines no groups").
+struct GroupContext {
+  const ProfileSpec* profile = nullptr;
+  std::string no_groups_hint;
+};
+
+// One entry of a profile's `partitions:` (any form, with mode, connections, name). Its name is
+// `name:` or, without one, what it cuts ("isolate n3"); no ` #2` suffixes (nothing to compare
+// with). Fails beyond kMaxPartitionCuts cuts.
+std::optional<PartitionSpec> ParsePartitionNode(const YAML::Node& entry, const GroupContext& groups,
+                                                const std::string& name_for_errors,
+                                                std::string* error);
+
+// An endpoint reference as in a rule's `src`/`dst`: a group, an address, a prefix, a MAC or a
+// list of them. `position` is where to point when `value` has the wrong shape (an empty value has
+// no position of its own: pass its key); `key` names it in errors; *label gets it as written
+// (list items joined by '+').
+std::optional<EndpointSet> ParseEndpointsNode(const YAML::Node& value, const YAML::Node& position,
+                                              const std::string& key, const GroupContext& groups,
+                                              const std::string& name_for_errors,
+                                              std::string* label, std::string* error);
 
 // A short human summary for `faultline validate`: a header line, then one line per rule (name,
 // match, impairment and its effects), each line ending in '\n'.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dataplane/profile_spec.h"
 #include "dataplane/trace_spec.h"
@@ -19,12 +20,26 @@ struct TraceState {
   bool rules_active = true;
 };
 
+// What a step does to the state. The file's events map to one action each (a link event to
+// kLinkDown or kLinkUp; flapping starts with kLinkDown); the implied steps are kStallEnd, and
+// kLinkUp / kLinkDown for a link's `for` and the edges of a flap.
+enum class TraceAction : uint8_t {
+  kSetImpairment,
+  kPartition,
+  kHeal,
+  kStallStart,
+  kStallEnd,
+  kLinkDown,
+  kLinkUp,
+};
+
 struct TraceStep {
-  uint64_t at_ns = 0;       // from the trace's start
-  uint64_t index = 0;       // 0, 1, 2 ... over the whole run (every round)
-  uint64_t round = 0;       // round of `repeat`, from 0
-  size_t event = 0;         // index into TraceSpec::events of the event it comes from
-  bool implied = false;     // not written in the file (end of a stall, link back up, flap edge)
+  uint64_t at_ns = 0;    // from the trace's start
+  uint64_t index = 0;    // 0, 1, 2 ... over the whole run (every round)
+  uint64_t round = 0;    // round of `repeat`, from 0
+  size_t event = 0;      // index into TraceSpec::events of the event it comes from
+  bool implied = false;  // not written in the file (end of a stall, link back up, flap edge)
+  TraceAction action = TraceAction::kHeal;
   std::string description;  // "partition isolate n3", "stall n3 ends", "link b down", ...
 };
 
@@ -42,8 +57,29 @@ class TraceTimeline {
   std::string Apply(const TraceStep& step, TraceState* state) const;
 
  private:
-  // (implementation-defined members)
+  const TraceSpec& trace_;
+  uint64_t round_ = 0;
+  uint64_t index_ = 0;
+  // Per event: the number of its next step within the current round (steps of one event come
+  // in time order: a stall's start and end, a flap's edges).
+  std::vector<uint64_t> next_;
+  bool done_ = false;
 };
+
+// The names of what a stall event adds to the profile while it lasts: one impairment and two
+// rules (frames from the group, frames to it). They depend on the event's index in
+// TraceSpec::events only, so every round uses the same names (the dataplane keeps per-rule state
+// by name): "stall n3 (event 4)", "stall n3 from (event 4)", "stall n3 to (event 4)".
+std::string StallImpairmentName(const TraceEvent& event, size_t event_index);
+std::string StallRuleName(const TraceEvent& event, size_t event_index, bool from);
+
+// The description of the step an event makes at its `at` (the first of its steps): "partition
+// isolate n3", "stall n3 for 800ms", "link b down for 59s", "set-impairment r -> i".
+std::string DescribeTraceEvent(const TraceEvent& event);
+
+// "800ms", "1s", "1500us": the shortest exact spelling of a duration (as the control plane's
+// FormatDuration, but 0 is "0s").
+std::string FormatTraceDuration(uint64_t ns);
 
 // Checks a whole trace against the profile it starts from (`trace.profile` if set, else
 // `running`): plays one round (two if it repeats, so state carried between rounds is checked)

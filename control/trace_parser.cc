@@ -1,0 +1,667 @@
+#include "control/trace_parser.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <map>
+#include <sstream>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "control/profile_parser.h"
+#include "control/units.h"
+#include "dataplane/trace_timeline.h"
+
+namespace faultline {
+namespace {
+
+constexpr uint64_t kDefaultStallLimitPackets = 10000;  // as a profile's stall
+
+constexpr std::string_view kEventKinds[] = {"set-impairment", "partition", "heal", "stall",
+                                            "link"};  // TraceEventKind order
+constexpr std::string_view kHealNames[] = {"partitions", "impairments", "all"};  // HealWhat order
+constexpr std::string_view kSideNames[] = {"a", "b", "both"};                    // LinkSide order
+constexpr std::string_view kLinkStates[] = {"up", "down", "flapping"};           // LinkChange order
+
+std::string Join(const std::vector<std::string>& words, std::string_view separator = ", ") {
+  std::string joined;
+  for (const std::string& word : words) {
+    if (!joined.empty()) joined += separator;
+    joined += word;
+  }
+  return joined;
+}
+
+template <size_t N>
+std::vector<std::string> Names(const std::string_view (&names)[N]) {
+  return std::vector<std::string>(names, names + N);
+}
+
+std::string KindOf(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "'" + node.Scalar() + "'";
+    default:
+      return "empty";
+  }
+}
+
+// "0s", "10s", "45800ms": times in messages and summaries.
+std::string Time(uint64_t ns) { return FormatTraceDuration(ns); }
+
+// A map entry in file order, with the nodes kept for their positions.
+struct Entry {
+  std::string key;
+  YAML::Node key_node;
+  YAML::Node value;
+};
+
+// Where to point for a problem with an entry's value: yaml-cpp places an empty value after the
+// end of its line, so point at the key instead.
+const YAML::Node& At(const Entry& entry) {
+  return entry.value.IsNull() ? entry.key_node : entry.value;
+}
+
+std::string Plural(size_t count, const std::string& noun) {
+  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
+// Walks the trace's YAML tree; as the profile parser, it keeps the first error only and stops
+// there. Partition entries, group references and inline profiles go to the profile parser, with
+// positions in this file.
+class TraceParser {
+ public:
+  TraceParser(std::string name_for_errors, std::filesystem::path base_directory,
+              const ProfileSpec* running)
+      : name_(std::move(name_for_errors)),
+        base_directory_(std::move(base_directory)),
+        running_(running) {}
+
+  std::optional<TraceSpec> Parse(const std::string& text, std::string* error) {
+    bool ok = false;
+    try {
+      ok = ParseDocument(text);
+    } catch (const YAML::Exception& e) {
+      Fail(e.mark, e.msg);
+    }
+    if (!ok) {
+      *error = error_;
+      return std::nullopt;
+    }
+    return std::move(trace_);
+  }
+
+ private:
+  bool Fail(const YAML::Mark& mark, const std::string& message) {
+    if (!error_.empty()) return false;
+    const int line = mark.is_null() ? 1 : mark.line + 1;
+    const int column = mark.is_null() ? 1 : mark.column + 1;
+    error_ = name_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+    return false;
+  }
+  bool Fail(const YAML::Node& node, const std::string& message) {
+    return Fail(node.Mark(), message);
+  }
+  // An error already formatted "FILE:LINE:COL: message" (by the profile parser).
+  bool Forward(const std::string& error) {
+    if (error_.empty()) error_ = error;
+    return false;
+  }
+
+  bool UnknownKey(const Entry& entry, const std::string& where,
+                  const std::vector<std::string>& known) {
+    return Fail(entry.key_node,
+                "unknown key '" + entry.key + "' in " + where + " (known: " + Join(known) + ")");
+  }
+
+  // The entries of a map in file order; fails on anything else, on keys that are not plain
+  // names and on a key given twice.
+  bool Entries(const YAML::Node& map, const YAML::Node& position, const std::string& what,
+               std::vector<Entry>* entries) {
+    entries->clear();
+    if (!map.IsMap()) return Fail(position, what + " must be a map, not " + KindOf(map));
+    std::map<std::string, int> first_line;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const YAML::Node key = it->first;
+      if (!key.IsScalar()) return Fail(key, "keys in " + what + " must be plain names");
+      const auto [earlier, inserted] = first_line.emplace(key.Scalar(), key.Mark().line + 1);
+      if (!inserted) {
+        return Fail(key, "duplicate key '" + key.Scalar() + "' in " + what + " (first on line " +
+                             std::to_string(earlier->second) + ")");
+      }
+      entries->push_back({key.Scalar(), key, it->second});
+    }
+    return true;
+  }
+  bool Entries(const Entry& entry, const std::string& what, std::vector<Entry>* entries) {
+    return Entries(entry.value, At(entry), what, entries);
+  }
+
+  bool Text(const Entry& entry, std::string* text) {
+    if (!entry.value.IsScalar()) {
+      return Fail(At(entry), entry.key + " needs a single value, not " + KindOf(entry.value));
+    }
+    *text = entry.value.Scalar();
+    return true;
+  }
+
+  bool NonEmptyText(const Entry& entry, std::string* text) {
+    if (!Text(entry, text)) return false;
+    if (text->empty()) return Fail(At(entry), entry.key + " must not be empty");
+    return true;
+  }
+
+  bool Duration(const Entry& entry, uint64_t* ns) {
+    std::string text, error;
+    if (!Text(entry, &text)) return false;
+    const std::optional<uint64_t> value = ParseDuration(text, &error);
+    if (!value) return Fail(entry.value, entry.key + ": " + error);
+    *ns = *value;
+    return true;
+  }
+
+  bool PositiveDuration(const Entry& entry, uint64_t* ns) {
+    if (!Duration(entry, ns)) return false;
+    if (*ns == 0) return Fail(entry.value, entry.key + " must be more than 0s");
+    return true;
+  }
+
+  template <size_t N>
+  bool Choice(const Entry& entry, const std::string_view (&names)[N], size_t* index) {
+    std::string text;
+    if (!Text(entry, &text)) return false;
+    for (size_t i = 0; i < N; ++i) {
+      if (text == names[i]) {
+        *index = i;
+        return true;
+      }
+    }
+    return Fail(entry.value,
+                entry.key + ": unknown value '" + text + "' (use " + Join(Names(names)) + ")");
+  }
+
+  bool ParseDocument(const std::string& text) {
+    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    if (documents.empty() || documents[0].IsNull()) {
+      return Fail(YAML::Mark(), "the trace is empty (it needs 'version: 1' and 'events:')");
+    }
+    if (documents.size() > 1) {
+      return Fail(documents[1], "a trace is a single YAML document; this is a second one");
+    }
+    const YAML::Node& root = documents[0];
+    std::vector<Entry> entries;
+    if (!Entries(root, root, "the trace", &entries)) return false;
+
+    const Entry* version = nullptr;
+    const Entry* events = nullptr;
+    const Entry* repeat = nullptr;
+    const Entry* duration = nullptr;
+    for (const Entry& entry : entries) {
+      if (entry.key == "version") version = &entry;
+    }
+    if (version == nullptr) return Fail(root, "missing 'version' (write 'version: 1' first)");
+    std::string version_text;
+    if (!Text(*version, &version_text)) return false;
+    if (version_text != "1") {
+      return Fail(version->value, "version: unsupported trace version '" + version_text +
+                                      "' (this build reads version 1)");
+    }
+    trace_.version = 1;
+    trace_.name = std::filesystem::path(name_).stem().string();
+
+    // Events name groups of the profile, so everything else comes first.
+    for (const Entry& entry : entries) {
+      bool ok = true;
+      if (entry.key == "version") {
+        continue;
+      } else if (entry.key == "name") {
+        ok = NonEmptyText(entry, &trace_.name);
+      } else if (entry.key == "profile") {
+        ok = ParseProfile(entry);
+      } else if (entry.key == "repeat") {
+        ok = ParseRepeat(entry);
+        repeat = &entry;
+      } else if (entry.key == "duration") {
+        ok = PositiveDuration(entry, &trace_.period_ns);
+        duration = &entry;
+      } else if (entry.key == "events") {
+        events = &entry;
+      } else {
+        ok = UnknownKey(entry, "the trace",
+                        {"version", "name", "profile", "repeat", "duration", "events"});
+      }
+      if (!ok) return false;
+    }
+    if (events == nullptr) return Fail(root, "missing 'events' (a trace needs at least one)");
+    if (!ParseEvents(*events)) return false;
+    return CheckTiming(repeat, duration) && CheckEvents();
+  }
+
+  bool ParseProfile(const Entry& entry) {
+    if (entry.value.IsMap()) {
+      std::string error;
+      std::optional<ProfileSpec> profile =
+          ParseProfileNode(entry.value, name_, base_directory_.string(), &error);
+      if (!profile) return Forward(error);
+      trace_.profile = std::move(*profile);
+      trace_.profile_source = "inline";
+      return true;
+    }
+    if (!entry.value.IsScalar() || entry.value.Scalar().empty()) {
+      return Fail(At(entry), "profile needs the path of a profile file or a profile (a map with " +
+                                 std::string("version, groups, impairments, rules, partitions)") +
+                                 ", not " + KindOf(entry.value));
+    }
+    std::filesystem::path path(entry.value.Scalar());
+    if (path.is_relative()) path = base_directory_ / path;
+    std::string error;
+    std::optional<ProfileSpec> profile = ParseProfileFile(path.string(), &error);
+    if (!profile) {
+      // Cannot read it: the trace is wrong, point there. Else the profile's own error names it.
+      if (error.starts_with(path.string() + ": cannot read")) {
+        return Fail(entry.value, "profile: " + error);
+      }
+      return Forward(error);
+    }
+    trace_.profile = std::move(*profile);
+    trace_.profile_source = entry.value.Scalar();
+    return true;
+  }
+
+  bool ParseRepeat(const Entry& entry) {
+    std::string text;
+    if (!Text(entry, &text)) return false;
+    if (text == "forever") {
+      trace_.repeat = 0;
+      return true;
+    }
+    uint64_t value = 0;
+    bool digits = !text.empty() && text.size() <= 18;
+    for (char c : text) {
+      digits = digits && c >= '0' && c <= '9';
+      if (digits) value = value * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (!digits || value == 0) {
+      return Fail(entry.value,
+                  "repeat: '" + text + "' is not a number of rounds (1 or more) or 'forever'");
+    }
+    trace_.repeat = value;
+    return true;
+  }
+
+  bool ParseEvents(const Entry& events_entry) {
+    if (!events_entry.value.IsSequence()) {
+      return Fail(At(events_entry),
+                  "events must be a list of events, not " + KindOf(events_entry.value));
+    }
+    if (events_entry.value.size() == 0) {
+      return Fail(events_entry.value, "events is an empty list (a trace needs at least one)");
+    }
+    groups_.profile = trace_.profile ? &*trace_.profile : running_;
+    if (groups_.profile == nullptr) {
+      groups_.no_groups_hint =
+          "the trace has no 'profile:' to take groups from; add one, or pass --profile";
+    }
+    for (const YAML::Node& item : events_entry.value) {
+      TraceEvent event;
+      if (!ParseEvent(item, &event)) return false;
+      trace_.events.push_back(std::move(event));
+    }
+    // Events may be written in any order; equal times keep the file's order.
+    std::stable_sort(trace_.events.begin(), trace_.events.end(),
+                     [](const TraceEvent& a, const TraceEvent& b) { return a.at_ns < b.at_ns; });
+    return true;
+  }
+
+  bool ParseEvent(const YAML::Node& item, TraceEvent* event) {
+    std::vector<Entry> entries;
+    if (!Entries(item, item, "an event", &entries)) return false;
+    event->line = item.Mark().line + 1;
+    event->column = item.Mark().column + 1;
+    std::vector<std::string> known = {"at"};
+    for (std::string_view kind : kEventKinds) known.emplace_back(kind);
+    const Entry* kind = nullptr;
+    bool has_at = false;
+    for (const Entry& entry : entries) {
+      if (entry.key == "at") {
+        if (!Duration(entry, &event->at_ns)) return false;
+        has_at = true;
+        continue;
+      }
+      const auto it = std::find(std::begin(kEventKinds), std::end(kEventKinds), entry.key);
+      if (it == std::end(kEventKinds)) return UnknownKey(entry, "an event", known);
+      if (kind != nullptr) {
+        return Fail(entry.key_node, "an event has one kind, and '" + entry.key +
+                                        "' cannot go with '" + kind->key +
+                                        "' (one kind per list item)");
+      }
+      kind = &entry;
+      event->kind = static_cast<TraceEventKind>(it - std::begin(kEventKinds));
+    }
+    if (!has_at) return Fail(item, "an event needs 'at' (when it happens, like 'at: 10s')");
+    if (kind == nullptr) {
+      return Fail(item, "an event needs one of " + Join(Names(kEventKinds)) + " (what happens)");
+    }
+    switch (event->kind) {
+      case TraceEventKind::kSetImpairment:
+        return ParseSetImpairment(*kind, event);
+      case TraceEventKind::kPartition:
+        return ParsePartitionEvent(*kind, event);
+      case TraceEventKind::kHeal:
+        return ParseHeal(*kind, event);
+      case TraceEventKind::kStall:
+        return ParseStall(*kind, event);
+      case TraceEventKind::kLink:
+        return ParseLink(*kind, event);
+    }
+    return true;
+  }
+
+  bool ParseSetImpairment(const Entry& kind, TraceEvent* event) {
+    std::vector<Entry> entries;
+    if (!Entries(kind, "set-impairment", &entries)) return false;
+    bool has_rule = false, has_impairment = false;
+    for (const Entry& entry : entries) {
+      bool ok = true;
+      if (entry.key == "rule") {
+        ok = NonEmptyText(entry, &event->rule);
+        has_rule = true;
+      } else if (entry.key == "impairment") {
+        ok = NonEmptyText(entry, &event->impairment);
+        has_impairment = true;
+      } else {
+        ok = UnknownKey(entry, "set-impairment", {"rule", "impairment"});
+      }
+      if (!ok) return false;
+    }
+    if (!has_rule) return Fail(kind.value, "set-impairment needs 'rule' (the rule's name)");
+    if (!has_impairment) {
+      return Fail(kind.value, "set-impairment needs 'impairment' (the impairment's name)");
+    }
+    return true;
+  }
+
+  bool ParsePartitionEvent(const Entry& kind, TraceEvent* event) {
+    if (!kind.value.IsMap()) {
+      return Fail(At(kind), "partition needs one entry as in a profile's partitions, like " +
+                                std::string("{isolate: n3}, not ") + KindOf(kind.value));
+    }
+    std::string error;
+    std::optional<PartitionSpec> partition = ParsePartitionNode(kind.value, groups_, name_, &error);
+    if (!partition) return Forward(error);
+    event->partition = std::move(*partition);
+    return true;
+  }
+
+  bool ParseHeal(const Entry& kind, TraceEvent* event) {
+    if (kind.value.IsMap()) {
+      std::vector<Entry> entries;
+      if (!Entries(kind, "heal", &entries)) return false;
+      for (const Entry& entry : entries) {
+        if (entry.key != "partition") return UnknownKey(entry, "heal", {"partition"});
+        if (!NonEmptyText(entry, &event->heal_partition)) return false;
+      }
+      if (entries.empty()) return Fail(kind.value, "heal needs 'partition' (its name)");
+      event->heal = HealWhat::kPartition;
+      return true;
+    }
+    if (!kind.value.IsScalar()) {
+      return Fail(At(kind), "heal needs partitions, impairments, all or {partition: NAME}, not " +
+                                KindOf(kind.value));
+    }
+    size_t index = 0;
+    if (!Choice(kind, kHealNames, &index)) return false;
+    event->heal = static_cast<HealWhat>(index);
+    return true;
+  }
+
+  bool ParseStall(const Entry& kind, TraceEvent* event) {
+    std::vector<Entry> entries;
+    if (!Entries(kind, "stall", &entries)) return false;
+    bool has_group = false, has_for = false, has_limit = false;
+    for (const Entry& entry : entries) {
+      bool ok = true;
+      if (entry.key == "group") {
+        std::string error;
+        std::optional<EndpointSet> members = ParseEndpointsNode(
+            entry.value, At(entry), "group", groups_, name_, &event->group, &error);
+        if (!members) return Forward(error);
+        event->members = std::move(*members);
+        has_group = true;
+      } else if (entry.key == "for") {
+        ok = PositiveDuration(entry, &event->for_ns);
+        has_for = true;
+      } else if (entry.key == "limit") {
+        std::string text, error;
+        ok = Text(entry, &text);
+        if (!ok) return false;
+        const std::optional<Size> size = ParseSize(text, &error);
+        if (!size) return Fail(entry.value, "limit: " + error);
+        if (size->value == 0) return Fail(entry.value, "limit must be more than 0");
+        event->stall_limit = size->packets ? SizeLimit{.packets = size->value, .bytes = 0}
+                                           : SizeLimit{.packets = 0, .bytes = size->value};
+        has_limit = true;
+      } else {
+        ok = UnknownKey(entry, "stall", {"group", "for", "limit"});
+      }
+      if (!ok) return false;
+    }
+    if (!has_group) return Fail(kind.value, "stall needs 'group' (whose frames are held)");
+    if (!has_for) return Fail(kind.value, "stall needs 'for' (how long the pause lasts)");
+    if (!has_limit) event->stall_limit.packets = kDefaultStallLimitPackets;
+    return true;
+  }
+
+  bool ParseLink(const Entry& kind, TraceEvent* event) {
+    std::vector<Entry> entries;
+    if (!Entries(kind, "link", &entries)) return false;
+    std::map<std::string, const Entry*> given;
+    for (const Entry& entry : entries) {
+      bool ok = true;
+      size_t index = 0;
+      if (entry.key == "side") {
+        ok = Choice(entry, kSideNames, &index);
+        event->side = static_cast<LinkSide>(index);
+      } else if (entry.key == "state") {
+        ok = Choice(entry, kLinkStates, &index);
+        event->link = static_cast<LinkChange>(index);
+      } else if (entry.key == "for") {
+        ok = PositiveDuration(entry, &event->for_ns);
+      } else if (entry.key == "down") {
+        ok = PositiveDuration(entry, &event->flap_down_ns);
+      } else if (entry.key == "up") {
+        ok = PositiveDuration(entry, &event->flap_up_ns);
+      } else {
+        ok = UnknownKey(entry, "link", {"side", "state", "for", "down", "up"});
+      }
+      if (!ok) return false;
+      given[entry.key] = &entry;
+    }
+    if (!given.count("side")) return Fail(kind.value, "link needs 'side' (a, b or both)");
+    if (!given.count("state")) return Fail(kind.value, "link needs 'state' (up, down or flapping)");
+    const std::string state = given.at("state")->value.Scalar();
+    if (event->link != LinkChange::kFlapping) {
+      for (const char* key : {"down", "up"}) {
+        if (given.count(key)) {
+          return Fail(given.at(key)->key_node, "'" + std::string(key) +
+                                                   "' is only for state flapping (how long each " +
+                                                   key + " lasts); this link's state is " + state);
+        }
+      }
+      if (event->link == LinkChange::kUp && given.count("for")) {
+        return Fail(given.at("for")->key_node,
+                    "'for' is only for state down (back up after it) or flapping; this link's "
+                    "state is up");
+      }
+      return true;
+    }
+    for (const auto& [key, what] :
+         {std::pair{"for", "how long it flaps"}, std::pair{"down", "how long each down lasts"},
+          std::pair{"up", "how long each up lasts"}}) {
+      if (!given.count(key)) {
+        return Fail(kind.value,
+                    "link state flapping needs '" + std::string(key) + "' (" + what + ")");
+      }
+    }
+    return true;
+  }
+
+  // One round lasts `duration`, or until the last event ends; it must hold every event, and a
+  // round of 0s cannot repeat.
+  bool CheckTiming(const Entry* repeat, const Entry* duration) {
+    uint64_t end = 0;
+    const TraceEvent* last = nullptr;
+    for (const TraceEvent& event : trace_.events) {
+      if (event.for_ns > UINT64_MAX - event.at_ns) {
+        YAML::Mark mark;
+        mark.line = event.line - 1;
+        mark.column = event.column - 1;
+        return Fail(mark, "at + for is later than a trace can last (584 years)");
+      }
+      if (event.at_ns + event.for_ns >= end) {
+        end = event.at_ns + event.for_ns;
+        last = &event;
+      }
+    }
+    if (duration == nullptr) {
+      trace_.period_ns = end;
+    } else if (trace_.period_ns < end) {
+      return Fail(duration->value, "duration: " + Time(trace_.period_ns) +
+                                       " is shorter than the events, which end at " + Time(end) +
+                                       " (the event on line " + std::to_string(last->line) + ")");
+    }
+    if (trace_.repeat != 1 && trace_.period_ns == 0) {
+      return Fail(repeat->value,
+                  "repeat: a round of 0s cannot repeat (every event is at 0s and has no 'for'); "
+                  "give 'duration'");
+    }
+    return true;
+  }
+
+  // Plays the trace on its profile (or the running one) so that every event can apply.
+  bool CheckEvents() {
+    const ProfileSpec empty;
+    const ProfileSpec& base = running_ != nullptr ? *running_ : empty;
+    const std::string error = CheckTrace(trace_, base);
+    if (error.empty()) return true;
+    const bool no_profile = !trace_.profile && running_ == nullptr;
+    error_ = name_ + ":" + error +
+             (no_profile ? "; the trace has no 'profile:' and none was given: add 'profile:' to "
+                           "the trace or pass --profile"
+                         : "");
+    return false;
+  }
+
+  std::string name_;
+  std::filesystem::path base_directory_;
+  const ProfileSpec* running_;
+  GroupContext groups_;
+  std::string error_;
+  TraceSpec trace_;
+};
+
+std::string_view ModeName(PartitionMode mode) {
+  switch (mode) {
+    case PartitionMode::kDrop:
+      return "drop";
+    case PartitionMode::kIcmpUnreachable:
+      return "icmp-unreachable";
+    case PartitionMode::kTcpReset:
+      return "tcp-reset";
+  }
+  return "?";
+}
+
+std::string DescribeLimit(const SizeLimit& limit) {
+  return limit.packets ? FormatSize({limit.packets, true}) : FormatSize({limit.bytes, false});
+}
+
+}  // namespace
+
+std::optional<TraceSpec> ParseTraceText(const std::string& text, const std::string& name_for_errors,
+                                        const std::string& base_directory,
+                                        const ProfileSpec* running, std::string* error) {
+  return TraceParser(name_for_errors, base_directory, running).Parse(text, error);
+}
+
+std::optional<TraceSpec> ParseTraceFile(const std::string& path, const ProfileSpec* running,
+                                        std::string* error) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    *error = path + ": cannot read: it is a directory";
+    return std::nullopt;
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    *error = path + ": cannot read: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) {
+    *error = path + ": cannot read: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  return TraceParser(path, std::filesystem::path(path).parent_path(), running)
+      .Parse(text.str(), error);
+}
+
+bool LooksLikeTrace(const std::string& text) {
+  try {
+    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    if (documents.empty() || !documents[0].IsMap()) return false;
+    for (auto it = documents[0].begin(); it != documents[0].end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == "events") return true;
+    }
+  } catch (const YAML::Exception&) {
+    // Not YAML at all: the profile parser reports it.
+  }
+  return false;
+}
+
+std::string DescribeTrace(const TraceSpec& trace) {
+  const std::string rounds =
+      trace.repeat == 1   ? "once, " + Time(trace.period_ns)
+      : trace.repeat == 0 ? "forever, rounds of " + Time(trace.period_ns)
+                          : std::to_string(trace.repeat) + " rounds of " + Time(trace.period_ns);
+  std::string text =
+      "trace " + trace.name + ", version " + std::to_string(trace.version) + ", " +
+      Plural(trace.events.size(), "event") + ", " + rounds + ", " +
+      (trace.profile ? "profile " + trace.profile_source : "on the running profile") + "\n";
+  if (trace.profile) {
+    std::istringstream profile(DescribeProfile(*trace.profile));
+    std::string line;
+    std::getline(profile, line);
+    text += "  profile " + trace.profile_source + ": " + line + "\n";
+    while (std::getline(profile, line)) text += "  " + line + "\n";
+  }
+  for (const TraceEvent& event : trace.events) {
+    text += "  at " + Time(event.at_ns) + " (line " + std::to_string(event.line) +
+            "): " + DescribeTraceEvent(event);
+    if (event.kind == TraceEventKind::kPartition) {
+      text += ": " + std::string(ModeName(event.partition.mode)) + ", " +
+              (event.partition.new_connections_only ? "new connections (TCP SYN) only"
+                                                    : "all traffic") +
+              ", " + Plural(event.partition.cuts.size(), "cut");
+    } else if (event.kind == TraceEventKind::kStall) {
+      text += ", limit " + DescribeLimit(event.stall_limit) + ", ends at " +
+              Time(event.at_ns + event.for_ns);
+    } else if (event.kind == TraceEventKind::kLink && event.for_ns > 0) {
+      text += ", up again at " + Time(event.at_ns + event.for_ns);
+    }
+    text += "\n";
+  }
+  return text;
+}
+
+}  // namespace faultline
