@@ -18,6 +18,7 @@
 
 #include "dataplane/latency_histogram.h"
 #include "dataplane/live_run.h"
+#include "dataplane/snapshot_channel.h"
 #include "dataplane/trace_spec.h"
 #include "dataplane/trace_timeline.h"
 
