@@ -1,0 +1,210 @@
+// Traces through `faultline replay --trace`, in virtual time: time zero is the earliest input
+// frame, and a step at T applies exactly to the frames stamped T or later. So the frames a
+// partition, a link-down, a stall or an impairment change touches are known to the nanosecond:
+// each test writes them out from the trace's times, not from the code under test.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/faultline_binary.h"
+#include "tests/pcap_fixtures.h"
+
+namespace faultline {
+namespace {
+
+using testing::Frame;
+using testing::ReadPcap;
+using testing::RunFaultline;
+using testing::WritePcap;
+
+constexpr uint64_t kMs = 1'000'000;
+constexpr uint64_t kSecond = 1'000'000'000;
+constexpr uint64_t kStart = 5 * kSecond;  // the first frame's timestamp: time zero
+
+// 10.0.0.1 -> 10.0.0.2 (MakeUdpFrames' addresses).
+constexpr const char* kProfile = R"(version: 1
+seed: 3
+groups:
+  sender: [10.0.0.1]
+  receiver: [10.0.0.2]
+impairments:
+  none: {}
+  slow: {delay: {base: 5ms}}
+  lossy: {loss: {probability: 30%}}
+rules:
+  - name: traffic
+    match: {src: sender}
+    impairment: none
+)";
+
+class TraceReplayTest : public ::testing::Test {
+ protected:
+  std::string Path(const std::string& name) { return temp_files_.Path(name); }
+
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(Path(name)) << text;
+  }
+
+  // One frame every `gap` from kStart, plus any frames moved to the given times (kept in order).
+  std::vector<Frame> Frames(size_t count, uint64_t gap) {
+    testing::UdpStreamOptions options;
+    options.count = count;
+    options.start_ns = kStart;
+    options.gap_ns = gap;
+    return testing::MakeUdpFrames(options);
+  }
+
+  // Replays `frames` (side a) with the profile and `trace`; returns the stats document and fills
+  // *out with what left by side b.
+  nlohmann::json Replay(const std::vector<Frame>& frames, const std::string& trace,
+                        std::vector<Frame>* out, const std::string& out_name = "out.pcap") {
+    WritePcap(Path("in.pcap"), frames);
+    Write("profile.yaml", kProfile);
+    Write("trace.yaml", trace);
+    const auto result = RunFaultline({"replay", "--in", Path("in.pcap"), "--out", Path(out_name),
+                                      "--profile", Path("profile.yaml"), "--trace",
+                                      Path("trace.yaml"), "--stats-json", Path("stats.json")});
+    EXPECT_EQ(result.status, 0) << result.output;
+    *out = ReadPcap(Path(out_name));
+    std::ifstream stats(Path("stats.json"));
+    return nlohmann::json::parse(stats, nullptr, false);
+  }
+
+  static std::set<uint64_t> Indexes(const std::vector<Frame>& frames) {
+    std::set<uint64_t> indexes;
+    for (const Frame& frame : frames) indexes.insert(testing::UdpFrameIndex(frame.bytes));
+    return indexes;
+  }
+
+  testing::TempFiles temp_files_;
+};
+
+TEST_F(TraceReplayTest, APartitionAtTenSecondsDropsExactlyTheFramesInItsWindow) {
+  // A frame every millisecond for 20 s; frames 9999 and 14999 moved to 1 ns before the
+  // partition and the heal, so both edges are tested to the nanosecond.
+  std::vector<Frame> frames = Frames(20'000, kMs);
+  frames[9999].timestamp_ns = kStart + 10 * kSecond - 1;
+  frames[14999].timestamp_ns = kStart + 15 * kSecond - 1;
+  std::vector<Frame> out;
+  const nlohmann::json stats = Replay(frames, R"(version: 1
+events:
+  - at: 10s
+    partition: {from: sender, to: receiver, name: cut}
+  - at: 15s
+    heal: partitions
+)",
+                                      &out);
+  std::set<uint64_t> expected;
+  for (uint64_t i = 0; i < 20'000; ++i) {
+    if (i < 10'000 || i >= 15'000) expected.insert(i);  // [10 s, 15 s) is cut
+  }
+  EXPECT_EQ(Indexes(out), expected);
+  EXPECT_EQ(out.size(), expected.size()) << "each once";
+  EXPECT_EQ(stats["dropped"]["partition"], 5000);
+  const nlohmann::json& trace = stats["trace"];
+  EXPECT_EQ(trace["state"], "finished");
+  EXPECT_EQ(trace["steps_applied"], 2);
+  EXPECT_EQ(trace["event_index"], 1);
+  ASSERT_EQ(trace["events"].size(), 2u);
+  EXPECT_EQ(trace["events"][0]["scheduled_ns"], 10 * kSecond);
+  EXPECT_EQ(trace["events"][0]["applied_ns"], 10 * kSecond);
+  EXPECT_EQ(trace["events"][0]["lateness_ns"], 0);
+  EXPECT_EQ(trace["events"][0]["line"], 3);
+  EXPECT_EQ(trace["events"][1]["scheduled_ns"], 15 * kSecond);
+}
+
+TEST_F(TraceReplayTest, SetImpairmentChangesDelaysFromItsTimeOn) {
+  std::vector<Frame> frames = Frames(400, 10 * kMs);  // 0 .. 3.99 s
+  std::vector<Frame> out;
+  Replay(frames, R"(version: 1
+events:
+  - at: 2s
+    set-impairment: {rule: traffic, impairment: slow}
+)",
+         &out);
+  ASSERT_EQ(out.size(), 400u);
+  for (const Frame& frame : out) {
+    const uint64_t i = testing::UdpFrameIndex(frame.bytes);
+    const uint64_t arrival = kStart + i * 10 * kMs;
+    const uint64_t expected = arrival >= kStart + 2 * kSecond ? arrival + 5 * kMs : arrival;
+    EXPECT_EQ(frame.timestamp_ns, expected) << "frame " << i;
+  }
+}
+
+TEST_F(TraceReplayTest, AStallHoldsTheGroupsFramesUntilItEnds) {
+  std::vector<Frame> frames = Frames(500, 10 * kMs);  // 0 .. 4.99 s
+  std::vector<Frame> out;
+  const nlohmann::json stats = Replay(frames, R"(version: 1
+events:
+  - at: 3s
+    stall: {group: sender, for: 500ms}
+)",
+                                      &out);
+  ASSERT_EQ(out.size(), 500u);
+  uint64_t previous = 0;
+  for (const Frame& frame : out) {
+    const uint64_t i = testing::UdpFrameIndex(frame.bytes);
+    const uint64_t arrival = kStart + i * 10 * kMs;
+    const bool paused = arrival >= kStart + 3 * kSecond && arrival < kStart + 3500 * kMs;
+    EXPECT_EQ(frame.timestamp_ns, paused ? kStart + 3500 * kMs : arrival) << "frame " << i;
+    if (&frame != &out.front()) EXPECT_GT(i, previous) << "released in arrival order";
+    previous = i;
+  }
+  ASSERT_EQ(stats["trace"]["events"].size(), 2u) << "the stall and its implied end";
+  EXPECT_EQ(stats["trace"]["events"][1]["implied"], true);
+  EXPECT_EQ(stats["trace"]["events"][1]["scheduled_ns"], 3500 * kMs);
+}
+
+TEST_F(TraceReplayTest, ALinkDownDropsItsWindowWithItsOwnCauseAndRepeats) {
+  std::vector<Frame> frames = Frames(600, 10 * kMs);  // 0 .. 5.99 s
+  std::vector<Frame> out;
+  // Round length 3 s, two rounds: down in [1 s, 1.5 s) and [4 s, 4.5 s).
+  const nlohmann::json stats = Replay(frames, R"(version: 1
+repeat: 2
+duration: 3s
+events:
+  - at: 1s
+    link: {side: b, state: down, for: 500ms}
+)",
+                                      &out);
+  std::set<uint64_t> expected;
+  for (uint64_t i = 0; i < 600; ++i) {
+    const bool down = (i >= 100 && i < 150) || (i >= 400 && i < 450);
+    if (!down) expected.insert(i);
+  }
+  EXPECT_EQ(Indexes(out), expected);
+  EXPECT_EQ(stats["dropped"]["link-down"], 100);
+  EXPECT_EQ(stats["trace"]["steps_applied"], 4);
+  EXPECT_EQ(stats["trace"]["events"][2]["round"], 1);
+  EXPECT_EQ(stats["trace"]["events"][2]["scheduled_ns"], 4 * kSecond);
+}
+
+TEST_F(TraceReplayTest, SameInputsTraceAndSeedGiveTheSameBytes) {
+  std::vector<Frame> frames = Frames(3000, kMs);
+  const std::string trace = R"(version: 1
+events:
+  - at: 1s
+    set-impairment: {rule: traffic, impairment: lossy}
+  - at: 2s
+    set-impairment: {rule: traffic, impairment: none}
+)";
+  std::vector<Frame> first, second;
+  const nlohmann::json stats = Replay(frames, trace, &first, "first.pcap");
+  Replay(frames, trace, &second, "second.pcap");
+  EXPECT_EQ(testing::ReadFileBytes(Path("first.pcap")),
+            testing::ReadFileBytes(Path("second.pcap")));
+  // Loss only in [1 s, 2 s): 1000 frames at 30%, within 4 sigma = 4 * sqrt(1000 * 0.3 * 0.7).
+  const int64_t lost = stats["dropped"]["loss"].get<int64_t>();
+  EXPECT_NEAR(lost, 300, 4 * 14.5);
+  std::set<uint64_t> delivered = Indexes(first);
+  for (uint64_t i = 0; i < 3000; ++i) {
+    if (i < 1000 || i >= 2000) EXPECT_TRUE(delivered.count(i)) << "frame " << i;
+  }
+}
+
+}  // namespace
+}  // namespace faultline
