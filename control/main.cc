@@ -1,6 +1,7 @@
 // faultline: the command line. Subcommands and option names follow docs/formats.md.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "control/control_client.h"
@@ -8,6 +9,7 @@
 #include "control/control_server.h"
 #include "control/demo.h"
 #include "control/profile_parser.h"
+#include "control/trace_generate_command.h"
 #include "control/units.h"
 #include "control/validate.h"
 #include "dataplane/live_run.h"
@@ -193,6 +195,15 @@ int main(int argc, char** argv) {
   AddDuration(demo_cmd, "--delay", &demo.delay_ns,
               "One-way delay of the second run (default 10ms)");
 
+  CLI::App* trace_cmd = app.add_subcommand(
+      "trace",
+      "Traces: timelines of events that change partitions, impairments and links.\n"
+      "Example: faultline trace generate --model gill2011 --topology "
+      "profiles/topology-example.yaml --duration 30d");
+  trace_cmd->require_subcommand(1);
+  const std::unique_ptr<faultline::TraceGenerateCommand> trace_generate =
+      faultline::AddTraceGenerateCommand(trace_cmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -214,5 +225,8 @@ int main(int argc, char** argv) {
     return faultline::RunHeal(what, heal_control);
   }
   if (*demo_cmd) return faultline::RunDemo(demo);
+  if (*trace_cmd) {
+    if (trace_generate->parsed()) return trace_generate->Run();
+  }
   return 2;
 }
