@@ -1,6 +1,7 @@
 // faultline: the command line. Subcommands and option names follow docs/formats.md.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "control/control_client.h"
@@ -9,6 +10,7 @@
 #include "control/demo.h"
 #include "control/profile_parser.h"
 #include "control/trace_parser.h"
+#include "control/trace_generate_command.h"
 #include "control/units.h"
 #include "control/validate.h"
 #include "dataplane/compiled_profile.h"
@@ -230,7 +232,10 @@ int main(int argc, char** argv) {
   CLI::App* trace_cmd = app.add_subcommand(
       "trace",
       "Timed fault traces (docs/traces.md): start one on a running dataplane, stop it, watch\n"
-      "it, or generate one from published datacenter failure statistics.");
+      "it, or generate one from published datacenter failure statistics.\n"
+      "Examples: faultline trace start profiles/leader-isolation.trace.yaml;\n"
+      "  faultline trace generate --model gill2011 --topology profiles/topology-example.yaml "
+      "--duration 30d");
   trace_cmd->require_subcommand(1);
   std::string trace_file, trace_at, trace_control = faultline::kDefaultControlSocket;
   double trace_speed = 1;
@@ -279,6 +284,9 @@ int main(int argc, char** argv) {
   AddDuration(demo_cmd, "--delay", &demo.delay_ns,
               "One-way delay of the second run (default 10ms)");
 
+  const std::unique_ptr<faultline::TraceGenerateCommand> trace_generate =
+      faultline::AddTraceGenerateCommand(trace_cmd);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -321,6 +329,7 @@ int main(int argc, char** argv) {
   }
   if (*trace_stop_cmd) return faultline::RunTraceStop(trace_stop_control);
   if (*trace_status_cmd) return faultline::RunTraceStatus(trace_status_json, trace_status_control);
+  if (trace_generate->parsed()) return trace_generate->Run();
   if (*demo_cmd) return faultline::RunDemo(demo);
   return 2;
 }

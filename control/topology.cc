@@ -1,0 +1,460 @@
+#include "control/topology.h"
+
+#include <arpa/inet.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <tuple>
+#include <utility>
+
+namespace faultline {
+
+size_t Topology::NodeCount() const {
+  size_t count = 0;
+  for (const TopologyRack& rack : racks) count += rack.nodes.size();
+  return count;
+}
+
+namespace {
+
+// An IPv4/IPv6 address or prefix in binary, to find the same one written twice.
+struct BinaryPrefix {
+  int family = 0;
+  std::array<uint8_t, 16> address{};
+  int length = 0;
+  bool operator<(const BinaryPrefix& other) const {
+    return std::tie(family, address, length) < std::tie(other.family, other.address, other.length);
+  }
+};
+
+// "10.0.1.11", "10.0.1.0/24", "fd00::12", "fd00:1::/64": as in a profile's groups (host bits
+// beyond the length are refused, as the profile parser does).
+std::optional<BinaryPrefix> ParseIp(const std::string& text, std::string* error) {
+  const size_t slash = text.find('/');
+  const std::string address = text.substr(0, slash);
+  BinaryPrefix prefix;
+  if (inet_pton(AF_INET, address.c_str(), prefix.address.data()) == 1) {
+    prefix.family = 4;
+  } else if (inet_pton(AF_INET6, address.c_str(), prefix.address.data()) == 1) {
+    prefix.family = 6;
+  } else {
+    *error = "'" + text + "' is not an IPv4 or IPv6 address or prefix";
+    return std::nullopt;
+  }
+  const int max_length = prefix.family == 4 ? 32 : 128;
+  prefix.length = max_length;
+  if (slash != std::string::npos) {
+    const std::string digits = text.substr(slash + 1);
+    int length = 0;
+    bool ok = !digits.empty() && digits.size() <= 3;
+    for (char c : digits) {
+      ok = ok && c >= '0' && c <= '9';
+      if (ok) length = length * 10 + (c - '0');
+    }
+    if (!ok || length > max_length) {
+      *error = "'" + text + "': the prefix length must be 0.." + std::to_string(max_length) +
+               " for IPv" + std::to_string(prefix.family);
+      return std::nullopt;
+    }
+    prefix.length = length;
+  }
+  for (int bit = prefix.length; bit < max_length; ++bit) {
+    if (prefix.address[bit / 8] & (0x80u >> (bit % 8))) {
+      *error = "'" + text + "' has host bits set beyond /" + std::to_string(prefix.length);
+      return std::nullopt;
+    }
+  }
+  return prefix;
+}
+
+// Names become group names of the trace's inline profile and words of partition names, so they
+// are kept plain: a letter, then letters, digits, '-', '_' or '.'; never something a profile
+// would read as a MAC address ("aa-bb-cc-dd-ee-ff", "a-b-c-d") or YAML as null.
+bool ValidName(const std::string& name, std::string* why) {
+  if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0]))) {
+    *why = "must start with a letter";
+    return false;
+  }
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      *why = "may only hold letters, digits, '-', '_' and '.'";
+      return false;
+    }
+  }
+  if (name == "null" || name == "Null" || name == "NULL") {
+    *why = "reads as null in YAML";
+    return false;
+  }
+  // Hex digits in dash-separated groups of one or two, four groups or more: a MAC to a profile.
+  if (name.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos) {
+    size_t groups = 1, run = 0, longest = 0;
+    for (char c : name) {
+      if (c == '-') {
+        ++groups;
+        run = 0;
+      } else {
+        longest = std::max(longest, ++run);
+      }
+    }
+    if (groups >= 4 && longest <= 2) {
+      *why = "looks like a MAC address";
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string KindOf(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "'" + node.Scalar() + "'";
+    default:
+      return "empty";
+  }
+}
+
+struct Entry {
+  std::string key;
+  YAML::Node key_node;
+  YAML::Node value;
+};
+
+class TopologyParser {
+ public:
+  explicit TopologyParser(std::string name) : name_(std::move(name)) {}
+
+  std::optional<Topology> Parse(const std::string& text, std::string* error) {
+    bool ok = false;
+    try {
+      ok = ParseDocument(YAML::Load(text));
+    } catch (const YAML::Exception& e) {
+      Fail(e.mark, e.msg);
+    }
+    if (!ok) {
+      *error = error_;
+      return std::nullopt;
+    }
+    return std::move(topology_);
+  }
+
+ private:
+  bool Fail(const YAML::Mark& mark, const std::string& message) {
+    if (!error_.empty()) return false;
+    const int line = mark.is_null() ? 1 : mark.line + 1;
+    const int column = mark.is_null() ? 1 : mark.column + 1;
+    error_ = name_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+    return false;
+  }
+  bool Fail(const YAML::Node& node, const std::string& message) {
+    return Fail(node.Mark(), message);
+  }
+  // yaml-cpp places an empty value after the end of its line: point at the key instead.
+  bool Fail(const Entry& entry, const std::string& message) {
+    return Fail(entry.value.IsNull() ? entry.key_node : entry.value, message);
+  }
+
+  // A map's entries in file order; an empty value is an empty map where `allow_empty`.
+  bool Entries(const YAML::Node& map, const YAML::Node& position, const std::string& what,
+               bool allow_empty, std::vector<Entry>* entries) {
+    entries->clear();
+    if (map.IsNull() && allow_empty) return true;
+    if (!map.IsMap()) return Fail(position, what + " must be a map, not " + KindOf(map));
+    std::map<std::string, int> first_line;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const YAML::Node key = it->first;
+      if (!key.IsScalar()) return Fail(key, "keys in " + what + " must be plain names");
+      const auto [earlier, inserted] = first_line.emplace(key.Scalar(), key.Mark().line + 1);
+      if (!inserted) {
+        return Fail(key, "duplicate key '" + key.Scalar() + "' in " + what + " (first on line " +
+                             std::to_string(earlier->second) + ")");
+      }
+      entries->push_back({key.Scalar(), key, it->second});
+    }
+    return true;
+  }
+
+  // A name for a rack, node, aggregation switch or load balancer: valid and not taken.
+  bool Name(const YAML::Node& where, const std::string& name, const std::string& what) {
+    std::string why;
+    if (!ValidName(name, &why)) return Fail(where, what + " name '" + name + "' " + why);
+    const auto [earlier, inserted] = names_.emplace(name, where.Mark().line + 1);
+    if (!inserted) {
+      return Fail(where, what + " name '" + name + "' is already used (line " +
+                             std::to_string(earlier->second) + ")");
+    }
+    return true;
+  }
+
+  // One address or prefix (or a list of them) of node `node`.
+  bool Addresses(const YAML::Node& value, const YAML::Node& position, const std::string& node,
+                 std::vector<std::string>* addresses) {
+    std::vector<YAML::Node> items;
+    if (value.IsScalar()) {
+      items.push_back(value);
+    } else if (value.IsSequence()) {
+      for (const YAML::Node& item : value) items.push_back(item);
+      if (items.empty()) return Fail(position, "node '" + node + "' needs at least one address");
+    } else {
+      return Fail(position, "node '" + node + "' needs an address or a list of addresses, not " +
+                                KindOf(value));
+    }
+    for (const YAML::Node& item : items) {
+      if (!item.IsScalar()) {
+        return Fail(item,
+                    "node '" + node + "': expected an address or prefix, not " + KindOf(item));
+      }
+      std::string error;
+      const std::optional<BinaryPrefix> prefix = ParseIp(item.Scalar(), &error);
+      if (!prefix) return Fail(item, "node '" + node + "': " + error);
+      const auto [earlier, inserted] = addresses_.emplace(*prefix, node);
+      if (!inserted) {
+        return Fail(item,
+                    "node '" + node + "': " + item.Scalar() + " is already an address of " +
+                        (earlier->second == node ? "this node" : "node '" + earlier->second + "'"));
+      }
+      addresses->push_back(item.Scalar());
+    }
+    return true;
+  }
+
+  bool ParseRack(const Entry& entry) {
+    if (!Name(entry.key_node, entry.key, "rack")) return false;
+    TopologyRack rack{.name = entry.key, .nodes = {}};
+    if (entry.value.IsMap()) {
+      std::vector<Entry> nodes;
+      if (!Entries(entry.value, entry.value, "rack '" + entry.key + "'", false, &nodes)) {
+        return false;
+      }
+      if (nodes.empty()) return Fail(entry, "rack '" + entry.key + "' needs at least one node");
+      for (const Entry& node_entry : nodes) {
+        if (!Name(node_entry.key_node, node_entry.key, "node")) return false;
+        TopologyNode node{.name = node_entry.key, .addresses = {}};
+        const YAML::Node& position =
+            node_entry.value.IsNull() ? node_entry.key_node : node_entry.value;
+        if (!Addresses(node_entry.value, position, node.name, &node.addresses)) return false;
+        rack.nodes.push_back(std::move(node));
+      }
+    } else if (entry.value.IsSequence() || entry.value.IsScalar()) {
+      std::vector<YAML::Node> items;
+      if (entry.value.IsScalar()) {
+        items.push_back(entry.value);
+      } else {
+        for (const YAML::Node& item : entry.value) items.push_back(item);
+      }
+      if (items.empty()) return Fail(entry, "rack '" + entry.key + "' needs at least one node");
+      for (const YAML::Node& item : items) {
+        TopologyNode node{.name = entry.key + "-n" + std::to_string(rack.nodes.size() + 1),
+                          .addresses = {}};
+        if (!Name(item, node.name, "node")) return false;
+        if (item.IsMap()) {
+          return Fail(item, "rack '" + entry.key +
+                                "': a list holds node addresses; name nodes with a map "
+                                "instead ({db1: 10.0.2.11, db2: 10.0.2.12})");
+        }
+        if (!Addresses(item, item, node.name, &node.addresses)) return false;
+        rack.nodes.push_back(std::move(node));
+      }
+    } else {
+      return Fail(
+          entry, "rack '" + entry.key + "' needs a list of node addresses or a map of named nodes");
+    }
+    topology_.racks.push_back(std::move(rack));
+    return true;
+  }
+
+  std::optional<size_t> RackIndex(const std::string& name) const {
+    for (size_t r = 0; r < topology_.racks.size(); ++r) {
+      if (topology_.racks[r].name == name) return r;
+    }
+    return std::nullopt;
+  }
+  std::optional<std::pair<size_t, size_t>> NodeIndex(const std::string& name) const {
+    for (size_t r = 0; r < topology_.racks.size(); ++r) {
+      for (size_t n = 0; n < topology_.racks[r].nodes.size(); ++n) {
+        if (topology_.racks[r].nodes[n].name == name) return std::make_pair(r, n);
+      }
+    }
+    return std::nullopt;
+  }
+
+  // The names listed under `entry` (one name or a list of them, at least one).
+  bool NameList(const Entry& entry, const std::string& what, std::vector<YAML::Node>* items) {
+    items->clear();
+    if (entry.value.IsScalar()) {
+      items->push_back(entry.value);
+    } else if (entry.value.IsSequence()) {
+      for (const YAML::Node& item : entry.value) items->push_back(item);
+    }
+    if (items->empty()) return Fail(entry, what + " '" + entry.key + "' needs a list of names");
+    for (const YAML::Node& item : *items) {
+      if (!item.IsScalar()) {
+        return Fail(item, what + " '" + entry.key + "': expected a name, not " + KindOf(item));
+      }
+    }
+    return true;
+  }
+
+  bool ParseAggregation(const Entry& entry) {
+    if (!Name(entry.key_node, entry.key, "aggregation switch")) return false;
+    std::vector<YAML::Node> items;
+    if (!NameList(entry, "aggregation switch", &items)) return false;
+    TopologyAggregation aggregation{.name = entry.key, .racks = {}};
+    for (const YAML::Node& item : items) {
+      const std::optional<size_t> rack = RackIndex(item.Scalar());
+      if (!rack) {
+        return Fail(
+            item, "aggregation switch '" + entry.key + "': '" + item.Scalar() + "' is not a rack");
+      }
+      for (size_t other : aggregation.racks) {
+        if (other == *rack) {
+          return Fail(item, "aggregation switch '" + entry.key + "': rack '" + item.Scalar() +
+                                "' is listed twice");
+        }
+      }
+      aggregation.racks.push_back(*rack);
+    }
+    topology_.aggregations.push_back(std::move(aggregation));
+    return true;
+  }
+
+  bool ParseLoadBalancer(const Entry& entry) {
+    if (!Name(entry.key_node, entry.key, "load balancer")) return false;
+    std::vector<YAML::Node> items;
+    if (!NameList(entry, "load balancer", &items)) return false;
+    TopologyLoadBalancer balancer{.name = entry.key, .nodes = {}};
+    for (const YAML::Node& item : items) {
+      std::vector<std::pair<size_t, size_t>> nodes;
+      if (const auto node = NodeIndex(item.Scalar())) {
+        nodes.push_back(*node);
+      } else if (const auto rack = RackIndex(item.Scalar())) {
+        for (size_t n = 0; n < topology_.racks[*rack].nodes.size(); ++n) {
+          nodes.emplace_back(*rack, n);
+        }
+      } else {
+        return Fail(item, "load balancer '" + entry.key + "': '" + item.Scalar() +
+                              "' is neither a node nor a rack");
+      }
+      for (const auto& node : nodes) {
+        for (const auto& other : balancer.nodes) {
+          if (other == node) {
+            return Fail(item, "load balancer '" + entry.key + "': node '" +
+                                  topology_.racks[node.first].nodes[node.second].name +
+                                  "' is listed twice");
+          }
+        }
+        balancer.nodes.push_back(node);
+      }
+    }
+    topology_.load_balancers.push_back(std::move(balancer));
+    return true;
+  }
+
+  bool ParseDocument(const YAML::Node& root) {
+    if (root.IsNull()) {
+      return Fail(YAML::Mark(), "the topology is empty (it needs 'version: 1' and 'racks')");
+    }
+    std::vector<Entry> entries;
+    if (!Entries(root, root, "the topology", false, &entries)) return false;
+    const Entry *version = nullptr, *racks = nullptr, *aggregation = nullptr, *balancers = nullptr;
+    for (const Entry& entry : entries) {
+      if (entry.key == "version") {
+        version = &entry;
+      } else if (entry.key == "racks") {
+        racks = &entry;
+      } else if (entry.key == "aggregation") {
+        aggregation = &entry;
+      } else if (entry.key == "load-balancers") {
+        balancers = &entry;
+      } else {
+        return Fail(entry.key_node, "unknown key '" + entry.key +
+                                        "' in the topology (known: version, racks, "
+                                        "aggregation, load-balancers)");
+      }
+    }
+    if (version == nullptr) return Fail(root, "the topology needs 'version: 1'");
+    if (!version->value.IsScalar() || version->value.Scalar() != "1") {
+      return Fail(*version, "version: only version 1 is known, not " + KindOf(version->value));
+    }
+    if (racks == nullptr) return Fail(root, "the topology needs 'racks'");
+    std::vector<Entry> rack_entries;
+    if (!Entries(racks->value, racks->value.IsNull() ? racks->key_node : racks->value, "racks",
+                 true, &rack_entries)) {
+      return false;
+    }
+    if (rack_entries.empty()) return Fail(*racks, "racks: the topology needs at least one rack");
+    // Racks (and their nodes) first, wherever the other sections are written: those refer to them.
+    for (const Entry& entry : rack_entries) {
+      if (!ParseRack(entry)) return false;
+    }
+    if (aggregation != nullptr) {
+      std::vector<Entry> items;
+      if (!Entries(aggregation->value,
+                   aggregation->value.IsNull() ? aggregation->key_node : aggregation->value,
+                   "aggregation", true, &items)) {
+        return false;
+      }
+      for (const Entry& entry : items) {
+        if (!ParseAggregation(entry)) return false;
+      }
+    }
+    if (balancers != nullptr) {
+      std::vector<Entry> items;
+      if (!Entries(balancers->value,
+                   balancers->value.IsNull() ? balancers->key_node : balancers->value,
+                   "load-balancers", true, &items)) {
+        return false;
+      }
+      for (const Entry& entry : items) {
+        if (!ParseLoadBalancer(entry)) return false;
+      }
+    }
+    return true;
+  }
+
+  std::string name_;
+  std::string error_;
+  Topology topology_;
+  std::map<std::string, int> names_;               // every name -> its line
+  std::map<BinaryPrefix, std::string> addresses_;  // every address -> its node
+};
+
+}  // namespace
+
+std::optional<Topology> ParseTopologyText(const std::string& text,
+                                          const std::string& name_for_errors, std::string* error) {
+  return TopologyParser(name_for_errors).Parse(text, error);
+}
+
+std::optional<Topology> ParseTopologyFile(const std::string& path, std::string* error) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    *error = path + ": cannot read: it is a directory";
+    return std::nullopt;
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    *error = path + ": cannot read: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) {
+    *error = path + ": cannot read: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  return ParseTopologyText(text.str(), path, error);
+}
+
+}  // namespace faultline

@@ -1,0 +1,173 @@
+#include "control/trace_generate_command.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+#include "control/profile_parser.h"
+#include "control/topology.h"
+#include "control/trace_generator.h"
+#include "control/units.h"
+
+namespace faultline {
+namespace {
+
+// A positive, finite decimal number ("1440", "0.5", "2e3"), for --compress and --scale.
+std::optional<double> ParsePositive(const std::string& text) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, status] = std::from_chars(text.data(), end, value);
+  if (text.empty() || status != std::errc() || stop != end || !std::isfinite(value) ||
+      !(value > 0)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// A word as a shell reads it: quoted unless it is plain.
+std::string ShellWord(const std::string& word) {
+  if (!word.empty() &&
+      word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                             "_-./:=+,@%") == std::string::npos) {
+    return word;
+  }
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
+
+std::unique_ptr<TraceGenerateCommand> AddTraceGenerateCommand(CLI::App* trace) {
+  auto command = std::unique_ptr<TraceGenerateCommand>(new TraceGenerateCommand());
+  TraceGenerateCommand* c = command.get();
+  CLI::App* app = trace->add_subcommand(
+      "generate",
+      "Generate a trace from published datacenter failure statistics (docs/traces.md): "
+      "failures\n"
+      "of the topology's devices drawn as Poisson processes with the repair times the sources\n"
+      "report, written as a trace file (YAML) whose inline profile names every rack and node.\n"
+      "Example: faultline trace generate --model gill2011 --topology "
+      "profiles/topology-example.yaml\n"
+      "           --duration 30d --compress 1440 --seed 7 --out month.trace.yaml");
+  c->app_ = app;
+  app->add_option("--model", c->model,
+                  "Failure model: gill2011 (Gill et al., SIGCOMM 2011: ToR, aggregation switch, "
+                  "load balancer and link failures, each isolating what it serves) or dean2009 "
+                  "(Dean, LADIS 2009: the first year of a cluster: wonky racks with 50% loss, "
+                  "network maintenance, router failures). Example: --model gill2011")
+      ->required()
+      ->check(CLI::IsMember(ModelNames()));
+  app->add_option("--topology", c->topology,
+                  "Topology (YAML, docs/traces.md): racks of node addresses, optional "
+                  "aggregation switches and load balancers. Example: --topology "
+                  "profiles/topology-example.yaml")
+      ->required();
+  app->add_option_function<std::string>(
+         "--duration",
+         [c](const std::string& text) {
+           std::string error;
+           const std::optional<uint64_t> ns = ParseDuration(text, &error);
+           if (!ns) throw CLI::ValidationError("--duration", error);
+           if (*ns == 0) throw CLI::ValidationError("--duration", "must be more than 0");
+           c->duration_ns = *ns;
+           c->duration_text = text;
+         },
+         "Model time the trace covers, before --compress. Example: --duration 30d")
+      ->type_name("DURATION")
+      ->required();
+  app->add_option_function<std::string>(
+         "--compress",
+         [c](const std::string& text) {
+           const std::optional<double> value = ParsePositive(text);
+           if (!value) {
+             throw CLI::ValidationError("--compress", "'" + text + "' is not a positive number");
+           }
+           c->compress = *value;
+           c->compress_text = text;
+         },
+         "Divide every time by X: 30 days of failures play in 30 minutes with 1440 "
+         "(default 1: real time). Example: --compress 1440")
+      ->type_name("X");
+  app->add_option_function<uint64_t>(
+      "--seed", [c](uint64_t seed) { c->seed = seed; },
+      "Random seed: the same seed, model, topology and options give the same file everywhere "
+      "(without it one is drawn and printed). Example: --seed 7");
+  app->add_option("--out", c->out, "Write the trace here (default: standard output)")
+      ->type_name("FILE");
+  app->add_option_function<std::string>(
+         "--scale",
+         [c](const std::string& text) {
+           const std::optional<double> value = ParsePositive(text);
+           if (!value) {
+             throw CLI::ValidationError("--scale", "'" + text + "' is not a positive number");
+           }
+           c->scale = *value;
+           c->scale_text = text;
+         },
+         "Multiply every failure rate by X: a small test rig standing in for X times as many "
+         "devices (default 1). Example: --scale 100")
+      ->type_name("X");
+  return command;
+}
+
+int TraceGenerateCommand::Run() const {
+  constexpr char kPrefix[] = "faultline trace generate";
+  std::string error;
+  const std::optional<Topology> parsed_topology = ParseTopologyFile(topology, &error);
+  if (!parsed_topology) {
+    std::fprintf(stderr, "%s: %s\n", kPrefix, error.c_str());
+    return 2;
+  }
+  TraceGenerateOptions options;
+  options.model = model;
+  options.duration_ns = duration_ns;
+  options.compress = compress;
+  options.scale = scale;
+  if (seed) {
+    options.seed = *seed;
+  } else {
+    std::random_device device;
+    options.seed = (static_cast<uint64_t>(device()) << 32) | device();
+    std::fprintf(stderr, "%s: seed %llu (drawn; --seed repeats it)\n", kPrefix,
+                 static_cast<unsigned long long>(options.seed));
+  }
+  options.command = std::string(kPrefix) + " --model " + ShellWord(model) + " --topology " +
+                    ShellWord(topology) + " --duration " + ShellWord(duration_text) +
+                    (compress_text.empty() ? "" : " --compress " + ShellWord(compress_text)) +
+                    " --seed " + std::to_string(options.seed) +
+                    (scale_text.empty() ? "" : " --scale " + ShellWord(scale_text));
+  const std::optional<GeneratedTrace> trace = GenerateTrace(*parsed_topology, options, &error);
+  if (!trace) {
+    std::fprintf(stderr, "%s: %s\n", kPrefix, error.c_str());
+    return 2;
+  }
+  // The inline profile must be one the profile parser takes; anything else is a bug here.
+  if (!ParseProfileText(trace->profile_yaml, "inline profile", &error)) {
+    std::fprintf(stderr, "%s: internal error: the generated profile is invalid: %s\n", kPrefix,
+                 error.c_str());
+    return 1;
+  }
+  const std::string text = EmitTraceYaml(*trace);
+  if (out.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return 0;
+  }
+  std::ofstream file(out, std::ios::binary | std::ios::trunc);
+  file << text;
+  file.close();
+  if (!file) {
+    std::fprintf(stderr, "%s: cannot write %s\n", kPrefix, out.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "%s: %s: %zu event(s) over %s\n", kPrefix, out.c_str(), trace->events.size(),
+               FormatSeconds(static_cast<uint64_t>(
+                                 std::llround(static_cast<double>(duration_ns) / compress / 1000)))
+                   .c_str());
+  return 0;
+}
+
+}  // namespace faultline
