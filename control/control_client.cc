@@ -82,9 +82,12 @@ std::string DescribeTraceReport(const nlohmann::json& trace) {
   if (!trace.is_object()) return "no trace has been started\n";
   std::string text;
   const nlohmann::json lateness = trace.value("lateness_ns", nlohmann::json::object());
+  char speed[32];
+  std::snprintf(speed, sizeof(speed), "%g", trace.value("speed", 1.0));
+  const nlohmann::json started = trace.value("started_at", nlohmann::json());
   text += "trace " + trace.value("name", "") + ": " + trace.value("state", "") + ", started " +
-          trace.value("started_at", "") + ", speed " + std::to_string(trace.value("speed", 1.0)) +
-          "\n";
+          (started.is_string() ? started.get<std::string>() : "at the first frame") + ", speed " +
+          speed + "\n";
   if (trace.contains("error")) text += "error: " + trace.value("error", "") + "\n";
   text += "steps applied " + std::to_string(trace.value("steps_applied", uint64_t{0})) +
           "; lateness p50 " + Microseconds(lateness.value("p50", nlohmann::json())) + " us, p99 " +

@@ -58,6 +58,7 @@ bool TraceRunner::Start(TraceSpec trace, double speed, uint64_t origin, int64_t 
   any_applied_ = false;
   records_.clear();
   records_dropped_ = 0;
+  handed_over_late_ = 0;
   lateness_ns_ = std::make_unique<LatencyHistogram>();
   error_.clear();
   state_ = State::kRunning;
@@ -118,8 +119,18 @@ void TraceRunner::HandOver(uint64_t now) {
     }
     const uint64_t activation = origin_ + time_base.FromNs(next_step_->at_ns);
     if (activation > horizon || dataplane_->publisher->pending() >= kMaxAhead) break;
+    size_t tables_ahead = 0;
+    for (const Record& record : records_) {
+      tables_ahead += record.own_tables && !record.discarded &&
+                      record.acknowledged < dataplane_->publisher->workers();
+    }
     TraceState after = trace_state_;
     const std::string problem = timeline_->Apply(*next_step_, &after);
+    // A step with tables of its own waits while enough such steps are on their way.
+    if (problem.empty() && tables_ahead >= kMaxTablesAhead &&
+        !SameClassification(after.spec, trace_state_.spec)) {
+      break;
+    }
     if (!problem.empty()) {
       Fail("step " + std::to_string(next_step_->index) + " (" + next_step_->description +
            "): " + problem);
@@ -146,7 +157,9 @@ bool TraceRunner::HandOverStep(const TraceStep& step, const TraceState& state,
     Fail("step " + std::to_string(step.index) + " (" + step.description + "): " + failure.what());
     return false;
   }
+  const bool own_tables = next->classifier != previous.classifier;
   std::string error;
+  const uint64_t now = dataplane_->now();
   const uint64_t sequence = publisher.Schedule(std::move(next), activation, &error);
   if (sequence == 0) {
     Fail("step " + std::to_string(step.index) + " (" + step.description + "): " + error);
@@ -156,7 +169,12 @@ bool TraceRunner::HandOverStep(const TraceStep& step, const TraceState& state,
     records_.pop_front();
     ++records_dropped_;
   }
-  records_.push_back(Record{.step = step, .scheduled = activation, .sequence = sequence});
+  if (now > activation) ++handed_over_late_;
+  records_.push_back(Record{.step = step,
+                            .scheduled = activation,
+                            .handed_over = now,
+                            .sequence = sequence,
+                            .own_tables = own_tables});
   return true;
 }
 
@@ -229,6 +247,7 @@ nlohmann::json TraceRunner::Report() const {
         {"p50", lateness.Percentile(0.5)},
         {"p99", lateness.Percentile(0.99)},
         {"max", lateness.max}}},
+      {"handed_over_late", handed_over_late_},
       {"events", events},
       {"events_not_kept", records_dropped_}};
   if (!error_.empty()) report["error"] = error_;

@@ -26,10 +26,12 @@ namespace faultline {
 
 class TraceRunner {
  public:
-  // Steps are compiled and handed over at most this long before they are due, and at most
-  // kMaxAhead at a time (each may hold its own group tables).
+  // Steps are compiled and handed over at most this long before they are due, at most kMaxAhead
+  // at a time, and of those at most kMaxTablesAhead with group tables of their own (64 MiB and
+  // more each; a step that changes no match field or partition shares its predecessor's).
   static constexpr uint64_t kLookaheadNs = 1'000'000'000;
-  static constexpr size_t kMaxAhead = 4;
+  static constexpr size_t kMaxAhead = 12;
+  static constexpr size_t kMaxTablesAhead = 3;
   // Per-step records kept for `trace status` and the statistics (the oldest go first).
   static constexpr size_t kMaxRecords = 10000;
 
@@ -57,7 +59,9 @@ class TraceRunner {
   struct Record {
     TraceStep step;
     uint64_t scheduled = 0;  // clock
+    uint64_t handed_over = 0;  // clock: when it was sent to the workers
     uint64_t sequence = 0;
+    bool own_tables = false;  // its classifier is not its predecessor's
     uint64_t applied = 0;  // clock: the last worker's install time
     size_t acknowledged = 0;
     bool discarded = false;
@@ -95,6 +99,7 @@ class TraceRunner {
   bool any_applied_ = false;
   std::deque<Record> records_;
   uint64_t records_dropped_ = 0;
+  uint64_t handed_over_late_ = 0;  // steps sent after their time (the control side was late)
   std::unique_ptr<LatencyHistogram> lateness_ns_;  // of the steps applied
 };
 

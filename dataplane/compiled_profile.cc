@@ -86,7 +86,8 @@ CompiledImpairment CompileImpairment(const ImpairmentSpec& spec, const TimeBase&
   return impairment;
 }
 
-// Whether two profiles classify alike: same groups' worth of match fields and partitions.
+}  // namespace
+
 bool SameClassification(const ProfileSpec& a, const ProfileSpec& b) {
   if (a.rules.size() != b.rules.size() || a.partitions != b.partitions) return false;
   for (size_t i = 0; i < a.rules.size(); ++i) {
@@ -94,8 +95,6 @@ bool SameClassification(const ProfileSpec& a, const ProfileSpec& b) {
   }
   return true;
 }
-
-}  // namespace
 
 std::optional<uint32_t> RuleIdentities::CounterId(const std::string& rule) {
   const auto found = counter_ids_.find(rule);

@@ -102,6 +102,10 @@ struct CompiledProfile {
   size_t rule_count() const { return rule_names.size(); }
 };
 
+// Whether two profiles classify alike (the same match fields, in order, and partitions), so a
+// compiled profile may share the other's classifier and group tables.
+bool SameClassification(const ProfileSpec& a, const ProfileSpec& b);
+
 // Compiles a validated profile for clock `time_base`, drawing from `seed`. Needs the EAL when
 // the profile names addresses (group tables); throws std::runtime_error if DPDK memory runs out
 // or the rule identities are exhausted.

@@ -3,7 +3,9 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <pthread.h>
 #include <rte_mbuf.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -38,6 +40,24 @@ struct LaunchedWorker {
   std::unique_ptr<Worker> worker;
   unsigned lcore = 0;
 };
+
+// Sets the calling thread's CPU set to the online CPUs no EAL lcore runs on; false (nothing
+// changed) if the lcores cover them all.
+bool MoveToControlCpus() {
+  cpu_set_t control;
+  CPU_ZERO(&control);
+  const long online = sysconf(_SC_NPROCESSORS_ONLN);
+  for (long cpu = 0; cpu < online && cpu < CPU_SETSIZE; ++cpu) CPU_SET(cpu, &control);
+  unsigned lcore = 0;
+  RTE_LCORE_FOREACH(lcore) {
+    const rte_cpuset_t cpus = rte_lcore_cpuset(lcore);
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &cpus)) CPU_CLR(cpu, &control);
+    }
+  }
+  if (CPU_COUNT(&control) == 0) return false;
+  return pthread_setaffinity_np(pthread_self(), sizeof(control), &control) == 0;
+}
 
 int WorkerMain(void* arg) {
   static_cast<Worker*>(arg)->Run(g_stop);
@@ -214,7 +234,17 @@ int RunLive(const RunOptions& options) {
     dataplane.time_base = time_base;
     dataplane.now = [] { return rte_rdtsc(); };
     dataplane.stats = [&live_stats] { return live_stats(false); };
-    if (status == 0 && options.control_start && !options.control_start(&dataplane, &error)) {
+    // The control threads (socket, trace runner) inherit the calling thread's CPU set, which EAL
+    // pinned to the main lcore, where a worker may busy-poll: they would run only when the
+    // kernel preempts it, and trace steps would be handed over late. They get the CPUs no lcore
+    // uses instead (if there are any).
+    cpu_set_t main_cpus;
+    const bool moved = pthread_getaffinity_np(pthread_self(), sizeof(main_cpus), &main_cpus) == 0 &&
+                       MoveToControlCpus();
+    const bool started =
+        status == 0 && (!options.control_start || options.control_start(&dataplane, &error));
+    if (moved) pthread_setaffinity_np(pthread_self(), sizeof(main_cpus), &main_cpus);
+    if (status == 0 && !started) {
       fail(1, error);
       workers.clear();
     }
