@@ -194,8 +194,16 @@ rules:
   other_rules.replace(other_rules.find("1ms"), 3, "2ms");
   const std::string changed = WriteTempFile("changed.yaml", other_rules);
   result = RunFaultline({"apply", changed, "--control", socket});
+  EXPECT_EQ(result.status, 0) << "rules and impairments change live: " << result.output;
+  EXPECT_NE(result.output.find("applied"), std::string::npos) << result.output;
+
+  // What a running dataplane cannot switch to is refused as such, and changes nothing.
+  std::string unbounded = base;
+  unbounded.replace(unbounded.find("1ms"), 3, "1ms}\n    reorder: {probability: 1%, max-displacement: 20");
+  const std::string too_far = WriteTempFile("too_far.yaml", unbounded);
+  result = RunFaultline({"apply", too_far, "--control", socket});
   EXPECT_EQ(result.status, 2) << result.output;
-  EXPECT_NE(result.output.find("not supported yet"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("max-displacement up to 14"), std::string::npos) << result.output;
 
   const std::string grouped = WriteTempFile("grouped.yaml", base + "groups:\n  near: [10.0.0.1]\n");
   result = RunFaultline({"apply", grouped, "--control", socket});
