@@ -218,6 +218,10 @@ class TraceParser {
     }
     trace_.version = 1;
     trace_.name = std::filesystem::path(name_).stem().string();
+    // "leader-isolation.trace.yaml" is the trace "leader-isolation".
+    if (trace_.name.size() > 6 && trace_.name.ends_with(".trace")) {
+      trace_.name.resize(trace_.name.size() - 6);
+    }
 
     // Events name groups of the profile, so everything else comes first.
     for (const Entry& entry : entries) {
