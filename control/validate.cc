@@ -6,19 +6,28 @@
 #include <sstream>
 
 #include "control/profile_parser.h"
+#include "control/topology.h"
 #include "control/trace_parser.h"
 
 namespace faultline {
 namespace {
 
-// Whether the file at `path` reads as a trace; a file that cannot be read is left to the
-// profile parser, which says why.
-bool IsTraceFile(const std::string& path) {
+enum class FileKind { kProfile, kTrace, kTopology };
+
+// What the file at `path` is, by its top-level keys (`events:` a trace, `racks:` a topology for
+// `trace generate`); a file that cannot be read is left to the profile parser, which says why.
+FileKind KindOf(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
-  if (!file) return false;
+  if (!file) return FileKind::kProfile;
   std::ostringstream text;
   text << file.rdbuf();
-  return !file.bad() && LooksLikeTrace(text.str());
+  if (file.bad()) return FileKind::kProfile;
+  if (LooksLikeTrace(text.str())) return FileKind::kTrace;
+  std::istringstream lines(text.str());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("racks:", 0) == 0) return FileKind::kTopology;
+  }
+  return FileKind::kProfile;
 }
 
 }  // namespace
@@ -41,10 +50,20 @@ int RunValidate(const std::vector<std::string>& files, const std::string& profil
   for (const std::string& file : files) {
     std::string error;
     std::string summary;
-    if (IsTraceFile(file)) {
+    const FileKind kind = KindOf(file);
+    if (kind == FileKind::kTrace) {
       const std::optional<TraceSpec> trace =
           ParseTraceFile(file, running ? &*running : nullptr, &error);
       if (trace) summary = DescribeTrace(*trace);
+    } else if (kind == FileKind::kTopology) {
+      const std::optional<Topology> topology = ParseTopologyFile(file, &error);
+      if (topology) {
+        summary = "a topology for `faultline trace generate`: " +
+                  std::to_string(topology->racks.size()) + " rack(s), " +
+                  std::to_string(topology->NodeCount()) + " node(s), " +
+                  std::to_string(topology->aggregations.size()) + " aggregation switch(es), " +
+                  std::to_string(topology->load_balancers.size()) + " load balancer(s)\n";
+      }
     } else {
       const std::optional<ProfileSpec> parsed = ParseProfileFile(file, &error);
       if (parsed) summary = DescribeProfile(*parsed);
