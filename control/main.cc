@@ -73,16 +73,21 @@ int RunWithControl(faultline::RunOptions& run, const std::string& socket_path,
     return usage ? 2 : 1;
   }
   std::unique_ptr<faultline::ControlCommands> commands;
+  nlohmann::json final_trace;
   run.control_start = [&](faultline::LiveDataplane* dataplane, std::string*) {
     commands = std::make_unique<faultline::ControlCommands>(dataplane);
     server->Start([&commands](const nlohmann::json& request) { return commands->Handle(request); });
     std::printf("faultline: control socket %s\n", server->path().c_str());
     return true;
   };
-  run.control_stop = [&server] { server->Stop(); };
-  run.final_trace_report = [&commands] {
-    return commands ? commands->TraceReport() : nlohmann::json();
+  // The commands (and the trace runner's thread, which polls the publisher) go with the socket:
+  // the dataplane they point into is gone once RunLive returns.
+  run.control_stop = [&] {
+    server->Stop();
+    if (commands) final_trace = commands->TraceReport();
+    commands.reset();
   };
+  run.final_trace_report = [&final_trace] { return final_trace; };
   return faultline::RunLive(run);
 }
 
