@@ -190,6 +190,7 @@ rules:
   EXPECT_EQ(result.status, 2) << result.output;
   EXPECT_NE(result.output.find(invalid + ":4:"), std::string::npos) << result.output;
 
+  // Rules and impairments change live too (their counters follow the rule's name).
   std::string other_rules = base;
   other_rules.replace(other_rules.find("1ms"), 3, "2ms");
   const std::string changed = WriteTempFile("changed.yaml", other_rules);
@@ -225,6 +226,94 @@ rules:
   EXPECT_NE(result.output.find("no faultline run is listening on " + socket), std::string::npos)
       << result.output;
   for (const std::string& file : {profile, stats, invalid, changed, grouped}) unlink(file.c_str());
+}
+
+// `faultline stats` and `faultline trace` against a running daemon: the ports count, a trace
+// that takes side b down for 300 ms drops frames as `link-down`, finishes, and traffic resumes;
+// the Prometheus format.
+TEST(LiveControlTest, StatsAndTraceThroughTheCommandLine) {
+  const std::string profile = WriteTempFile("trace-base.yaml", R"(version: 1
+seed: 4
+impairments:
+  brief:
+    delay: {base: 10us}
+rules:
+  - name: all
+    match: {}
+    impairment: brief
+)");
+  const std::string trace = WriteTempFile("link.yaml", R"(version: 1
+name: link-b-down
+events:
+  - at: 0s
+    link: {side: b, state: down, for: 300ms}
+)");
+  const std::string socket = ControlSocket();
+  Subprocess dataplane;
+  std::string error;
+  ASSERT_TRUE(dataplane.Start(
+      RunArgv({"--profile", profile, "--hold", "20000", "--idle-sleep", "20us"}, kNullPorts),
+      &error))
+      << error;
+  ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
+
+  auto stats = [&] {
+    const CommandResult result = RunFaultline({"stats", "--json", "--control", socket});
+    EXPECT_EQ(result.status, 0) << result.output;
+    const nlohmann::json document = nlohmann::json::parse(result.output, nullptr, false);
+    EXPECT_TRUE(document.is_object()) << result.output;
+    return document.is_object() ? document : nlohmann::json::object();
+  };
+  const nlohmann::json first = stats();
+  usleep(200'000);
+  const nlohmann::json second = stats();
+  ASSERT_TRUE(first.contains("ports") && second.contains("ports")) << first << second;
+  EXPECT_GT(first["ports"][0]["rx"].get<uint64_t>(), 0u);
+  EXPECT_GT(second["ports"][0]["rx"].get<uint64_t>(), first["ports"][0]["rx"].get<uint64_t>())
+      << "the daemon forwards while it answers";
+  EXPECT_EQ(second["dropped"]["link-down"], 0);
+  EXPECT_TRUE(second["trace"].is_null());
+
+  CommandResult result =
+      RunFaultline({"trace", "start", trace, "--at", "+200ms", "--control", socket});
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("link-b-down starts at"), std::string::npos) << result.output;
+  usleep(1'000'000);  // time zero at 200 ms, up again at 500 ms
+  result = RunFaultline({"trace", "status", "--json", "--control", socket});
+  ASSERT_EQ(result.status, 0) << result.output;
+  const nlohmann::json status = nlohmann::json::parse(result.output, nullptr, false);
+  ASSERT_TRUE(status.is_object()) << result.output;
+  EXPECT_EQ(status["state"], "finished") << result.output;
+  EXPECT_EQ(status["steps_applied"], 2) << "down, then the implied up: " << result.output;
+  for (const nlohmann::json& step : status["events"]) {
+    EXPECT_TRUE(step["lateness_ns"].is_number()) << step;
+  }
+
+  const nlohmann::json after = stats();
+  EXPECT_GT(after["dropped"]["link-down"].get<uint64_t>(), 0u) << after["dropped"];
+  EXPECT_EQ(after["trace"]["state"], "finished");
+  usleep(200'000);
+  const nlohmann::json resumed = stats();
+  EXPECT_GT(resumed["ports"][1]["tx"].get<uint64_t>(), after["ports"][1]["tx"].get<uint64_t>())
+      << "traffic resumes once the link is up";
+  EXPECT_EQ(resumed["dropped"]["link-down"], after["dropped"]["link-down"]) << "the link is up";
+
+  result = RunFaultline({"stats", "--prometheus", "--control", socket});
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("faultline_port_rx_frames_total{port=\"0\",side=\"a\"} "),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("faultline_dropped_frames_total{cause=\"link-down\"} "),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("faultline_trace_steps_applied_total{trace=\"link-b-down\"} 2"),
+            std::string::npos)
+      << result.output;
+
+  EXPECT_EQ(dataplane.Stop(SIGTERM, seconds(10)), 0) << dataplane.output();
+  EXPECT_NE(dataplane.output().find("faultline: stopped"), std::string::npos) << dataplane.output();
+  unlink(profile.c_str());
+  unlink(trace.c_str());
 }
 
 // The acceptance test of the foundation: two hosts that can only reach each other through

@@ -1,0 +1,924 @@
+// A running dataplane changed through its control socket: one Worker on its own thread with the
+// TSC clock, on two net_ring ports, fed by a traffic thread and drained by a consumer thread,
+// with the control plane of `faultline run` (SnapshotPublisher, ControlCommands, a real
+// ControlServer on a socket). Applies, heals and trace steps change behaviour at the right
+// moments, without losing frames both profiles forward and without a forwarding gap; hostile
+// clients of the socket disturb neither the forwarding nor the other clients.
+//
+// Frames carry their sequence number and the TSC at enqueue; the consumer records the TSC at
+// dequeue. Bounds on time are generous (a shared two-core machine); the measured values are
+// printed.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <rte_cycles.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "control/control_commands.h"
+#include "control/control_server.h"
+#include "control/profile_parser.h"
+#include "dataplane/compiled_profile.h"
+#include "dataplane/flow_table.h"
+#include "dataplane/live_run.h"
+#include "dataplane/ports.h"
+#include "dataplane/snapshot_channel.h"
+#include "dataplane/stats.h"
+#include "dataplane/worker.h"
+#include "tests/eal_environment.h"
+#include "tests/frame_builder.h"
+
+namespace faultline {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::EalEnvironment;
+using Clock = std::chrono::steady_clock;
+
+// Groups rack-a and rack-b hold the test frames' source and destination.
+constexpr const char* kProfileA = R"(version: 1
+seed: 11
+groups:
+  rack-a: [10.0.1.0/24]
+  rack-b: [10.0.2.0/24]
+impairments:
+  short:
+    delay: {base: 100us}
+  tiny:
+    delay: {base: 20us}
+rules:
+  - name: a-to-b
+    match: {src: rack-a, dst: rack-b, proto: udp}
+    impairment: short
+  - name: rest
+    match: {}
+    impairment: tiny
+)";
+
+// Other groups, a new rule in front (with jitter: flow state), other delays for a-to-b, `rest`
+// removed and another rule added.
+constexpr const char* kProfileB = R"(version: 1
+seed: 11
+groups:
+  rack-a: [10.0.1.0/24]
+  rack-b: [10.0.2.0/24, 10.0.9.0/24]
+  rack-c: [10.0.3.0/24]
+impairments:
+  jittery:
+    delay: {base: 200us, jitter: 100us}
+  long:
+    delay: {base: 300us}
+rules:
+  - name: front
+    match: {dst: rack-b, proto: udp, dst-port: 7000-7999}
+    impairment: jittery
+  - name: a-to-b
+    match: {src: rack-a, dst: rack-b, proto: udp}
+    impairment: long
+  - name: c-traffic
+    match: {src: rack-c}
+    impairment: long
+)";
+
+// Where the sequence number and the enqueue TSC sit in a test frame (after Ethernet, IPv4, UDP).
+constexpr size_t kPayloadOffset = 14 + 20 + 8;
+constexpr size_t kFrameLength = 64;
+constexpr unsigned kBurst = 8;
+// Pause of the traffic thread between bursts (it sleeps: the machine has two shared cores).
+constexpr auto kTrafficPause = std::chrono::microseconds(40);
+// The worker's idle back-off.
+constexpr uint64_t kIdleSleepNs = 20'000;
+// Forwarding gaps and control answers: generous bounds for a loaded two-core machine.
+constexpr uint64_t kMaxGapNs = 50'000'000;
+constexpr auto kAnswerBound = milliseconds(1000);
+
+std::string SocketPath() {
+  const char* base = std::getenv("TMPDIR");
+  return std::string(base ? base : "/tmp") + "/faultline-livectl-" + std::to_string(getpid()) +
+         ".sock";
+}
+
+// A raw client of the socket: any bytes out, response lines in.
+class RawClient {
+ public:
+  explicit RawClient(const std::string& path) {
+    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", path.c_str());
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  }
+  ~RawClient() { close(fd_); }
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+  bool connected() const { return connected_; }
+  int fd() const { return fd_; }
+
+  // Sends what it can within `timeout`; returns the bytes sent (all of them unless the server
+  // stopped reading or closed).
+  size_t Send(const std::string& bytes, milliseconds timeout = milliseconds(2000)) {
+    const auto deadline = Clock::now() + timeout;
+    size_t sent = 0;
+    while (sent < bytes.size() && Clock::now() < deadline) {
+      pollfd descriptor{fd_, POLLOUT, 0};
+      if (poll(&descriptor, 1, 10) < 0) break;
+      if (descriptor.revents & (POLLERR | POLLHUP)) break;
+      if (!(descriptor.revents & POLLOUT)) continue;
+      const ssize_t n =
+          send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno != EAGAIN && errno != EINTR) break;
+      if (n > 0) sent += static_cast<size_t>(n);
+    }
+    return sent;
+  }
+
+  // The next response line, parsed; nullopt at end of stream or timeout.
+  std::optional<nlohmann::json> Receive(milliseconds timeout = milliseconds(2000)) {
+    const auto deadline = Clock::now() + timeout;
+    while (buffer_.find('\n') == std::string::npos) {
+      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+      pollfd descriptor{fd_, POLLIN, 0};
+      if (left <= 0 || poll(&descriptor, 1, static_cast<int>(left)) <= 0) return std::nullopt;
+      char chunk[4096];
+      const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+      if (n <= 0) {
+        closed_ = true;
+        return std::nullopt;
+      }
+      buffer_.append(chunk, static_cast<size_t>(n));
+    }
+    const size_t newline = buffer_.find('\n');
+    const std::string line = buffer_.substr(0, newline);
+    buffer_.erase(0, newline + 1);
+    return nlohmann::json::parse(line, nullptr, false);
+  }
+
+  // Whether the server closes the connection within `timeout` (what it sends is dropped).
+  bool ClosedWithin(milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (!closed_ && Clock::now() < deadline) {
+      pollfd descriptor{fd_, POLLIN, 0};
+      if (poll(&descriptor, 1, 10) <= 0) continue;
+      char chunk[65536];
+      if (recv(fd_, chunk, sizeof(chunk), 0) <= 0) closed_ = true;
+    }
+    return closed_;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  bool closed_ = false;
+  std::string buffer_;
+};
+
+struct Arrival {
+  uint64_t sequence;
+  uint64_t enqueued;  // TSC
+  uint64_t dequeued;  // TSC
+};
+
+// The largest time between consecutive dequeues of which the later one falls in [from, to].
+uint64_t MaxGap(const std::vector<Arrival>& arrivals, uint64_t from, uint64_t to) {
+  uint64_t gap = 0;
+  for (size_t i = 1; i < arrivals.size(); ++i) {
+    if (arrivals[i].dequeued < from || arrivals[i].dequeued > to) continue;
+    gap = std::max(gap, arrivals[i].dequeued - arrivals[i - 1].dequeued);
+  }
+  return gap;
+}
+
+// The two ring ports, made once per process: port 0 is side a, port 1 side b.
+struct RingPorts {
+  rte_ring* rx[2] = {};
+  rte_ring* tx[2] = {};
+};
+
+RingPorts& Ports() {
+  static RingPorts ports;
+  return ports;
+}
+
+void FreeAll(rte_ring* ring) {
+  void* packet;
+  while (rte_ring_dequeue(ring, &packet) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(packet));
+}
+
+class RunningDataplaneTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    RingPorts& ports = Ports();
+    if (ports.rx[0] != nullptr) return;
+    for (int side = 0; side < 2; ++side) {
+      const std::string name = std::string("live_side_") + char('a' + side);
+      ports.rx[side] =
+          rte_ring_create((name + "_rx").c_str(), 4096, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      ports.tx[side] =
+          rte_ring_create((name + "_tx").c_str(), 4096, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+      ASSERT_NE(ports.rx[side], nullptr);
+      ASSERT_NE(ports.tx[side], nullptr);
+      const int port = rte_eth_from_rings(name.c_str(), &ports.rx[side], 1, &ports.tx[side], 1, 0);
+      ASSERT_EQ(port, side) << "side a must be port 0 and side b port 1";
+      std::string error;
+      ASSERT_TRUE(StartPort(port, PortLayout{}, EalEnvironment::pool(), &error)) << error;
+    }
+  }
+
+  void SetUp() override {
+    for (int side = 0; side < 2; ++side) {
+      FreeAll(Ports().rx[side]);
+      FreeAll(Ports().tx[side]);
+    }
+    time_base_ = TimeBase::Tsc();
+    // The test frame: rack-a -> rack-b, UDP to port 7001; the payload is filled per frame.
+    frame_ = testing::Ethernet(0x0800);
+    testing::AppendIpv4(&frame_, {.proto = 17, .src = "10.0.1.5", .dst = "10.0.2.7"});
+    testing::AppendPorts(&frame_, 5000, 7001);
+    frame_.resize(kFrameLength, 0);
+  }
+
+  void TearDown() override {
+    StopTraffic(/*drain=*/false);
+    StopDataplane();
+  }
+
+  // The dataplane and its control plane, as `faultline run` wires them, with `profile_text`.
+  void StartDataplane(const std::string& profile_text) {
+    std::string error;
+    const std::optional<ProfileSpec> spec = ParseProfileText(profile_text, "start.yaml", &error);
+    ASSERT_TRUE(spec) << error;
+    identities_ = std::make_unique<RuleIdentities>();
+    const ProfileSnapshot initial = CompileProfile(*spec, time_base_, spec->seed.value_or(1),
+                                                   CompileOptions{.identities = identities_.get()});
+    channel_ = std::make_unique<SnapshotChannel>();
+    WorkerPlan plan;
+    plan.ports = {0, 1};
+    plan.time_base = time_base_;
+    plan.pipeline.profile = initial;
+    plan.pipeline.hold_limit = 8192;
+    plan.pipeline.flow_idle = FlowIdleTimeout(time_base_, ProfileDelayHorizonNs(*spec));
+    plan.pipeline.min_displacement_ring = 16;
+    plan.idle_sleep_ns = kIdleSleepNs;
+    plan.snapshots = channel_.get();
+    worker_ = std::make_unique<Worker>(plan, rte_rdtsc());
+    publisher_ =
+        std::make_unique<SnapshotPublisher>(std::vector<SnapshotChannel*>{channel_.get()},
+                                            std::vector<Pipeline*>{&worker_->pipeline()}, initial);
+    dataplane_.publisher = publisher_.get();
+    dataplane_.identities = identities_.get();
+    dataplane_.time_base = time_base_;
+    dataplane_.now = [] { return rte_rdtsc(); };
+    dataplane_.stats = [this] {
+      const Pipeline& pipeline = worker_->pipeline();
+      StatsReport report = Summarize({&pipeline.counters()}, 2);
+      SummarizeRules({&pipeline}, *publisher_->installed(), &report);
+      return report;
+    };
+    commands_ = std::make_unique<ControlCommands>(&dataplane_);
+    ControlServerOptions options;
+    options.socket_path = SocketPath();
+    ListenFailure failure;
+    server_ = ControlServer::Listen(options, &error, &failure);
+    ASSERT_NE(server_, nullptr) << error;
+    server_->Start([this](const nlohmann::json& request) { return commands_->Handle(request); });
+
+    stop_worker_.store(false);
+    worker_thread_ = std::thread([this] { worker_->Run(stop_worker_); });
+    stop_consumer_.store(false);
+    consumer_thread_ = std::thread([this] { Consume(); });
+  }
+
+  void StopDataplane() {
+    if (server_) server_->Stop();
+    server_.reset();
+    commands_.reset();  // the trace runner's thread
+    stop_worker_.store(true);
+    if (worker_thread_.joinable()) worker_thread_.join();
+    stop_consumer_.store(true);
+    if (consumer_thread_.joinable()) consumer_thread_.join();
+    for (int side = 0; side < 2; ++side) {
+      FreeAll(Ports().rx[side]);
+      FreeAll(Ports().tx[side]);
+    }
+    publisher_.reset();
+    worker_.reset();
+    channel_.reset();
+    identities_.reset();
+  }
+
+  void StartTraffic() {
+    stop_traffic_.store(false);
+    traffic_thread_ = std::thread([this] { Produce(); });
+  }
+
+  // Stops the traffic; with `drain`, waits (2 s at most) until every frame sent came out or is
+  // counted as dropped.
+  void StopTraffic(bool drain) {
+    stop_traffic_.store(true);
+    if (traffic_thread_.joinable()) traffic_thread_.join();
+    if (!drain) return;
+    const auto deadline = Clock::now() + milliseconds(2000);
+    while (Clock::now() < deadline) {
+      // The pipeline's counters are atomics any thread may read.
+      const StatsReport report = Summarize({&worker_->pipeline().counters()}, 2);
+      if (received_.load() + report.TotalDropped() >= enqueued_.size()) break;
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    std::this_thread::sleep_for(milliseconds(5));  // the consumer's last round
+  }
+
+  // Bursts of kBurst frames into port 0's rx ring ("side a's wire delivers them").
+  void Produce() {
+    std::vector<uint64_t> sequences;
+    uint16_t source_port = 5000;
+    while (!stop_traffic_.load()) {
+      rte_mbuf* burst[kBurst];
+      if (rte_pktmbuf_alloc_bulk(EalEnvironment::pool(), burst, kBurst) != 0) {
+        ++alloc_failures_;
+        std::this_thread::sleep_for(kTrafficPause);
+        continue;
+      }
+      const uint64_t now = rte_rdtsc();
+      const uint64_t first = enqueued_.size();
+      for (unsigned i = 0; i < kBurst; ++i) {
+        char* data = rte_pktmbuf_append(burst[i], kFrameLength);
+        std::memcpy(data, frame_.data(), kFrameLength);
+        // 16 flows (source ports), so the jittery rule has flow state to keep.
+        const uint16_t port = static_cast<uint16_t>(source_port + (first + i) % 16);
+        data[34] = static_cast<char>(port >> 8);
+        data[35] = static_cast<char>(port);
+        const uint64_t sequence = first + i;
+        std::memcpy(data + kPayloadOffset, &sequence, 8);
+        std::memcpy(data + kPayloadOffset + 8, &now, 8);
+      }
+      if (rte_ring_enqueue_bulk(Ports().rx[0], reinterpret_cast<void**>(burst), kBurst, nullptr) !=
+          kBurst) {
+        ++ring_full_;
+        rte_pktmbuf_free_bulk(burst, kBurst);
+      } else {
+        enqueued_.insert(enqueued_.end(), kBurst, now);
+      }
+      std::this_thread::sleep_for(kTrafficPause);
+    }
+  }
+
+  // Takes what leaves by port 1 ("side b's wire"); anything leaving by port 0 is counted.
+  void Consume() {
+    void* packets[64];
+    for (;;) {
+      const bool stopping = stop_consumer_.load();
+      const unsigned got = rte_ring_dequeue_burst(Ports().tx[1], packets, 64, nullptr);
+      const uint64_t now = rte_rdtsc();
+      for (unsigned i = 0; i < got; ++i) {
+        auto* packet = static_cast<rte_mbuf*>(packets[i]);
+        Arrival arrival{.dequeued = now};
+        const char* data = rte_pktmbuf_mtod(packet, const char*);
+        std::memcpy(&arrival.sequence, data + kPayloadOffset, 8);
+        std::memcpy(&arrival.enqueued, data + kPayloadOffset + 8, 8);
+        arrivals_.push_back(arrival);
+        rte_pktmbuf_free(packet);
+      }
+      received_.fetch_add(got);
+      const unsigned back = rte_ring_dequeue_burst(Ports().tx[0], packets, 64, nullptr);
+      wrong_way_.fetch_add(back);
+      for (unsigned i = 0; i < back; ++i) rte_pktmbuf_free(static_cast<rte_mbuf*>(packets[i]));
+      if (got == 0 && back == 0) {
+        if (stopping) return;
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+      }
+    }
+  }
+
+  // A request through the socket, as `faultline` sends it; fails the test without an answer.
+  nlohmann::json Request(const nlohmann::json& request,
+                         milliseconds timeout = milliseconds(10000)) {
+    std::string error;
+    bool connected = false;
+    const std::optional<nlohmann::json> response =
+        ControlRequest(SocketPath(), request, timeout, &error, &connected);
+    EXPECT_TRUE(response.has_value()) << request << ": " << error;
+    return response.value_or(nlohmann::json::object());
+  }
+  nlohmann::json Apply(const std::string& profile) {
+    return Request({{"command", "apply"}, {"profile", profile}, {"name", "applied.yaml"}});
+  }
+  nlohmann::json Stats() {
+    const nlohmann::json response = Request({{"command", "stats"}});
+    EXPECT_EQ(response.value("ok", false), true) << response;
+    return response.value("stats", nlohmann::json::object());
+  }
+  static const nlohmann::json& Rule(const nlohmann::json& stats, const std::string& name) {
+    for (const nlohmann::json& rule : stats["rules"]) {
+      if (rule["name"] == name) return rule;
+    }
+    static const nlohmann::json kNone = nlohmann::json::object();
+    ADD_FAILURE() << "no rule " << name << " in " << stats["rules"];
+    return kNone;
+  }
+
+  // How often each sequence number came out (after the traffic and consumer stopped).
+  std::vector<unsigned> Deliveries() const {
+    std::vector<unsigned> count(enqueued_.size(), 0);
+    for (const Arrival& arrival : arrivals_) {
+      if (arrival.sequence < count.size()) ++count[arrival.sequence];
+    }
+    return count;
+  }
+
+  double Ms(uint64_t tsc) const { return static_cast<double>(time_base_.ToNs(tsc)) / 1e6; }
+  uint64_t Tsc(uint64_t ns) const { return time_base_.FromNs(ns); }
+  void Sleep(milliseconds how_long) { std::this_thread::sleep_for(how_long); }
+
+  TimeBase time_base_;
+  testing::Bytes frame_;
+  std::unique_ptr<RuleIdentities> identities_;
+  std::unique_ptr<SnapshotChannel> channel_;
+  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<SnapshotPublisher> publisher_;
+  LiveDataplane dataplane_;
+  std::unique_ptr<ControlCommands> commands_;
+  std::unique_ptr<ControlServer> server_;
+
+  std::atomic<bool> stop_worker_{false}, stop_traffic_{false}, stop_consumer_{false};
+  std::thread worker_thread_, traffic_thread_, consumer_thread_;
+  // Written by the traffic thread: the enqueue TSC of each sequence number.
+  std::vector<uint64_t> enqueued_;
+  uint64_t alloc_failures_ = 0, ring_full_ = 0;
+  // Written by the consumer thread; read once it has stopped (received_ any time).
+  std::vector<Arrival> arrivals_;
+  std::atomic<uint64_t> received_{0}, wrong_way_{0};
+};
+
+// A live apply under load loses no frame that the old and the new profile would both have
+// forwarded, and forwarding never stops: 50 round trips between profiles with other groups,
+// rules (one new in front, one removed, one added), names and delays.
+TEST_F(RunningDataplaneTest, ApplyUnderLoadLosesNothingBothProfilesForward) {
+  ASSERT_NO_FATAL_FAILURE(StartDataplane(kProfileA));
+  StartTraffic();
+  Sleep(milliseconds(200));
+  constexpr int kRoundTrips = 50;
+  uint64_t slowest_apply = 0, total_apply = 0;
+  const uint64_t applies_start = rte_rdtsc();
+  for (int i = 0; i < 2 * kRoundTrips; ++i) {
+    const uint64_t before = rte_rdtsc();
+    const nlohmann::json response = Apply(i % 2 == 0 ? kProfileB : kProfileA);
+    const uint64_t took = rte_rdtsc() - before;
+    ASSERT_EQ(response.value("ok", false), true) << "apply " << i << ": " << response;
+    EXPECT_EQ(response["rules"], i % 2 == 0 ? 3 : 2) << response;
+    slowest_apply = std::max(slowest_apply, took);
+    total_apply += took;
+  }
+  const uint64_t applies_end = rte_rdtsc();
+  Sleep(milliseconds(100));
+  StopTraffic(/*drain=*/true);
+  // Once more B: its rule `front` took the frames while B was in force.
+  ASSERT_EQ(Apply(kProfileB).value("ok", false), true);
+  const nlohmann::json stats = Stats();
+  stop_consumer_.store(true);
+  consumer_thread_.join();
+
+  ASSERT_GT(enqueued_.size(), 10'000u) << "too little traffic to say anything";
+  EXPECT_EQ(stats["dropped"]["buffer_exhausted"], 0) << stats["dropped"];
+  uint64_t dropped = 0;
+  for (const auto& [cause, count] : stats["dropped"].items()) dropped += count.get<uint64_t>();
+  EXPECT_EQ(dropped, 0u) << stats["dropped"];
+  EXPECT_EQ(stats["ports"][0]["rx"], enqueued_.size());
+  EXPECT_EQ(stats["ports"][1]["tx"], enqueued_.size());
+  EXPECT_EQ(wrong_way_.load(), 0u);
+  EXPECT_EQ(ring_full_, 0u) << "the worker left side a's rx ring full";
+  EXPECT_EQ(alloc_failures_, 0u) << "mbufs ran out";
+  const std::vector<unsigned> deliveries = Deliveries();
+  size_t missing = 0, repeated = 0;
+  for (unsigned count : deliveries) {
+    missing += count == 0;
+    repeated += count > 1;
+  }
+  EXPECT_EQ(missing, 0u) << "of " << enqueued_.size() << " frames sent";
+  EXPECT_EQ(repeated, 0u);
+  // Counters follow a rule by name through every change: a-to-b (A) and front (B) took them all.
+  const uint64_t front = Rule(stats, "front").value("matched", uint64_t{0});
+  const uint64_t a_to_b = Rule(stats, "a-to-b").value("matched", uint64_t{0});
+  EXPECT_GT(front, 0u);
+  EXPECT_GT(a_to_b, 0u);
+  EXPECT_EQ(front + a_to_b, enqueued_.size());
+
+  const uint64_t gap = MaxGap(arrivals_, applies_start, applies_end);
+  const uint64_t quiet_gap = MaxGap(arrivals_, 0, applies_start);
+  uint64_t latency = 0;
+  for (const Arrival& arrival : arrivals_) {
+    if (arrival.dequeued >= applies_start && arrival.dequeued <= applies_end) {
+      latency = std::max(latency, arrival.dequeued - arrival.enqueued);
+    }
+  }
+  std::printf(
+      "[ measured ] %zu frames, %d applies in %.1f ms (mean %.2f ms, slowest %.2f ms); max gap "
+      "between dequeues %.3f ms during the applies (%.3f ms before them); max frame latency "
+      "during the applies %.3f ms\n",
+      enqueued_.size(), 2 * kRoundTrips, Ms(applies_end - applies_start),
+      Ms(total_apply) / (2 * kRoundTrips), Ms(slowest_apply), Ms(gap), Ms(quiet_gap), Ms(latency));
+  EXPECT_LT(time_base_.ToNs(gap), kMaxGapNs) << "forwarding stopped during an apply";
+}
+
+// Apply a partition and a 100% loss rule, then heal each: counters go from 0 to more, frames stop
+// coming out; after the heal they flow again and those counters stand still. Every frame sent
+// came out or was counted as dropped.
+TEST_F(RunningDataplaneTest, ApplyAndHealChangeWhatComesOutAndTheCounters) {
+  ASSERT_NO_FATAL_FAILURE(StartDataplane(kProfileA));
+  StartTraffic();
+  Sleep(milliseconds(150));
+  nlohmann::json stats = Stats();
+  EXPECT_EQ(stats["dropped"]["partition"], 0);
+  EXPECT_TRUE(stats["partitions"].empty());
+  EXPECT_GT(Rule(stats, "a-to-b").value("matched", 0), 0);
+
+  // A partition cuts rack-a -> rack-b.
+  const std::string partitioned =
+      std::string(kProfileA) + "partitions:\n  - {from: rack-a, to: rack-b, name: cut-ab}\n";
+  nlohmann::json response = Apply(partitioned);
+  ASSERT_EQ(response.value("ok", false), true) << response;
+  EXPECT_EQ(response["partitions"], 1);
+  Sleep(milliseconds(20));  // frames held before the cut (100 us) leave
+  const uint64_t out_at_cut = received_.load();
+  const nlohmann::json cut_early = Stats();
+  Sleep(milliseconds(200));
+  EXPECT_EQ(received_.load(), out_at_cut) << "frames came out through the partition";
+  stats = Stats();
+  ASSERT_EQ(stats["partitions"].size(), 1u) << stats;
+  EXPECT_EQ(stats["partitions"][0]["name"], "cut-ab");
+  EXPECT_GT(stats["partitions"][0]["dropped"], 0);
+  EXPECT_GT(stats["partitions"][0]["directions"]["a-to-b"]["dropped"], 0);
+  EXPECT_EQ(stats["partitions"][0]["directions"]["b-to-a"]["dropped"], 0);
+  EXPECT_GT(stats["dropped"]["partition"], cut_early["dropped"]["partition"]);
+  EXPECT_EQ(Rule(stats, "a-to-b")["matched"], Rule(cut_early, "a-to-b")["matched"])
+      << "partitions come before rules";
+
+  response = Request({{"command", "heal"}});
+  ASSERT_EQ(response.value("ok", false), true) << response;
+  EXPECT_EQ(response["partitions"], 0);
+  Sleep(milliseconds(20));
+  const uint64_t out_at_heal = received_.load();
+  const nlohmann::json healed_early = Stats();
+  Sleep(milliseconds(200));
+  EXPECT_GT(received_.load(), out_at_heal + 1000) << "frames do not flow after the heal";
+  stats = Stats();
+  EXPECT_TRUE(stats["partitions"].empty()) << "heal removes the partitions and their counters";
+  EXPECT_EQ(stats["dropped"]["partition"], healed_early["dropped"]["partition"]);
+  EXPECT_GT(Rule(stats, "a-to-b")["matched"], Rule(healed_early, "a-to-b")["matched"]);
+
+  // The same with a rule that loses everything, healed with `heal impairments`.
+  std::string lossy = kProfileA;
+  lossy.replace(lossy.find("  tiny:"), 7, "  gone:\n    loss: {probability: 100%}\n  tiny:");
+  lossy.replace(lossy.find("impairment: short"), 17, "impairment: gone");
+  EXPECT_EQ(Rule(stats, "a-to-b")["dropped"]["loss"], 0);
+  response = Apply(lossy);
+  ASSERT_EQ(response.value("ok", false), true) << response;
+  Sleep(milliseconds(20));
+  const uint64_t out_at_loss = received_.load();
+  const nlohmann::json loss_early = Stats();
+  Sleep(milliseconds(200));
+  EXPECT_EQ(received_.load(), out_at_loss) << "frames came out of a 100% loss rule";
+  stats = Stats();
+  EXPECT_GT(Rule(stats, "a-to-b")["dropped"]["loss"],
+            Rule(loss_early, "a-to-b")["dropped"]["loss"]);
+  EXPECT_EQ(Rule(stats, "a-to-b")["impairment"], "gone");
+
+  response = Request({{"command", "heal"}, {"what", "impairments"}});
+  ASSERT_EQ(response.value("ok", false), true) << response;
+  EXPECT_EQ(response["impairments"], "healed");
+  Sleep(milliseconds(20));
+  const uint64_t out_at_heal_loss = received_.load();
+  const nlohmann::json healed_loss = Stats();
+  Sleep(milliseconds(200));
+  EXPECT_GT(received_.load(), out_at_heal_loss + 1000) << "frames do not flow after the heal";
+  stats = Stats();
+  EXPECT_EQ(Rule(stats, "a-to-b")["dropped"]["loss"],
+            Rule(healed_loss, "a-to-b")["dropped"]["loss"]);
+  EXPECT_GT(stats["unmatched"], healed_loss["unmatched"]) << "no rule matches after the heal";
+
+  StopTraffic(/*drain=*/true);
+  stats = Stats();
+  stop_consumer_.store(true);
+  consumer_thread_.join();
+  const uint64_t partition = stats["dropped"]["partition"], loss = stats["dropped"]["loss"];
+  std::printf("[ measured ] %zu frames sent, %lu out, %lu cut by the partition, %lu lost\n",
+              enqueued_.size(), received_.load(), partition, loss);
+  EXPECT_EQ(received_.load() + partition + loss, enqueued_.size()) << stats["dropped"];
+  for (unsigned count : Deliveries()) ASSERT_LE(count, 1u) << "a frame came out twice";
+}
+
+// The frames of each period, classified by when they were enqueued (TSC), with `margin` around
+// each change.
+struct Periods {
+  size_t before_out = 0, before_lost = 0;  // must all come out
+  size_t during_out = 0, during_lost = 0;  // must all be stopped
+  size_t after_out = 0, after_lost = 0;    // must all come out
+};
+
+// A trace started over the socket changes the dataplane at its scheduled moments: a partition
+// at 300 ms and a heal at 700 ms from time zero.
+TEST_F(RunningDataplaneTest, TraceChangesBehaviourAtItsScheduledMoments) {
+  ASSERT_NO_FATAL_FAILURE(StartDataplane(kProfileA));
+  StartTraffic();
+  Sleep(milliseconds(100));
+  const std::string trace = R"(version: 1
+name: cut-and-heal
+events:
+  - at: 300ms
+    partition: {from: rack-a, to: rack-b, name: cut}
+  - at: 700ms
+    heal: partitions
+)";
+  constexpr uint64_t kLeadNs = 100'000'000;  // --at +100ms
+  const uint64_t request_sent = rte_rdtsc();
+  nlohmann::json response = Request(
+      {{"command", "trace-start"}, {"trace", trace}, {"name", "cut.yaml"}, {"at", "+100ms"}});
+  const uint64_t answered = rte_rdtsc();
+  ASSERT_EQ(response.value("ok", false), true) << response;
+  EXPECT_EQ(response["trace"]["state"], "running");
+  // Time zero is between these two.
+  const uint64_t zero_earliest = request_sent + Tsc(kLeadNs);
+  const uint64_t zero_latest = answered + Tsc(kLeadNs);
+
+  nlohmann::json status;
+  const auto deadline = Clock::now() + milliseconds(3000);
+  do {
+    Sleep(milliseconds(20));
+    status = Request({{"command", "trace-status"}})["trace"];
+  } while (status["state"] == "running" && Clock::now() < deadline);
+  Sleep(milliseconds(100));
+  StopTraffic(/*drain=*/true);
+  const nlohmann::json stats = Stats();
+  stop_consumer_.store(true);
+  consumer_thread_.join();
+
+  ASSERT_EQ(status["state"], "finished") << status.dump(2);
+  EXPECT_EQ(status["steps_applied"], 2) << status.dump(2);
+  ASSERT_EQ(status["events"].size(), 2u) << status.dump(2);
+  for (const nlohmann::json& step : status["events"]) {
+    EXPECT_EQ(step["state"], "applied") << step;
+    ASSERT_TRUE(step["lateness_ns"].is_number()) << step;
+    std::printf("[ measured ] step %s: scheduled %.3f ms, applied %.3f ms, lateness %.1f us\n",
+                step["description"].get<std::string>().c_str(),
+                step["scheduled_ns"].get<double>() / 1e6, step["applied_ns"].get<double>() / 1e6,
+                step["lateness_ns"].get<double>() / 1e3);
+    EXPECT_LT(step["lateness_ns"].get<uint64_t>(), 20'000'000u) << step;
+  }
+  EXPECT_EQ(status["lateness_ns"]["count"], 2);
+  EXPECT_GT(stats["dropped"]["partition"], 0);
+
+  const uint64_t margin = Tsc(20'000'000);
+  const uint64_t cut = Tsc(300'000'000), heal = Tsc(700'000'000);
+  const std::vector<unsigned> deliveries = Deliveries();
+  Periods periods;
+  // The last frame out before the cut and the first after the heal, from time zero (earliest).
+  uint64_t last_before_cut = 0, first_after_heal = UINT64_MAX;
+  for (size_t sequence = 0; sequence < enqueued_.size(); ++sequence) {
+    const uint64_t at = enqueued_[sequence];
+    const bool out = deliveries[sequence] > 0;
+    EXPECT_LE(deliveries[sequence], 1u);
+    if (at + margin < zero_earliest + cut) {
+      (out ? periods.before_out : periods.before_lost)++;
+    } else if (at > zero_latest + cut + margin && at + margin < zero_earliest + heal) {
+      (out ? periods.during_out : periods.during_lost)++;
+    } else if (at > zero_latest + heal + margin) {
+      (out ? periods.after_out : periods.after_lost)++;
+    }
+    if (out && at < zero_earliest + (cut + heal) / 2)
+      last_before_cut = std::max(last_before_cut, at);
+    if (out && at > zero_earliest + (cut + heal) / 2)
+      first_after_heal = std::min(first_after_heal, at);
+  }
+  std::printf(
+      "[ measured ] time zero known within %.3f ms; last frame out enqueued at %.3f ms, first "
+      "after the heal at %.3f ms (from the earliest time zero)\n",
+      Ms(zero_latest - zero_earliest), Ms(last_before_cut - zero_earliest),
+      first_after_heal == UINT64_MAX ? -1.0 : Ms(first_after_heal - zero_earliest));
+  EXPECT_EQ(periods.before_lost, 0u) << "frames before the partition were cut";
+  EXPECT_EQ(periods.during_out, 0u) << "frames passed the partition";
+  EXPECT_EQ(periods.after_lost, 0u) << "frames after the heal were cut";
+  EXPECT_GT(periods.before_out, 1000u);
+  EXPECT_GT(periods.during_lost, 1000u);
+  EXPECT_GT(periods.after_out, 1000u);
+  // Every frame is accounted for: out, or cut by the partition.
+  EXPECT_EQ(received_.load() + stats["dropped"]["partition"].get<uint64_t>(), enqueued_.size());
+}
+
+// A trace's link event: side b down for 200 ms drops frames as `link-down`, then traffic resumes.
+TEST_F(RunningDataplaneTest, TraceLinkDownDropsFramesAndTrafficResumes) {
+  ASSERT_NO_FATAL_FAILURE(StartDataplane(kProfileA));
+  StartTraffic();
+  Sleep(milliseconds(100));
+  const std::string trace = R"(version: 1
+name: link-b-down
+events:
+  - at: 0s
+    link: {side: b, state: down, for: 200ms}
+)";
+  const uint64_t request_sent = rte_rdtsc();
+  nlohmann::json response =
+      Request({{"command", "trace-start"}, {"trace", trace}, {"at", "+100ms"}});
+  const uint64_t answered = rte_rdtsc();
+  ASSERT_EQ(response.value("ok", false), true) << response;
+  const uint64_t zero_earliest = request_sent + Tsc(100'000'000);
+  const uint64_t zero_latest = answered + Tsc(100'000'000);
+
+  nlohmann::json status;
+  const auto deadline = Clock::now() + milliseconds(3000);
+  do {
+    Sleep(milliseconds(20));
+    status = Request({{"command", "trace-status"}})["trace"];
+  } while (status["state"] == "running" && Clock::now() < deadline);
+  Sleep(milliseconds(100));
+  StopTraffic(/*drain=*/true);
+  const nlohmann::json stats = Stats();
+  stop_consumer_.store(true);
+  consumer_thread_.join();
+
+  ASSERT_EQ(status["state"], "finished") << status.dump(2);
+  EXPECT_EQ(status["steps_applied"], 2) << "down, and the implied up: " << status.dump(2);
+  for (const nlohmann::json& step : status["events"]) {
+    ASSERT_TRUE(step["lateness_ns"].is_number()) << step;
+    std::printf("[ measured ] step %s: lateness %.1f us\n",
+                step["description"].get<std::string>().c_str(),
+                step["lateness_ns"].get<double>() / 1e3);
+    EXPECT_LT(step["lateness_ns"].get<uint64_t>(), 20'000'000u) << step;
+  }
+  const uint64_t link_down = stats["dropped"]["link-down"];
+  EXPECT_GT(link_down, 0u) << stats["dropped"];
+
+  const uint64_t margin = Tsc(20'000'000), up = Tsc(200'000'000);
+  const std::vector<unsigned> deliveries = Deliveries();
+  Periods periods;
+  for (size_t sequence = 0; sequence < enqueued_.size(); ++sequence) {
+    const uint64_t at = enqueued_[sequence];
+    const bool out = deliveries[sequence] > 0;
+    if (at + margin < zero_earliest) {
+      (out ? periods.before_out : periods.before_lost)++;
+    } else if (at > zero_latest + margin && at + margin < zero_earliest + up) {
+      (out ? periods.during_out : periods.during_lost)++;
+    } else if (at > zero_latest + up + margin) {
+      (out ? periods.after_out : periods.after_lost)++;
+    }
+  }
+  std::printf(
+      "[ measured ] link-down drops %lu; periods out/stopped: before %zu/%zu, down %zu/%zu, "
+      "after %zu/%zu\n",
+      link_down, periods.before_out, periods.before_lost, periods.during_out, periods.during_lost,
+      periods.after_out, periods.after_lost);
+  EXPECT_EQ(periods.before_lost, 0u);
+  EXPECT_EQ(periods.during_out, 0u) << "frames crossed a link that was down";
+  EXPECT_EQ(periods.after_lost, 0u) << "traffic did not resume";
+  EXPECT_GT(periods.during_lost, 500u);
+  EXPECT_GT(periods.after_out, 500u);
+  EXPECT_EQ(received_.load() + link_down, enqueued_.size());
+}
+
+// Clients that send garbage, a 100 MB line, nothing, or never read their answers disturb neither
+// the forwarding nor a well-behaved client.
+TEST_F(RunningDataplaneTest, HostileClientsDisturbNeitherForwardingNorOtherClients) {
+  ASSERT_NO_FATAL_FAILURE(StartDataplane(kProfileA));
+  StartTraffic();
+  Sleep(milliseconds(100));
+  const uint64_t hostile_start = rte_rdtsc();
+
+  // (c) Connect and hang: some say nothing, one stops half-way through a request.
+  std::vector<std::unique_ptr<RawClient>> hanging;
+  for (int i = 0; i < 8; ++i) {
+    hanging.push_back(std::make_unique<RawClient>(SocketPath()));
+    ASSERT_TRUE(hanging.back()->connected());
+  }
+  const std::string half = "{\"command\": \"st";
+  ASSERT_EQ(hanging.back()->Send(half), half.size());
+
+  // (b) A 100 MB request line, written from a thread until the server refuses it.
+  RawClient huge(SocketPath());
+  ASSERT_TRUE(huge.connected());
+  std::atomic<uint64_t> huge_sent{0};
+  std::thread huge_writer([&] {
+    const std::string chunk(1 << 20, 'x');
+    for (int i = 0; i < 100; ++i) {
+      const size_t sent = huge.Send(chunk, milliseconds(3000));
+      huge_sent += sent;
+      if (sent < chunk.size()) return;  // refused and closed
+    }
+  });
+
+  // (d) Requests whose (large) answers are never read.
+  RawClient deaf(SocketPath());
+  ASSERT_TRUE(deaf.connected());
+  const int small = 4096;
+  setsockopt(deaf.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  std::string flood;
+  for (int i = 0; i < 50'000; ++i) flood += "{\"command\":\"stats\",\"format\":\"text\"}\n";
+  const size_t flooded = deaf.Send(flood, milliseconds(300));
+  EXPECT_LT(flooded, flood.size())
+      << "the server should stop reading from a client that never reads";
+
+  // (a) Garbage: binary bytes, lines that are not JSON, not objects, not requests.
+  RawClient garbage(SocketPath());
+  ASSERT_TRUE(garbage.connected());
+  std::mt19937 random(7);
+  std::string noise(8192, '\0');
+  for (char& byte : noise) byte = static_cast<char>(random() & 0xff);
+  noise += "\n";
+  ASSERT_EQ(garbage.Send(noise), noise.size());
+  const std::string lines =
+      "not json at all\n{\"command\": \"ping\"\n[1, 2, 3]\n\"text\"\n{\"command\": \"reboot\"}\n"
+      "{\"command\": \"apply\", \"profile\": 7}\n{\"command\": \"ping\"}\n";
+  ASSERT_EQ(garbage.Send(lines), lines.size());
+  size_t errors = 0;
+  bool pinged = false;
+  for (std::optional<nlohmann::json> answer; !pinged && (answer = garbage.Receive());) {
+    if (answer->is_object() && answer->value("ok", false) && answer->contains("workers")) {
+      pinged = true;
+    } else {
+      ++errors;
+      EXPECT_EQ(answer->value("code", ""), "bad-request") << *answer;
+    }
+  }
+  EXPECT_TRUE(pinged) << "the garbage client's own ping got no answer";
+  EXPECT_GE(errors, 6u) << "every bad line gets an error";
+
+  // A well-behaved client meanwhile: ping and stats answered within a second, every time.
+  Clock::duration slowest{};
+  int answers = 0, unanswered = 0;
+  const auto until = Clock::now() + milliseconds(1500);
+  while (Clock::now() < until && unanswered == 0) {
+    for (const char* command : {"ping", "stats"}) {
+      const auto start = Clock::now();
+      std::string error;
+      bool connected = false;
+      const std::optional<nlohmann::json> answer =
+          ControlRequest(SocketPath(), {{"command", command}}, kAnswerBound, &error, &connected);
+      const Clock::duration took = Clock::now() - start;
+      if (!answer) {
+        ADD_FAILURE() << command << ": " << error;
+        ++unanswered;
+        break;
+      }
+      EXPECT_EQ(answer->value("ok", false), true) << *answer;
+      EXPECT_LT(took, kAnswerBound) << command;
+      slowest = std::max(slowest, took);
+      ++answers;
+    }
+    Sleep(milliseconds(50));
+  }
+
+  huge_writer.join();
+  const std::optional<nlohmann::json> refusal = huge.Receive();
+  ASSERT_TRUE(refusal.has_value()) << "the 100 MB request got no answer";
+  EXPECT_EQ(refusal->value("code", ""), "bad-request") << *refusal;
+  EXPECT_NE(refusal->value("error", "").find("request longer than 1048576 bytes"),
+            std::string::npos)
+      << *refusal;
+  EXPECT_TRUE(huge.ClosedWithin(milliseconds(1000)));
+  EXPECT_LT(huge_sent.load(), uint64_t{16} << 20) << "the server kept reading the huge line";
+  const uint64_t hostile_end = rte_rdtsc();
+
+  Sleep(milliseconds(50));
+  StopTraffic(/*drain=*/true);
+  const nlohmann::json stats = Stats();
+  stop_consumer_.store(true);
+  consumer_thread_.join();
+  uint64_t dropped = 0;
+  for (const auto& [cause, count] : stats["dropped"].items()) dropped += count.get<uint64_t>();
+  EXPECT_EQ(dropped, 0u) << stats["dropped"];
+  size_t missing = 0;
+  for (unsigned count : Deliveries()) missing += count != 1;
+  EXPECT_EQ(missing, 0u) << "of " << enqueued_.size() << " frames";
+  const uint64_t gap = MaxGap(arrivals_, hostile_start, hostile_end);
+  std::printf(
+      "[ measured ] %d answers to the good client, slowest %.2f ms; the huge line was cut after "
+      "%.2f MiB; %zu frames, max gap between dequeues %.3f ms\n",
+      answers, std::chrono::duration<double, std::milli>(slowest).count(),
+      static_cast<double>(huge_sent.load()) / (1 << 20), enqueued_.size(), Ms(gap));
+  EXPECT_LT(time_base_.ToNs(gap), kMaxGapNs);
+}
+
+}  // namespace
+}  // namespace faultline
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  // Every snapshot with IPv4 groups holds a 64 MiB LPM table, and a change or a trace holds a few
+  // at once: more EAL memory than the other EAL tests need.
+  ::testing::AddGlobalTestEnvironment(new faultline::testing::EalEnvironment({"-m", "1024"}));
+  return RUN_ALL_TESTS();
+}
