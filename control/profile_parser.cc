@@ -20,6 +20,7 @@
 
 #include "control/partition_shapes.h"
 #include "control/units.h"
+#include "control/yaml_source.h"
 #include "dataplane/delay_distribution.h"
 
 namespace faultline {
@@ -215,31 +216,9 @@ bool ParseAddress(const std::string& text, EndpointSet* set, std::string* error)
   return true;
 }
 
-// A map entry in file order, with the nodes kept for their positions.
-struct Entry {
-  std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
-};
-
-// Where to point for a problem with an entry's value. yaml-cpp places an empty value (`base:`)
-// after the end of its line, so point at the key instead.
-const YAML::Node& At(const Entry& entry) {
-  return entry.value.IsNull() ? entry.key_node : entry.value;
-}
-
-std::string KindOf(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "'" + node.Scalar() + "'";
-    default:
-      return "empty";
-  }
-}
+using yaml_source::At;
+using yaml_source::Entry;
+using yaml_source::KindOf;
 
 // A scalar as a list of one, or a list's items; false for anything else.
 bool ScalarOrList(const YAML::Node& value, std::vector<YAML::Node>* items) {
@@ -423,10 +402,7 @@ class ProfileParser {
   // callers can `return Fail(...)`.
   bool Fail(const YAML::Mark& mark, const std::string& message) {
     if (!error_.empty()) return false;
-    // A node without a position (none in practice) is reported at the start of the file.
-    const int line = mark.is_null() ? 1 : mark.line + 1;
-    const int column = mark.is_null() ? 1 : mark.column + 1;
-    error_ = name_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+    error_ = yaml_source::PositionedError(name_, mark, message);
     return false;
   }
   bool Fail(const YAML::Node& node, const std::string& message) {
@@ -445,21 +421,8 @@ class ProfileParser {
   // yaml-cpp keeps both, and silently using one of them would hide a mistake.
   bool Entries(const YAML::Node& map, const YAML::Node& position, const std::string& what,
                bool allow_empty, std::vector<Entry>* entries) {
-    entries->clear();
-    if (map.IsNull() && allow_empty) return true;
-    if (!map.IsMap()) return Fail(position, what + " must be a map, not " + KindOf(map));
-    std::map<std::string, int> first_line;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node key = it->first;
-      if (!key.IsScalar()) return Fail(key, "keys in " + what + " must be plain names");
-      const auto [earlier, inserted] = first_line.emplace(key.Scalar(), key.Mark().line + 1);
-      if (!inserted) {
-        return Fail(key, "duplicate key '" + key.Scalar() + "' in " + what + " (first on line " +
-                             std::to_string(earlier->second) + ")");
-      }
-      entries->push_back({key.Scalar(), key, it->second});
-    }
-    return true;
+    const auto problem = yaml_source::MapEntries(map, position, what, allow_empty, entries);
+    return !problem || Fail(problem->where, problem->message);
   }
   bool Entries(const Entry& entry, const std::string& what, bool allow_empty,
                std::vector<Entry>* entries) {
@@ -1827,23 +1790,9 @@ std::optional<ProfileSpec> ParseProfileText(const std::string& text,
 }
 
 std::optional<ProfileSpec> ParseProfileFile(const std::string& path, std::string* error) {
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored)) {
-    *error = path + ": cannot read: it is a directory";
-    return std::nullopt;
-  }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    *error = path + ": cannot read: " + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) {
-    *error = path + ": cannot read: " + std::strerror(errno);
-    return std::nullopt;
-  }
-  return ProfileParser(path, std::filesystem::path(path).parent_path()).Parse(text.str(), error);
+  const std::optional<std::string> text = yaml_source::ReadSourceFile(path, error);
+  if (!text) return std::nullopt;
+  return ProfileParser(path, std::filesystem::path(path).parent_path()).Parse(*text, error);
 }
 
 std::optional<ProfileSpec> ParseProfileNode(const YAML::Node& root,

@@ -1,4 +1,5 @@
 #include "control/topology.h"
+#include "control/yaml_source.h"
 
 #include <arpa/inet.h>
 #include <yaml-cpp/yaml.h>
@@ -112,24 +113,8 @@ bool ValidName(const std::string& name, std::string* why) {
   return true;
 }
 
-std::string KindOf(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "'" + node.Scalar() + "'";
-    default:
-      return "empty";
-  }
-}
-
-struct Entry {
-  std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
-};
+using yaml_source::Entry;
+using yaml_source::KindOf;
 
 class TopologyParser {
  public:
@@ -152,9 +137,7 @@ class TopologyParser {
  private:
   bool Fail(const YAML::Mark& mark, const std::string& message) {
     if (!error_.empty()) return false;
-    const int line = mark.is_null() ? 1 : mark.line + 1;
-    const int column = mark.is_null() ? 1 : mark.column + 1;
-    error_ = name_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+    error_ = yaml_source::PositionedError(name_, mark, message);
     return false;
   }
   bool Fail(const YAML::Node& node, const std::string& message) {
@@ -168,21 +151,8 @@ class TopologyParser {
   // A map's entries in file order; an empty value is an empty map where `allow_empty`.
   bool Entries(const YAML::Node& map, const YAML::Node& position, const std::string& what,
                bool allow_empty, std::vector<Entry>* entries) {
-    entries->clear();
-    if (map.IsNull() && allow_empty) return true;
-    if (!map.IsMap()) return Fail(position, what + " must be a map, not " + KindOf(map));
-    std::map<std::string, int> first_line;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node key = it->first;
-      if (!key.IsScalar()) return Fail(key, "keys in " + what + " must be plain names");
-      const auto [earlier, inserted] = first_line.emplace(key.Scalar(), key.Mark().line + 1);
-      if (!inserted) {
-        return Fail(key, "duplicate key '" + key.Scalar() + "' in " + what + " (first on line " +
-                             std::to_string(earlier->second) + ")");
-      }
-      entries->push_back({key.Scalar(), key, it->second});
-    }
-    return true;
+    const auto problem = yaml_source::MapEntries(map, position, what, allow_empty, entries);
+    return !problem || Fail(problem->where, problem->message);
   }
 
   // A name for a rack, node, aggregation switch or load balancer: valid and not taken.
@@ -438,23 +408,9 @@ std::optional<Topology> ParseTopologyText(const std::string& text,
 }
 
 std::optional<Topology> ParseTopologyFile(const std::string& path, std::string* error) {
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored)) {
-    *error = path + ": cannot read: it is a directory";
-    return std::nullopt;
-  }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    *error = path + ": cannot read: " + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) {
-    *error = path + ": cannot read: " + std::strerror(errno);
-    return std::nullopt;
-  }
-  return ParseTopologyText(text.str(), path, error);
+  const std::optional<std::string> text = yaml_source::ReadSourceFile(path, error);
+  if (!text) return std::nullopt;
+  return ParseTopologyText(*text, path, error);
 }
 
 }  // namespace faultline

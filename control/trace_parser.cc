@@ -16,6 +16,7 @@
 
 #include "control/profile_parser.h"
 #include "control/units.h"
+#include "control/yaml_source.h"
 #include "dataplane/trace_timeline.h"
 
 namespace faultline {
@@ -43,34 +44,13 @@ std::vector<std::string> Names(const std::string_view (&names)[N]) {
   return std::vector<std::string>(names, names + N);
 }
 
-std::string KindOf(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "'" + node.Scalar() + "'";
-    default:
-      return "empty";
-  }
-}
 
 // "0s", "10s", "45800ms": times in messages and summaries.
 std::string Time(uint64_t ns) { return FormatTraceDuration(ns); }
 
-// A map entry in file order, with the nodes kept for their positions.
-struct Entry {
-  std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
-};
-
-// Where to point for a problem with an entry's value: yaml-cpp places an empty value after the
-// end of its line, so point at the key instead.
-const YAML::Node& At(const Entry& entry) {
-  return entry.value.IsNull() ? entry.key_node : entry.value;
-}
+using yaml_source::At;
+using yaml_source::Entry;
+using yaml_source::KindOf;
 
 std::string Plural(size_t count, const std::string& noun) {
   return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
@@ -104,9 +84,7 @@ class TraceParser {
  private:
   bool Fail(const YAML::Mark& mark, const std::string& message) {
     if (!error_.empty()) return false;
-    const int line = mark.is_null() ? 1 : mark.line + 1;
-    const int column = mark.is_null() ? 1 : mark.column + 1;
-    error_ = name_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+    error_ = yaml_source::PositionedError(name_, mark, message);
     return false;
   }
   bool Fail(const YAML::Node& node, const std::string& message) {
@@ -128,20 +106,8 @@ class TraceParser {
   // names and on a key given twice.
   bool Entries(const YAML::Node& map, const YAML::Node& position, const std::string& what,
                std::vector<Entry>* entries) {
-    entries->clear();
-    if (!map.IsMap()) return Fail(position, what + " must be a map, not " + KindOf(map));
-    std::map<std::string, int> first_line;
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node key = it->first;
-      if (!key.IsScalar()) return Fail(key, "keys in " + what + " must be plain names");
-      const auto [earlier, inserted] = first_line.emplace(key.Scalar(), key.Mark().line + 1);
-      if (!inserted) {
-        return Fail(key, "duplicate key '" + key.Scalar() + "' in " + what + " (first on line " +
-                             std::to_string(earlier->second) + ")");
-      }
-      entries->push_back({key.Scalar(), key, it->second});
-    }
-    return true;
+    const auto problem = yaml_source::MapEntries(map, position, what, false, entries);
+    return !problem || Fail(problem->where, problem->message);
   }
   bool Entries(const Entry& entry, const std::string& what, std::vector<Entry>* entries) {
     return Entries(entry.value, At(entry), what, entries);
@@ -600,24 +566,9 @@ std::optional<TraceSpec> ParseTraceText(const std::string& text, const std::stri
 
 std::optional<TraceSpec> ParseTraceFile(const std::string& path, const ProfileSpec* running,
                                         std::string* error) {
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored)) {
-    *error = path + ": cannot read: it is a directory";
-    return std::nullopt;
-  }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    *error = path + ": cannot read: " + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) {
-    *error = path + ": cannot read: " + std::strerror(errno);
-    return std::nullopt;
-  }
-  return TraceParser(path, std::filesystem::path(path).parent_path(), running)
-      .Parse(text.str(), error);
+  const std::optional<std::string> text = yaml_source::ReadSourceFile(path, error);
+  if (!text) return std::nullopt;
+  return TraceParser(path, std::filesystem::path(path).parent_path(), running).Parse(*text, error);
 }
 
 bool LooksLikeTrace(const std::string& text) {

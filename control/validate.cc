@@ -1,13 +1,13 @@
 #include "control/validate.h"
 
 #include <cstdio>
-#include <fstream>
 #include <optional>
 #include <sstream>
 
 #include "control/profile_parser.h"
 #include "control/topology.h"
 #include "control/trace_parser.h"
+#include "control/yaml_source.h"
 
 namespace faultline {
 namespace {
@@ -17,13 +17,11 @@ enum class FileKind { kProfile, kTrace, kTopology };
 // What the file at `path` is, by its top-level keys (`events:` a trace, `racks:` a topology for
 // `trace generate`); a file that cannot be read is left to the profile parser, which says why.
 FileKind KindOf(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return FileKind::kProfile;
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) return FileKind::kProfile;
-  if (LooksLikeTrace(text.str())) return FileKind::kTrace;
-  std::istringstream lines(text.str());
+  std::string unread;
+  const std::optional<std::string> text = yaml_source::ReadSourceFile(path, &unread);
+  if (!text) return FileKind::kProfile;
+  if (LooksLikeTrace(*text)) return FileKind::kTrace;
+  std::istringstream lines(*text);
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind("racks:", 0) == 0) return FileKind::kTopology;
   }
