@@ -6,16 +6,17 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <optional>
-#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include "control/control_server.h"
 #include "control/profile_parser.h"
 #include "control/units.h"
+#include "control/yaml_source.h"
 
 namespace faultline {
 
@@ -47,13 +48,6 @@ std::optional<nlohmann::json> Ask(const char* command, const nlohmann::json& req
     return std::nullopt;
   }
   return response;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // The absolute directory of `file`: relative paths in it resolve there, wherever the daemon runs.
@@ -96,8 +90,8 @@ std::string DescribeTraceReport(const nlohmann::json& trace) {
   if (trace.contains("next")) {
     const nlohmann::json& next = trace["next"];
     text += "next: step " + std::to_string(next.value("index", uint64_t{0})) + " at " +
-            Seconds(next.value("at_ns", nlohmann::json())) + " s: " +
-            next.value("description", "") + "\n";
+            Seconds(next.value("at_ns", nlohmann::json())) +
+            " s: " + next.value("description", "") + "\n";
   }
   const nlohmann::json events = trace.value("events", nlohmann::json::array());
   const size_t shown = std::min<size_t>(events.size(), 20);
@@ -125,12 +119,6 @@ std::string DescribeTraceReport(const nlohmann::json& trace) {
 
 std::atomic<bool> g_interrupted{false};
 
-int64_t WallClockNs() {
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
-  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
-}
-
 // Sends the request and reports the result as `command` on stdout or stderr; returns the exit
 // status.
 int Send(const char* command, const nlohmann::json& request, const std::string& socket_path,
@@ -154,16 +142,17 @@ int RunHeal(const std::string& what, const std::string& socket_path) {
 }
 
 int RunApply(const std::string& file, const std::string& socket_path) {
+  // Read once: what is validated here is what the daemon gets. Relative `table:` paths resolve
+  // against the file's directory, wherever the daemon runs.
   std::string error;
-  if (!ParseProfileFile(file, &error)) {
+  const std::optional<std::string> text = yaml_source::ReadSourceFile(file, &error);
+  const std::string directory = DirectoryOf(file);
+  if (!text || !ParseProfileText(*text, file, directory, &error)) {
     std::fprintf(stderr, "faultline apply: %s\n", error.c_str());
     return 2;
   }
-  // Relative `table:` paths resolve against the file's directory, wherever the daemon runs.
-  const nlohmann::json request = {{"command", "apply"},
-                                  {"profile", ReadFile(file)},
-                                  {"name", file},
-                                  {"directory", DirectoryOf(file)}};
+  const nlohmann::json request = {
+      {"command", "apply"}, {"profile", *text}, {"name", file}, {"directory", directory}};
   return Send("apply", request, socket_path, file + " applied");
 }
 
@@ -200,14 +189,14 @@ int RunStats(const std::string& format, uint64_t watch_ns, uint64_t count,
 
 int RunTraceStart(const std::string& file, double speed, const std::string& at,
                   const std::string& socket_path) {
-  std::ifstream probe(file, std::ios::binary);
-  if (!probe) {
-    std::fprintf(stderr, "faultline trace start: %s: cannot read: %s\n", file.c_str(),
-                 std::strerror(errno));
+  std::string error;
+  const std::optional<std::string> text = yaml_source::ReadSourceFile(file, &error);
+  if (!text) {
+    std::fprintf(stderr, "faultline trace start: %s\n", error.c_str());
     return 2;
   }
   nlohmann::json request = {{"command", "trace-start"},
-                            {"trace", ReadFile(file)},
+                            {"trace", *text},
                             {"name", file},
                             {"directory", DirectoryOf(file)},
                             {"speed", speed}};

@@ -54,14 +54,7 @@ std::optional<nlohmann::json> RefuseUnknownKeys(const nlohmann::json& request, c
                                                 std::initializer_list<const char*> allowed) {
   const std::string unknown = UnknownKey(request, allowed);
   if (unknown.empty()) return std::nullopt;
-  return ControlError("bad-request",
-                      "unknown key \"" + unknown + "\" in " + std::string(command));
-}
-
-int64_t WallNowNs() {
-  timespec now{};
-  clock_gettime(CLOCK_REALTIME, &now);
-  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+  return ControlError("bad-request", "unknown key \"" + unknown + "\" in " + std::string(command));
 }
 
 }  // namespace
@@ -126,7 +119,8 @@ nlohmann::json ControlCommands::Heal(const nlohmann::json& request) {
 
 nlohmann::json ControlCommands::Apply(const nlohmann::json& request) {
   std::string text, name = "applied profile", directory, problem;
-  if (auto refused = RefuseUnknownKeys(request, "apply", {"command", "profile", "name", "directory"}))
+  if (auto refused =
+          RefuseUnknownKeys(request, "apply", {"command", "profile", "name", "directory"}))
     return *refused;
   if (!StringField(request, "profile", true, &text, &problem) ||
       !StringField(request, "name", false, &name, &problem) ||
@@ -175,8 +169,8 @@ nlohmann::json ControlCommands::Stats(const nlohmann::json& request) {
     return ControlError("bad-request", problem);
   }
   if (format != "json" && format != "text" && format != "prometheus") {
-    return ControlError("bad-request",
-                        "stats \"format\" is \"" + format + "\"; expected json, text or prometheus");
+    return ControlError(
+        "bad-request", "stats \"format\" is \"" + format + "\"; expected json, text or prometheus");
   }
   dataplane_->publisher->Collect();  // the lateness of steps applied since the last look
   StatsReport report = dataplane_->stats();
@@ -190,8 +184,8 @@ nlohmann::json ControlCommands::Stats(const nlohmann::json& request) {
 
 nlohmann::json ControlCommands::TraceStart(const nlohmann::json& request) {
   std::string text, name = "trace", directory, at, problem;
-  if (auto refused = RefuseUnknownKeys(
-          request, "trace-start", {"command", "trace", "name", "directory", "speed", "at"}))
+  if (auto refused = RefuseUnknownKeys(request, "trace-start",
+                                       {"command", "trace", "name", "directory", "speed", "at"}))
     return *refused;
   if (!StringField(request, "trace", true, &text, &problem) ||
       !StringField(request, "name", false, &name, &problem) ||
@@ -201,8 +195,8 @@ nlohmann::json ControlCommands::TraceStart(const nlohmann::json& request) {
   }
   double speed = 1;
   if (const auto found = request.find("speed"); found != request.end()) {
-    if (!found->is_number() || !std::isfinite(found->get<double>()) ||
-        found->get<double>() <= 0 || found->get<double>() > 1e9) {
+    if (!found->is_number() || !std::isfinite(found->get<double>()) || found->get<double>() <= 0 ||
+        found->get<double>() > 1e9) {
       return ControlError("bad-request", "\"speed\" must be a number above 0 (2: twice as fast)");
     }
     speed = found->get<double>();
@@ -220,7 +214,7 @@ nlohmann::json ControlCommands::TraceStart(const nlohmann::json& request) {
   // started from the same trace act together when their clocks are synchronised).
   const TimeBase& time_base = dataplane_->time_base;
   const uint64_t now = dataplane_->now();
-  const int64_t wall_now = WallNowNs();
+  const int64_t wall_now = WallClockNs();
   uint64_t delay_ns = kDefaultTraceLeadNs;
   if (!at.empty() && at[0] == '+') {
     const auto parsed = ParseDuration(at.substr(1), &error);

@@ -337,6 +337,12 @@ std::optional<int64_t> ParseRfc3339(const std::string& text, std::string* error)
   return (int64_t{seconds} - offset_s) * 1'000'000'000 + fraction_ns;
 }
 
+int64_t WallClockNs() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
 std::string FormatRfc3339(int64_t unix_ns) {
   const time_t seconds = static_cast<time_t>(unix_ns / 1'000'000'000);
   std::tm utc{};

@@ -53,4 +53,7 @@ std::optional<int64_t> ParseRfc3339(const std::string& text, std::string* error)
 // "2026-11-22T10:00:00.250000Z": a Unix time in UTC with microseconds.
 std::string FormatRfc3339(int64_t unix_ns);
 
+// The wall clock (CLOCK_REALTIME) now, in nanoseconds since the Unix epoch.
+int64_t WallClockNs();
+
 }  // namespace faultline
