@@ -17,6 +17,7 @@
 #include <fstream>
 
 #include "control/control_commands.h"
+#include "tests/raw_socket_client.h"
 #include "dataplane/pipeline.h"
 #include "control/profile_parser.h"
 
@@ -31,75 +32,7 @@ std::string TempDirectory() {
   return std::string(base ? base : "/tmp") + "/faultline-control-" + std::to_string(getpid());
 }
 
-// A raw client: writes bytes, reads response lines.
-class RawClient {
- public:
-  explicit RawClient(const std::string& path) {
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", path.c_str());
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  }
-  ~RawClient() { close(fd_); }
-  bool connected() const { return connected_; }
-
-  // Sends everything (blocking up to `timeout`); false if the server stopped taking bytes.
-  bool Send(const std::string& bytes, milliseconds timeout = milliseconds(2000)) {
-    const auto deadline = Clock::now() + timeout;
-    for (size_t sent = 0; sent < bytes.size();) {
-      pollfd descriptor{fd_, POLLOUT, 0};
-      if (Clock::now() >= deadline || poll(&descriptor, 1, 10) < 0) return false;
-      if (!(descriptor.revents & POLLOUT)) continue;
-      const ssize_t n =
-          send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n < 0 && errno != EAGAIN) return false;
-      if (n > 0) sent += static_cast<size_t>(n);
-    }
-    return true;
-  }
-
-  // The next response line parsed, or nullopt at end of stream / timeout.
-  std::optional<nlohmann::json> Receive(milliseconds timeout = milliseconds(2000)) {
-    const auto deadline = Clock::now() + timeout;
-    while (buffer_.find('\n') == std::string::npos) {
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-      pollfd descriptor{fd_, POLLIN, 0};
-      if (left <= 0 || poll(&descriptor, 1, static_cast<int>(left)) <= 0) return std::nullopt;
-      char chunk[4096];
-      const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-      if (n <= 0) {
-        closed_ = true;
-        return std::nullopt;
-      }
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-    const size_t newline = buffer_.find('\n');
-    const std::string line = buffer_.substr(0, newline);
-    buffer_.erase(0, newline + 1);
-    return nlohmann::json::parse(line);
-  }
-
-  // Whether the server closes the connection within `timeout` (reading and dropping data).
-  bool ClosedWithin(milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (!closed_ && Clock::now() < deadline) {
-      pollfd descriptor{fd_, POLLIN, 0};
-      if (poll(&descriptor, 1, 10) <= 0) continue;
-      char chunk[65536];
-      if (recv(fd_, chunk, sizeof(chunk), 0) <= 0) closed_ = true;
-    }
-    return closed_;
-  }
-
-  int fd() const { return fd_; }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-  bool closed_ = false;
-  std::string buffer_;
-};
+using testing::RawClient;
 
 nlohmann::json Echo(const nlohmann::json& request) { return {{"ok", true}, {"echo", request}}; }
 

@@ -44,6 +44,7 @@
 #include "dataplane/worker.h"
 #include "tests/eal_environment.h"
 #include "tests/frame_builder.h"
+#include "tests/raw_socket_client.h"
 
 namespace faultline {
 namespace {
@@ -115,79 +116,7 @@ std::string SocketPath() {
          ".sock";
 }
 
-// A raw client of the socket: any bytes out, response lines in.
-class RawClient {
- public:
-  explicit RawClient(const std::string& path) {
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", path.c_str());
-    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  }
-  ~RawClient() { close(fd_); }
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
-  bool connected() const { return connected_; }
-  int fd() const { return fd_; }
-
-  // Sends what it can within `timeout`; returns the bytes sent (all of them unless the server
-  // stopped reading or closed).
-  size_t Send(const std::string& bytes, milliseconds timeout = milliseconds(2000)) {
-    const auto deadline = Clock::now() + timeout;
-    size_t sent = 0;
-    while (sent < bytes.size() && Clock::now() < deadline) {
-      pollfd descriptor{fd_, POLLOUT, 0};
-      if (poll(&descriptor, 1, 10) < 0) break;
-      if (descriptor.revents & (POLLERR | POLLHUP)) break;
-      if (!(descriptor.revents & POLLOUT)) continue;
-      const ssize_t n =
-          send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n < 0 && errno != EAGAIN && errno != EINTR) break;
-      if (n > 0) sent += static_cast<size_t>(n);
-    }
-    return sent;
-  }
-
-  // The next response line, parsed; nullopt at end of stream or timeout.
-  std::optional<nlohmann::json> Receive(milliseconds timeout = milliseconds(2000)) {
-    const auto deadline = Clock::now() + timeout;
-    while (buffer_.find('\n') == std::string::npos) {
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-      pollfd descriptor{fd_, POLLIN, 0};
-      if (left <= 0 || poll(&descriptor, 1, static_cast<int>(left)) <= 0) return std::nullopt;
-      char chunk[4096];
-      const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
-      if (n <= 0) {
-        closed_ = true;
-        return std::nullopt;
-      }
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-    const size_t newline = buffer_.find('\n');
-    const std::string line = buffer_.substr(0, newline);
-    buffer_.erase(0, newline + 1);
-    return nlohmann::json::parse(line, nullptr, false);
-  }
-
-  // Whether the server closes the connection within `timeout` (what it sends is dropped).
-  bool ClosedWithin(milliseconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (!closed_ && Clock::now() < deadline) {
-      pollfd descriptor{fd_, POLLIN, 0};
-      if (poll(&descriptor, 1, 10) <= 0) continue;
-      char chunk[65536];
-      if (recv(fd_, chunk, sizeof(chunk), 0) <= 0) closed_ = true;
-    }
-    return closed_;
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
-  bool closed_ = false;
-  std::string buffer_;
-};
+using testing::RawClient;
 
 struct Arrival {
   uint64_t sequence;
@@ -805,7 +734,7 @@ TEST_F(RunningDataplaneTest, HostileClientsDisturbNeitherForwardingNorOtherClien
     ASSERT_TRUE(hanging.back()->connected());
   }
   const std::string half = "{\"command\": \"st";
-  ASSERT_EQ(hanging.back()->Send(half), half.size());
+  ASSERT_EQ(hanging.back()->SendSome(half), half.size());
 
   // (b) A 100 MB request line, written from a thread until the server refuses it.
   RawClient huge(SocketPath());
@@ -814,7 +743,7 @@ TEST_F(RunningDataplaneTest, HostileClientsDisturbNeitherForwardingNorOtherClien
   std::thread huge_writer([&] {
     const std::string chunk(1 << 20, 'x');
     for (int i = 0; i < 100; ++i) {
-      const size_t sent = huge.Send(chunk, milliseconds(3000));
+      const size_t sent = huge.SendSome(chunk, milliseconds(3000));
       huge_sent += sent;
       if (sent < chunk.size()) return;  // refused and closed
     }
@@ -827,7 +756,7 @@ TEST_F(RunningDataplaneTest, HostileClientsDisturbNeitherForwardingNorOtherClien
   setsockopt(deaf.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
   std::string flood;
   for (int i = 0; i < 50'000; ++i) flood += "{\"command\":\"stats\",\"format\":\"text\"}\n";
-  const size_t flooded = deaf.Send(flood, milliseconds(300));
+  const size_t flooded = deaf.SendSome(flood, milliseconds(300));
   EXPECT_LT(flooded, flood.size())
       << "the server should stop reading from a client that never reads";
 
@@ -838,11 +767,11 @@ TEST_F(RunningDataplaneTest, HostileClientsDisturbNeitherForwardingNorOtherClien
   std::string noise(8192, '\0');
   for (char& byte : noise) byte = static_cast<char>(random() & 0xff);
   noise += "\n";
-  ASSERT_EQ(garbage.Send(noise), noise.size());
+  ASSERT_EQ(garbage.SendSome(noise), noise.size());
   const std::string lines =
       "not json at all\n{\"command\": \"ping\"\n[1, 2, 3]\n\"text\"\n{\"command\": \"reboot\"}\n"
       "{\"command\": \"apply\", \"profile\": 7}\n{\"command\": \"ping\"}\n";
-  ASSERT_EQ(garbage.Send(lines), lines.size());
+  ASSERT_EQ(garbage.SendSome(lines), lines.size());
   size_t errors = 0;
   bool pinged = false;
   for (std::optional<nlohmann::json> answer; !pinged && (answer = garbage.Receive());) {
