@@ -307,9 +307,7 @@ int main(int argc, char** argv) {
     if (!replay_trace.empty()) {
       // Group and rule names of a trace without its own profile refer to --profile's.
       const faultline::ProfileSpec running =
-          replay.profile ? *replay.profile
-                         : (replay.delay_ns ? faultline::ConstantDelayProfile(replay.delay_ns)
-                                            : faultline::ProfileSpec{});
+          faultline::StartingProfile(replay.profile, replay.delay_ns);
       std::string error;
       replay.trace = faultline::ParseTraceFile(replay_trace, &running, &error);
       if (!replay.trace) {

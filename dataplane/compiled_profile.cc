@@ -211,4 +211,10 @@ ProfileSpec ConstantDelayProfile(uint64_t delay_ns) {
   return spec;
 }
 
+ProfileSpec StartingProfile(const std::optional<ProfileSpec>& profile, uint64_t delay_ns) {
+  if (profile) return *profile;
+  if (delay_ns != 0) return ConstantDelayProfile(delay_ns);
+  return ProfileSpec{};
+}
+
 }  // namespace faultline

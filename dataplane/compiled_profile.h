@@ -132,4 +132,8 @@ uint64_t ProfileMemoryBytes(const ProfileSpec& spec);
 // A profile with one rule that delays everything by `delay_ns` (the `--delay` shortcut).
 ProfileSpec ConstantDelayProfile(uint64_t delay_ns);
 
+// The profile a run starts with: `profile` if given, else a one-rule profile of `delay_ns`, else
+// an empty one (no rules: every frame passes untouched).
+ProfileSpec StartingProfile(const std::optional<ProfileSpec>& profile, uint64_t delay_ns);
+
 }  // namespace faultline

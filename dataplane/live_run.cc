@@ -73,12 +73,6 @@ uint64_t DefaultHold(uint64_t delay_ns) {
   return std::clamp<uint64_t>(in_flight, 64 * 1024, 1024 * 1024);
 }
 
-ProfileSpec StartingProfile(const RunOptions& options) {
-  if (options.profile) return *options.profile;
-  if (options.delay_ns != 0) return ConstantDelayProfile(options.delay_ns);
-  return ProfileSpec{};
-}
-
 int RunLive(const RunOptions& options) {
   std::string error;
   if (!InitEal(WithHugepageHygiene(options.eal_args), &error)) {
@@ -102,7 +96,7 @@ int RunLive(const RunOptions& options) {
   std::vector<LaunchedWorker> workers;
   std::vector<std::unique_ptr<SnapshotChannel>> channels;  // one per worker
   std::unique_ptr<SnapshotPublisher> publisher;
-  const ProfileSpec profile = StartingProfile(options);
+  const ProfileSpec profile = StartingProfile(options.profile, options.delay_ns);
   const uint64_t horizon_ns = ProfileDelayHorizonNs(profile);
   const uint64_t hold = options.hold ? options.hold : DefaultHold(horizon_ns);
   PortLayout layout;

@@ -49,11 +49,6 @@ struct RunOptions {
 // rate (2 x 14.88 Mpps) put in flight during the delay, within [64Ki, 1Mi].
 uint64_t DefaultHold(uint64_t delay_ns);
 
-// The profile a run starts with: the given one, else a one-rule profile of `delay_ns`, else an
-// empty one (no rules: every frame passes untouched). There always is one, so a live apply or
-// heal works on any run.
-ProfileSpec StartingProfile(const RunOptions& options);
-
 // Runs until SIGINT/SIGTERM. Returns the process exit status (0, 1 runtime failure, 2 bad
 // usage). Prints "faultline: forwarding ..." on stdout once traffic can flow.
 int RunLive(const RunOptions& options);

@@ -258,11 +258,9 @@ class ReplayRun {
 };
 
 // The profile replay starts with: the trace's own, else --profile, else --delay's, else none.
-ProfileSpec StartingProfile(const ReplayOptions& options) {
+ProfileSpec ReplayStartingProfile(const ReplayOptions& options) {
   if (options.trace && options.trace->profile) return *options.trace->profile;
-  if (options.profile) return *options.profile;
-  if (options.delay_ns != 0) return ConstantDelayProfile(options.delay_ns);
-  return ProfileSpec{};
+  return StartingProfile(options.profile, options.delay_ns);
 }
 
 // DPDK memory of the largest profile one round of the trace leads to.
@@ -284,7 +282,7 @@ int RunReplay(const ReplayOptions& options) {
   const uint64_t pool_size = options.hold + 64;
   // Group tables (LPM) of the profile come on top; with a trace, of the largest profile it leads
   // to, twice (the next one is compiled while the previous one still runs).
-  const ProfileSpec start = StartingProfile(options);
+  const ProfileSpec start = ReplayStartingProfile(options);
   const uint64_t table_bytes =
       options.trace ? 2 * LargestTraceProfileBytes(*options.trace, start)
                     : (options.profile ? ProfileMemoryBytes(*options.profile) : 0);
