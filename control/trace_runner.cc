@@ -231,32 +231,20 @@ nlohmann::json TraceRunner::RecordJson(const Record& record) const {
 
 nlohmann::json TraceRunner::Report() const {
   if (state_ == State::kNone) return nullptr;
-  HistogramSummary lateness;
-  lateness.Add(*lateness_ns_);
-  nlohmann::json events = nlohmann::json::array();
-  for (const Record& record : records_) events.push_back(RecordJson(record));
-  nlohmann::json report = {
-      {"name", trace_->name},
-      {"state", StateName(state_)},
-      {"speed", speed_},
-      {"started_at", FormatRfc3339(origin_wall_ns_)},
-      {"event_index", any_applied_ ? nlohmann::json(last_applied_index_) : nlohmann::json()},
-      {"steps_applied", steps_applied_},
-      {"lateness_ns",
-       {{"count", lateness.total},
-        {"p50", lateness.Percentile(0.5)},
-        {"p99", lateness.Percentile(0.99)},
-        {"max", lateness.max}}},
-      {"handed_over_late", handed_over_late_},
-      {"events", events},
-      {"events_not_kept", records_dropped_}};
-  if (!error_.empty()) report["error"] = error_;
-  if (state_ == State::kRunning && next_step_) {
-    report["next"] = {{"index", next_step_->index},
-                      {"description", next_step_->description},
-                      {"at_ns", next_step_->at_ns}};
-  }
-  return report;
+  TraceProgress progress;
+  progress.name = trace_->name;
+  progress.state = StateName(state_);
+  progress.speed = speed_;
+  progress.started_at = FormatRfc3339(origin_wall_ns_);
+  if (any_applied_) progress.event_index = last_applied_index_;
+  progress.steps_applied = steps_applied_;
+  progress.lateness_ns.Add(*lateness_ns_);
+  progress.handed_over_late = handed_over_late_;
+  for (const Record& record : records_) progress.events.push_back(RecordJson(record));
+  progress.events_not_kept = records_dropped_;
+  progress.error = error_;
+  if (state_ == State::kRunning) progress.next = next_step_;
+  return TraceProgressJson(progress);
 }
 
 }  // namespace faultline

@@ -174,16 +174,16 @@ class ReplayRun {
 
   nlohmann::json TraceReport() const {
     if (!options_.trace) return nullptr;
-    const uint64_t applied = trace_events_.size();
-    return {{"name", options_.trace->name},
-            {"state", next_step_ ? "running" : "finished"},
-            {"speed", 1.0},
-            {"started_at", nullptr},  // virtual time: time zero is the earliest frame
-            {"event_index", applied ? nlohmann::json(last_step_index_) : nlohmann::json()},
-            {"steps_applied", applied},
-            {"lateness_ns", {{"count", applied}, {"p50", 0}, {"p99", 0}, {"max", 0}}},
-            {"events", trace_events_},
-            {"events_not_kept", 0}};
+    TraceProgress progress;
+    progress.name = options_.trace->name;
+    progress.state = next_step_ ? "running" : "finished";
+    // Virtual time: time zero is the earliest frame, and every step applies on time.
+    progress.steps_applied = trace_events_.size();
+    if (progress.steps_applied) progress.event_index = last_step_index_;
+    progress.lateness_ns.counts[0] = progress.lateness_ns.total = progress.steps_applied;
+    progress.events = trace_events_;
+    progress.next = next_step_;
+    return TraceProgressJson(progress);
   }
 
   void Receive(uint16_t port, const PcapFrame& frame) {

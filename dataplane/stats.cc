@@ -164,6 +164,33 @@ nlohmann::json TraceStepJson(const TraceStep& step, const TraceSpec& trace, uint
   return entry;
 }
 
+nlohmann::json TraceProgressJson(const TraceProgress& progress) {
+  const HistogramSummary& lateness = progress.lateness_ns;
+  nlohmann::json report = {
+      {"name", progress.name},
+      {"state", progress.state},
+      {"speed", progress.speed},
+      {"started_at", progress.started_at ? nlohmann::json(*progress.started_at) : nlohmann::json()},
+      {"event_index",
+       progress.event_index ? nlohmann::json(*progress.event_index) : nlohmann::json()},
+      {"steps_applied", progress.steps_applied},
+      {"lateness_ns",
+       {{"count", lateness.total},
+        {"p50", lateness.Percentile(0.5)},
+        {"p99", lateness.Percentile(0.99)},
+        {"max", lateness.max}}},
+      {"handed_over_late", progress.handed_over_late},
+      {"events", progress.events},
+      {"events_not_kept", progress.events_not_kept}};
+  if (!progress.error.empty()) report["error"] = progress.error;
+  if (progress.next) {
+    report["next"] = {{"index", progress.next->index},
+                      {"description", progress.next->description},
+                      {"at_ns", progress.next->at_ns}};
+  }
+  return report;
+}
+
 nlohmann::json ToJson(const StatsReport& report) {
   nlohmann::json ports = nlohmann::json::array();
   for (const PortReport& port : report.ports) {
@@ -279,13 +306,13 @@ std::string ToText(const StatsReport& report) {
   if (report.trace.is_object()) {
     const nlohmann::json& trace = report.trace;
     const nlohmann::json& lateness = trace.value("lateness_ns", nlohmann::json::object());
-    std::snprintf(line, sizeof(line),
-                  "trace %s: %s, %lu step(s) applied; lateness p50 %.1f us p99 %.1f us max "
-                  "%.1f us\n",
-                  trace.value("name", "").c_str(), trace.value("state", "").c_str(),
-                  trace.value("steps_applied", uint64_t{0}),
-                  lateness.value("p50", uint64_t{0}) / 1e3, lateness.value("p99", uint64_t{0}) / 1e3,
-                  lateness.value("max", uint64_t{0}) / 1e3);
+    std::snprintf(
+        line, sizeof(line),
+        "trace %s: %s, %lu step(s) applied; lateness p50 %.1f us p99 %.1f us max "
+        "%.1f us\n",
+        trace.value("name", "").c_str(), trace.value("state", "").c_str(),
+        trace.value("steps_applied", uint64_t{0}), lateness.value("p50", uint64_t{0}) / 1e3,
+        lateness.value("p99", uint64_t{0}) / 1e3, lateness.value("max", uint64_t{0}) / 1e3);
     text += line;
   }
   if (!report.rules.empty()) {
@@ -374,8 +401,7 @@ std::string ToPrometheus(const StatsReport& report) {
       {"faultline_rule_forwarded_frames_total", "Frames of a rule handed to transmission.",
        &RuleTotals::forwarded},
       {"faultline_rule_duplicated_frames_total", "Copies a rule made.", &RuleTotals::duplicated},
-      {"faultline_rule_corrupted_frames_total", "Frames a rule corrupted.",
-       &RuleTotals::corrupted},
+      {"faultline_rule_corrupted_frames_total", "Frames a rule corrupted.", &RuleTotals::corrupted},
       {"faultline_rule_reordered_frames_total", "Frames a rule sent ahead.",
        &RuleTotals::reordered},
       {"faultline_rule_ecn_marked_frames_total", "Frames a rule marked CE.",
@@ -389,7 +415,8 @@ std::string ToPrometheus(const StatsReport& report) {
     out.Metric(counter.name, "counter", counter.help);
     for (const RuleReport& rule : report.rules) {
       for (int direction = 0; direction < 2; ++direction) {
-        out.Sample(counter.name, rule_labels(rule, direction), rule.direction[direction].*counter.field);
+        out.Sample(counter.name, rule_labels(rule, direction),
+                   rule.direction[direction].*counter.field);
       }
     }
   }
@@ -410,8 +437,8 @@ std::string ToPrometheus(const StatsReport& report) {
   for (const RuleReport& rule : report.rules) {
     const std::string labels = "rule=\"" + Label(rule.name) + "\"";
     const HistogramSummary& delay = rule.total.delay_ns;
-    for (const auto& [name, q] : {std::pair{"0.5", 0.5}, {"0.9", 0.9}, {"0.99", 0.99},
-                                  {"0.999", 0.999}}) {
+    for (const auto& [name, q] :
+         {std::pair{"0.5", 0.5}, {"0.9", 0.9}, {"0.99", 0.99}, {"0.999", 0.999}}) {
       out.Sample("faultline_rule_delay_ns", Quantile(labels, name), delay.Percentile(q));
     }
     out.Sample("faultline_rule_delay_ns_count", labels, delay.total);

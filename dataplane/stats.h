@@ -91,6 +91,24 @@ void SummarizeRules(const std::vector<const Pipeline*>& pipelines, const Compile
 
 const char* PartitionModeName(PartitionMode mode);
 
+// The trace section of the statistics document, as `run` (control/trace_runner) and `replay`
+// report it: TraceProgressJson writes it.
+struct TraceProgress {
+  std::string name;
+  std::string state;  // running, finished, stopped, failed
+  double speed = 1;
+  std::optional<std::string> started_at;  // time zero, RFC 3339; none offline
+  std::optional<uint64_t> event_index;    // the last applied step's index
+  uint64_t steps_applied = 0;
+  HistogramSummary lateness_ns;                     // over the applied steps
+  uint64_t handed_over_late = 0;                    // steps the control side sent after their time
+  nlohmann::json events = nlohmann::json::array();  // TraceStepJson entries
+  uint64_t events_not_kept = 0;
+  std::string error;              // why a failed trace failed
+  std::optional<TraceStep> next;  // the step to come, while running
+};
+nlohmann::json TraceProgressJson(const TraceProgress& progress);
+
 // One entry of the trace section's `events` list: the step, when it was scheduled and (if it
 // was) applied, in ns from the trace's time zero, and its state (applied, pending, cancelled).
 nlohmann::json TraceStepJson(const TraceStep& step, const TraceSpec& trace, uint64_t scheduled_ns,
