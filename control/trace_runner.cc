@@ -1,5 +1,6 @@
 #include "control/trace_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -72,17 +73,18 @@ bool TraceRunner::Start(TraceSpec trace, double speed, uint64_t origin, int64_t 
 }
 
 void TraceRunner::Stop() {
-  if (state_ != State::kRunning) return;
-  dataplane_->publisher->CancelFrom(dataplane_->now() +
-                                    dataplane_->time_base.FromNs(kCancelMarginNs));
-  state_ = State::kStopped;
+  if (state_ == State::kRunning) End(State::kStopped);
 }
 
 void TraceRunner::Fail(const std::string& error) {
   error_ = error;
+  End(State::kFailed);
+}
+
+void TraceRunner::End(State final_state) {
   dataplane_->publisher->CancelFrom(dataplane_->now() +
                                     dataplane_->time_base.FromNs(kCancelMarginNs));
-  state_ = State::kFailed;
+  state_ = final_state;
 }
 
 void TraceRunner::Loop() {
@@ -119,10 +121,12 @@ void TraceRunner::HandOver(uint64_t now) {
     }
     const uint64_t activation = origin_ + time_base.FromNs(next_step_->at_ns);
     if (activation > horizon || dataplane_->publisher->pending() >= kMaxAhead) break;
+    // The steps on their way are the newest records (the publisher's pending ones, in order).
     size_t tables_ahead = 0;
-    for (const Record& record : records_) {
-      tables_ahead += record.own_tables && !record.discarded &&
-                      record.acknowledged < dataplane_->publisher->workers();
+    const size_t on_their_way = std::min(dataplane_->publisher->pending(), records_.size());
+    for (auto record = records_.rbegin(); record != records_.rbegin() + on_their_way; ++record) {
+      tables_ahead += record->own_tables && !record->discarded &&
+                      record->acknowledged < dataplane_->publisher->workers();
     }
     TraceState after = trace_state_;
     const std::string problem = timeline_->Apply(*next_step_, &after);

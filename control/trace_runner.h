@@ -73,6 +73,8 @@ class TraceRunner {
   bool HandOverStep(const TraceStep& step, const TraceState& state, uint64_t activation);
   void OnReturned(size_t worker, const SnapshotHandoff& handoff);
   void Fail(const std::string& error);
+  // Cancels the steps not yet due and leaves the trace in `final_state`.
+  void End(State final_state);
   nlohmann::json RecordJson(const Record& record) const;
   static const char* StateName(State state);
 
