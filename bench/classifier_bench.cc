@@ -57,7 +57,9 @@ Workload MakeWorkload(uint8_t family, uint32_t rules, uint32_t per_rule, uint32_
   const uint32_t base = rules * per_rule + 1000;
   for (uint32_t p = 0; p < partitions; ++p) {
     PartitionSpec partition;
-    partition.name = "p" + std::to_string(p);
+    // (name = "p" + to_string(p) makes GCC 12 print a false -Wrestrict.)
+    partition.name = std::to_string(p);
+    partition.name.insert(partition.name.begin(), 'p');
     PartitionCut cut;
     cut.from.prefixes.push_back(HostRoute(family, base + 2 * p));
     cut.to.prefixes.push_back(HostRoute(family, base + 2 * p + 1));

@@ -8,6 +8,8 @@
 #include <rte_udp.h>
 
 #include <cmath>
+#include <cstddef>
+#include <cstring>
 
 #include "dataplane/frame_parser.h"
 
@@ -44,13 +46,15 @@ void FixChecksums(rte_mbuf* packet) {
   }
   if (!parsed.has_l4 || parsed.key.family == 0) return;
   // The checksum field must lie in the first segment: TCP's at 16, UDP's at 6.
+  // The headers are packed, so the field is reached through its bytes, not a uint16_t pointer.
   uint8_t* l4 = data + parsed.l4_offset;
-  uint16_t* checksum = nullptr;
+  uint8_t* checksum = nullptr;
   if (parsed.key.proto == kProtoTcp && parsed.l4_offset + 20u <= packet->data_len) {
-    checksum = &reinterpret_cast<rte_tcp_hdr*>(l4)->cksum;
+    checksum = l4 + offsetof(rte_tcp_hdr, cksum);
   } else if (parsed.key.proto == kProtoUdp && parsed.l4_offset + 8u <= packet->data_len) {
-    checksum = &reinterpret_cast<rte_udp_hdr*>(l4)->dgram_cksum;
-    if (parsed.key.family == 4 && *checksum == 0) return;  // IPv4 UDP without a checksum
+    checksum = l4 + offsetof(rte_udp_hdr, dgram_cksum);
+    // IPv4 UDP without a checksum.
+    if (parsed.key.family == 4 && checksum[0] == 0 && checksum[1] == 0) return;
   }
   if (checksum == nullptr) return;
   // The IP length field may itself be corrupted: only recompute when it fits the frame.
@@ -63,14 +67,16 @@ void FixChecksums(rte_mbuf* packet) {
     l4_length = rte_be_to_cpu_16(ip->payload_len) - (parsed.l4_offset - parsed.l3_offset - 40);
   }
   if (parsed.l4_offset + l4_length > rte_pktmbuf_pkt_len(packet)) return;
-  *checksum = 0;
-  if (parsed.key.family == 4) {
-    *checksum = rte_ipv4_udptcp_cksum_mbuf(
-        packet, reinterpret_cast<const rte_ipv4_hdr*>(data + parsed.l3_offset), parsed.l4_offset);
-  } else {
-    *checksum = rte_ipv6_udptcp_cksum_mbuf(
-        packet, reinterpret_cast<const rte_ipv6_hdr*>(data + parsed.l3_offset), parsed.l4_offset);
-  }
+  checksum[0] = checksum[1] = 0;
+  const uint16_t sum =
+      parsed.key.family == 4
+          ? rte_ipv4_udptcp_cksum_mbuf(
+                packet, reinterpret_cast<const rte_ipv4_hdr*>(data + parsed.l3_offset),
+                parsed.l4_offset)
+          : rte_ipv6_udptcp_cksum_mbuf(
+                packet, reinterpret_cast<const rte_ipv6_hdr*>(data + parsed.l3_offset),
+                parsed.l4_offset);
+  std::memcpy(checksum, &sum, sizeof(sum));
 }
 
 uint32_t Corrupt(const CompiledCorrupt& corrupt, rte_mbuf* packet, Rng& rng, uint32_t* last,

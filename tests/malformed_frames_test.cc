@@ -11,6 +11,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/faultline_binary.h"
@@ -230,7 +231,12 @@ std::string Profile(bool impairments) {
 std::vector<Bytes> SortedBytes(const std::vector<Frame>& frames) {
   std::vector<Bytes> bytes;
   for (const Frame& frame : frames) bytes.push_back(frame.bytes);
-  std::sort(bytes.begin(), bytes.end());
+  // Compared as strings: vector<uint8_t>'s operator<=> makes GCC 12 print a false
+  // -Wstringop-overread.
+  std::sort(bytes.begin(), bytes.end(), [](const Bytes& a, const Bytes& b) {
+    return std::string_view(reinterpret_cast<const char*>(a.data()), a.size()) <
+           std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+  });
   return bytes;
 }
 

@@ -151,7 +151,9 @@ events:
     const uint64_t arrival = kStart + i * 10 * kMs;
     const bool paused = arrival >= kStart + 3 * kSecond && arrival < kStart + 3500 * kMs;
     EXPECT_EQ(frame.timestamp_ns, paused ? kStart + 3500 * kMs : arrival) << "frame " << i;
-    if (&frame != &out.front()) EXPECT_GT(i, previous) << "released in arrival order";
+    if (&frame != &out.front()) {
+      EXPECT_GT(i, previous) << "released in arrival order";
+    }
     previous = i;
   }
   ASSERT_EQ(stats["trace"]["events"].size(), 2u) << "the stall and its implied end";
@@ -202,7 +204,9 @@ events:
   EXPECT_NEAR(lost, 300, 4 * 14.5);
   std::set<uint64_t> delivered = Indexes(first);
   for (uint64_t i = 0; i < 3000; ++i) {
-    if (i < 1000 || i >= 2000) EXPECT_TRUE(delivered.count(i)) << "frame " << i;
+    if (i < 1000 || i >= 2000) {
+      EXPECT_TRUE(delivered.count(i)) << "frame " << i;
+    }
   }
 }
 
