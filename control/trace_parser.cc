@@ -17,6 +17,7 @@
 #include "control/profile_parser.h"
 #include "control/units.h"
 #include "control/yaml_source.h"
+#include "dataplane/duration_text.h"
 #include "dataplane/trace_timeline.h"
 
 namespace faultline {
@@ -44,8 +45,7 @@ std::vector<std::string> Names(const std::string_view (&names)[N]) {
   return std::vector<std::string>(names, names + N);
 }
 
-
-// "0s", "10s", "45800ms": times in messages and summaries.
+// "0s", "10s", "45800ms": exact times for error messages (summaries use FormatHumanDuration).
 std::string Time(uint64_t ns) { return FormatTraceDuration(ns); }
 
 using yaml_source::At;
@@ -586,9 +586,10 @@ bool LooksLikeTrace(const std::string& text) {
 
 std::string DescribeTrace(const TraceSpec& trace) {
   const std::string rounds =
-      trace.repeat == 1   ? "once, " + Time(trace.period_ns)
-      : trace.repeat == 0 ? "forever, rounds of " + Time(trace.period_ns)
-                          : std::to_string(trace.repeat) + " rounds of " + Time(trace.period_ns);
+      trace.repeat == 1 ? "once, " + FormatHumanDuration(trace.period_ns)
+      : trace.repeat == 0
+          ? "forever, rounds of " + FormatHumanDuration(trace.period_ns)
+          : std::to_string(trace.repeat) + " rounds of " + FormatHumanDuration(trace.period_ns);
   std::string text =
       "trace " + trace.name + ", version " + std::to_string(trace.version) + ", " +
       Plural(trace.events.size(), "event") + ", " + rounds + ", " +
@@ -601,7 +602,7 @@ std::string DescribeTrace(const TraceSpec& trace) {
     while (std::getline(profile, line)) text += "  " + line + "\n";
   }
   for (const TraceEvent& event : trace.events) {
-    text += "  at " + Time(event.at_ns) + " (line " + std::to_string(event.line) +
+    text += "  at " + FormatHumanDuration(event.at_ns) + " (line " + std::to_string(event.line) +
             "): " + DescribeTraceEvent(event);
     if (event.kind == TraceEventKind::kPartition) {
       text += ": " + std::string(ModeName(event.partition.mode)) + ", " +
@@ -610,9 +611,9 @@ std::string DescribeTrace(const TraceSpec& trace) {
               ", " + Plural(event.partition.cuts.size(), "cut");
     } else if (event.kind == TraceEventKind::kStall) {
       text += ", limit " + DescribeLimit(event.stall_limit) + ", ends at " +
-              Time(event.at_ns + event.for_ns);
+              FormatHumanDuration(event.at_ns + event.for_ns);
     } else if (event.kind == TraceEventKind::kLink && event.for_ns > 0) {
-      text += ", up again at " + Time(event.at_ns + event.for_ns);
+      text += ", up again at " + FormatHumanDuration(event.at_ns + event.for_ns);
     }
     text += "\n";
   }

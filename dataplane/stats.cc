@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "dataplane/duration_text.h"
 #include "dataplane/pipeline.h"
 
 namespace faultline {
@@ -249,7 +250,7 @@ nlohmann::json ToJson(const StatsReport& report) {
 
 std::string ToText(const StatsReport& report) {
   std::string text;
-  char line[256];
+  char line[512];
   const double seconds = report.elapsed_ns / 1e9;
   for (const PortReport& port : report.ports) {
     std::snprintf(line, sizeof(line), "port %u (side %s): rx %lu  tx %lu", port.port,
@@ -274,19 +275,21 @@ std::string ToText(const StatsReport& report) {
                   report.dropped[cause]);
     text += line;
   }
-  std::snprintf(line, sizeof(line), "\nheld %lu  tx_retries %lu  elapsed %.3f s\n", report.held,
-                report.tx_retries, seconds);
+  std::snprintf(line, sizeof(line), "\nheld %lu  tx_retries %lu  elapsed %s\n", report.held,
+                report.tx_retries, FormatHumanDuration(report.elapsed_ns).c_str());
   text += line;
   for (const RuleReport& rule : report.rules) {
     const RuleTotals& t = rule.total;
     std::snprintf(line, sizeof(line),
                   "rule %s (%s): matched %lu forwarded %lu dropped %lu (loss %lu queue %lu "
-                  "stall-limit %lu) duplicated %lu corrupted %lu reordered %lu ecn %lu",
+                  "stall-limit %lu buffer_exhausted %lu) duplicated %lu corrupted %lu reordered "
+                  "%lu ecn %lu",
                   rule.name.c_str(), rule.impairment.c_str(), t.matched, t.forwarded,
                   t.TotalDropped(), t.dropped[static_cast<int>(DropCause::kLoss)],
                   t.dropped[static_cast<int>(DropCause::kQueue)],
-                  t.dropped[static_cast<int>(DropCause::kStallLimit)], t.duplicated, t.corrupted,
-                  t.reordered, t.ecn_marked);
+                  t.dropped[static_cast<int>(DropCause::kStallLimit)],
+                  t.dropped[static_cast<int>(DropCause::kBufferExhausted)], t.duplicated,
+                  t.corrupted, t.reordered, t.ecn_marked);
     text += line;
     std::snprintf(line, sizeof(line), "  delay p50 %.3f ms p99 %.3f ms max %.3f ms\n",
                   t.delay_ns.Percentile(0.5) / 1e6, t.delay_ns.Percentile(0.99) / 1e6,

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "dataplane/duration_text.h"
+
 namespace faultline {
 namespace {
 
@@ -109,7 +111,7 @@ std::string Describe(const TraceEvent& event, const EventStep& step) {
       }
       break;
     case TraceAction::kStallStart:
-      return "stall " + event.group + " for " + FormatTraceDuration(event.for_ns);
+      return "stall " + event.group + " for " + FormatHumanDuration(event.for_ns);
     case TraceAction::kStallEnd:
       return "stall " + event.group + " ends";
     case TraceAction::kLinkDown:
@@ -120,14 +122,14 @@ std::string Describe(const TraceEvent& event, const EventStep& step) {
   const bool down = step.action == TraceAction::kLinkDown;
   if (event.link == LinkChange::kFlapping) {
     if (!step.implied) {
-      return link + " flapping for " + FormatTraceDuration(event.for_ns) + " (down " +
-             FormatTraceDuration(event.flap_down_ns) + ", up " +
-             FormatTraceDuration(event.flap_up_ns) + "): down";
+      return link + " flapping for " + FormatHumanDuration(event.for_ns) + " (down " +
+             FormatHumanDuration(event.flap_down_ns) + ", up " +
+             FormatHumanDuration(event.flap_up_ns) + "): down";
     }
     if (step.last_of_flap) return link + " up (flapping ends)";
     return link + (down ? " down" : " up") + " (flapping)";
   }
-  if (down && event.for_ns > 0) return link + " down for " + FormatTraceDuration(event.for_ns);
+  if (down && event.for_ns > 0) return link + " down for " + FormatHumanDuration(event.for_ns);
   return link + (down ? " down" : " up");
 }
 

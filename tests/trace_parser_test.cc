@@ -391,7 +391,7 @@ TEST(TraceParserTest, DescribeTraceListsEveryEvent) {
             std::string::npos)
       << text;
   EXPECT_NE(text.find("\n  at 45s (line 23): stall n3 for 800ms, limit 10000pkt, ends at "
-                      "45800ms\n"),
+                      "45.8s\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("\n  at 1m (line 25): link b down for 59s, up again at 119s\n"),

@@ -9,6 +9,7 @@
 namespace faultline {
 namespace {
 
+constexpr uint64_t kUs = 1'000;
 constexpr uint64_t kMs = 1'000'000;
 constexpr uint64_t kS = 1'000'000'000;
 
@@ -165,6 +166,13 @@ TEST(TraceTimelineTest, LinkDownWithForComesBackUp) {
                       {300 * kS, "link both up", false}});
   EXPECT_EQ(steps[1].action, TraceAction::kLinkUp);
   EXPECT_EQ(steps[2].action, TraceAction::kLinkDown);
+}
+
+// Descriptions are for people: a link down for 2924170407us reads as 48m44.17s.
+TEST(TraceTimelineTest, LongLengthsAreDescribedReadably) {
+  const TraceSpec trace = Trace({Link(0, LinkSide::kB, LinkChange::kDown, 2'924'170'407 * kUs)});
+  ExpectSteps(Steps(trace),
+              {{0, "link b down for 48m44.17s", false}, {2'924'170'407 * kUs, "link b up", true}});
 }
 
 TEST(TraceTimelineTest, FlappingAlternatesUntilForAndEndsUp) {
