@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "control/partition_shapes.h"
+#include "control/profile_names.h"
 #include "control/units.h"
 #include "control/yaml_source.h"
 #include "dataplane/delay_distribution.h"
@@ -67,20 +68,7 @@ std::optional<uint64_t> ParseUnsigned(const std::string& text) {
   return value;
 }
 
-std::string FormatPrefix(const Prefix& prefix) {
-  char text[INET6_ADDRSTRLEN] = {};
-  inet_ntop(prefix.family == 4 ? AF_INET : AF_INET6, prefix.address.data(), text, sizeof(text));
-  return std::string(text) + "/" + std::to_string(prefix.length);
-}
-
 constexpr char kMacForm[] = "six hex bytes like aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff";
-
-std::string FormatMac(const MacAddress& mac) {
-  char text[18];
-  std::snprintf(text, sizeof(text), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-                mac[4], mac[5]);
-  return text;
-}
 
 // "aa:bb:cc:dd:ee:ff" or "aa-bb-cc-dd-ee-ff", any case, one kind of separator throughout.
 std::optional<MacAddress> ParseMac(const std::string& text) {
@@ -246,31 +234,8 @@ int OnlyFamily(const EndpointSet& set) {
 
 constexpr char kPortForm[] = "a port (0..65535) or a range of ports like 2379-2380";
 
-// The names users write, in the order of docs/formats.md.
-constexpr std::string_view kDirectionNames[] = {"both", "a-to-b", "b-to-a"};  // Direction order
-constexpr std::string_view kDistributionNames[] = {"uniform", "normal", "pareto", "paretonormal"};
-constexpr std::string_view kLossModelNames[] = {"bernoulli", "gilbert-elliott", "markov4"};
-
-struct ProtocolName {
-  std::string_view name;
-  uint8_t number;
-};
-constexpr ProtocolName kProtocols[] = {
-    {"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"icmpv6", 58}, {"sctp", 132}};
-
 bool HasPorts(uint8_t proto) { return proto == 6 || proto == 17 || proto == 132; }
 
-constexpr std::string_view kPartitionModeNames[] = {"drop", "icmp-unreachable",
-                                                    "tcp-reset"};  // PartitionMode order
-constexpr std::string_view kConnectionNames[] = {"all", "new"};    // new_connections_only
-
-struct EtherTypeName {
-  std::string_view name;
-  uint16_t number;
-};
-constexpr EtherTypeName kEtherTypes[] = {{"ipv4", 0x0800}, {"ipv6", 0x86dd}, {"arp", 0x0806},
-                                         {"lldp", 0x88cc}, {"ptp", 0x88f7},  {"mpls", 0x8847},
-                                         {"rarp", 0x8035}};
 constexpr uint16_t kEtherTypeIpv4 = 0x0800, kEtherTypeIpv6 = 0x86dd;
 // EtherType values from here up; below are 802.3 lengths.
 constexpr uint64_t kMinEtherType = 0x0600;
@@ -282,12 +247,6 @@ constexpr uint32_t kMaxDscp = 63;
 
 std::string Lowercase(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-std::string Hex16(uint16_t value) {
-  char text[7];
-  std::snprintf(text, sizeof(text), "0x%04x", value);
   return text;
 }
 
@@ -304,18 +263,6 @@ std::optional<uint32_t> DscpByName(const std::string& text) {
     return 8 * (name[2] - '0') + 2 * (name[3] - '0');
   }
   return std::nullopt;
-}
-
-// The name of a DSCP value if it has one ("" if not).
-std::string DscpName(uint32_t value) {
-  if (value == 46) return "ef";
-  if (value == 1) return "le";
-  if (value % 8 == 0 && value <= 56) return "cs" + std::to_string(value / 8);
-  const uint32_t precedence = value / 8, drop = value % 8 / 2;
-  if (value % 2 == 0 && precedence >= 1 && precedence <= 4 && drop >= 1 && drop <= 3) {
-    return "af" + std::to_string(precedence) + std::to_string(drop);
-  }
-  return "";
 }
 
 // The keys of each loss model, to tell "belongs to another model" from "unknown".
@@ -1226,6 +1173,11 @@ class ProfileParser {
                   "a partition needs one of {from: X, to: Y}, {between: [X, Y, ...]}, "
                   "{isolate: X} or {shape: halves|majority|majorities-ring|bridge, nodes: [...]}");
     }
+    nlohmann::ordered_json written = nlohmann::ordered_json::object();
+    for (const Entry& entry : entries) {
+      if (!PartitionForm(entry.key).empty()) written[entry.key] = yaml_source::ToJson(entry.value);
+    }
+    partition->form = written.dump();
     if (PartitionForm(first->key) == "from/to") return FromTo(form, cuts_before, partition, label);
     if (PartitionForm(first->key) == "shape/nodes") {
       return Shape(form, cuts_before, partition, label);

@@ -69,4 +69,19 @@ std::optional<Problem> MapEntries(const YAML::Node& map, const YAML::Node& posit
   return std::nullopt;
 }
 
+nlohmann::ordered_json ToJson(const YAML::Node& node) {
+  if (node.IsScalar()) return node.Scalar();
+  if (node.IsSequence()) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const YAML::Node& item : node) list.push_back(ToJson(item));
+    return list;
+  }
+  if (node.IsMap()) {
+    nlohmann::ordered_json map = nlohmann::ordered_json::object();
+    for (const auto& item : node) map[item.first.Scalar()] = ToJson(item.second);
+    return map;
+  }
+  return nullptr;
+}
+
 }  // namespace faultline::yaml_source

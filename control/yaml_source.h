@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,5 +48,9 @@ struct Problem {
 std::optional<Problem> MapEntries(const YAML::Node& map, const YAML::Node& position,
                                   const std::string& what, bool allow_empty,
                                   std::vector<Entry>* entries);
+
+// A node as JSON, keeping what was written: scalars as strings (as the parsers read them), lists
+// as arrays, maps as objects in file order, empty values as null.
+nlohmann::ordered_json ToJson(const YAML::Node& node);
 
 }  // namespace faultline::yaml_source

@@ -191,6 +191,10 @@ struct PartitionSpec {
   std::vector<PartitionCut> cuts;
   PartitionMode mode = PartitionMode::kDrop;
   bool new_connections_only = false;  // `connections: new`: only TCP SYNs (without ACK) are cut
+  // The entry's form keys as written, as a JSON object ({"isolate": "n3"}, {"shape": "bridge",
+  // "nodes": [...]}), so the profile can be written back in the words it was given in (group
+  // names, shapes); "" for an entry built in code.
+  std::string form;
 
   bool operator==(const PartitionSpec&) const = default;
 };
