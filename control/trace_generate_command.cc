@@ -9,6 +9,7 @@
 #include "control/profile_parser.h"
 #include "control/topology.h"
 #include "control/trace_generator.h"
+#include "control/trace_parser.h"
 #include "control/units.h"
 
 namespace faultline {
@@ -150,7 +151,31 @@ int TraceGenerateCommand::Run() const {
                  error.c_str());
     return 1;
   }
+  if (trace->events.empty()) {
+    // A trace needs at least one event: say why there is none and what would give some, and
+    // write nothing (an empty trace would only fail later, in validate or trace start).
+    double expected = 0;
+    for (const FailureProcess& process : trace->processes) {
+      expected += process.rate_per_year * static_cast<double>(process.targets) *
+                  process.emitted_fraction * scale * static_cast<double>(duration_ns) / 1e9 /
+                  kSecondsPerYear;
+    }
+    std::fprintf(stderr,
+                 "%s: the %s model drew no failure that affects traffic in %s of model time on "
+                 "%s (about %.3g expected with these rates, --scale %g), so there is no trace to "
+                 "write%s. Use a longer --duration, a larger --scale, or a topology with more "
+                 "racks, nodes or switches\n",
+                 kPrefix, model.c_str(), duration_text.c_str(), topology.c_str(), expected, scale,
+                 out.empty() ? "" : (" and " + out + " was not written").c_str());
+    return 2;
+  }
   const std::string text = EmitTraceYaml(*trace);
+  // Never write a trace that validate or trace start would refuse: anything else is a bug here.
+  if (!ParseTraceText(text, out.empty() ? "generated trace" : out, "", nullptr, &error)) {
+    std::fprintf(stderr, "%s: internal error: the generated trace is invalid: %s\n", kPrefix,
+                 error.c_str());
+    return 1;
+  }
   if (out.empty()) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);

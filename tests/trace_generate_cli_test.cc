@@ -68,15 +68,17 @@ TEST_F(TraceGenerateCli, StdoutAndDrawnSeed) {
             "profiles/topology-example.yaml --duration 365d --seed 3");
   EXPECT_NE(fixed.output.find("\nname: dean2009-365d-seed3\n"), std::string::npos);
 
-  const CommandResult drawn =
-      RunFaultline({"trace", "generate", "--model", "gill2011", "--topology",
-                    "profiles/topology-example.yaml", "--duration", "1d", "--out", Path("t.yaml")});
+  // About 24 failures expected (dean2009 on this topology: 12 a year), so whatever seed is drawn
+  // there is a trace to write (none: e^-24).
+  const CommandResult drawn = RunFaultline({"trace", "generate", "--model", "dean2009",
+                                            "--topology", "profiles/topology-example.yaml",
+                                            "--duration", "730d", "--out", Path("t.yaml")});
   ASSERT_EQ(drawn.status, 0) << drawn.output;
   const size_t at = drawn.output.find("faultline trace generate: seed ");
   ASSERT_NE(at, std::string::npos) << drawn.output;
   const std::string seed = drawn.output.substr(at + 31, drawn.output.find(' ', at + 31) - at - 31);
   EXPECT_NE(drawn.output.find("seed " + seed + " (drawn; --seed repeats it)"), std::string::npos);
-  EXPECT_NE(ReadFile(Path("t.yaml")).find("--duration 1d --seed " + seed + "\n"),
+  EXPECT_NE(ReadFile(Path("t.yaml")).find("--duration 730d --seed " + seed + "\n"),
             std::string::npos);
 }
 
@@ -113,6 +115,27 @@ TEST_F(TraceGenerateCli, BadInputExits2) {
     EXPECT_NE(result.output.find(c.message), std::string::npos) << result.output;
   }
   EXPECT_EQ(RunFaultline({"trace"}).status, 2);
+}
+
+// A duration too short for any failure gives no events: no trace can be written (a trace needs
+// one), so nothing is, the message says what to change, and the exit status is 2.
+TEST_F(TraceGenerateCli, NoEventsWritesNothingAndSaysWhatToChange) {
+  const CommandResult result = RunFaultline(
+      {"trace", "generate", "--model", "gill2011", "--topology", "profiles/topology-example.yaml",
+       "--duration", "1s", "--seed", "1", "--out", Path("empty.yaml")});
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_FALSE(std::filesystem::exists(Path("empty.yaml"))) << "an invalid trace was written";
+  for (const char* part :
+       {"drew no failure that affects traffic in 1s of model time", "expected with these rates",
+        "was not written", "longer --duration", "larger --scale"}) {
+    EXPECT_NE(result.output.find(part), std::string::npos) << part << "\n" << result.output;
+  }
+  // To standard output: nothing there either.
+  const CommandResult to_stdout =
+      RunFaultline({"trace", "generate", "--model", "dean2009", "--topology",
+                    "profiles/topology-example.yaml", "--duration", "1ms", "--seed", "1"});
+  EXPECT_EQ(to_stdout.status, 2) << to_stdout.output;
+  EXPECT_EQ(to_stdout.output.find("events:"), std::string::npos) << to_stdout.output;
 }
 
 TEST_F(TraceGenerateCli, Help) {
