@@ -9,8 +9,9 @@
 #include "control/control_server.h"
 #include "control/demo.h"
 #include "control/profile_parser.h"
-#include "control/trace_parser.h"
+#include "control/subprocess.h"
 #include "control/trace_generate_command.h"
+#include "control/trace_parser.h"
 #include "control/units.h"
 #include "control/validate.h"
 #include "dataplane/compiled_profile.h"
@@ -254,7 +255,18 @@ int main(int argc, char** argv) {
       ->add_option("--speed", trace_speed,
                    "Play the trace this many times faster (every time and length shrinks), e.g. "
                    "--speed 60 plays an hour in a minute")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            // CLI11's PositiveNumber would print its range, a 309-digit number.
+            const std::optional<double> speed = faultline::ParsePositiveNumber(text);
+            if (!speed || *speed > 1e9) {
+              return "'" + text +
+                     "' is not a speed: give a number above 0 and at most 1e9, e.g. 60 plays an "
+                     "hour in a minute, 0.5 plays at half speed";
+            }
+            return "";
+          },
+          "X"));
   trace_start_cmd->add_option(
       "--at", trace_at,
       "When time zero is: +DURATION from now (e.g. +10s), or an RFC 3339 time (e.g. "
@@ -299,6 +311,11 @@ int main(int argc, char** argv) {
   }
   if (*run_cmd) {
     run.drain_on_exit = on_exit == "drain";
+    // The command as given, up to `--`, for the command lines a failed start suggests.
+    run.command = faultline::ShellWord(argv[0]);
+    for (int i = 1; i < argc && std::string(argv[i]) != "--"; ++i) {
+      run.command += " " + faultline::ShellWord(argv[i]);
+    }
     if (!LoadProfile(run_profile, run.delay_ns, "run", &run.profile)) return 2;
     return RunWithControl(run, run_control, run_control_group);
   }

@@ -463,6 +463,20 @@ class ProfileParser {
   bool ParseRoot(const YAML::Node& root) {
     std::vector<Entry> entries;
     if (!Entries(root, root, "the profile", /*allow_empty=*/false, &entries)) return false;
+    // A trace or a topology given where a profile belongs: say what it is, not which key is
+    // unknown.
+    for (const Entry& entry : entries) {
+      if (entry.key == "events") {
+        return Fail(entry.key_node,
+                    "this is a trace (it has 'events:'), not a profile: play it with 'faultline "
+                    "trace start FILE' or 'faultline replay --trace FILE'");
+      }
+      if (entry.key == "racks") {
+        return Fail(entry.key_node,
+                    "this is a topology (it has 'racks:'), not a profile: it is for 'faultline "
+                    "trace generate --topology FILE'");
+      }
+    }
 
     // The version first: if it is missing or not one this build reads, the rest of the file is
     // in a format it does not know, and that is the error worth reporting.

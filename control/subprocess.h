@@ -20,6 +20,9 @@ CommandResult RunShell(const std::string& command);
 // The path of the running executable (to start `faultline run` from `faultline demo`).
 std::string SelfExecutable();
 
+// A word as a shell reads it: as it is when it is plain, else in single quotes.
+std::string ShellWord(const std::string& word);
+
 class Subprocess {
  public:
   Subprocess() = default;

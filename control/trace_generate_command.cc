@@ -7,39 +7,13 @@
 #include <random>
 
 #include "control/profile_parser.h"
+#include "control/subprocess.h"
 #include "control/topology.h"
 #include "control/trace_generator.h"
 #include "control/trace_parser.h"
 #include "control/units.h"
 
 namespace faultline {
-namespace {
-
-// A positive, finite decimal number ("1440", "0.5", "2e3"), for --compress and --scale.
-std::optional<double> ParsePositive(const std::string& text) {
-  double value = 0;
-  const char* end = text.data() + text.size();
-  const auto [stop, status] = std::from_chars(text.data(), end, value);
-  if (text.empty() || status != std::errc() || stop != end || !std::isfinite(value) ||
-      !(value > 0)) {
-    return std::nullopt;
-  }
-  return value;
-}
-
-// A word as a shell reads it: quoted unless it is plain.
-std::string ShellWord(const std::string& word) {
-  if (!word.empty() &&
-      word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                             "_-./:=+,@%") == std::string::npos) {
-    return word;
-  }
-  std::string quoted = "'";
-  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-}  // namespace
 
 std::unique_ptr<TraceGenerateCommand> AddTraceGenerateCommand(CLI::App* trace) {
   auto command = std::unique_ptr<TraceGenerateCommand>(new TraceGenerateCommand());
@@ -82,7 +56,7 @@ std::unique_ptr<TraceGenerateCommand> AddTraceGenerateCommand(CLI::App* trace) {
   app->add_option_function<std::string>(
          "--compress",
          [c](const std::string& text) {
-           const std::optional<double> value = ParsePositive(text);
+           const std::optional<double> value = ParsePositiveNumber(text);
            if (!value) {
              throw CLI::ValidationError("--compress", "'" + text + "' is not a positive number");
            }
@@ -101,7 +75,7 @@ std::unique_ptr<TraceGenerateCommand> AddTraceGenerateCommand(CLI::App* trace) {
   app->add_option_function<std::string>(
          "--scale",
          [c](const std::string& text) {
-           const std::optional<double> value = ParsePositive(text);
+           const std::optional<double> value = ParsePositiveNumber(text);
            if (!value) {
              throw CLI::ValidationError("--scale", "'" + text + "' is not a positive number");
            }

@@ -167,6 +167,25 @@ class TraceParser {
     const YAML::Node& root = documents[0];
     std::vector<Entry> entries;
     if (!Entries(root, root, "the trace", &entries)) return false;
+    // A profile or a topology given where a trace belongs: say what it is, not which key is
+    // unknown.
+    bool has_events = false;
+    for (const Entry& entry : entries) has_events |= entry.key == "events";
+    for (const Entry& entry : entries) {
+      if (has_events) break;
+      if (entry.key == "racks") {
+        return Fail(entry.key_node,
+                    "this is a topology (it has 'racks:'), not a trace: it is for 'faultline "
+                    "trace generate --topology FILE'");
+      }
+      for (const char* key : {"seed", "groups", "impairments", "rules", "partitions"}) {
+        if (entry.key != key) continue;
+        return Fail(entry.key_node,
+                    "this is a profile (it has '" + entry.key +
+                        ":' and no 'events:'), not a trace: use it with --profile or "
+                        "'faultline apply FILE', or name it in a trace's 'profile:'");
+      }
+    }
 
     const Entry* version = nullptr;
     const Entry* events = nullptr;

@@ -283,6 +283,17 @@ std::string FormatSize(Size size) {
   return std::to_string(size.value) + "B";
 }
 
+std::optional<double> ParsePositiveNumber(const std::string& text) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  const auto [stop, status] = std::from_chars(text.data(), end, value);
+  if (text.empty() || status != std::errc() || stop != end || !std::isfinite(value) ||
+      !(value > 0)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
 std::optional<int64_t> ParseRfc3339(const std::string& text, std::string* error) {
   const std::string form = "'" + text + "' is not an RFC 3339 time like 2026-11-22T10:00:00Z";
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, consumed = 0;

@@ -45,6 +45,9 @@ std::optional<Size> ParseSize(const std::string& text, std::string* error);
 // "1000pkt", "64KiB", "1500B": the shortest exact spelling of a size.
 std::string FormatSize(Size size);
 
+// A positive, finite decimal number ("1440", "0.5", "2e3"): --compress, --scale, --speed.
+std::optional<double> ParsePositiveNumber(const std::string& text);
+
 // Parses an RFC 3339 time ("2026-11-22T10:00:00Z", "2026-11-22T11:00:00.250+01:00") into
 // nanoseconds since the Unix epoch. A zone (Z or +-HH:MM) is required: a time without one means
 // something else on every host.

@@ -1,6 +1,8 @@
 // EAL start-up and shutdown shared by `run`, `replay` and the EAL tests.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,5 +18,20 @@ std::vector<std::string> OfflineEalArgs(unsigned memory_mb);
 
 // rte_eal_init with argv[0] = "faultline". Returns false with a message on failure.
 bool InitEal(const std::vector<std::string>& eal_args, std::string* error);
+
+// What the host offers DPDK, for explaining a failed start.
+struct EalHost {
+  uint64_t hugepages_free = 0;     // HugePages_Free in /proc/meminfo
+  bool hugetlbfs_mounted = false;  // a hugetlbfs in /proc/mounts
+  size_t dpdk_pci_devices = 0;     // PCI devices bound to vfio-pci, uio_pci_generic or igb_uio
+};
+EalHost ReadEalHost();
+
+// Why `faultline run` with `eal_args` cannot start on `host` (no hugepages, no ports, ...), and
+// command lines that work without hugepages or NICs: `command` (the faultline options before
+// `--`, e.g. "faultline run --delay 5ms") with EAL arguments that need neither. `found_ports`:
+// how many ports EAL found (-1: EAL did not start). Lines end in '\n'.
+std::string ExplainEalStart(const std::vector<std::string>& eal_args, const EalHost& host,
+                            const std::string& command, int found_ports);
 
 }  // namespace faultline

@@ -1,9 +1,9 @@
 #include "dataplane/live_run.h"
 
+#include <pthread.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
-#include <pthread.h>
 #include <rte_mbuf.h>
 #include <unistd.h>
 
@@ -76,14 +76,16 @@ uint64_t DefaultHold(uint64_t delay_ns) {
 int RunLive(const RunOptions& options) {
   std::string error;
   if (!InitEal(WithHugepageHygiene(options.eal_args), &error)) {
-    std::fprintf(stderr, "faultline run: %s (check the EAL arguments after --)\n", error.c_str());
+    std::fprintf(stderr, "faultline run: %s (the EAL arguments after --)\n%s", error.c_str(),
+                 ExplainEalStart(options.eal_args, ReadEalHost(), options.command, -1).c_str());
     return 2;
   }
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
   int status = 0;
   auto fail = [&](int code, const std::string& message) {
-    std::fprintf(stderr, "faultline run: %s\n", message.c_str());
+    std::fprintf(stderr, "faultline run: %s%s", message.c_str(),
+                 message.ends_with('\n') ? "" : "\n");
     status = code;
   };
 
@@ -106,7 +108,8 @@ int RunLive(const RunOptions& options) {
     fail(2,
          "need an even number of ports, at least 2 (side a = port 0, side b = port 1); DPDK "
          "found " +
-             std::to_string(port_count) + ". Add devices with --vdev or -a.");
+             std::to_string(port_count) + ". Add devices with --vdev or -a.\n" +
+             ExplainEalStart(options.eal_args, ReadEalHost(), options.command, port_count));
   } else if (options.workers == 0 || (!worker_on_main && options.workers > worker_lcores)) {
     fail(2, std::to_string(options.workers) +
                 " worker(s) need as many lcores besides the main "

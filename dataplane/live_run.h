@@ -36,6 +36,9 @@ struct RunOptions {
   bool drain_on_exit = false;  // deliver held packets at stop instead of freeing them
   std::string stats_json;      // write the final statistics document here
   std::vector<std::string> eal_args;
+  // The command line before `--` ("faultline run --delay 5ms"), for the ones a failed start
+  // suggests.
+  std::string command = "faultline run";
   // The control plane (control/control_server): started once the workers exist and can take
   // profile snapshots (`dataplane` outlives control_stop), stopped before they are gone. A
   // failed start is a runtime failure (exit 1) and nothing is forwarded.

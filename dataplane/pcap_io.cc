@@ -4,7 +4,14 @@ namespace faultline {
 
 namespace {
 constexpr int kSnapLength = 262144;
+
+// libpcap's message, naming `path` once: some of its messages start with the path already
+// ("x.pcap: No such file or directory"), others do not ("unknown file format").
+std::string PcapError(const std::string& path, const std::string& message) {
+  if (message.rfind(path + ":", 0) == 0) return message;
+  return path + ": " + message;
 }
+}  // namespace
 
 PcapReader::~PcapReader() {
   if (handle_) pcap_close(handle_);
@@ -16,7 +23,7 @@ bool PcapReader::Open(const std::string& path, std::string* error) {
   handle_ =
       pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
   if (handle_ == nullptr) {
-    *error = path + ": " + errbuf;
+    *error = PcapError(path, errbuf);
     return false;
   }
   return true;
@@ -34,7 +41,7 @@ bool PcapReader::Next(PcapFrame* frame) {
     frame->data = data;
     return true;
   }
-  if (rc == PCAP_ERROR) error_ = path_ + ": " + pcap_geterr(handle_);
+  if (rc == PCAP_ERROR) error_ = PcapError(path_, pcap_geterr(handle_));
   return false;
 }
 
@@ -54,7 +61,7 @@ bool PcapWriter::Open(const std::string& path, int link_type, std::string* error
   }
   dumper_ = pcap_dump_open(dead_, path.c_str());
   if (dumper_ == nullptr) {
-    *error = path + ": " + pcap_geterr(dead_);
+    *error = PcapError(path, pcap_geterr(dead_));
     return false;
   }
   return true;

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "control/subprocess.h"
 #include "control/testbed.h"
@@ -125,6 +126,36 @@ rules:
   unlink(stats.c_str());
 }
 
+// Without EAL arguments (no hugepages on a test machine, no ports) `run` says what is missing and
+// prints command lines that work without either; the net_null one, run as printed, forwards.
+TEST(LiveRunTest, FailedStartSaysWhatIsMissingAndPrintsALineThatWorks) {
+  const CommandResult failed =
+      RunFaultline({"run", "--delay", "1ms", "--hold", "20000", "--control", ControlSocket()});
+  EXPECT_EQ(failed.status, 2) << failed.output;
+  EXPECT_NE(failed.output.find("no ports: no --vdev or -a in the EAL arguments"), std::string::npos)
+      << failed.output;
+  const std::string marker = "or, to try it with no interface at all";
+  const size_t at = failed.output.find(marker);
+  ASSERT_NE(at, std::string::npos) << failed.output;
+  const size_t line_start = failed.output.find('\n', at) + 1;
+  std::istringstream line(
+      failed.output.substr(line_start, failed.output.find('\n', line_start) - line_start));
+  std::vector<std::string> argv;
+  for (std::string word; line >> word;) argv.push_back(word);
+  ASSERT_GE(argv.size(), 2u) << failed.output;
+  EXPECT_EQ(argv[0], FaultlineBinary());
+  const std::string printed = failed.output.substr(line_start, 200);
+  for (const char* part : {"--no-huge", "--no-pci", "--vdev=net_null0 --vdev=net_null1",
+                           "--delay 1ms --hold 20000 --control"}) {
+    EXPECT_NE(printed.find(part), std::string::npos) << part << " in " << printed;
+  }
+  Subprocess dataplane;
+  std::string error;
+  ASSERT_TRUE(dataplane.Start(argv, &error)) << error;
+  ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
+  EXPECT_EQ(dataplane.Stop(SIGTERM, seconds(10)), 0) << dataplane.output();
+}
+
 TEST(LiveRunTest, InvalidProfileIsExitStatusTwoWithItsLine) {
   const std::string profile =
       WriteTempFile("bad.yaml", "version: 1\nimpairments:\n  x:\n    delay: {base: 10}\n");
@@ -200,7 +231,8 @@ rules:
 
   // What a running dataplane cannot switch to is refused as such, and changes nothing.
   std::string unbounded = base;
-  unbounded.replace(unbounded.find("1ms"), 3, "1ms}\n    reorder: {probability: 1%, max-displacement: 20");
+  unbounded.replace(unbounded.find("1ms"), 3,
+                    "1ms}\n    reorder: {probability: 1%, max-displacement: 20");
   const std::string too_far = WriteTempFile("too_far.yaml", unbounded);
   result = RunFaultline({"apply", too_far, "--control", socket});
   EXPECT_EQ(result.status, 2) << result.output;

@@ -443,6 +443,19 @@ TEST(TraceParserTest, TopLevelErrors) {
   ExpectError("version: 1\nevents: [\n", "t.yaml:", "");  // a YAML syntax error
 }
 
+// A profile or a topology where a trace belongs is named as such (not "unknown key 'seed'").
+TEST(TraceParserTest, ProfileOrTopologyInsteadOfATrace) {
+  ExpectError("version: 1\nseed: 42\ngroups:\n  a: [10.0.0.1]\n", "t.yaml:2:1: ",
+              "this is a profile (it has 'seed:' and no 'events:'), not a trace: use it with "
+              "--profile or 'faultline apply FILE'");
+  ExpectError("version: 1\nrules: []\n", "t.yaml:2:1: ", "this is a profile");
+  ExpectError("version: 1\nracks:\n  r: [10.0.0.1]\n", "t.yaml:2:1: ",
+              "this is a topology (it has 'racks:'), not a trace");
+  // A trace with a stray profile key is still a trace with an unknown key.
+  ExpectError("version: 1\nseed: 2\nevents:\n  - {at: 1s, heal: all}\n", "t.yaml:2:1: ",
+              "unknown key 'seed' in the trace");
+}
+
 TEST(TraceParserTest, EventShapeErrors) {
   ExpectError("version: 1\nevents:\n  - heal all\n",
               "t.yaml:3:5: ", "an event must be a map, not 'heal all'");

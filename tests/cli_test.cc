@@ -1,0 +1,74 @@
+// The command line's messages for common mistakes, run as a process from the source root: a
+// profile where a trace belongs and the reverse, a speed of 0, a missing input.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/faultline_binary.h"
+
+namespace faultline {
+namespace {
+
+using testing::RunFaultline;
+
+size_t Count(const std::string& text, const std::string& part) {
+  size_t count = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+  return count;
+}
+
+TEST(Cli, AProfileWhereATraceBelongsIsNamedAsSuch) {
+  const CommandResult replay = RunFaultline({"replay", "--in", "in.pcap", "--out", "out.pcap",
+                                             "--trace", "profiles/flaky-link.yaml"});
+  EXPECT_EQ(replay.status, 2) << replay.output;
+  EXPECT_NE(replay.output.find("profiles/flaky-link.yaml:6:1: this is a profile (it has 'seed:' "
+                               "and no 'events:'), not a trace"),
+            std::string::npos)
+      << replay.output;
+  EXPECT_EQ(replay.output.find("unknown key"), std::string::npos) << replay.output;
+}
+
+TEST(Cli, ATraceWhereAProfileBelongsIsNamedAsSuch) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"apply", "profiles/leader-isolation.trace.yaml"},
+        {"replay", "--in", "in.pcap", "--out", "out.pcap", "--profile",
+         "profiles/leader-isolation.trace.yaml"}}) {
+    const CommandResult result = RunFaultline(args);
+    EXPECT_EQ(result.status, 2) << result.output;
+    EXPECT_NE(result.output.find("this is a trace (it has 'events:'), not a profile"),
+              std::string::npos)
+        << result.output;
+  }
+  const CommandResult topology =
+      RunFaultline({"replay", "--in", "in.pcap", "--out", "out.pcap", "--profile",
+                    "profiles/topology-example.yaml"});
+  EXPECT_NE(topology.output.find("this is a topology (it has 'racks:'), not a profile"),
+            std::string::npos)
+      << topology.output;
+}
+
+// CLI11's own range check printed the largest double, 309 digits.
+TEST(Cli, SpeedZeroSaysWhatASpeedIs) {
+  const CommandResult result = RunFaultline({"trace", "start", "t.yaml", "--speed", "0"});
+  EXPECT_EQ(result.status, 2) << result.output;
+  EXPECT_NE(result.output.find("'0' is not a speed: give a number above 0"), std::string::npos)
+      << result.output;
+  EXPECT_LT(result.output.size(), 300u) << result.output;
+  EXPECT_EQ(RunFaultline({"trace", "start", "t.yaml", "--speed", "-1"}).status, 2);
+}
+
+TEST(Cli, AMissingInputIsNamedOnce) {
+  const std::string missing = "/nonexistent-faultline-input";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"replay", "--in", missing + ".pcap", "--out", "/tmp/x.pcap"},
+        {"validate", missing + ".yaml"},
+        {"apply", missing + ".yaml"},
+        {"replay", "--in", "in.pcap", "--out", "out.pcap", "--trace", missing + ".yaml"}}) {
+    const CommandResult result = RunFaultline(args);
+    EXPECT_EQ(result.status, 2) << result.output;
+    EXPECT_EQ(Count(result.output, missing), 1u) << result.output;
+  }
+}
+
+}  // namespace
+}  // namespace faultline
