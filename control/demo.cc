@@ -45,7 +45,7 @@ bool Measure(const Testbed& bed, uint64_t delay_ns, int tcp_seconds, Measurement
   std::string log;
   std::printf("  delay %s: ping...", FormatDuration(delay_ns).c_str());
   std::fflush(stdout);
-  out->ping_ms = bed.PingAverageMs(bed.a(), bed.b(), 10, &log);
+  if (const auto rtt = bed.Ping(bed.a(), bed.b(), 10, &log)) out->ping_ms = rtt->average_ms;
   if (!g_interrupted) {
     std::printf(" tcp...");
     std::fflush(stdout);

@@ -167,20 +167,20 @@ std::vector<std::string> Testbed::ExecArgv(const TestbedHost& host) const {
   return {"ip", "netns", "exec", host.netns};
 }
 
-std::optional<double> Testbed::PingAverageMs(const TestbedHost& from, const TestbedHost& to,
-                                             int count, std::string* log) const {
+std::optional<Testbed::PingRtt> Testbed::Ping(const TestbedHost& from, const TestbedHost& to,
+                                              int count, std::string* log) const {
   const CommandResult result =
       Exec(from, "ping -n -q -c " + std::to_string(count) + " -i 0.2 -W 3 " + to.address);
   *log += result.output;
   const size_t at = result.output.find("min/avg/max");
   if (at == std::string::npos) return std::nullopt;
   const size_t equals = result.output.find('=', at);
-  double min_ms, average_ms;
-  if (equals == std::string::npos ||
-      std::sscanf(result.output.c_str() + equals + 1, " %lf/%lf", &min_ms, &average_ms) != 2) {
+  PingRtt rtt;
+  if (equals == std::string::npos || std::sscanf(result.output.c_str() + equals + 1, " %lf/%lf/%lf",
+                                                 &rtt.min_ms, &rtt.average_ms, &rtt.max_ms) != 3) {
     return std::nullopt;
   }
-  return average_ms;
+  return rtt;
 }
 
 std::optional<double> Testbed::TcpMbps(const TestbedHost& from, const TestbedHost& to, int seconds,

@@ -54,9 +54,12 @@ class Testbed {
   // argv prefix that runs a program inside a host's namespace.
   std::vector<std::string> ExecArgv(const TestbedHost& host) const;
 
-  // Average ping round trip from one host to the other, in ms (nullopt if no reply came back).
-  std::optional<double> PingAverageMs(const TestbedHost& from, const TestbedHost& to, int count,
-                                      std::string* log) const;
+  // Ping round trips from one host to the other, in ms (nullopt if no reply came back).
+  struct PingRtt {
+    double min_ms = 0, average_ms = 0, max_ms = 0;
+  };
+  std::optional<PingRtt> Ping(const TestbedHost& from, const TestbedHost& to, int count,
+                              std::string* log) const;
   // TCP goodput of an iperf3 transfer from one host to the other, in Mbit/s.
   std::optional<double> TcpMbps(const TestbedHost& from, const TestbedHost& to, int seconds,
                                 std::string* log) const;

@@ -51,14 +51,15 @@ class RawClient {
     }
     return sent;
   }
-  // Whether all of `bytes` went out within `timeout`.
-  bool Send(const std::string& bytes, milliseconds timeout = milliseconds(2000)) {
+  // Whether all of `bytes` went out within `timeout` (a bound only a stalled server or machine
+  // reaches: it returns as soon as they are out).
+  bool Send(const std::string& bytes, milliseconds timeout = milliseconds(10000)) {
     return SendSome(bytes, timeout) == bytes.size();
   }
 
   // The next response line, parsed (a discarded value if it is not JSON); nullopt at end of
-  // stream or timeout.
-  std::optional<nlohmann::json> Receive(milliseconds timeout = milliseconds(2000)) {
+  // stream or timeout (as for Send, a bound only a stall reaches).
+  std::optional<nlohmann::json> Receive(milliseconds timeout = milliseconds(10000)) {
     const auto deadline = Clock::now() + timeout;
     while (buffer_.find('\n') == std::string::npos) {
       const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();

@@ -161,7 +161,7 @@ TEST(SnapshotPublisherTest, ConcurrentWorkersInstallEverySnapshotAndNeverFreeOne
     SnapshotPublisher publisher({&channels[0], &channels[1]}, {}, Snapshot(0, &freed));
     for (uint64_t id = 1; id <= kSnapshots; ++id) {
       std::string error;
-      ASSERT_TRUE(publisher.Publish(Snapshot(id, &freed), milliseconds(5000), &error)) << error;
+      ASSERT_TRUE(publisher.Publish(Snapshot(id, &freed), milliseconds(30000), &error)) << error;
       ASSERT_EQ(channels[0].in_flight() + channels[1].in_flight(), 0u);
     }
     stop.store(true);
@@ -238,9 +238,8 @@ TEST(SnapshotChannelTest, CancelledStepsComeBackUninstalled) {
   EXPECT_FALSE(poll(400));
   EXPECT_EQ(worker.installed, (std::vector<uint64_t>{1}));
   std::vector<bool> discarded;
-  EXPECT_EQ(channel.Collect([&](const SnapshotHandoff& handoff) {
-    discarded.push_back(handoff.discarded);
-  }),
+  EXPECT_EQ(channel.Collect(
+                [&](const SnapshotHandoff& handoff) { discarded.push_back(handoff.discarded); }),
             3u);
   EXPECT_EQ(discarded, (std::vector<bool>{false, true, true}));
   EXPECT_EQ(channel.in_flight(), 0u);
@@ -267,8 +266,9 @@ TEST(SnapshotPublisherTest, ScheduleThenCancelMakesTheLastSurvivorCurrent) {
     return next;
   });
   std::vector<uint64_t> installed_at;
-  publisher.set_listener(
-      [&](size_t, const SnapshotHandoff& handoff) { installed_at.push_back(handoff.installed_at); });
+  publisher.set_listener([&](size_t, const SnapshotHandoff& handoff) {
+    installed_at.push_back(handoff.installed_at);
+  });
   publisher.Collect();
   EXPECT_EQ(installed_at, (std::vector<uint64_t>{120, 0}));
   EXPECT_EQ(publisher.installed()->seed, 1u);
