@@ -322,14 +322,29 @@ int main(int argc, char** argv) {
   if (*replay_cmd) {
     if (!LoadProfile(replay_profile, replay.delay_ns, "replay", &replay.profile)) return 2;
     if (!replay_trace.empty()) {
-      // Group and rule names of a trace without its own profile refer to --profile's.
+      // Group and rule names of a trace without its own profile refer to --profile's. A profile
+      // on the command line (--profile, --delay) replaces the trace's own, and says so.
       const faultline::ProfileSpec running =
           faultline::StartingProfile(replay.profile, replay.delay_ns);
-      std::string error;
-      replay.trace = faultline::ParseTraceFile(replay_trace, &running, &error);
+      const bool command_line_profile = replay.profile || replay.delay_ns != 0;
+      std::string error, replaced;
+      replay.trace =
+          command_line_profile
+              ? faultline::ParseTraceFileReplacingProfile(replay_trace, running, &replaced, &error)
+              : faultline::ParseTraceFile(replay_trace, &running, &error);
       if (!replay.trace) {
-        std::fprintf(stderr, "faultline replay: %s\n", error.c_str());
+        std::fprintf(stderr, "faultline replay: %s%s\n", error.c_str(),
+                     replaced.empty() ? ""
+                                      : " (the trace's events are checked against the profile "
+                                        "of the command line, which replaces its own)");
         return 2;
+      }
+      if (!replaced.empty()) {
+        std::fprintf(stderr,
+                     "faultline replay: %s replaces the trace's own profile (%s: profile:); the "
+                     "trace plays on it (leave out %s to play it on its own profile)\n",
+                     replay.profile ? ("--profile " + replay_profile).c_str() : "--delay",
+                     replaced.c_str(), replay.profile ? "--profile" : "--delay");
       }
     }
     return faultline::RunReplay(replay);

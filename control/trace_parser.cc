@@ -67,6 +67,10 @@ class TraceParser {
         base_directory_(std::move(base_directory)),
         running_(running) {}
 
+  // The running profile replaces the trace's own `profile:` (replay --profile with --trace);
+  // *replaced gets where that key is ("FILE:LINE:COL"), if the trace has one.
+  void ReplaceOwnProfile(std::string* replaced) { replaced_ = replaced; }
+
   std::optional<TraceSpec> Parse(const std::string& text, std::string* error) {
     bool ok = false;
     try {
@@ -237,6 +241,12 @@ class TraceParser {
   }
 
   bool ParseProfile(const Entry& entry) {
+    if (replaced_ != nullptr) {
+      // Not loaded: the events are checked against the profile that replaces it.
+      const std::string where = yaml_source::PositionedError(name_, entry.key_node.Mark(), "");
+      *replaced_ = where.substr(0, where.size() - 2);  // without the ": " of the empty message
+      return true;
+    }
     if (entry.value.IsMap()) {
       std::string error;
       std::optional<ProfileSpec> profile =
@@ -554,6 +564,7 @@ class TraceParser {
   std::string name_;
   std::filesystem::path base_directory_;
   const ProfileSpec* running_;
+  std::string* replaced_ = nullptr;
   GroupContext groups_;
   std::string error_;
   TraceSpec trace_;
@@ -588,6 +599,17 @@ std::optional<TraceSpec> ParseTraceFile(const std::string& path, const ProfileSp
   const std::optional<std::string> text = yaml_source::ReadSourceFile(path, error);
   if (!text) return std::nullopt;
   return TraceParser(path, std::filesystem::path(path).parent_path(), running).Parse(*text, error);
+}
+
+std::optional<TraceSpec> ParseTraceFileReplacingProfile(const std::string& path,
+                                                        const ProfileSpec& profile,
+                                                        std::string* replaced, std::string* error) {
+  replaced->clear();
+  const std::optional<std::string> text = yaml_source::ReadSourceFile(path, error);
+  if (!text) return std::nullopt;
+  TraceParser parser(path, std::filesystem::path(path).parent_path(), &profile);
+  parser.ReplaceOwnProfile(replaced);
+  return parser.Parse(*text, error);
 }
 
 bool LooksLikeTrace(const std::string& text) {

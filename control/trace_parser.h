@@ -23,6 +23,14 @@ namespace faultline {
 std::optional<TraceSpec> ParseTraceFile(const std::string& path, const ProfileSpec* running,
                                         std::string* error);
 
+// As ParseTraceFile, with `profile` in place of the trace's own `profile:`, which is not loaded
+// (replay --profile or --delay with --trace: the command line wins over the file, as --seed does
+// over a profile's seed). The events are checked against `profile`. *replaced gets where the
+// trace's `profile:` key is ("FILE:LINE:COL"), or "" if it has none.
+std::optional<TraceSpec> ParseTraceFileReplacingProfile(const std::string& path,
+                                                        const ProfileSpec& profile,
+                                                        std::string* replaced, std::string* error);
+
 // The same for a trace in memory; `name_for_errors` stands in for the path in errors (and gives
 // the trace's default name), `base_directory` is where relative paths resolve ("": the current
 // directory).

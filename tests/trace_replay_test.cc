@@ -117,6 +117,61 @@ events:
   EXPECT_EQ(trace["events"][1]["scheduled_ns"], 15 * kSecond);
 }
 
+// A trace with its own profile, replayed with --profile: the command line wins (its 5 ms delay,
+// not the trace's 1 ms), and stderr says so; without --profile the trace's own profile plays.
+TEST_F(TraceReplayTest, ProfileOnTheCommandLineReplacesTheTracesOwnAndSaysSo) {
+  const std::vector<Frame> frames = Frames(100, kMs);
+  WritePcap(Path("in.pcap"), frames);
+  Write("profile.yaml", kProfile);
+  // The trace's own profile has `slow` at 2 ms; --profile's at 5 ms.
+  Write("own.trace.yaml", R"(version: 1
+profile:
+  version: 1
+  impairments:
+    quick: {delay: {base: 1ms}}
+    slow: {delay: {base: 2ms}}
+  rules:
+    - {name: traffic, match: {}, impairment: quick}
+events:
+  - at: 50ms
+    set-impairment: {rule: traffic, impairment: slow}
+)");
+  auto delays = [&](const std::vector<std::string>& extra, std::string* output) {
+    std::vector<std::string> args = {"replay",         "--in",    Path("in.pcap"),       "--out",
+                                     Path("out.pcap"), "--trace", Path("own.trace.yaml")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const CommandResult result = RunFaultline(args);
+    EXPECT_EQ(result.status, 0) << result.output;
+    *output = result.output;
+    std::set<uint64_t> seen;
+    for (const Frame& frame : ReadPcap(Path("out.pcap"))) {
+      const uint64_t index = testing::UdpFrameIndex(frame.bytes);
+      seen.insert(frame.timestamp_ns - frames[index].timestamp_ns);
+    }
+    return seen;
+  };
+  std::string output;
+  // The profile of the command line: 0 (impairment none) before 50 ms, 5 ms (slow) from then.
+  EXPECT_EQ(delays({"--profile", Path("profile.yaml")}, &output), (std::set<uint64_t>{0, 5 * kMs}));
+  EXPECT_NE(output.find("faultline replay: --profile " + Path("profile.yaml") +
+                        " replaces the trace's own profile (" + Path("own.trace.yaml") +
+                        ":2:1: profile:)"),
+            std::string::npos)
+      << output;
+  // --delay is a profile of the command line too: every frame 3 ms, and the trace's
+  // set-impairment names an impairment the one-rule profile does not have.
+  const CommandResult refused =
+      RunFaultline({"replay", "--in", Path("in.pcap"), "--out", Path("out.pcap"), "--trace",
+                    Path("own.trace.yaml"), "--delay", "3ms"});
+  EXPECT_EQ(refused.status, 2) << refused.output;
+  EXPECT_NE(refused.output.find("checked against the profile of the command line"),
+            std::string::npos)
+      << refused.output;
+  // Without one, the trace's own: 1 ms, then 2 ms; nothing said.
+  EXPECT_EQ(delays({}, &output), (std::set<uint64_t>{1 * kMs, 2 * kMs}));
+  EXPECT_EQ(output.find("replaces"), std::string::npos) << output;
+}
+
 TEST_F(TraceReplayTest, SetImpairmentChangesDelaysFromItsTimeOn) {
   std::vector<Frame> frames = Frames(400, 10 * kMs);  // 0 .. 3.99 s
   std::vector<Frame> out;
