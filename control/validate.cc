@@ -53,14 +53,23 @@ int RunValidate(const std::vector<std::string>& files, const std::string& profil
       const std::optional<TraceSpec> trace =
           ParseTraceFile(file, running ? &*running : nullptr, &error);
       if (trace) summary = DescribeTrace(*trace);
+      if (trace && running && trace->profile) {
+        // --profile is for traces without one: say it was not used rather than ignore it.
+        summary += "  note: --profile " + profile +
+                   " is not used for this trace: it has its own "
+                   "profile (" +
+                   trace->profile_source +
+                   "), as when it is started live; `replay "
+                   "--profile` would replace it\n";
+      }
     } else if (kind == FileKind::kTopology) {
       const std::optional<Topology> topology = ParseTopologyFile(file, &error);
       if (topology) {
-        summary = "a topology for `faultline trace generate`: " +
-                  std::to_string(topology->racks.size()) + " rack(s), " +
-                  std::to_string(topology->NodeCount()) + " node(s), " +
-                  std::to_string(topology->aggregations.size()) + " aggregation switch(es), " +
-                  std::to_string(topology->load_balancers.size()) + " load balancer(s)\n";
+        summary =
+            "a topology for `faultline trace generate`: " + std::to_string(topology->racks.size()) +
+            " rack(s), " + std::to_string(topology->NodeCount()) + " node(s), " +
+            std::to_string(topology->aggregations.size()) + " aggregation switch(es), " +
+            std::to_string(topology->load_balancers.size()) + " load balancer(s)\n";
       }
     } else {
       const std::optional<ProfileSpec> parsed = ParseProfileFile(file, &error);

@@ -18,8 +18,8 @@ size_t Count(const std::string& text, const std::string& part) {
 }
 
 TEST(Cli, AProfileWhereATraceBelongsIsNamedAsSuch) {
-  const CommandResult replay = RunFaultline({"replay", "--in", "in.pcap", "--out", "out.pcap",
-                                             "--trace", "profiles/flaky-link.yaml"});
+  const CommandResult replay = RunFaultline(
+      {"replay", "--in", "in.pcap", "--out", "out.pcap", "--trace", "profiles/flaky-link.yaml"});
   EXPECT_EQ(replay.status, 2) << replay.output;
   EXPECT_NE(replay.output.find("profiles/flaky-link.yaml:6:1: this is a profile (it has 'seed:' "
                                "and no 'events:'), not a trace"),
@@ -39,12 +39,22 @@ TEST(Cli, ATraceWhereAProfileBelongsIsNamedAsSuch) {
               std::string::npos)
         << result.output;
   }
-  const CommandResult topology =
-      RunFaultline({"replay", "--in", "in.pcap", "--out", "out.pcap", "--profile",
-                    "profiles/topology-example.yaml"});
+  const CommandResult topology = RunFaultline({"replay", "--in", "in.pcap", "--out", "out.pcap",
+                                               "--profile", "profiles/topology-example.yaml"});
   EXPECT_NE(topology.output.find("this is a topology (it has 'racks:'), not a profile"),
             std::string::npos)
       << topology.output;
+}
+
+// validate --profile is for traces without a profile of their own: for one with, it says so.
+TEST(Cli, ValidateSaysWhenItsProfileIsNotUsed) {
+  const CommandResult result = RunFaultline({"validate", "--profile", "profiles/flaky-link.yaml",
+                                             "profiles/leader-isolation.trace.yaml"});
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("note: --profile profiles/flaky-link.yaml is not used for this "
+                               "trace: it has its own profile"),
+            std::string::npos)
+      << result.output;
 }
 
 // CLI11's own range check printed the largest double, 309 digits.
