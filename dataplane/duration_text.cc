@@ -10,7 +10,7 @@ constexpr uint64_t kUs = 1'000, kMs = 1'000'000, kS = 1'000'000'000;
 constexpr uint64_t kMinute = 60 * kS, kHour = 60 * kMinute, kDay = 24 * kHour;
 
 // An exact spelling with at most this many digits is short enough to print as it is.
-constexpr size_t kShortDigits = 4;
+constexpr size_t kShortDigits = 3;
 
 // "12.30" -> "12.3", "44.00" -> "44".
 std::string TrimZeros(std::string number) {
@@ -20,9 +20,17 @@ std::string TrimZeros(std::string number) {
   return number;
 }
 
+// Two decimals ("44.17").
 std::string Decimal(double value) {
   char text[32];
   std::snprintf(text, sizeof(text), "%.2f", value);
+  return TrimZeros(text);
+}
+
+// Four significant digits ("2.924", "12.35", "123.5").
+std::string Significant(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.*f", value >= 100 ? 1 : value >= 10 ? 2 : 3, value);
   return TrimZeros(text);
 }
 
@@ -52,7 +60,7 @@ std::string FormatHumanDuration(uint64_t ns) {
     return text + Decimal(static_cast<double>(centiseconds % per_minute) / 100) + "s";
   }
   for (const auto& [unit, scale] : kUnits) {
-    if (ns >= scale) return Decimal(static_cast<double>(ns) / static_cast<double>(scale)) + unit;
+    if (ns >= scale) return Significant(static_cast<double>(ns) / static_cast<double>(scale)) + unit;
   }
   return std::to_string(ns) + "ns";
 }
