@@ -21,7 +21,9 @@ Worker::Worker(const WorkerPlan& plan, uint64_t now)
   for (uint16_t port : plan_.ports) tx_[port].Bind(port, plan_.queue);
 }
 
-bool Worker::PollOnce(uint64_t now) {
+bool Worker::PollOnce(uint64_t now) { return Poll(now, /*read_clock_at_rx=*/false); }
+
+bool Worker::Poll(uint64_t now, bool read_clock_at_rx) {
   // Between bursts: no frame of this pipeline is half-way through the old profile.
   if (plan_.snapshots != nullptr) {
     plan_.snapshots->Receive(
@@ -32,6 +34,10 @@ bool Worker::PollOnce(uint64_t now) {
   for (uint16_t port : plan_.ports) {
     const uint16_t received = rte_eth_rx_burst(port, plan_.queue, burst, kBurstSize);
     if (received) {
+      // A frame's time is when it was received: a clock read before the burst would date frames
+      // that arrived while this thread waited for a core before they arrived, and shorten their
+      // delay by that wait.
+      if (read_clock_at_rx) now = clock_.Now();
       pipeline_.Ingest(port, burst, received, now);
       moved = true;
     }
@@ -90,7 +96,7 @@ void Worker::IdleWait(uint64_t now) {
 void Worker::Run(const std::atomic<bool>& stop) {
   while (!stop.load(std::memory_order_relaxed)) {
     const uint64_t now = clock_.Now();
-    if (PollOnce(now)) {
+    if (Poll(now, /*read_clock_at_rx=*/true)) {
       idle_iterations_ = 0;
     } else {
       IdleWait(now);

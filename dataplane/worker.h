@@ -35,6 +35,9 @@ class alignas(64) Worker {
   // One iteration at time `now`: take a new profile snapshot if one waits, rx, pipeline, tx.
   // Returns whether anything moved.
   bool PollOnce(uint64_t now);
+  // The same; with `read_clock_at_rx` (live, Run), each received burst is dated by the TSC read
+  // once it has arrived, not by `now`.
+  bool Poll(uint64_t now, bool read_clock_at_rx);
 
   // Delivers (if planned) or frees everything still held; every freed packet is counted.
   void Shutdown();

@@ -4,6 +4,7 @@
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_ring.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <vector>
@@ -101,6 +102,31 @@ TEST_F(WorkerForwardingTest, DelayHoldsFramesUntilTheirDepartureTime) {
   const std::vector<rte_mbuf*> sent = Sent(1);
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(PacketId(sent[0]), 7u);
+  rte_pktmbuf_free(sent[0]);
+}
+
+// Live, a frame is dated when its burst is received. A clock read from before, while the thread
+// waited for a core and the frame arrived, would shorten its delay by that wait.
+TEST_F(WorkerForwardingTest, LiveFramesAreDatedWhenTheyAreReceived) {
+  const TimeBase tsc = TimeBase::Tsc();
+  WorkerPlan plan = Plan(0);
+  plan.time_base = tsc;
+  plan.pipeline.delay = tsc.FromNs(10'000'000);
+  const uint64_t clock_read = rte_rdtsc();
+  Worker worker(plan, clock_read);
+  usleep(2000);  // the thread is held back; a frame arrives
+  const uint64_t delivered = rte_rdtsc();
+  Deliver(0, MakePacket(EalEnvironment::pool(), 9));
+  ASSERT_TRUE(worker.Poll(clock_read, /*read_clock_at_rx=*/true));
+  const uint64_t received = rte_rdtsc();
+  // Not before it has been held 10 ms from its arrival (dated by the stale clock read it would
+  // leave 2 ms early)...
+  worker.PollOnce(delivered + plan.pipeline.delay - 1);
+  EXPECT_TRUE(Sent(1).empty()) << "left less than 10 ms after it arrived";
+  // ... and then it does.
+  worker.PollOnce(received + plan.pipeline.delay + (uint64_t{2} << tsc.wheel_tick_shift));
+  const std::vector<rte_mbuf*> sent = Sent(1);
+  ASSERT_EQ(sent.size(), 1u);
   rte_pktmbuf_free(sent[0]);
 }
 
