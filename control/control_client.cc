@@ -17,6 +17,7 @@
 #include "control/profile_parser.h"
 #include "control/units.h"
 #include "control/yaml_source.h"
+#include "dataplane/duration_text.h"
 
 namespace faultline {
 
@@ -71,6 +72,33 @@ std::string Seconds(const nlohmann::json& ns) {
   return text;
 }
 
+// "2 group(s), 3 rule(s), partitions 'isolate n3', 'cut', link b down, impairments active": what
+// a state response (ping, apply, heal, trace-stop) says is in force.
+std::string InForce(const nlohmann::json& state) {
+  std::string text = std::to_string(state.value("groups", 0)) + " group(s), " +
+                     std::to_string(state.value("rules", 0)) + " rule(s), ";
+  const nlohmann::json names = state.value("partition_names", nlohmann::json::array());
+  if (names.empty()) {
+    text += std::to_string(state.value("partitions", 0)) + " partition(s)";
+  } else {
+    text += std::to_string(names.size()) + " partition(s) (";
+    for (size_t i = 0; i < names.size(); ++i) {
+      text += (i ? ", '" : "'") + names[i].get<std::string>() + "'";
+    }
+    text += ")";
+  }
+  const nlohmann::json links = state.value("links", nlohmann::json::object());
+  for (const char* side : {"a", "b"}) {
+    if (links.value(side, "up") == "down") text += std::string(", link ") + side + " down";
+  }
+  return text + ", impairments " + state.value("impairments", "");
+}
+
+// "12.35s", "3d4h0m2s": a wait for people.
+std::string In(const nlohmann::json& ns) {
+  return ns.is_number() ? FormatHumanDuration(ns.get<uint64_t>()) : "-";
+}
+
 // `trace status` for people: the header, then the last steps.
 std::string DescribeTraceReport(const nlohmann::json& trace) {
   if (!trace.is_object()) return "no trace has been started\n";
@@ -90,8 +118,8 @@ std::string DescribeTraceReport(const nlohmann::json& trace) {
   if (trace.contains("next")) {
     const nlohmann::json& next = trace["next"];
     text += "next: step " + std::to_string(next.value("index", uint64_t{0})) + " at " +
-            Seconds(next.value("at_ns", nlohmann::json())) +
-            " s: " + next.value("description", "") + "\n";
+            In(next.value("at_ns", nlohmann::json())) +
+            " from time zero: " + next.value("description", "") + "\n";
   }
   const nlohmann::json events = trace.value("events", nlohmann::json::array());
   const size_t shown = std::min<size_t>(events.size(), 20);
@@ -126,12 +154,9 @@ int Send(const char* command, const nlohmann::json& request, const std::string& 
   int status = 0;
   const auto response = Ask(command, request, socket_path, &status);
   if (!response) return status;
-  std::printf(
-      "faultline %s: %s on %s; now %d group(s), %d rule(s), %d partition(s), impairments %s%s\n",
-      command, done.c_str(), socket_path.c_str(), response->value("groups", 0),
-      response->value("rules", 0), response->value("partitions", 0),
-      response->value("impairments", "").c_str(),
-      response->value("trace_stopped", false) ? " (the running trace was stopped)" : "");
+  std::printf("faultline %s: %s on %s; now %s%s\n", command, done.c_str(), socket_path.c_str(),
+              InForce(*response).c_str(),
+              response->value("trace_stopped", false) ? " (the running trace was stopped)" : "");
   return 0;
 }
 
@@ -210,11 +235,63 @@ int RunTraceStart(const std::string& file, double speed, const std::string& at,
   return 0;
 }
 
-int RunTraceStop(const std::string& socket_path) {
+int RunTraceStop(bool keep, const std::string& socket_path) {
   int status = 0;
-  const auto response = Ask("trace stop", {{"command", "trace-stop"}}, socket_path, &status);
+  const auto response =
+      Ask("trace stop", {{"command", "trace-stop"}, {"keep", keep}}, socket_path, &status);
   if (!response) return status;
   std::printf("%s", DescribeTraceReport((*response)["trace"]).c_str());
+  if (response->value("restored", false)) {
+    std::printf("faultline trace stop: the trace's base profile is in force again: %s\n",
+                InForce(*response).c_str());
+  } else {
+    std::printf(
+        "faultline trace stop: what the trace's last step left stays in force: %s "
+        "(`faultline show` lists it; `faultline heal --all` lifts partitions, links and "
+        "impairments)\n",
+        InForce(*response).c_str());
+  }
+  return 0;
+}
+
+int RunShow(bool json, const std::string& socket_path) {
+  int status = 0;
+  const auto response = Ask("show", {{"command", "show"}}, socket_path, &status);
+  if (!response) return status;
+  const nlohmann::json& show = (*response)["show"];
+  if (json) {
+    std::printf("%s\n", show.dump(2).c_str());
+    return 0;
+  }
+  // Everything but the profile as comments: the output is a profile file `apply` takes.
+  std::string text = "# faultline show: the profile in force on " + socket_path + "\n";
+  text += "# source: " + show.value("source", "") + " (" + show.value("loaded_by", "") + ", " +
+          show.value("loaded_at", "") + ")\n";
+  for (const nlohmann::json& change : show.value("changed_since", nlohmann::json::array())) {
+    text += "#   since then: " + change.get<std::string>() + "\n";
+  }
+  const nlohmann::json links = show.value("links", nlohmann::json::object());
+  text += "# seed " + std::to_string(show.value("seed", uint64_t{0})) + "; impairments " +
+          show.value("impairments", "") +
+          (show.value("impairments", "") == "healed" ? " (no rule matches until an apply)" : "") +
+          "; link a " + links.value("a", "") + ", link b " + links.value("b", "") + "\n";
+  const nlohmann::json trace = show.value("trace", nlohmann::json());
+  if (trace.is_object()) {
+    text += "# trace " + trace.value("name", "") + ": " + trace.value("state", "") +
+            ", time zero " + trace.value("started_at", "") + ", " +
+            std::to_string(trace.value("steps_applied", uint64_t{0})) + " step(s) applied";
+    if (trace.contains("next")) {
+      const nlohmann::json& next = trace["next"];
+      text += "; next: step " + std::to_string(next.value("index", uint64_t{0})) + " in " +
+              In(next.value("in_ns", nlohmann::json())) + " (" +
+              In(next.value("at_ns", nlohmann::json())) +
+              " from time zero): " + next.value("description", "");
+    }
+    text += "\n";
+  } else {
+    text += "# no trace has been started\n";
+  }
+  std::printf("%s%s", text.c_str(), show.value("yaml", "").c_str());
   return 0;
 }
 

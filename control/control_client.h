@@ -25,8 +25,15 @@ int RunStats(const std::string& format, uint64_t watch_ns, uint64_t count,
 // FILE:LINE:COL) and starts it at `at` ("" = 200 ms from now, "+DUR", or an RFC 3339 time).
 int RunTraceStart(const std::string& file, double speed, const std::string& at,
                   const std::string& socket_path);
-int RunTraceStop(const std::string& socket_path);
+// `faultline trace stop [--keep]`: stops the trace; without `keep` the dataplane goes back to
+// the trace's base profile. Prints the trace's report and what is in force now.
+int RunTraceStop(bool keep, const std::string& socket_path);
 // `faultline trace status [--json]`: the trace's state, steps applied and their lateness.
 int RunTraceStatus(bool json, const std::string& socket_path);
+
+// `faultline show [--json]`: the profile in force as a profile file (YAML, with where it came
+// from, the seed, the links and the running trace as comments, so the output can be applied
+// again), or all of it as JSON.
+int RunShow(bool json, const std::string& socket_path);
 
 }  // namespace faultline

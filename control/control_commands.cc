@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <filesystem>
 #include <initializer_list>
 #include <string>
 
 #include "control/control_server.h"
 #include "control/profile_parser.h"
+#include "control/profile_yaml.h"
 #include "control/trace_parser.h"
 #include "control/units.h"
 #include "dataplane/stats.h"
@@ -21,7 +23,7 @@ namespace {
 constexpr uint64_t kDefaultTraceLeadNs = 200'000'000;
 
 constexpr const char* kCommands =
-    "ping, apply, heal, stats, trace-start, trace-stop or trace-status";
+    "ping, apply, heal, show, stats, trace-start, trace-stop or trace-status";
 
 // The first key of `request` not in `allowed`, or "".
 std::string UnknownKey(const nlohmann::json& request, std::initializer_list<const char*> allowed) {
@@ -57,12 +59,38 @@ std::optional<nlohmann::json> RefuseUnknownKeys(const nlohmann::json& request, c
   return ControlError("bad-request", "unknown key \"" + unknown + "\" in " + std::string(command));
 }
 
+// Whether each side is up: {"a": "up", "b": "down"}.
+nlohmann::json Links(const ProfileSpec& spec) {
+  return {{"a", spec.link_down[0] ? "down" : "up"}, {"b", spec.link_down[1] ? "down" : "up"}};
+}
+
+// Where an applied file is, absolute where the client said where it was.
+std::string AppliedPath(const std::string& name, const std::string& directory) {
+  const std::filesystem::path path(name);
+  if (path.is_absolute() || directory.empty()) return name;
+  return (std::filesystem::path(directory) / path.filename()).string();
+}
+
 }  // namespace
 
 ControlCommands::ControlCommands(LiveDataplane* dataplane, std::chrono::milliseconds ack_timeout)
     : dataplane_(dataplane),
       ack_timeout_(ack_timeout),
-      trace_(std::make_unique<TraceRunner>(dataplane, &mutex_)) {}
+      trace_(std::make_unique<TraceRunner>(dataplane, &mutex_)),
+      loaded_at_ns_(WallClockNs()) {}
+
+void ControlCommands::SetSource(std::string source, std::string how) {
+  std::lock_guard lock(mutex_);
+  source_ = std::move(source);
+  how_ = std::move(how);
+}
+
+void ControlCommands::Loaded(std::string source, std::string how) {
+  source_ = std::move(source);
+  how_ = std::move(how);
+  loaded_at_ns_ = WallClockNs();
+  changes_.clear();
+}
 
 ControlCommands::~ControlCommands() { trace_.reset(); }
 
@@ -78,6 +106,7 @@ nlohmann::json ControlCommands::Handle(const nlohmann::json& request) {
   }
   if (command == "heal") return Heal(request);
   if (command == "apply") return Apply(request);
+  if (command == "show") return Show(request);
   if (command == "stats") return Stats(request);
   if (command == "trace-start") return TraceStart(request);
   if (command == "trace-stop") return TraceStop(request);
@@ -114,6 +143,9 @@ nlohmann::json ControlCommands::Heal(const nlohmann::json& request) {
   }
   nlohmann::json response = Publish(spec, running.rules_active && !impairments);
   if (stopped_trace) response["trace_stopped"] = true;
+  if (response.value("ok", false)) {
+    changes_.push_back("heal " + what + (stopped_trace ? " (stopped the running trace)" : ""));
+  }
   return response;
 }
 
@@ -137,7 +169,9 @@ nlohmann::json ControlCommands::Apply(const nlohmann::json& request) {
   std::optional<ProfileSpec> spec = ParseProfileText(text, name, directory, &error);
   if (!spec) return ControlError("invalid-profile", error);
   spec->seed = dataplane_->publisher->current()->spec.seed;  // the models keep their seed
-  return Publish(*spec, true);
+  nlohmann::json response = Publish(*spec, true);
+  if (response.value("ok", false)) Loaded(AppliedPath(name, directory), "faultline apply");
+  return response;
 }
 
 nlohmann::json ControlCommands::Publish(const ProfileSpec& spec, bool rules_active) {
@@ -230,19 +264,50 @@ nlohmann::json ControlCommands::TraceStart(const nlohmann::json& request) {
     delay_ns = static_cast<uint64_t>(*target - wall_now);
   }
   const uint64_t origin = now + time_base.FromNs(delay_ns);
+  const std::string trace_name = trace->name;
+  const std::optional<std::string> own_profile =
+      trace->profile ? std::optional(trace->profile_source) : std::nullopt;
   if (!trace_->Start(std::move(*trace), speed, origin, wall_now + static_cast<int64_t>(delay_ns),
                      &error)) {
     return ControlError("failed", error);
   }
   nlohmann::json response = {{"ok", true}, {"trace", trace_->Report()}};
+  if (own_profile) {
+    Loaded("the profile of trace " + trace_name + " (" + *own_profile + ", from " + name + ")",
+           "faultline trace start, at its time zero");
+  }
+  changes_.push_back("trace " + trace_name + " started (time zero " +
+                     response["trace"].value("started_at", "") + ")");
   return response;
 }
 
 nlohmann::json ControlCommands::TraceStop(const nlohmann::json& request) {
-  if (auto refused = RefuseUnknownKeys(request, "trace-stop", {"command"})) return *refused;
-  if (!trace_->running()) return ControlError("bad-request", "no trace is running");
+  if (auto refused = RefuseUnknownKeys(request, "trace-stop", {"command", "keep"})) return *refused;
+  bool keep = false;
+  if (const auto found = request.find("keep"); found != request.end()) {
+    if (!found->is_boolean()) return ControlError("bad-request", "\"keep\" must be true or false");
+    keep = found->get<bool>();
+  }
+  if (!trace_->running()) {
+    nlohmann::json refused =
+        ControlError("bad-request",
+                     "no trace is running; what is in force stays (`faultline show` says what "
+                     "it is, `faultline heal --all` lifts partitions, links and impairments)");
+    refused["state"] = State();
+    return refused;
+  }
+  // Stopping ends the faults the trace made: the dataplane goes back to what the trace started
+  // from, unless asked to keep what its last step left.
+  const TraceState base = trace_->base();
   trace_->Stop();
-  return {{"ok", true}, {"trace", trace_->Report()}};
+  const std::string name = trace_->Report().value("name", "");
+  nlohmann::json response = keep ? State() : Publish(base.spec, base.rules_active);
+  if (!response.value("ok", false)) return response;
+  changes_.push_back("trace " + name + " stopped" +
+                     (keep ? ", what its last step left kept" : ", its base profile back"));
+  response["restored"] = !keep;
+  response["trace"] = trace_->Report();
+  return response;
 }
 
 nlohmann::json ControlCommands::TraceStatus(const nlohmann::json& request) {
@@ -253,13 +318,53 @@ nlohmann::json ControlCommands::TraceStatus(const nlohmann::json& request) {
 
 nlohmann::json ControlCommands::State() const {
   const CompiledProfile& running = *dataplane_->publisher->current();
+  nlohmann::json names = nlohmann::json::array();
+  for (const PartitionSpec& partition : running.spec.partitions) names.push_back(partition.name);
   return {{"ok", true},
           {"workers", dataplane_->publisher->workers()},
           {"groups", running.spec.groups.size()},
           {"rules", running.spec.rules.size()},
           {"partitions", running.spec.partitions.size()},
+          {"partition_names", names},
+          {"links", Links(running.spec)},
           {"impairments", running.rules_active ? "active" : "healed"},
           {"trace", trace_->running() ? "running" : "none"}};
+}
+
+nlohmann::json ControlCommands::Show(const nlohmann::json& request) {
+  if (auto refused = RefuseUnknownKeys(request, "show", {"command"})) return *refused;
+  dataplane_->publisher->Collect();
+  // What every worker runs (a trace's next steps may be on their way, not yet in force).
+  const CompiledProfile& installed = *dataplane_->publisher->installed();
+  ProfileSpec spec = installed.spec;
+  spec.seed = installed.seed;  // the running seed, which --seed may have set
+  nlohmann::json show = {{"source", source_},
+                         {"loaded_by", how_},
+                         {"loaded_at", FormatRfc3339(loaded_at_ns_)},
+                         {"changed_since", changes_},
+                         {"seed", installed.seed},
+                         {"impairments", installed.rules_active ? "active" : "healed"},
+                         {"links", Links(spec)},
+                         {"profile", ProfileDocument(spec)},
+                         {"notes", ProfileNotes(spec)},
+                         {"yaml", ProfileYaml(spec)},
+                         {"trace", nullptr}};
+  const nlohmann::json trace = trace_->Report();
+  if (trace.is_object()) {
+    nlohmann::json& out = show["trace"] = {{"name", trace["name"]},
+                                           {"state", trace["state"]},
+                                           {"started_at", trace["started_at"]},
+                                           {"speed", trace["speed"]},
+                                           {"steps_applied", trace["steps_applied"]}};
+    if (trace.contains("error")) out["error"] = trace["error"];
+    if (trace.contains("next")) {
+      out["next"] = trace["next"];
+      const int64_t due = trace_->origin_wall_ns() + trace["next"]["at_ns"].get<int64_t>();
+      out["next"]["due_at"] = FormatRfc3339(due);
+      out["next"]["in_ns"] = std::max<int64_t>(0, due - WallClockNs());
+    }
+  }
+  return {{"ok", true}, {"show", show}};
 }
 
 }  // namespace faultline

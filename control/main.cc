@@ -1,6 +1,7 @@
 // faultline: the command line. Subcommands and option names follow docs/formats.md.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -59,7 +60,7 @@ bool LoadProfile(const std::string& path, uint64_t delay_ns, const char* command
 // `faultline run` with its control socket: the socket is set up before anything starts (a live
 // one at the path is a usage error) and served while the workers run.
 int RunWithControl(faultline::RunOptions& run, const std::string& socket_path,
-                   const std::string& socket_group) {
+                   const std::string& socket_group, const std::string& profile_path) {
   faultline::ControlServerOptions options;
   options.socket_path = socket_path;
   options.group = socket_group;
@@ -77,6 +78,18 @@ int RunWithControl(faultline::RunOptions& run, const std::string& socket_path,
   nlohmann::json final_trace;
   run.control_start = [&](faultline::LiveDataplane* dataplane, std::string*) {
     commands = std::make_unique<faultline::ControlCommands>(dataplane);
+    // Where the starting profile came from, for `faultline show`.
+    if (!profile_path.empty()) {
+      commands->SetSource(std::filesystem::absolute(profile_path).string(),
+                          "faultline run --profile");
+    } else if (run.delay_ns != 0) {
+      commands->SetSource(
+          "--delay " + faultline::FormatDuration(run.delay_ns) + " (a one-rule profile)",
+          "faultline run --delay");
+    } else {
+      commands->SetSource("no profile (an empty one: every frame passes untouched)",
+                          "faultline run");
+    }
     server->Start([&commands](const nlohmann::json& request) { return commands->Handle(request); });
     std::printf("faultline: control socket %s\n", server->path().c_str());
     return true;
@@ -275,10 +288,15 @@ int main(int argc, char** argv) {
   trace_start_cmd->add_option("--control", trace_control,
                               "Control socket of the running dataplane");
   std::string trace_stop_control = faultline::kDefaultControlSocket;
+  bool trace_stop_keep = false;
   CLI::App* trace_stop_cmd = trace_cmd->add_subcommand(
       "stop",
-      "Stop the running trace: steps not yet due are cancelled; the faults in force stay\n"
-      "(`faultline heal` lifts them). Example: faultline trace stop");
+      "Stop the running trace: steps not yet due are cancelled and the dataplane goes back to\n"
+      "the trace's base profile (its own profile:, else the profile in force when it started),\n"
+      "so the faults it made end; prints what is in force. Example: faultline trace stop");
+  trace_stop_cmd->add_flag("--keep", trace_stop_keep,
+                           "Keep what the trace's last step left in force (partitions, links "
+                           "down, stalls) instead; `faultline heal --all` lifts it later");
   trace_stop_cmd->add_option("--control", trace_stop_control,
                              "Control socket of the running dataplane");
   std::string trace_status_control = faultline::kDefaultControlSocket;
@@ -291,6 +309,19 @@ int main(int argc, char** argv) {
   trace_status_cmd->add_flag("--json", trace_status_json, "Every step, as JSON");
   trace_status_cmd->add_option("--control", trace_status_control,
                                "Control socket of the running dataplane");
+
+  std::string show_control = faultline::kDefaultControlSocket;
+  bool show_json = false;
+  CLI::App* show_cmd = app.add_subcommand(
+      "show",
+      "Show what a running dataplane applies: the profile in force as a profile file (groups,\n"
+      "every rule's match and impairment parameters, partitions, the running seed), with where\n"
+      "it came from, what changed it since, the links and the running trace and its next step\n"
+      "as comments, so the output can be applied again.\n"
+      "Examples: faultline show;  faultline show --json;  faultline show > now.yaml");
+  show_cmd->add_flag("--json", show_json,
+                     "All of it as JSON, the profile with the same keys as the YAML");
+  show_cmd->add_option("--control", show_control, "Control socket of the running dataplane");
 
   faultline::DemoOptions demo;
   CLI::App* demo_cmd = app.add_subcommand(
@@ -317,7 +348,7 @@ int main(int argc, char** argv) {
       run.command += " " + faultline::ShellWord(argv[i]);
     }
     if (!LoadProfile(run_profile, run.delay_ns, "run", &run.profile)) return 2;
-    return RunWithControl(run, run_control, run_control_group);
+    return RunWithControl(run, run_control, run_control_group, run_profile);
   }
   if (*replay_cmd) {
     if (!LoadProfile(replay_profile, replay.delay_ns, "replay", &replay.profile)) return 2;
@@ -362,7 +393,8 @@ int main(int argc, char** argv) {
   if (*trace_start_cmd) {
     return faultline::RunTraceStart(trace_file, trace_speed, trace_at, trace_control);
   }
-  if (*trace_stop_cmd) return faultline::RunTraceStop(trace_stop_control);
+  if (*trace_stop_cmd) return faultline::RunTraceStop(trace_stop_keep, trace_stop_control);
+  if (*show_cmd) return faultline::RunShow(show_json, show_control);
   if (*trace_status_cmd) return faultline::RunTraceStatus(trace_status_json, trace_status_control);
   if (trace_generate->parsed()) return trace_generate->Run();
   if (*demo_cmd) return faultline::RunDemo(demo);

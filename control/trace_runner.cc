@@ -49,6 +49,7 @@ bool TraceRunner::Start(TraceSpec trace, double speed, uint64_t origin, int64_t 
   const CompiledProfile& running = *dataplane_->publisher->current();
   trace_state_ = TraceState{.spec = trace_->profile ? *trace_->profile : running.spec,
                             .rules_active = trace_->profile ? true : running.rules_active};
+  base_ = trace_state_;
   load_profile_ = trace_->profile.has_value();
   next_step_.reset();
   exhausted_ = false;
@@ -230,7 +231,9 @@ nlohmann::json TraceRunner::RecordJson(const Record& record) const {
     applied_ns = record.applied >= origin_ ? time_base.ToNs(record.applied - origin_) : 0;
   }
   return TraceStepJson(record.step, *trace_, time_base.ToNs(record.scheduled - origin_), applied_ns,
-                       record.discarded ? "cancelled" : applied ? "applied" : "pending");
+                       record.discarded ? "cancelled"
+                       : applied        ? "applied"
+                                        : "pending");
 }
 
 nlohmann::json TraceRunner::Report() const {

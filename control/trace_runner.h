@@ -48,9 +48,14 @@ class TraceRunner {
   bool Start(TraceSpec trace, double speed, uint64_t origin, int64_t origin_wall_ns,
              std::string* error);
   // Cancels the steps not yet due (those due within a millisecond still apply). The dataplane
-  // keeps the state the last applied step left.
+  // keeps the state the last applied step left (ControlCommands puts the base back).
   void Stop();
   bool running() const { return state_ == State::kRunning; }
+  // What the trace started from: its own profile if it has one, else the profile in force when
+  // it was started.
+  const TraceState& base() const { return base_; }
+  // Time zero in Unix time (ns).
+  int64_t origin_wall_ns() const { return origin_wall_ns_; }
   // The trace section of the statistics document (null if no trace was ever started).
   nlohmann::json Report() const;
 
@@ -58,11 +63,11 @@ class TraceRunner {
   enum class State { kNone, kRunning, kFinished, kStopped, kFailed };
   struct Record {
     TraceStep step;
-    uint64_t scheduled = 0;  // clock
+    uint64_t scheduled = 0;    // clock
     uint64_t handed_over = 0;  // clock: when it was sent to the workers
     uint64_t sequence = 0;
     bool own_tables = false;  // its classifier is not its predecessor's
-    uint64_t applied = 0;  // clock: the last worker's install time
+    uint64_t applied = 0;     // clock: the last worker's install time
     size_t acknowledged = 0;
     bool discarded = false;
   };
@@ -90,6 +95,7 @@ class TraceRunner {
   std::unique_ptr<TraceSpec> trace_;
   std::unique_ptr<TraceTimeline> timeline_;
   TraceState trace_state_;
+  TraceState base_;
   std::optional<TraceStep> next_step_;
   bool load_profile_ = false;  // the trace's profile is still to be handed over
   bool exhausted_ = false;

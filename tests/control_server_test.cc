@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "control/control_commands.h"
 #include "control/profile_parser.h"
@@ -477,6 +478,91 @@ TEST_F(ControlCommandsTest, TraceStartValidatesTheWholeTraceAndItsTimes) {
   EXPECT_EQ(response["trace_stopped"], true);
   EXPECT_EQ(commands_->Handle({{"command", "trace-status"}})["trace"]["state"], "stopped");
   EXPECT_TRUE(running().spec.partitions.empty());
+}
+
+// `show`: the profile in force as a profile file that reads back to it (with the running seed,
+// not the file's), where it came from, and what changed it since.
+TEST_F(ControlCommandsTest, ShowTellsWhatIsInForceAndWhereItCameFrom) {
+  commands_->SetSource("/etc/faultline/start.yaml", "faultline run --profile");
+  nlohmann::json response = commands_->Handle({{"command", "show"}});
+  ASSERT_EQ(response["ok"], true) << response;
+  nlohmann::json show = response["show"];
+  EXPECT_EQ(show["source"], "/etc/faultline/start.yaml");
+  EXPECT_EQ(show["loaded_by"], "faultline run --profile");
+  EXPECT_TRUE(show["changed_since"].empty()) << show;
+  EXPECT_EQ(show["seed"], 77);
+  EXPECT_EQ(show["impairments"], "active");
+  EXPECT_EQ(show["links"], (nlohmann::json{{"a", "up"}, {"b", "up"}}));
+  EXPECT_TRUE(show["trace"].is_null());
+  // Every rule's impairment parameters, and the partition (made in code here) by its groups.
+  EXPECT_EQ(show["profile"]["impairments"]["slow"]["delay"]["base"], "1ms") << show["profile"];
+  EXPECT_EQ(show["profile"]["partitions"][0],
+            (nlohmann::json{{"from", "a1"}, {"name", "a1 -> b1"}, {"to", "b1"}}));
+  std::string error;
+  const std::optional<ProfileSpec> shown = ParseProfileText(show["yaml"], "shown.yaml", &error);
+  ASSERT_TRUE(shown) << error << "\n" << show["yaml"].get<std::string>();
+  ProfileSpec expected = running().spec;
+  expected.seed = 77;
+  expected.partitions[0].form = shown->partitions[0].form;  // written as {from: a1, to: b1}
+  EXPECT_TRUE(*shown == expected) << show["yaml"].get<std::string>();
+
+  ASSERT_EQ(commands_->Handle({{"command", "heal"}})["ok"], true);
+  show = commands_->Handle({{"command", "show"}})["show"];
+  EXPECT_EQ(show["changed_since"], (nlohmann::json{"heal partitions"}));
+  EXPECT_TRUE(show["profile"]["partitions"].empty());
+
+  response = commands_->Handle(
+      {{"command", "apply"}, {"profile", kProfile}, {"name", "new.yaml"}, {"directory", "/srv"}});
+  ASSERT_EQ(response["ok"], true) << response;
+  show = commands_->Handle({{"command", "show"}})["show"];
+  EXPECT_EQ(show["source"], "/srv/new.yaml");
+  EXPECT_EQ(show["loaded_by"], "faultline apply");
+  EXPECT_TRUE(show["changed_since"].empty());
+  EXPECT_EQ(commands_->Handle({{"command", "show"}, {"json", true}})["code"], "bad-request");
+}
+
+// `trace-stop` ends the faults the trace made: the profile the trace started from is back (a
+// link the trace took down is up again). With `keep`, what its last step left stays.
+TEST_F(ControlCommandsTest, TraceStopPutsTheBaseBackUnlessKept) {
+  const ProfileSpec base = running().spec;
+  // (Link steps keep the group tables, 64 MiB each, which this test's EAL memory has little room
+  // for; live_control_test puts a trace's partition back on a running worker.)
+  const std::string trace = R"(version: 1
+events:
+  - at: 0s
+    link: {side: b, state: down}
+  - at: 100s
+    heal: all
+)";
+  auto start = [&] {
+    return commands_->Handle({{"command", "trace-start"}, {"trace", trace}, {"at", "+0s"}});
+  };
+  for (const bool keep : {false, true}) {
+    SCOPED_TRACE(keep ? "keep" : "restore");
+    ASSERT_EQ(start()["ok"], true);
+    // The first steps are due at once; with no workers they are in force when handed over.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!running().spec.link_down[1] && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_TRUE(running().spec.link_down[1]);
+    const nlohmann::json response = commands_->Handle({{"command", "trace-stop"}, {"keep", keep}});
+    ASSERT_EQ(response["ok"], true) << response;
+    EXPECT_EQ(response["restored"], !keep);
+    EXPECT_EQ(response["trace"]["state"], "stopped");
+    EXPECT_EQ(response["partition_names"], (nlohmann::json{"a1 -> b1"}));
+    if (keep) {
+      EXPECT_EQ(response["links"]["b"], "down") << response;
+      EXPECT_TRUE(running().spec.link_down[1]);
+    } else {
+      EXPECT_EQ(response["links"]["b"], "up") << response;
+      EXPECT_TRUE(running().spec == base);
+    }
+  }
+  const nlohmann::json none = commands_->Handle({{"command", "trace-stop"}});
+  EXPECT_EQ(none["code"], "bad-request");
+  EXPECT_EQ(none["state"]["links"]["b"], "down") << "what is in force is said";
+  EXPECT_EQ(commands_->Handle({{"command", "trace-stop"}, {"keep", 1}})["code"], "bad-request");
 }
 
 TEST_F(ControlCommandsTest, GroupsAndMatchFieldsChangeLive) {

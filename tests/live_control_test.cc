@@ -728,6 +728,52 @@ events:
   ExpectStoppedOnce(Deliveries(), enqueued_, link_down, status, time_base_, zero_latest);
 }
 
+// `trace stop` ends the faults a trace made: a partition and a link it took down are gone, the
+// profile the trace started from is back, and frames flow again.
+TEST_F(RunningDataplaneTest, TraceStopEndsTheTracesFaults) {
+  ASSERT_NO_FATAL_FAILURE(StartDataplane(kProfileA));
+  StartTraffic();
+  StatsWhen([](const nlohmann::json& stats) { return stats["ports"][1]["tx"] >= 100; });
+  const std::string trace = R"(version: 1
+name: cut-until-stopped
+events:
+  - at: 0s
+    partition: {from: rack-a, to: rack-b, name: cut}
+  - at: 0s
+    link: {side: b, state: down}
+  - at: 1h
+    heal: all
+)";
+  nlohmann::json response =
+      Request({{"command", "trace-start"}, {"trace", trace}, {"at", "+50ms"}});
+  ASSERT_EQ(response.value("ok", false), true) << response;
+  const nlohmann::json stopping =
+      StatsWhen([](const nlohmann::json& stats) { return stats["dropped"]["link-down"] >= 100; });
+  response = Request({{"command", "trace-stop"}});
+  const uint64_t stop_answered = rte_rdtsc();
+  ASSERT_EQ(response.value("ok", false), true) << response;
+  EXPECT_EQ(response["restored"], true);
+  EXPECT_EQ(response["partitions"], 0) << response;
+  EXPECT_EQ(response["links"], (nlohmann::json{{"a", "up"}, {"b", "up"}})) << response;
+  const uint64_t out_at_stop = Stats()["ports"][1]["tx"];
+  StatsWhen([out_at_stop](const nlohmann::json& stats) {
+    return stats["ports"][1]["tx"] >= out_at_stop + 100;
+  });
+  StopTraffic(/*drain=*/true);
+  const nlohmann::json stats = Stats();
+  stop_consumer_.store(true);
+  consumer_thread_.join();
+  const uint64_t link_down = stats["dropped"]["link-down"];
+  EXPECT_EQ(received_.load() + link_down + stats["dropped"]["partition"].get<uint64_t>(),
+            enqueued_.size());
+  const std::vector<FateRun> runs = Runs(Deliveries());
+  std::printf("[ measured ] link-down drops %lu; runs:%s\n", link_down, Describe(runs).c_str());
+  ASSERT_EQ(runs.size(), 3u) << Describe(runs);
+  EXPECT_TRUE(runs[0].out && !runs[1].out && runs[2].out);
+  EXPECT_LE(runs[2].first, FirstEnqueuedAfter(enqueued_, stop_answered))
+      << "frames enqueued after the stop was answered were stopped";
+}
+
 // Clients that send garbage, a 100 MB line, nothing, or never read their answers disturb neither
 // the forwarding nor a well-behaved client.
 TEST_F(RunningDataplaneTest, HostileClientsDisturbNeitherForwardingNorOtherClients) {

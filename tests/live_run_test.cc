@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "control/profile_parser.h"
 #include "control/subprocess.h"
 #include "control/testbed.h"
 #include "tests/faultline_binary.h"
@@ -371,6 +372,97 @@ events:
   EXPECT_NE(dataplane.output().find("faultline: stopped"), std::string::npos) << dataplane.output();
   unlink(profile.c_str());
   unlink(trace.c_str());
+}
+
+// `faultline show` prints the profile in force as a profile file (applied again as it is) with
+// where it came from and the trace and its next step as comments; `--json` the same as data.
+// `faultline trace stop` says what is in force after it: the trace's base profile.
+TEST(LiveControlTest, ShowAndTraceStopThroughTheCommandLine) {
+  const std::string profile = WriteTempFile("show-base.yaml", R"(version: 1
+seed: 4
+groups:
+  near: [10.0.0.1]
+impairments:
+  brief:
+    delay: {base: 10us, jitter: 5us, distribution: normal}
+rules:
+  - name: all
+    match: {}
+    impairment: brief
+)");
+  const std::string trace = WriteTempFile("show-link.yaml", R"(version: 1
+name: link-b-until-stopped
+events:
+  - at: 0s
+    link: {side: b, state: down}
+  - at: 1h
+    heal: all
+)");
+  const std::string socket = ControlSocket();
+  Subprocess dataplane;
+  std::string error;
+  ASSERT_TRUE(dataplane.Start(
+      RunArgv({"--profile", profile, "--seed", "11", "--hold", "20000", "--idle-sleep", "20us"},
+              kNullPorts),
+      &error))
+      << error;
+  ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
+
+  CommandResult shown = RunFaultline({"show", "--control", socket});
+  ASSERT_EQ(shown.status, 0) << shown.output;
+  EXPECT_EQ(shown.output.rfind("# faultline show: the profile in force on " + socket + "\n", 0), 0u)
+      << shown.output;
+  EXPECT_NE(shown.output.find("# source: " + profile + " (faultline run --profile, "),
+            std::string::npos)
+      << shown.output;
+  EXPECT_NE(shown.output.find("# seed 11; impairments active; link a up, link b up\n"),
+            std::string::npos)
+      << shown.output;
+  EXPECT_NE(shown.output.find("    delay: {base: 10us, jitter: 5us, distribution: normal}\n"),
+            std::string::npos)
+      << shown.output;
+  const std::optional<ProfileSpec> parsed = ParseProfileText(shown.output, "shown", &error);
+  ASSERT_TRUE(parsed) << error << "\n" << shown.output;
+  EXPECT_EQ(parsed->seed, 11u) << "the running seed (--seed), not the file's";
+  // What show prints can be applied as it is.
+  const std::string again = WriteTempFile("shown.yaml", shown.output);
+  CommandResult result = RunFaultline({"apply", again, "--control", socket});
+  EXPECT_EQ(result.status, 0) << result.output;
+
+  result = RunFaultline({"trace", "start", trace, "--at", "+100ms", "--control", socket});
+  ASSERT_EQ(result.status, 0) << result.output;
+  StatsWhen([](const nlohmann::json& stats) { return stats["dropped"]["link-down"] > 0; });
+  result = RunFaultline({"show", "--json", "--control", socket});
+  ASSERT_EQ(result.status, 0) << result.output;
+  const nlohmann::json show = nlohmann::json::parse(result.output, nullptr, false);
+  ASSERT_TRUE(show.is_object()) << result.output;
+  EXPECT_EQ(show["source"], again);
+  EXPECT_EQ(show["loaded_by"], "faultline apply");
+  EXPECT_EQ(show["links"]["b"], "down");
+  EXPECT_EQ(show["trace"]["name"], "link-b-until-stopped");
+  EXPECT_EQ(show["trace"]["next"]["description"], "heal all") << show["trace"];
+  EXPECT_EQ(show["profile"]["rules"][0]["impairment"], "brief");
+  shown = RunFaultline({"show", "--control", socket});
+  EXPECT_NE(shown.output.find("# trace link-b-until-stopped: running, time zero "),
+            std::string::npos)
+      << shown.output;
+  EXPECT_NE(shown.output.find("(1h from time zero): heal all\n"), std::string::npos)
+      << shown.output;
+  EXPECT_NE(shown.output.find("# link b is down (a trace's link event"), std::string::npos)
+      << shown.output;
+
+  result = RunFaultline({"trace", "stop", "--control", socket});
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("faultline trace stop: the trace's base profile is in force "
+                               "again: 1 group(s), 1 rule(s), 0 partition(s), impairments active"),
+            std::string::npos)
+      << result.output;
+  const nlohmann::json stopped = StatsWhen([](const nlohmann::json&) { return true; });
+  const uint64_t tx = stopped["ports"][1]["tx"];
+  StatsWhen([tx](const nlohmann::json& stats) { return stats["ports"][1]["tx"] > tx; });
+
+  EXPECT_EQ(dataplane.Stop(SIGTERM, seconds(10)), 0) << dataplane.output();
+  for (const std::string& file : {profile, trace, again}) unlink(file.c_str());
 }
 
 // The acceptance test of the foundation: two hosts that can only reach each other through
