@@ -15,6 +15,7 @@
 
 #include "control/control_server.h"
 #include "control/profile_parser.h"
+#include "control/stats_interval.h"
 #include "control/units.h"
 #include "control/yaml_source.h"
 #include "dataplane/duration_text.h"
@@ -185,20 +186,27 @@ int RunStats(const std::string& format, uint64_t watch_ns, uint64_t count,
              const std::string& socket_path) {
   std::signal(SIGINT, [](int) { g_interrupted.store(true); });
   std::signal(SIGTERM, [](int) { g_interrupted.store(true); });
-  const std::string asked = format == "text" ? "text" : format;
+  nlohmann::json previous;  // the last report's document, for the interval (watch)
   for (uint64_t report = 1;; ++report) {
     int status = 0;
-    const auto response =
-        Ask("stats", {{"command", "stats"}, {"format", asked}}, socket_path, &status);
+    const nlohmann::json request = {{"command", "stats"}, {"format", format}};
+    const auto response = Ask("stats", request, socket_path, &status);
     if (!response) return status;
     if (format == "json") {
-      std::printf("%s\n", (*response)["stats"].dump(watch_ns ? -1 : 2).c_str());
+      nlohmann::json document = (*response)["stats"];
+      if (!previous.is_null()) document["interval"] = StatsInterval(previous, (*response)["stats"]);
+      std::printf("%s\n", document.dump(watch_ns ? -1 : 2).c_str());
     } else if (format == "prometheus") {
       std::printf("%s", response->value("prometheus", "").c_str());
     } else {
       if (watch_ns) std::printf("--- %s\n", FormatRfc3339(WallClockNs()).c_str());
       std::printf("%s", response->value("text", "").c_str());
+      // The text comes with its document (the same sample), for the interval.
+      if (!previous.is_null() && response->contains("stats")) {
+        std::printf("%s", IntervalText(StatsInterval(previous, (*response)["stats"])).c_str());
+      }
     }
+    if (response->contains("stats")) previous = (*response)["stats"];
     std::fflush(stdout);
     if (watch_ns == 0 || (count != 0 && report >= count)) return 0;
     // Sleep in short steps so Ctrl-C ends the watch at once.
@@ -210,6 +218,21 @@ int RunStats(const std::string& format, uint64_t watch_ns, uint64_t count,
     }
     if (g_interrupted.load()) return 0;
   }
+}
+
+int RunStatsReset(bool json, const std::string& socket_path) {
+  int status = 0;
+  const auto response =
+      Ask("stats --reset", {{"command", "stats"}, {"reset", true}}, socket_path, &status);
+  if (!response) return status;
+  if (json) {
+    nlohmann::json document = *response;
+    document.erase("ok");
+    std::printf("%s\n", document.dump(2).c_str());
+  } else {
+    std::printf("faultline stats: %s", ResetText(*response).c_str());
+  }
+  return 0;
 }
 
 int RunTraceStart(const std::string& file, double speed, const std::string& at,

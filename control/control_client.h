@@ -17,9 +17,14 @@ int RunApply(const std::string& file, const std::string& socket_path);
 
 // `faultline stats`: the running dataplane's statistics as text (default), "json" or
 // "prometheus". With `watch_ns` > 0, again every watch_ns until interrupted or `count` reports
-// (0: no limit).
+// (0: no limit), each after the first with what the interval did (StatsInterval): text adds an
+// `interval` block, JSON an "interval" key.
 int RunStats(const std::string& format, uint64_t watch_ns, uint64_t count,
              const std::string& socket_path);
+
+// `faultline stats --reset [--json]`: every counter and delay histogram of the running dataplane
+// back to 0, each worker at an instant of its own; prints what they held.
+int RunStatsReset(bool json, const std::string& socket_path);
 
 // `faultline trace start FILE`: the daemon parses and validates the whole trace (errors name
 // FILE:LINE:COL) and starts it at `at` ("" = 200 ms from now, "+DUR", or an RFC 3339 time).

@@ -198,9 +198,15 @@ nlohmann::json ControlCommands::Publish(const ProfileSpec& spec, bool rules_acti
 
 nlohmann::json ControlCommands::Stats(const nlohmann::json& request) {
   std::string format = "json", problem;
-  if (auto refused = RefuseUnknownKeys(request, "stats", {"command", "format"})) return *refused;
+  if (auto refused = RefuseUnknownKeys(request, "stats", {"command", "format", "reset"})) {
+    return *refused;
+  }
   if (!StringField(request, "format", false, &format, &problem)) {
     return ControlError("bad-request", problem);
+  }
+  if (const auto reset = request.find("reset"); reset != request.end()) {
+    if (!reset->is_boolean()) return ControlError("bad-request", "\"reset\" must be true or false");
+    if (reset->get<bool>()) return ResetStats();
   }
   if (format != "json" && format != "text" && format != "prometheus") {
     return ControlError(
@@ -211,9 +217,34 @@ nlohmann::json ControlCommands::Stats(const nlohmann::json& request) {
   report.trace = trace_->Report();
   nlohmann::json response = {{"ok", true}};
   if (format == "json") response["stats"] = ToJson(report);
-  if (format == "text") response["text"] = ToText(report);
+  if (format == "text") {
+    response["text"] = ToText(report);
+    response["stats"] = ToJson(report);  // the same sample, for `stats --watch`'s intervals
+  }
   if (format == "prometheus") response["prometheus"] = ToPrometheus(report);
   return response;
+}
+
+nlohmann::json ControlCommands::ResetStats() {
+  if (!dataplane_->reset_stats) {
+    return ControlError("unsupported", "this dataplane cannot reset its statistics");
+  }
+  dataplane_->publisher->Collect();
+  const CompiledProfile& installed = *dataplane_->publisher->installed();
+  std::string error;
+  const std::optional<StatsReport> reset = dataplane_->reset_stats(&error);
+  if (!reset) return ControlError("failed", error);
+  nlohmann::json document = ToJson(*reset);
+  // Rules and partitions were reset with everything else; the document itemises what the
+  // workers kept at the instant of the reset: ports, drops and the pipeline's counters.
+  document.erase("rules");
+  document.erase("partitions");
+  document.erase("trace");
+  return {{"ok", true},
+          {"reset", document},
+          {"reset_at", FormatRfc3339(WallClockNs())},
+          {"rules_reset", installed.rule_count()},
+          {"partitions_reset", installed.partitions.size() + installed.healed_partitions.size()}};
 }
 
 nlohmann::json ControlCommands::TraceStart(const nlohmann::json& request) {

@@ -43,6 +43,7 @@ class ControlCommands {
   nlohmann::json Apply(const nlohmann::json& request);
   nlohmann::json Show(const nlohmann::json& request);
   nlohmann::json Stats(const nlohmann::json& request);
+  nlohmann::json ResetStats();
   nlohmann::json TraceStart(const nlohmann::json& request);
   nlohmann::json TraceStop(const nlohmann::json& request);
   nlohmann::json TraceStatus(const nlohmann::json& request);

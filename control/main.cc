@@ -242,8 +242,16 @@ int main(int argc, char** argv) {
       "--prometheus", stats_prometheus,
       "Prometheus text format, e.g. for a textfile collector: faultline stats --prometheus");
   json_flag->excludes(prometheus_flag);
-  AddDuration(stats_cmd, "--watch", &stats_watch_ns,
-              "Print again every DURATION until interrupted, e.g. --watch 1s");
+  auto* watch_option =
+      AddDuration(stats_cmd, "--watch", &stats_watch_ns,
+                  "Print again every DURATION until interrupted, each time with what the last "
+                  "interval did (counts and rates), e.g. --watch 1s");
+  bool stats_reset = false;
+  auto* reset_flag = stats_cmd->add_flag(
+      "--reset", stats_reset,
+      "Set every counter and delay histogram back to 0 (each worker at an instant between two "
+      "bursts) and print what they held; healed partitions leave the statistics");
+  reset_flag->excludes(watch_option)->excludes(prometheus_flag);
   stats_cmd->add_option("--count", stats_count,
                         "With --watch: stop after this many reports (default: until Ctrl-C)");
   stats_cmd->add_option("--control", stats_control, "Control socket of the running dataplane");
@@ -387,6 +395,7 @@ int main(int argc, char** argv) {
     return faultline::RunHeal(what, heal_control);
   }
   if (*stats_cmd) {
+    if (stats_reset) return faultline::RunStatsReset(stats_json, stats_control);
     const char* format = stats_json ? "json" : stats_prometheus ? "prometheus" : "text";
     return faultline::RunStats(format, stats_watch_ns, stats_count, stats_control);
   }

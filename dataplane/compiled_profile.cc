@@ -105,6 +105,15 @@ std::optional<uint32_t> RuleIdentities::CounterId(const std::string& rule) {
   return id;
 }
 
+std::optional<uint32_t> RuleIdentities::PartitionId(const std::string& partition) {
+  const auto found = partition_ids_.find(partition);
+  if (found != partition_ids_.end()) return found->second;
+  if (partition_ids_.size() >= kMaxIds) return std::nullopt;
+  const uint32_t id = static_cast<uint32_t>(partition_ids_.size());
+  partition_ids_.emplace(partition, id);
+  return id;
+}
+
 std::optional<uint32_t> RuleIdentities::StateId(const std::string& rule,
                                                 const ImpairmentSpec& impairment) {
   std::vector<std::pair<ImpairmentSpec, uint32_t>>& known = state_ids_[rule];
@@ -163,8 +172,34 @@ std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
     profile->rule_counter_id.push_back(*counter_id);
     profile->rule_state_id.push_back(*state_id);
   }
-  for (const PartitionSpec& partition : spec.partitions) {
-    profile->partitions.push_back({partition.name, partition.mode, partition.new_connections_only});
+  for (size_t i = 0; i < spec.partitions.size(); ++i) {
+    const PartitionSpec& partition = spec.partitions[i];
+    std::optional<uint32_t> counter_id = static_cast<uint32_t>(i);
+    if (options.identities != nullptr) counter_id = options.identities->PartitionId(partition.name);
+    if (!counter_id) {
+      throw std::runtime_error("more than " + std::to_string(RuleIdentities::kMaxIds) +
+                               " distinct partition names over this dataplane's life; restart it "
+                               "to start counting afresh");
+    }
+    profile->partitions.push_back(
+        {partition.name, partition.mode, partition.new_connections_only, *counter_id});
+  }
+  // What earlier profiles cut and this one does not stays as history (by counter id, so only
+  // with identities: without, ids are positions and mean nothing across profiles).
+  if (options.previous != nullptr && options.identities != nullptr) {
+    auto in_force = [&profile](uint32_t id) {
+      return std::any_of(profile->partitions.begin(), profile->partitions.end(),
+                         [id](const CompiledPartition& p) { return p.counter_id == id; });
+    };
+    for (const auto* list : {&options.previous->healed_partitions, &options.previous->partitions}) {
+      for (const CompiledPartition& partition : *list) {
+        if (in_force(partition.counter_id)) continue;
+        std::erase_if(profile->healed_partitions, [&partition](const CompiledPartition& p) {
+          return p.counter_id == partition.counter_id;
+        });
+        profile->healed_partitions.push_back(partition);
+      }
+    }
   }
   if (options.previous != nullptr && SameClassification(options.previous->spec, spec)) {
     profile->classifier = options.previous->classifier;

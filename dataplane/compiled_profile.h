@@ -43,6 +43,9 @@ struct CompiledPartition {
   std::string name;
   PartitionMode mode = PartitionMode::kDrop;
   bool new_connections_only = false;
+  // Where its counters live in a pipeline (slot id * 2 + direction): one per partition name
+  // (RuleIdentities), so they follow it through changes and stay after it is healed.
+  uint32_t counter_id = 0;
 };
 
 // Stable numbers for rules across live changes (control thread only). A pipeline keeps a rule's
@@ -57,9 +60,12 @@ class RuleIdentities {
   // nullopt once kMaxIds names (or name and effects pairs) have been seen.
   std::optional<uint32_t> CounterId(const std::string& rule);
   std::optional<uint32_t> StateId(const std::string& rule, const ImpairmentSpec& impairment);
+  // The counters of a partition, by its name.
+  std::optional<uint32_t> PartitionId(const std::string& partition);
 
  private:
   std::map<std::string, uint32_t> counter_ids_;
+  std::map<std::string, uint32_t> partition_ids_;
   std::map<std::string, std::vector<std::pair<ImpairmentSpec, uint32_t>>> state_ids_;
   uint32_t next_state_id_ = 0;
 };
@@ -86,12 +92,16 @@ struct CompiledProfile {
   std::vector<CompiledImpairment> impairments;
   std::shared_ptr<const Classifier> classifier;
   std::vector<CompiledPartition> partitions;
+  // Partitions of earlier profiles of this dataplane that are not in this one (healed, or left
+  // out by an apply or a trace step), latest last: their counters stay in the statistics as
+  // history until a reset.
+  std::vector<CompiledPartition> healed_partitions;
   std::vector<std::string> rule_names;
   std::vector<uint32_t> rule_impairment;  // per rule: index into impairments
   // Per rule: where its counters and flows (counter id) and its model state (state id) live in
   // a pipeline (RuleIdentities). Slot of rule r in direction d: id * 2 + d.
   std::vector<uint32_t> rule_counter_id, rule_state_id;
-  uint32_t displacement_ring = 0;  // per-flow ring length for the largest max-displacement
+  uint32_t displacement_ring = 0;   // per-flow ring length for the largest max-displacement
   std::array<bool, 2> link_down{};  // side a / b down (trace `link` events)
   bool any_link_down = false;
 

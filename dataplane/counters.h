@@ -70,6 +70,16 @@ struct alignas(64) PipelineCounters {
 
   void Drop(DropCause cause, uint64_t n = 1) { dropped[static_cast<int>(cause)].Add(n); }
   uint64_t Dropped(DropCause cause) const { return dropped[static_cast<int>(cause)].Get(); }
+  // Every counter back to 0 (the owning lcore only).
+  void Reset() {
+    for (Counter& counter : rx) counter.Set(0);
+    for (Counter& counter : tx) counter.Set(0);
+    for (Counter& counter : dropped) counter.Set(0);
+    for (Counter* counter : {&tx_retries, &unmatched, &flows_untracked, &flows_expired,
+                             &fragments_unresolved, &malformed}) {
+      counter->Set(0);
+    }
+  }
 };
 
 }  // namespace faultline

@@ -38,6 +38,11 @@ class LatencyHistogram {
     buckets_[BucketOf(value)].Add(1);
     if (value > max_.Get()) max_.Set(value);
   }
+  // Back to empty (the writer's thread only, like Record).
+  void Reset() {
+    for (Counter& bucket : buckets_) bucket.Set(0);
+    max_.Set(0);
+  }
   uint64_t Count(int bucket) const { return buckets_[bucket].Get(); }
   uint64_t Max() const { return max_.Get(); }
 

@@ -146,7 +146,9 @@ int RunLive(const RunOptions& options) {
   }
 
   const TimeBase time_base = TimeBase::Tsc();
-  const auto start = std::chrono::steady_clock::now();
+  // The statistics count from here, or from the last reset (the control thread's).
+  auto since = std::chrono::steady_clock::now();
+  uint64_t resets = 0;
   RuleIdentities identities;
   // The statistics document from the workers' counters (single-writer atomics: any thread may
   // read them while the workers run). Live, the rules are those of the snapshot last handed out.
@@ -167,8 +169,9 @@ int RunLive(const RunOptions& options) {
     }
     report.held = held;
     report.elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::steady_clock::now() - start)
+                            std::chrono::steady_clock::now() - since)
                             .count();
+    report.resets = resets;
     for (PortReport& port : report.ports) {
       rte_eth_stats device;
       if (rte_eth_stats_get(port.port, &device) == 0) {
@@ -231,6 +234,18 @@ int RunLive(const RunOptions& options) {
     dataplane.time_base = time_base;
     dataplane.now = [] { return rte_rdtsc(); };
     dataplane.stats = [&live_stats] { return live_stats(false); };
+    dataplane.reset_stats = [&](std::string* reset_error) -> std::optional<StatsReport> {
+      std::vector<Worker*> running;
+      for (LaunchedWorker& launched : workers) running.push_back(launched.worker.get());
+      std::optional<StatsReport> reset =
+          ResetStatistics(running, port_count, std::chrono::seconds(5), reset_error);
+      if (!reset) return std::nullopt;
+      const auto now = std::chrono::steady_clock::now();
+      reset->elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - since).count();
+      reset->resets = ++resets;
+      since = now;
+      return reset;
+    };
     // The control threads (socket, trace runner) inherit the calling thread's CPU set, which EAL
     // pinned to the main lcore, where a worker may busy-poll: they would run only when the
     // kernel preempts it, and trace steps would be handed over late. They get the CPUs no lcore

@@ -24,6 +24,9 @@ struct LiveDataplane {
   TimeBase time_base;                      // the workers' clock
   std::function<uint64_t()> now;           // that clock, now
   std::function<StatsReport()> stats;      // the statistics document's counters, now
+  // `stats --reset`: every worker's counters and histograms to 0 (ResetStatistics); what they
+  // held, over the time since the last reset, or nullopt with *error. Null: no resets here.
+  std::function<std::optional<StatsReport>(std::string* error)> reset_stats;
 };
 
 struct RunOptions {

@@ -23,8 +23,6 @@ Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint
       config_.flow_capacity, std::max(profile->displacement_ring, config_.min_displacement_ring));
   fragments_ = std::make_unique<FragmentTracker>(config_.fragment_capacity,
                                                  profile->time_base.FromNs(kFragmentTimeoutNs));
-  partition_counters_ = std::vector<PartitionCounters>(kMaxPartitions * 2);
-  partition_scratch_.assign(kMaxPartitions * 2 * 2, 0);
   Prepare(*profile);  // cannot fail: the rings were sized for this profile
   SeedRuntimes(*profile);
 }
@@ -51,7 +49,18 @@ std::string Pipeline::Prepare(const CompiledProfile& next) {
       runtime->prepared = true;
     }
   }
+  for (const CompiledPartition& partition : next.partitions) {
+    for (size_t direction = 0; direction < 2; ++direction) {
+      partition_counters_.Reserve(size_t{partition.counter_id} * 2 + direction);
+    }
+  }
   return "";
+}
+
+void Pipeline::ResetCounters() {
+  counters_.Reset();
+  rule_counters_.ForEach([](RuleCounters& counters) { counters.Reset(); });
+  partition_counters_.ForEach([](PartitionCounters& counters) { counters.Reset(); });
 }
 
 void Pipeline::SeedRuntimes(const CompiledProfile& profile) {
@@ -73,26 +82,6 @@ std::shared_ptr<const CompiledProfile> Pipeline::SwapProfile(
     return next;
   }
   SeedRuntimes(*next);
-  // A partition keeps its counters across a swap when the new profile still has it (by name).
-  const std::vector<CompiledPartition>& before = profile_->partitions;
-  const std::vector<CompiledPartition>& after = next->partitions;
-  for (size_t i = 0; i < after.size(); ++i) {
-    for (int d = 0; d < 2; ++d) {
-      partition_scratch_[(i * 2 + d) * 2] = 0;
-      partition_scratch_[(i * 2 + d) * 2 + 1] = 0;
-    }
-    for (size_t j = 0; j < before.size(); ++j) {
-      if (before[j].name != after[i].name) continue;
-      for (int d = 0; d < 2; ++d) {
-        partition_scratch_[(i * 2 + d) * 2] = partition_counters_[j * 2 + d].dropped.Get();
-        partition_scratch_[(i * 2 + d) * 2 + 1] = partition_counters_[j * 2 + d].answered.Get();
-      }
-    }
-  }
-  for (size_t i = 0; i < after.size() * 2; ++i) {
-    partition_counters_[i].dropped.Set(partition_scratch_[i * 2]);
-    partition_counters_[i].answered.Set(partition_scratch_[i * 2 + 1]);
-  }
   profile_.swap(next);
   return next;
 }
@@ -150,7 +139,8 @@ void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, ui
 
 void Pipeline::CutFrame(rte_mbuf* packet, const ParsedFrame& parsed, int partition,
                         uint16_t direction, uint16_t in_port, uint64_t now) {
-  PartitionCounters& counters = partition_counters_[partition * 2 + direction];
+  PartitionCounters& counters =
+      partition_counters_[size_t{profile_->partitions[partition].counter_id} * 2 + direction];
   rte_mbuf* answer =
       BuildPartitionAnswer(profile_->partitions[partition].mode, packet, parsed, packet->pool);
   rte_pktmbuf_free(packet);

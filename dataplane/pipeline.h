@@ -95,12 +95,10 @@ class alignas(64) Pipeline {
   class RuleCounterView {
    public:
     RuleCounterView(const Pipeline* pipeline) : pipeline_(pipeline) {}
-    size_t size() const {
-      return pipeline_->profile_ ? pipeline_->profile_->rule_count() * 2 : 0;
-    }
+    size_t size() const { return pipeline_->profile_ ? pipeline_->profile_->rule_count() * 2 : 0; }
     const RuleCounters& operator[](size_t slot) const {
-      return pipeline_->rule_counters_[pipeline_->profile_->rule_counter_id[slot / 2] * 2 +
-                                       slot % 2];
+      return pipeline_
+          ->rule_counters_[pipeline_->profile_->rule_counter_id[slot / 2] * 2 + slot % 2];
     }
     struct Iterator {
       const RuleCounterView* view;
@@ -124,8 +122,15 @@ class alignas(64) Pipeline {
   const RuleCounters* FindRuleCounters(uint32_t id, int direction) const {
     return rule_counters_.Find(size_t{id} * 2 + direction);
   }
-  // Counters of partition p of the current profile in direction d are at index 2p + d.
-  const std::vector<PartitionCounters>& partition_counters() const { return partition_counters_; }
+  // Counters of the partition with counter id `id` (CompiledPartition::counter_id) in direction
+  // `direction`, or null if no profile this pipeline was prepared for had it. Any thread.
+  const PartitionCounters* FindPartitionCounters(uint32_t id, int direction) const {
+    return partition_counters_.Find(size_t{id} * 2 + direction);
+  }
+
+  // Every counter and histogram of this pipeline back to 0: its own thread, between bursts
+  // (Worker, at a statistics reset).
+  void ResetCounters();
   const CompiledProfile* profile() const { return profile_.get(); }
 
   // Control thread (any thread, once per profile, before the profile reaches SwapProfile): makes
@@ -203,9 +208,9 @@ class alignas(64) Pipeline {
   StableTable<RuleCounters, kRuleChunkBits, kRuleChunks> rule_counters_;
   // Seeds the shared flow state of the profile's rules that have none yet (worker thread).
   void SeedRuntimes(const CompiledProfile& profile);
-  // kMaxPartitions * 2, allocated once: a profile swap only moves counters between slots.
-  std::vector<PartitionCounters> partition_counters_;
-  std::vector<uint64_t> partition_scratch_;  // the same size, for remapping at a swap
+  // Indexed by partition counter id * 2 + direction: a partition keeps its counters by name
+  // through every change, and after it is healed (history, until a reset).
+  StableTable<PartitionCounters, kRuleChunkBits, kRuleChunks> partition_counters_;
 };
 
 }  // namespace faultline

@@ -43,6 +43,17 @@ class StableTable {
     return elements == nullptr ? nullptr : &elements[slot & (kChunkSize - 1)];
   }
 
+  // Any thread: `visit` on every element of every chunk allocated so far (reserved slots and their
+  // neighbours in the chunk, which are value-initialised).
+  template <typename Visit>
+  void ForEach(Visit&& visit) const {
+    for (const std::atomic<T*>& chunk : chunks_) {
+      T* elements = chunk.load(std::memory_order_acquire);
+      if (elements == nullptr) continue;
+      for (size_t i = 0; i < kChunkSize; ++i) visit(elements[i]);
+    }
+  }
+
   // The worker, for a slot of a snapshot it was handed (so reserved): one dependent load.
   T& operator[](size_t slot) const {
     return chunks_[slot >> kChunkBits].load(std::memory_order_relaxed)[slot & (kChunkSize - 1)];

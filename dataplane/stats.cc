@@ -81,10 +81,28 @@ void SummarizeRules(const std::vector<const Pipeline*>& pipelines, const Compile
     report->rules[rule].name = profile.rule_names[rule];
     report->rules[rule].impairment = profile.impairments[profile.rule_impairment[rule]].name;
   }
-  for (const CompiledPartition& partition : profile.partitions) {
-    report->partitions.push_back({.name = partition.name,
-                                  .mode = PartitionModeName(partition.mode),
-                                  .new_connections_only = partition.new_connections_only});
+  // The partitions in force, then those of earlier profiles (healed) that counted something.
+  std::vector<uint32_t> partition_ids;
+  for (const auto* list : {&profile.partitions, &profile.healed_partitions}) {
+    const bool in_force = list == &profile.partitions;
+    for (const CompiledPartition& partition : *list) {
+      PartitionReport entry{.name = partition.name,
+                            .mode = PartitionModeName(partition.mode),
+                            .new_connections_only = partition.new_connections_only,
+                            .in_force = in_force};
+      for (const Pipeline* pipeline : pipelines) {
+        for (int direction = 0; direction < 2; ++direction) {
+          const PartitionCounters* cuts =
+              pipeline->FindPartitionCounters(partition.counter_id, direction);
+          if (cuts == nullptr) continue;  // not yet prepared on this worker
+          for (PartitionTotals* totals : {&entry.total, &entry.direction[direction]}) {
+            totals->dropped += cuts->dropped.Get();
+            totals->answered += cuts->answered.Get();
+          }
+        }
+      }
+      if (in_force || entry.total.dropped != 0) report->partitions.push_back(std::move(entry));
+    }
   }
   for (const Pipeline* pipeline : pipelines) {
     for (size_t rule = 0; rule < profile.rule_count(); ++rule) {
@@ -94,14 +112,6 @@ void SummarizeRules(const std::vector<const Pipeline*>& pipelines, const Compile
         if (counters == nullptr) continue;  // not yet prepared on this worker
         AddRuleCounters(*counters, &report->rules[rule].total);
         AddRuleCounters(*counters, &report->rules[rule].direction[direction]);
-      }
-    }
-    const std::vector<PartitionCounters>& cuts = pipeline->partition_counters();
-    for (size_t slot = 0; slot < report->partitions.size() * 2; ++slot) {
-      PartitionReport& partition = report->partitions[slot / 2];
-      for (PartitionTotals* totals : {&partition.total, &partition.direction[slot % 2]}) {
-        totals->dropped += cuts[slot].dropped.Get();
-        totals->answered += cuts[slot].answered.Get();
       }
     }
     report->unmatched += pipeline->counters().unmatched.Get();
@@ -226,6 +236,7 @@ nlohmann::json ToJson(const StatsReport& report) {
     entry["name"] = partition.name;
     entry["mode"] = partition.mode;
     entry["connections"] = partition.new_connections_only ? "new" : "all";
+    entry["in_force"] = partition.in_force;
     entry["directions"] = {{"a-to-b", totals(partition.direction[0])},
                            {"b-to-a", totals(partition.direction[1])}};
     partitions.push_back(entry);
@@ -235,6 +246,7 @@ nlohmann::json ToJson(const StatsReport& report) {
                              {"tx_retries", report.tx_retries},
                              {"held", report.held},
                              {"elapsed_ns", report.elapsed_ns},
+                             {"resets", report.resets},
                              {"clock_backwards", report.clock_backwards},
                              {"unmatched", report.unmatched},
                              {"flows_untracked", report.flows_untracked},
@@ -299,10 +311,11 @@ std::string ToText(const StatsReport& report) {
   for (const PartitionReport& partition : report.partitions) {
     std::snprintf(
         line, sizeof(line),
-        "partition %s (%s%s): dropped %lu answered %lu (a-to-b %lu/%lu, b-to-a %lu/%lu)\n",
+        "partition %s (%s%s%s): dropped %lu answered %lu (a-to-b %lu/%lu, b-to-a %lu/%lu)\n",
         partition.name.c_str(), partition.mode.c_str(),
-        partition.new_connections_only ? ", new connections" : "", partition.total.dropped,
-        partition.total.answered, partition.direction[0].dropped, partition.direction[0].answered,
+        partition.new_connections_only ? ", new connections" : "",
+        partition.in_force ? "" : ", healed", partition.total.dropped, partition.total.answered,
+        partition.direction[0].dropped, partition.direction[0].answered,
         partition.direction[1].dropped, partition.direction[1].answered);
     text += line;
   }

@@ -50,6 +50,8 @@ struct PartitionReport {
   std::string name;
   std::string mode;  // drop, icmp-unreachable, tcp-reset
   bool new_connections_only = false;
+  // False for a partition of an earlier profile (healed): its counts stay until a reset.
+  bool in_force = true;
   PartitionTotals total;
   PartitionTotals direction[2];  // a-to-b, b-to-a (the port the cut frame arrived on)
 };
@@ -59,7 +61,9 @@ struct StatsReport {
   uint64_t dropped[static_cast<int>(DropCause::kCount)] = {};
   uint64_t tx_retries = 0;
   uint64_t held = 0;  // packets held (wheels, tx buffers) when the report was made / stop came
-  uint64_t elapsed_ns = 0;            // forwarding time (live) or virtual time span (replay)
+  uint64_t elapsed_ns = 0;            // forwarding time since the start or the last reset (live),
+                                      // or the virtual time span (replay)
+  uint64_t resets = 0;                // `stats --reset`s before this report (live)
   uint64_t clock_backwards = 0;       // replay: inputs stamped before their predecessor
   uint64_t unmatched = 0;             // frames no rule matched (forwarded untouched)
   uint64_t flows_untracked = 0;       // frames handled with shared state: the flow table was full
@@ -68,7 +72,7 @@ struct StatsReport {
   uint64_t malformed = 0;             // frames with cut or invalid headers (all forwarded)
   std::optional<uint64_t> seed;       // the profile's random seed, when there is a profile
   std::vector<RuleReport> rules;
-  std::vector<PartitionReport> partitions;  // of the profile in force
+  std::vector<PartitionReport> partitions;  // in force, then healed ones that counted frames
   // The trace's progress (TraceReport JSON: state, event index, scheduled vs applied time of each
   // applied step, lateness); null when no trace ran.
   nlohmann::json trace;

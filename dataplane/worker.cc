@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <thread>
 
 namespace faultline {
 
@@ -28,6 +29,11 @@ bool Worker::Poll(uint64_t now, bool read_clock_at_rx) {
   if (plan_.snapshots != nullptr) {
     plan_.snapshots->Receive(
         now, [this](ProfileSnapshot next) { return pipeline_.SwapProfile(std::move(next)); });
+  }
+  // Only this thread writes reset_done_: one load of a line the control side rarely writes.
+  if (reset_requested_.load(std::memory_order_relaxed) !=
+      reset_done_.load(std::memory_order_relaxed)) {
+    ResetIfAsked();
   }
   bool moved = false;
   rte_mbuf* burst[kBurstSize];
@@ -119,6 +125,61 @@ void Worker::Shutdown() {
   for (uint16_t port : plan_.ports) freed += tx_[port].FreeAll();
   pipeline_.counters().Drop(DropCause::kShutdown, freed);
   pipeline_.DropAll(DropCause::kShutdown);
+}
+
+void Worker::ResetIfAsked() {
+  const uint64_t request = reset_requested_.load(std::memory_order_acquire);
+  const PipelineCounters& counters = pipeline_.counters();
+  for (uint16_t port = 0; port < kMaxPorts; ++port) {
+    reset_totals_.rx[port].Set(counters.rx[port].Get());
+    reset_totals_.tx[port].Set(counters.tx[port].Get());
+  }
+  for (int cause = 0; cause < static_cast<int>(DropCause::kCount); ++cause) {
+    reset_totals_.dropped[cause].Set(counters.dropped[cause].Get());
+  }
+  reset_totals_.tx_retries.Set(counters.tx_retries.Get());
+  reset_totals_.unmatched.Set(counters.unmatched.Get());
+  reset_totals_.flows_untracked.Set(counters.flows_untracked.Get());
+  reset_totals_.flows_expired.Set(counters.flows_expired.Get());
+  reset_totals_.fragments_unresolved.Set(counters.fragments_unresolved.Get());
+  reset_totals_.malformed.Set(counters.malformed.Get());
+  held_at_reset_ = pipeline_.held() + buffered_tx();
+  pipeline_.ResetCounters();
+  reset_done_.store(request, std::memory_order_release);
+}
+
+std::optional<StatsReport> ResetStatistics(const std::vector<Worker*>& workers, uint16_t port_count,
+                                           std::chrono::milliseconds timeout, std::string* error) {
+  std::vector<uint64_t> requests;
+  for (Worker* worker : workers) requests.push_back(worker->RequestReset());
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::string late;
+    for (size_t i = 0; i < workers.size(); ++i) {
+      if (!workers[i]->ResetDone(requests[i]))
+        late += (late.empty() ? "" : ", ") + std::to_string(i);
+    }
+    if (late.empty()) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      *error = "worker(s) " + late + " did not reset within " + std::to_string(timeout.count()) +
+               " ms; they will when they next poll";
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  std::vector<const PipelineCounters*> totals;
+  for (Worker* worker : workers) totals.push_back(&worker->reset_totals());
+  StatsReport report = Summarize(totals, port_count);
+  for (size_t i = 0; i < workers.size(); ++i) {
+    report.held += workers[i]->held_at_reset();
+    const PipelineCounters& counters = workers[i]->reset_totals();
+    report.unmatched += counters.unmatched.Get();
+    report.flows_untracked += counters.flows_untracked.Get();
+    report.flows_expired += counters.flows_expired.Get();
+    report.fragments_unresolved += counters.fragments_unresolved.Get();
+    report.malformed += counters.malformed.Get();
+  }
+  return report;
 }
 
 uint64_t Worker::buffered_tx() const {

@@ -3,12 +3,16 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "dataplane/clock.h"
 #include "dataplane/pipeline.h"
 #include "dataplane/snapshot_channel.h"
+#include "dataplane/stats.h"
 #include "dataplane/tx_queue.h"
 
 namespace faultline {
@@ -42,6 +46,17 @@ class alignas(64) Worker {
   // Delivers (if planned) or frees everything still held; every freed packet is counted.
   void Shutdown();
 
+  // A statistics reset, asked by a control thread and done by the worker between two bursts: its
+  // counters and histograms go to 0 at one instant of its own, right after their values were kept
+  // (reset_totals). No lock: a request number the worker answers when it next polls.
+  uint64_t RequestReset() { return reset_requested_.fetch_add(1, std::memory_order_release) + 1; }
+  bool ResetDone(uint64_t request) const {
+    return reset_done_.load(std::memory_order_acquire) >= request;
+  }
+  // What the counters held at the last reset (read once ResetDone).
+  const PipelineCounters& reset_totals() const { return reset_totals_; }
+  uint64_t held_at_reset() const { return held_at_reset_; }
+
   const Pipeline& pipeline() const { return pipeline_; }
   Pipeline& pipeline() { return pipeline_; }
   uint64_t buffered_tx() const;
@@ -52,6 +67,8 @@ class alignas(64) Worker {
   // Moves ready packets into the tx buffers and flushes them. Returns whether any were sent.
   bool TransmitReady();
   void IdleWait(uint64_t now);
+  // Does the reset asked for, if one was (worker thread).
+  void ResetIfAsked();
 
   const WorkerPlan plan_;
   TscClock clock_;
@@ -59,6 +76,18 @@ class alignas(64) Worker {
   std::array<TxQueue, kMaxPorts> tx_;
   uint32_t idle_iterations_ = 0;
   uint64_t held_at_stop_ = 0;
+  alignas(64) std::atomic<uint64_t> reset_requested_{0};  // written by control threads
+  alignas(64) std::atomic<uint64_t> reset_done_{0};       // written by the worker
+  PipelineCounters reset_totals_;                         // the worker's, published by reset_done_
+  uint64_t held_at_reset_ = 0;
 };
+
+// Resets the statistics of `workers` (RequestReset on each) and waits up to `timeout` for all of
+// them. Returns what their counters held, summed into a statistics document of ports, drops and
+// pipeline counters (rules and partitions are reset too but not itemised; `held` is what was in
+// flight and counts when it leaves), or nullopt with *error naming the workers that did not
+// answer in time (their reset still happens when they next poll).
+std::optional<StatsReport> ResetStatistics(const std::vector<Worker*>& workers, uint16_t port_count,
+                                           std::chrono::milliseconds timeout, std::string* error);
 
 }  // namespace faultline

@@ -255,7 +255,14 @@ class RunningDataplaneTest : public ::testing::Test {
       const Pipeline& pipeline = worker_->pipeline();
       StatsReport report = Summarize({&pipeline.counters()}, 2);
       SummarizeRules({&pipeline}, *publisher_->installed(), &report);
+      report.resets = resets_;
       return report;
+    };
+    dataplane_.reset_stats = [this](std::string* error) {
+      std::optional<StatsReport> reset =
+          ResetStatistics({worker_.get()}, 2, std::chrono::seconds(10), error);
+      if (reset) reset->resets = ++resets_;
+      return reset;
     };
     commands_ = std::make_unique<ControlCommands>(&dataplane_);
     ControlServerOptions options;
@@ -295,8 +302,8 @@ class RunningDataplaneTest : public ::testing::Test {
   }
 
   // Stops the traffic; with `drain`, waits until every frame sent came out or is counted as
-  // dropped (kStallBound at most).
-  void StopTraffic(bool drain) {
+  // dropped (kStallBound at most); `dropped_before_reset`: drops the counters no longer show.
+  void StopTraffic(bool drain, uint64_t dropped_before_reset = 0) {
     stop_traffic_.store(true);
     if (traffic_thread_.joinable()) traffic_thread_.join();
     if (!drain) return;
@@ -304,7 +311,9 @@ class RunningDataplaneTest : public ::testing::Test {
     while (Clock::now() < deadline) {
       // The pipeline's counters are atomics any thread may read.
       const StatsReport report = Summarize({&worker_->pipeline().counters()}, 2);
-      if (received_.load() + report.TotalDropped() >= enqueued_.size()) break;
+      if (received_.load() + report.TotalDropped() + dropped_before_reset >= enqueued_.size()) {
+        break;
+      }
       std::this_thread::sleep_for(milliseconds(5));
     }
     std::this_thread::sleep_for(milliseconds(5));  // the consumer's last round
@@ -442,6 +451,7 @@ class RunningDataplaneTest : public ::testing::Test {
   LiveDataplane dataplane_;
   std::unique_ptr<ControlCommands> commands_;
   std::unique_ptr<ControlServer> server_;
+  uint64_t resets_ = 0;  // the control thread's
 
   std::atomic<bool> stop_worker_{false}, stop_traffic_{false}, stop_consumer_{false};
   std::thread worker_thread_, traffic_thread_, consumer_thread_;
@@ -772,6 +782,62 @@ events:
   EXPECT_TRUE(runs[0].out && !runs[1].out && runs[2].out);
   EXPECT_LE(runs[2].first, FirstEnqueuedAfter(enqueued_, stop_answered))
       << "frames enqueued after the stop was answered were stopped";
+}
+
+// A healed partition's counters stay in the statistics as history; `stats` with reset sets every
+// counter and histogram to 0 at one instant of the worker's, and says what they held: the counts
+// before plus the counts after are exactly the frames sent, and the history is gone.
+TEST_F(RunningDataplaneTest, ResetZeroesEveryCounterAtOneInstantAndEndsTheHistory) {
+  ASSERT_NO_FATAL_FAILURE(StartDataplane(kProfileA));
+  StartTraffic();
+  auto matched = [](const nlohmann::json& stats) {
+    return Rule(stats, "a-to-b").value("matched", uint64_t{0});
+  };
+  StatsWhen([&](const nlohmann::json& s) { return matched(s) >= 100; });
+  const std::string partitioned =
+      std::string(kProfileA) + "partitions:\n  - {from: rack-a, to: rack-b, name: cut-ab}\n";
+  ASSERT_EQ(Apply(partitioned).value("ok", false), true);
+  StatsWhen([](const nlohmann::json& s) {
+    return !s["partitions"].empty() && s["partitions"][0]["dropped"] >= 100;
+  });
+  ASSERT_EQ(Request({{"command", "heal"}}).value("ok", false), true);
+  nlohmann::json stats = Stats();
+  ASSERT_EQ(stats["partitions"].size(), 1u) << "the healed partition stays as history";
+  EXPECT_EQ(stats["partitions"][0]["name"], "cut-ab");
+  EXPECT_EQ(stats["partitions"][0]["in_force"], false);
+  const uint64_t cut = stats["partitions"][0]["dropped"];
+  EXPECT_GE(cut, 100u);
+  StatsWhen([&](const nlohmann::json& s) { return matched(s) >= matched(stats) + 100; });
+
+  const nlohmann::json reset = Request({{"command", "stats"}, {"reset", true}});
+  ASSERT_EQ(reset.value("ok", false), true) << reset;
+  EXPECT_EQ(reset["rules_reset"], 2);
+  EXPECT_EQ(reset["reset"]["dropped"]["partition"], cut) << "the history is in what was reset";
+  EXPECT_EQ(reset["reset"]["resets"], 1);
+  stats = Stats();
+  EXPECT_TRUE(stats["partitions"].empty()) << "history ends at a reset: " << stats["partitions"];
+  EXPECT_EQ(stats["resets"], 1);
+  StatsWhen([&](const nlohmann::json& s) { return matched(s) >= 100; });
+
+  StopTraffic(/*drain=*/true, /*dropped_before_reset=*/cut);
+  stats = Stats();
+  stop_consumer_.store(true);
+  consumer_thread_.join();
+  const uint64_t rx_before = reset["reset"]["ports"][0]["rx"], rx_after = stats["ports"][0]["rx"];
+  const uint64_t tx_before = reset["reset"]["ports"][1]["tx"], tx_after = stats["ports"][1]["tx"];
+  std::printf(
+      "[ measured ] %zu frames: %lu received before the reset, %lu after; %lu held "
+      "across it\n",
+      enqueued_.size(), rx_before, rx_after, reset["reset"]["held"].get<uint64_t>());
+  // Every frame counted once, on one side of the reset.
+  EXPECT_EQ(rx_before + rx_after, enqueued_.size());
+  EXPECT_EQ(tx_before + tx_after, received_.load());
+  EXPECT_EQ(received_.load() + cut, enqueued_.size());
+  // The ports' and the rules' counters went to 0 at the same instant.
+  EXPECT_EQ(matched(stats), rx_after);
+  EXPECT_EQ(stats["dropped"]["partition"], 0);
+  EXPECT_LE(Rule(stats, "a-to-b")["delay_ns"]["count"].get<uint64_t>(), rx_after)
+      << "the delay histogram was reset too";
 }
 
 // Clients that send garbage, a 100 MB line, nothing, or never read their answers disturb neither

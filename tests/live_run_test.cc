@@ -368,6 +368,53 @@ events:
             std::string::npos)
       << result.output;
 
+  // --watch: every report after the first says what its interval did.
+  result = RunFaultline({"stats", "--watch", "100ms", "--count", "3", "--control", socket});
+  EXPECT_EQ(result.status, 0) << result.output;
+  size_t headers = 0, intervals = 0;
+  for (size_t at = result.output.find("\n--- "); at != std::string::npos;
+       at = result.output.find("\n--- ", at + 1)) {
+    ++headers;
+  }
+  for (size_t at = result.output.find("\ninterval "); at != std::string::npos;
+       at = result.output.find("\ninterval ", at + 1)) {
+    ++intervals;
+  }
+  EXPECT_EQ(headers + (result.output.rfind("--- ", 0) == 0), 3u) << result.output;
+  EXPECT_EQ(intervals, 2u) << result.output;
+  EXPECT_NE(result.output.find(": port 0 rx +"), std::string::npos) << result.output;
+  result =
+      RunFaultline({"stats", "--watch", "100ms", "--count", "2", "--json", "--control", socket});
+  const size_t newline = result.output.find('\n');
+  const nlohmann::json first_report =
+      nlohmann::json::parse(result.output.substr(0, newline), nullptr, false);
+  const nlohmann::json second_report =
+      nlohmann::json::parse(result.output.substr(newline + 1), nullptr, false);
+  ASSERT_TRUE(first_report.is_object() && second_report.is_object()) << result.output;
+  EXPECT_FALSE(first_report.contains("interval"));
+  // (How many frames came in that interval depends on the machine's load: not asserted.)
+  EXPECT_EQ(second_report["interval"]["ports"][0]["rx"].get<uint64_t>(),
+            second_report["ports"][0]["rx"].get<uint64_t>() -
+                first_report["ports"][0]["rx"].get<uint64_t>())
+      << second_report;
+  EXPECT_EQ(
+      second_report["interval"]["elapsed_ns"].get<uint64_t>(),
+      second_report["elapsed_ns"].get<uint64_t>() - first_report["elapsed_ns"].get<uint64_t>());
+
+  // --reset: what was counted, then counting from 0.
+  result = RunFaultline({"stats", "--reset", "--control", socket});
+  EXPECT_EQ(result.status, 0) << result.output;
+  EXPECT_NE(result.output.find("faultline stats: counters and delay histograms reset at "),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("link-down "), std::string::npos) << "the trace's drops were "
+                                                                    "counted: "
+                                                                 << result.output;
+  const nlohmann::json reset = stats();
+  EXPECT_EQ(reset["resets"], 1);
+  EXPECT_EQ(reset["dropped"]["link-down"], 0);
+  EXPECT_EQ(RunFaultline({"stats", "--reset", "--watch", "1s", "--control", socket}).status, 2);
+
   EXPECT_EQ(dataplane.Stop(SIGTERM, seconds(10)), 0) << dataplane.output();
   EXPECT_NE(dataplane.output().find("faultline: stopped"), std::string::npos) << dataplane.output();
   unlink(profile.c_str());

@@ -15,6 +15,7 @@
 #include "dataplane/compiled_profile.h"
 #include "dataplane/delay_distribution.h"
 #include "dataplane/pipeline.h"
+#include "dataplane/stats.h"
 #include "tests/eal_environment.h"
 
 namespace faultline {
@@ -580,6 +581,14 @@ PartitionSpec OneWay(const std::string& name, Prefix from, Prefix to,
       .name = name, .cuts = {PartitionCut{.from = {{from}, {}}, .to = {{to}, {}}}}, .mode = mode};
 }
 
+// The counters of the partition with counter id `id` (its position, without RuleIdentities).
+const PartitionCounters& Cut(const Pipeline& pipeline, uint32_t id, int direction) {
+  static const PartitionCounters kNone;
+  const PartitionCounters* counters = pipeline.FindPartitionCounters(id, direction);
+  EXPECT_NE(counters, nullptr) << "partition " << id << " was never prepared";
+  return counters != nullptr ? *counters : kNone;
+}
+
 // One rule delaying everything by 1 ms.
 ProfileSpec DelayEverything() {
   ImpairmentSpec delay;
@@ -597,9 +606,9 @@ TEST(PipelinePartitionTest, CutFramesAreDroppedAndCountedPerDirection) {
   Ingest(*pipeline, 1, {MakeUdp(10), MakeUdp(11)}, kStart);
   pipeline->AdvanceAll();
   EXPECT_TRUE(PopIds(*pipeline).empty());
-  EXPECT_EQ(pipeline->partition_counters()[0].dropped.Get(), 10u) << "a-to-b";
-  EXPECT_EQ(pipeline->partition_counters()[1].dropped.Get(), 2u) << "b-to-a";
-  EXPECT_EQ(pipeline->partition_counters()[0].answered.Get(), 0u);
+  EXPECT_EQ(Cut(*pipeline, 0, 0).dropped.Get(), 10u) << "a-to-b";
+  EXPECT_EQ(Cut(*pipeline, 0, 1).dropped.Get(), 2u) << "b-to-a";
+  EXPECT_EQ(Cut(*pipeline, 0, 0).answered.Get(), 0u);
   EXPECT_EQ(pipeline->counters().Dropped(DropCause::kPartition), 12u);
   EXPECT_EQ(RuleTotals(*pipeline).matched, 0u) << "partitions come before rules";
 }
@@ -613,7 +622,7 @@ TEST(PipelinePartitionTest, FramesOutsideThePartitionReachTheRules) {
   pipeline->Advance(kStart + kMs);
   EXPECT_EQ(PopIds(*pipeline), (std::vector<uint64_t>{1, 2}));
   EXPECT_EQ(RuleTotals(*pipeline).matched, 2u);
-  EXPECT_EQ(pipeline->partition_counters()[0].dropped.Get(), 0u);
+  EXPECT_EQ(Cut(*pipeline, 0, 0).dropped.Get(), 0u);
 }
 
 TEST(PipelinePartitionTest, AnswersGoBackOutOfTheArrivalPortAtOnce) {
@@ -634,31 +643,61 @@ TEST(PipelinePartitionTest, AnswersGoBackOutOfTheArrivalPortAtOnce) {
     ++answers;
   }
   EXPECT_EQ(answers, 3);
-  EXPECT_EQ(pipeline->partition_counters()[2 * 0 + 1].dropped.Get(), 3u);
-  EXPECT_EQ(pipeline->partition_counters()[2 * 0 + 1].answered.Get(), 3u);
+  EXPECT_EQ(Cut(*pipeline, 0, 1).dropped.Get(), 3u);
+  EXPECT_EQ(Cut(*pipeline, 0, 1).answered.Get(), 3u);
 }
 
 TEST(PipelinePartitionTest, SwapKeepsCountersByNameAndChangesCutsAtOnce) {
+  // As a live dataplane compiles: partitions keep their counters by name (RuleIdentities).
+  RuleIdentities identities;
+  auto compile = [&](const ProfileSpec& spec, const CompiledProfile* previous) {
+    return CompileProfile(spec, kNs, 1,
+                          CompileOptions{.identities = &identities, .previous = previous});
+  };
   ProfileSpec spec;
   spec.partitions.push_back(OneWay("cut", V4(10, 0, 1, 0, 24), V4(10, 0, 2, 0, 24)));
-  auto pipeline = MakePipeline(spec);
+  auto first = compile(spec, nullptr);
+  auto pipeline = std::make_unique<Pipeline>(
+      PipelineConfig{.hold_limit = 100'000, .profile = first}, kNs.wheel_tick_shift, kStart);
   Ingest(*pipeline, 0, {MakeUdp(1), MakeUdp(2)}, kStart);
   // Another partition in front: "cut" moves to index 1 and keeps its count.
   ProfileSpec moved = spec;
   moved.partitions.insert(moved.partitions.begin(),
                           OneWay("other", V4(10, 9, 0, 0, 16), V4(10, 9, 0, 0, 16)));
-  auto previous = pipeline->SwapProfile(Compile(moved));
+  auto second = compile(moved, first.get());
+  ASSERT_EQ(pipeline->Prepare(*second), "");
+  auto previous = pipeline->SwapProfile(second);
   EXPECT_EQ(previous->partitions.size(), 1u);
-  EXPECT_EQ(pipeline->partition_counters()[2].dropped.Get(), 2u);
-  EXPECT_EQ(pipeline->partition_counters()[0].dropped.Get(), 0u);
+  const uint32_t cut = second->partitions[1].counter_id, other = second->partitions[0].counter_id;
+  EXPECT_EQ(cut, first->partitions[0].counter_id);
+  EXPECT_EQ(Cut(*pipeline, cut, 0).dropped.Get(), 2u);
+  EXPECT_EQ(Cut(*pipeline, other, 0).dropped.Get(), 0u);
   Ingest(*pipeline, 0, {MakeUdp(3)}, kStart + 1);
-  EXPECT_EQ(pipeline->partition_counters()[2].dropped.Get(), 3u);
-  // Healed: the next frame goes through.
-  pipeline->SwapProfile(Compile(ProfileSpec{}));
+  EXPECT_EQ(Cut(*pipeline, cut, 0).dropped.Get(), 3u);
+  // Healed: the next frame goes through, and the healed partitions are history with their counts.
+  auto healed = compile(ProfileSpec{}, second.get());
+  ASSERT_EQ(healed->healed_partitions.size(), 2u);
+  EXPECT_EQ(healed->healed_partitions[1].name, "cut");
+  ASSERT_EQ(pipeline->Prepare(*healed), "");
+  pipeline->SwapProfile(healed);
   Ingest(*pipeline, 0, {MakeUdp(4)}, kStart + 2);
   pipeline->Advance(kStart + 3);
   EXPECT_EQ(PopIds(*pipeline), (std::vector<uint64_t>{4}));
   EXPECT_EQ(pipeline->counters().Dropped(DropCause::kPartition), 3u);
+  EXPECT_EQ(Cut(*pipeline, cut, 0).dropped.Get(), 3u) << "history";
+  StatsReport report;
+  SummarizeRules({pipeline.get()}, *healed, &report);
+  ASSERT_EQ(report.partitions.size(), 1u) << "history that counted something";
+  EXPECT_EQ(report.partitions[0].name, "cut");
+  EXPECT_FALSE(report.partitions[0].in_force);
+  EXPECT_EQ(report.partitions[0].total.dropped, 3u);
+  // A reset empties the counters, and the history with them.
+  pipeline->ResetCounters();
+  EXPECT_EQ(Cut(*pipeline, cut, 0).dropped.Get(), 0u);
+  EXPECT_EQ(pipeline->counters().Dropped(DropCause::kPartition), 0u);
+  StatsReport after;
+  SummarizeRules({pipeline.get()}, *healed, &after);
+  EXPECT_TRUE(after.partitions.empty());
 }
 
 }  // namespace
@@ -678,19 +717,20 @@ class PipelineLiveChangeTest : public ::testing::Test {
     return impairment;
   }
   std::shared_ptr<const CompiledProfile> Next(const ProfileSpec& spec, uint64_t activation = 0) {
-    auto next = CompileProfile(spec, kNs, 1,
-                               CompileOptions{.activation = activation,
-                                              .identities = &identities_,
-                                              .previous = pipeline_ ? pipeline_->profile() : nullptr});
+    auto next =
+        CompileProfile(spec, kNs, 1,
+                       CompileOptions{.activation = activation,
+                                      .identities = &identities_,
+                                      .previous = pipeline_ ? pipeline_->profile() : nullptr});
     return next;
   }
   void Start(const ProfileSpec& spec, uint32_t min_ring = 0) {
-    pipeline_ = std::make_unique<Pipeline>(
-        PipelineConfig{.hold_limit = 100'000,
-                       .profile = Next(spec),
-                       .flow_idle = FlowIdleTimeout(kNs, 100 * kMs),
-                       .min_displacement_ring = min_ring},
-        kNs.wheel_tick_shift, kStart);
+    pipeline_ =
+        std::make_unique<Pipeline>(PipelineConfig{.hold_limit = 100'000,
+                                                  .profile = Next(spec),
+                                                  .flow_idle = FlowIdleTimeout(kNs, 100 * kMs),
+                                                  .min_displacement_ring = min_ring},
+                                   kNs.wheel_tick_shift, kStart);
   }
   // What a worker gets from the control thread: prepared, then swapped in.
   void Change(const ProfileSpec& spec, uint64_t activation = 0) {
@@ -801,7 +841,7 @@ TEST_F(PipelineLiveChangeTest, ALinkDownDropsEveryFrameWithItsOwnCause) {
   down.link_down[1] = true;  // side b
   Change(down);
   Ingest(*pipeline_, 0, {MakeUdp(1), MakeUdp(2)}, kStart + 1);  // would leave by b
-  Ingest(*pipeline_, 1, {MakeUdp(3)}, kStart + 1);               // arrived on b
+  Ingest(*pipeline_, 1, {MakeUdp(3)}, kStart + 1);              // arrived on b
   pipeline_->Advance(kStart + kMs);
   EXPECT_EQ(PopIds(*pipeline_), (std::vector<uint64_t>{}));
   EXPECT_EQ(pipeline_->counters().Dropped(DropCause::kLinkDown), 3u);
@@ -821,7 +861,8 @@ TEST_F(PipelineLiveChangeTest, PrepareRefusesAReorderBoundBeyondTheFlowRings) {
   fits.rules = {RuleSpec{.name = "r", .match = {}, .impairment = 0}};
   EXPECT_EQ(pipeline_->Prepare(*Next(fits)), "");
   fits.impairments[0].reorder->max_displacement = 15;
-  EXPECT_NE(pipeline_->Prepare(*Next(fits)).find("rings of 32 entries and this dataplane has 16 (max-displacement up to 14)"),
+  EXPECT_NE(pipeline_->Prepare(*Next(fits))
+                .find("rings of 32 entries and this dataplane has 16 (max-displacement up to 14)"),
             std::string::npos);
 }
 
