@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what faultline needs on Debian 12 (idempotent, non-interactive) and builds it.
-# Usage: scripts/setup.sh            (as root on a fresh machine)
+# Usage: scripts/setup.sh [TARGET...]   (as root on a fresh machine)
+#   TARGET: ninja targets to build (default: everything); scripts/demo.sh builds only `faultline`.
+#   FAULTLINE_WERROR=1: compiler warnings are errors (CI: scripts/test.sh sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +28,6 @@ fi
 if [[ ! -f build/build.ninja ]]; then
   meson setup build --buildtype=release
 fi
-ninja -C build
+# The build is free of warnings (GCC 12 on Debian 12); CI keeps it so.
+if [[ "${FAULTLINE_WERROR:-0}" == 1 ]]; then meson configure build -Dwerror=true; fi
+ninja -C build "$@"

@@ -3,7 +3,7 @@
 # Usage: scripts/test.sh   (as root: the end-to-end tests build network namespaces)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+FAULTLINE_WERROR=1 scripts/setup.sh
 # Leftovers of an interrupted earlier run would collide with nothing (names carry the PID),
 # but say so if there are any.
 leftover=$(ip netns list 2>/dev/null | grep -c '^fl[0-9]*-' || true)
