@@ -1,6 +1,7 @@
 // faultline: the command line. Subcommands and option names follow docs/formats.md.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -118,8 +119,14 @@ int main(int argc, char** argv) {
   faultline::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand(
       "run",
-      "Run the live dataplane on DPDK ports; EAL arguments follow `--`.\n"
-      "Example: faultline run --delay 5ms -- -l 1 --vdev=net_ring0 --vdev=net_ring1");
+      "Run the live dataplane on DPDK ports; EAL arguments follow `--`. Without hugepages or\n"
+      "NICs, on two network interfaces IF_A and IF_B (a veth pair's ends, or two NICs' kernel\n"
+      "interfaces):\n"
+      "  faultline run --delay 5ms -- --no-huge --no-pci --no-shconf -m 1024 -l 0 \\\n"
+      "    --vdev=net_af_packet0,iface=IF_A,framecnt=8192 "
+      "--vdev=net_af_packet1,iface=IF_B,framecnt=8192\n"
+      "or with --vdev=net_null0 --vdev=net_null1 to try it with no interface at all. With\n"
+      "hugepages and two NICs bound to vfio-pci: faultline run --delay 5ms -- -l 1 -a PCI -a PCI");
   run_cmd
       ->add_option("--workers", run.workers,
                    "Worker lcores, one rx/tx queue each per port "
@@ -347,6 +354,12 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  // For tests of the documentation: the command line parsed (every option known, every value
+  // checked), nothing is run.
+  if (const char* parse_only = std::getenv("FAULTLINE_PARSE_ONLY");
+      parse_only != nullptr && std::string(parse_only) == "1") {
+    return 0;
   }
   if (*run_cmd) {
     run.drain_on_exit = on_exit == "drain";

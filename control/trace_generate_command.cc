@@ -25,7 +25,7 @@ std::unique_ptr<TraceGenerateCommand> AddTraceGenerateCommand(CLI::App* trace) {
       "of the topology's devices drawn as Poisson processes with the repair times the sources\n"
       "report, written as a trace file (YAML) whose inline profile names every rack and node.\n"
       "Example: faultline trace generate --model gill2011 --topology "
-      "profiles/topology-example.yaml\n"
+      "profiles/topology-example.yaml \\\n"
       "           --duration 30d --compress 1440 --seed 7 --out month.trace.yaml");
   c->app_ = app;
   app->add_option("--model", c->model,
