@@ -96,22 +96,22 @@ bool SameClassification(const ProfileSpec& a, const ProfileSpec& b) {
   return true;
 }
 
-std::optional<uint32_t> RuleIdentities::CounterId(const std::string& rule) {
-  const auto found = counter_ids_.find(rule);
-  if (found != counter_ids_.end()) return found->second;
-  if (counter_ids_.size() >= kMaxIds) return std::nullopt;
-  const uint32_t id = static_cast<uint32_t>(counter_ids_.size());
-  counter_ids_.emplace(rule, id);
+std::optional<uint32_t> RuleIdentities::NameId(std::map<std::string, uint32_t>* ids,
+                                               const std::string& name) {
+  const auto found = ids->find(name);
+  if (found != ids->end()) return found->second;
+  if (ids->size() >= kMaxIds) return std::nullopt;
+  const uint32_t id = static_cast<uint32_t>(ids->size());
+  ids->emplace(name, id);
   return id;
 }
 
+std::optional<uint32_t> RuleIdentities::CounterId(const std::string& rule) {
+  return NameId(&counter_ids_, rule);
+}
+
 std::optional<uint32_t> RuleIdentities::PartitionId(const std::string& partition) {
-  const auto found = partition_ids_.find(partition);
-  if (found != partition_ids_.end()) return found->second;
-  if (partition_ids_.size() >= kMaxIds) return std::nullopt;
-  const uint32_t id = static_cast<uint32_t>(partition_ids_.size());
-  partition_ids_.emplace(partition, id);
-  return id;
+  return NameId(&partition_ids_, partition);
 }
 
 std::optional<uint32_t> RuleIdentities::StateId(const std::string& rule,

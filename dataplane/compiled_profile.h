@@ -64,6 +64,10 @@ class RuleIdentities {
   std::optional<uint32_t> PartitionId(const std::string& partition);
 
  private:
+  // The id of `name` in `ids`, a new one (the next number) if it has none.
+  static std::optional<uint32_t> NameId(std::map<std::string, uint32_t>* ids,
+                                        const std::string& name);
+
   std::map<std::string, uint32_t> counter_ids_;
   std::map<std::string, uint32_t> partition_ids_;
   std::map<std::string, std::vector<std::pair<ImpairmentSpec, uint32_t>>> state_ids_;
