@@ -8,8 +8,18 @@
 
 namespace faultline {
 
+namespace {
+// The pipeline keeps its configuration but not the starting profile in it: that snapshot must be
+// freed once a live change or a trace step has replaced it (its group tables take 64 MiB and
+// more), like every later one.
+PipelineConfig WithoutProfile(PipelineConfig config) {
+  config.profile.reset();
+  return config;
+}
+}  // namespace
+
 Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint64_t now)
-    : config_(config),
+    : config_(WithoutProfile(config)),
       profile_(config.profile),
       wheel_(wheel_tick_shift, now),
       rng_(config.profile ? config.profile->seed : 0, config.rng_stream),
@@ -43,7 +53,20 @@ std::string Pipeline::Prepare(const CompiledProfile& next) {
     for (size_t direction = 0; direction < 2; ++direction) {
       rule_counters_.Reserve(size_t{next.rule_counter_id[rule]} * 2 + direction);
       RuleRuntime* runtime = runtime_.Reserve(size_t{next.rule_state_id[rule]} * 2 + direction);
-      if (runtime->prepared) continue;  // a state id always has the same effects
+      if (runtime->prepared) {
+        // The worker may be using this state: it can only be shared, never rebuilt. A state id
+        // has the same effects in every profile compiled with the same RuleIdentities; the
+        // model state keeps copies of what it needs, never references into a profile (which is
+        // freed when a later change replaces it).
+        if (impairment.has_rate != (runtime->link != nullptr) ||
+            (impairment.has_rate && !(runtime->link->rate() == impairment.rate))) {
+          return "rule '" + next.rule_names[rule] + "' has state id " +
+                 std::to_string(next.rule_state_id[rule]) +
+                 " with other effects than before (compile every profile of a pipeline with "
+                 "the same RuleIdentities)";
+        }
+        continue;
+      }
       if (impairment.has_rate) runtime->link = std::make_unique<RateLink>(impairment.rate);
       if (flows_->ring_length()) {
         runtime->shared_ring = std::make_unique<uint64_t[]>(flows_->ring_length());

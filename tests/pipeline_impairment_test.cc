@@ -825,5 +825,22 @@ TEST_F(PipelineLiveChangeTest, PrepareRefusesAReorderBoundBeyondTheFlowRings) {
             std::string::npos);
 }
 
+// Model state is shared by every profile that has the same state id, never rebuilt while the
+// worker may be using it: a state id that comes back with other effects (profiles compiled with
+// another RuleIdentities) is refused rather than run on the wrong model state.
+TEST_F(PipelineLiveChangeTest, PrepareRefusesAStateIdWithOtherEffects) {
+  ProfileSpec plain;
+  plain.impairments = {Delay("plain", kMs)};
+  plain.rules = {RuleSpec{.name = "r", .match = {}, .impairment = 0}};
+  Start(plain);
+  ProfileSpec limited = plain;
+  limited.impairments[0].rate = RateSpec{.bandwidth_bps = 1'000'000};
+  RuleIdentities other;  // gives "r" with a rate state id 0, which "r" without one has here
+  const auto foreign = CompileProfile(limited, kNs, 1, CompileOptions{.identities = &other});
+  EXPECT_NE(pipeline_->Prepare(*foreign).find("rule 'r' has state id 0 with other effects"),
+            std::string::npos);
+  EXPECT_EQ(pipeline_->Prepare(*Next(limited)), "") << "its own identities: a new state id";
+}
+
 }  // namespace
 }  // namespace faultline
