@@ -70,8 +70,21 @@ nlohmann::json ControlError(const std::string& code, const std::string& message)
 struct ControlServer::Client {
   int fd = -1;
   std::string in, out;
-  Clock::time_point last_activity;
+  // When the client's current state began: connected or last exchange done (idle), first byte
+  // of the request under way, response ready and not yet read. Its deadline runs from there.
+  Clock::time_point since;
   bool closing = false;  // close once `out` is sent (oversized request, end of input)
+
+  bool Idle() const { return in.empty() && out.empty(); }
+  // Restarts the deadline clock where the state changed since (had_in, had_out): a request
+  // begun, a response ready, all done. Bytes of a request already under way do not restart it.
+  void Progressed(bool had_in, bool had_out, Clock::time_point now) {
+    const bool has_in = !in.empty(), has_out = !out.empty();
+    if ((!has_in && !has_out && (had_in || had_out)) || (has_out && !had_out) ||
+        (has_in && !had_in && !has_out)) {
+      since = now;
+    }
+  }
 };
 
 std::unique_ptr<ControlServer> ControlServer::Listen(const ControlServerOptions& options,
@@ -193,6 +206,10 @@ void ControlServer::Stop() {
   }
 }
 
+Clock::time_point ControlServer::Deadline(const Client& client) const {
+  return client.since + (client.Idle() ? options_.idle_timeout : options_.request_timeout);
+}
+
 void ControlServer::Serve() {
   std::vector<std::unique_ptr<Client>> clients;
   std::vector<pollfd> descriptors;
@@ -207,8 +224,8 @@ void ControlServer::Serve() {
       if (!client->closing && client->out.size() < kMaxPendingOutput) events |= POLLIN;
       if (!client->out.empty()) events |= POLLOUT;
       descriptors.push_back({client->fd, events, 0});
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          client->last_activity + options_.idle_timeout - now);
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Deadline(*client) - now);
       wait = std::clamp(left + std::chrono::milliseconds(1), std::chrono::milliseconds(0), wait);
     }
     if (poll(descriptors.data(), descriptors.size(), static_cast<int>(wait.count())) < 0 &&
@@ -220,13 +237,14 @@ void ControlServer::Serve() {
     // descriptors[2 + i] is clients[i] as it was before Accept appended new ones.
     const size_t polled = descriptors.size() - 2;
     for (size_t i = 0; i < clients.size(); ++i) {
+      if (clients[i] == nullptr) continue;  // replaced by a newcomer in Accept
       Client& client = *clients[i];
       const short revents = i < polled ? descriptors[2 + i].revents : 0;
       bool keep = true;
       if (revents & (POLLIN | POLLHUP | POLLERR)) keep = ReadRequests(client);
       if (keep && !client.out.empty()) keep = Flush(client);
       if (client.closing && client.out.empty()) keep = false;
-      if (after - client.last_activity > options_.idle_timeout) keep = false;
+      if (after > Deadline(client)) keep = false;
       if (!keep) {
         close(client.fd);
         clients[i].reset();
@@ -234,7 +252,9 @@ void ControlServer::Serve() {
     }
     std::erase(clients, nullptr);
   }
-  for (const auto& client : clients) close(client->fd);
+  for (const auto& client : clients) {
+    if (client) close(client->fd);
+  }
 }
 
 void ControlServer::Accept(std::vector<std::unique_ptr<Client>>& clients) {
@@ -243,13 +263,28 @@ void ControlServer::Accept(std::vector<std::unique_ptr<Client>>& clients) {
     if (fd < 0) return;  // EAGAIN: all taken; anything else: the client is gone
     auto client = std::make_unique<Client>();
     client->fd = fd;
-    client->last_activity = Clock::now();
-    if (clients.size() >= options_.max_clients) {
-      client->out =
-          Dump(ControlError("busy", "too many control clients (" +
-                                        std::to_string(options_.max_clients) + "); try again")) +
+    client->since = Clock::now();
+    size_t open = 0;
+    for (const auto& other : clients) open += other != nullptr;
+    if (open >= options_.max_clients) {
+      // Every slot is taken: the newcomer gets the one of the client that has made no progress
+      // the longest (idle, or stuck in a request or a response), which is told why. A client
+      // that sends its request and reads its answer at socket speed is never that one.
+      auto oldest =
+          std::min_element(clients.begin(), clients.end(), [](const auto& a, const auto& b) {
+            if (a == nullptr || b == nullptr) return b == nullptr && a != nullptr;
+            return a->since < b->since;
+          });
+      const std::string notice =
+          Dump(ControlError("busy", "closed to make room for another client: all " +
+                                        std::to_string(options_.max_clients) +
+                                        " connections were taken and this one made no progress "
+                                        "the longest")) +
           "\n";
-      client->closing = true;
+      [[maybe_unused]] const ssize_t sent =
+          send((*oldest)->fd, notice.data(), notice.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      close((*oldest)->fd);
+      oldest->reset();
     }
     clients.push_back(std::move(client));
   }
@@ -259,6 +294,7 @@ bool ControlServer::ReadRequests(Client& client) {
   char buffer[64 * 1024];
   size_t taken = 0;
   bool end_of_input = false;
+  const bool had_in = !client.in.empty(), had_out = !client.out.empty();
   while (!client.closing && taken < kReadPerRound) {
     const ssize_t got = recv(client.fd, buffer, sizeof(buffer), 0);
     if (got < 0) {
@@ -270,7 +306,6 @@ bool ControlServer::ReadRequests(Client& client) {
       end_of_input = true;
       break;
     }
-    client.last_activity = Clock::now();
     taken += static_cast<size_t>(got);
     const size_t scanned = client.in.size();
     client.in.append(buffer, static_cast<size_t>(got));
@@ -301,6 +336,7 @@ bool ControlServer::ReadRequests(Client& client) {
     client.in.clear();
     client.closing = true;
   }
+  client.Progressed(had_in, had_out, Clock::now());
   return true;
 }
 
@@ -333,8 +369,9 @@ bool ControlServer::Flush(Client& client) {
       return errno == EAGAIN || errno == EWOULDBLOCK;
     }
     client.out.erase(0, static_cast<size_t>(sent));
-    client.last_activity = Clock::now();
   }
+  // All of it read: the response is done (a partial send is no progress against its deadline).
+  client.Progressed(!client.in.empty(), true, Clock::now());
   return true;
 }
 

@@ -3,8 +3,12 @@
 // Framing: one JSON object per line, "\n"-terminated, in both directions; every request gets
 // exactly one response line, in order. The server only moves lines and parses JSON; what a
 // request does is the handler's business (control/control_commands.h). It never blocks on a
-// client: sockets are non-blocking, responses wait in a per-client buffer, and a client that
-// sends nothing, or does not read its responses, for `idle_timeout` is disconnected.
+// client: sockets are non-blocking and responses wait in a per-client buffer. Every client has a
+// deadline, so none can hold a connection slot by being slow: a request must arrive whole within
+// `request_timeout` of its first byte, and its response must be read within `request_timeout`;
+// a client with no request under way is closed after `idle_timeout`. When all `max_clients`
+// slots are taken, a new client takes the slot of the one that has made no progress the longest
+// (it is told so); a client that does its requests at socket speed is never in that position.
 #pragma once
 
 #include <sys/types.h>
@@ -25,9 +29,14 @@ inline constexpr const char* kDefaultControlSocket = "/run/faultline/control.soc
 
 struct ControlServerOptions {
   std::string socket_path = kDefaultControlSocket;
+  // No request under way (nothing half sent, no response unread) for this long: closed.
   std::chrono::milliseconds idle_timeout{10'000};
+  // A request not whole this long after its first byte, or a response not read this long after
+  // it was ready: closed.
+  std::chrono::milliseconds request_timeout{5'000};
   size_t max_request_bytes = size_t{1} << 20;  // per line; longer: error response and close
-  size_t max_clients = 64;                     // more: error response and close
+  // More at once: a newcomer replaces the client that has made no progress the longest.
+  size_t max_clients = 64;
   // Empty: the socket is 0600 (root only). A group name: 0660 and owned by that group, so its
   // members may drive the dataplane without root.
   std::string group;
@@ -73,6 +82,8 @@ class ControlServer {
   explicit ControlServer(const ControlServerOptions& options) : options_(options) {}
   void Serve();
   void Accept(std::vector<std::unique_ptr<Client>>& clients);
+  // When `client` must be closed unless it makes progress (its idle or request deadline).
+  std::chrono::steady_clock::time_point Deadline(const Client& client) const;
   // Reads what is available and answers every complete line; false: close the client.
   bool ReadRequests(Client& client);
   void Answer(Client& client, const std::string& line);

@@ -43,6 +43,7 @@ class ControlServerTest : public ::testing::Test {
     std::filesystem::remove_all(directory_);
     options_.socket_path = directory_ + "/run/control.sock";
     options_.idle_timeout = milliseconds(400);
+    options_.request_timeout = milliseconds(400);
   }
   void TearDown() override {
     server_.reset();
@@ -207,8 +208,9 @@ TEST_F(ControlServerTest, SilentAndNonReadingClientsDoNotBlockOthersAndAreDiscon
   ASSERT_TRUE(prompt.Receive(milliseconds(200)));
   EXPECT_LT(Clock::now() - start, milliseconds(200));
 
-  // Both stalled clients are dropped after the idle timeout (400 ms here, 10 s by default). The
-  // deaf one still does not read: its writes fail once the server has closed its end.
+  // Both stalled clients are dropped at their request deadline (400 ms here, 5 s by default):
+  // one never finished its request, the other never read its responses. The deaf one still does
+  // not read: its writes fail once the server has closed its end.
   usleep(1'500'000);
   EXPECT_EQ(send(deaf.fd(), "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT), -1);
   EXPECT_TRUE(errno == EPIPE || errno == ECONNRESET) << std::strerror(errno);
@@ -220,6 +222,67 @@ TEST_F(ControlServerTest, SilentAndNonReadingClientsDoNotBlockOthersAndAreDiscon
     ASSERT_TRUE(busy.Receive()) << "dropped while active";
     usleep(150'000);
   }
+}
+
+// A client that trickles a request (a byte every 50 ms, never a newline) is active all the time
+// but never done: it is closed at its request deadline, not kept while bytes come. One that
+// finished its requests and sends nothing is closed at the idle deadline.
+TEST_F(ControlServerTest, SlowAndIdleClientsAreClosedAtTheirDeadlines) {
+  options_.request_timeout = milliseconds(300);
+  options_.idle_timeout = milliseconds(600);
+  StartServer();
+  RawClient trickle(options_.socket_path);
+  RawClient idle(options_.socket_path);
+  ASSERT_TRUE(idle.Send("{\"command\":\"ping\"}\n"));
+  ASSERT_TRUE(idle.Receive());
+  const auto start = Clock::now();
+  bool trickle_closed = false;
+  // 10 s: beyond any deadline here by far, so only a server that never closes it fails.
+  while (!trickle_closed && Clock::now() - start < milliseconds(10'000)) {
+    if (trickle.SendSome("x", milliseconds(50)) != 1) break;
+    trickle_closed = trickle.ClosedWithin(milliseconds(50));
+  }
+  const double after_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  EXPECT_TRUE(trickle_closed || send(trickle.fd(), "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+      << "a client trickling one request for 10 s is still connected";
+  EXPECT_TRUE(idle.ClosedWithin(milliseconds(10'000))) << "an idle client is still connected";
+  std::printf("[ measured ] trickling client closed after %.0f ms (request deadline 300 ms)\n",
+              after_ms);
+}
+
+// 64 clients that each send a byte every 100 ms (and never finish a request) take every
+// connection slot: a newcomer still gets in (it takes the slot of the client that made no
+// progress the longest, which is told so) and is answered.
+TEST_F(ControlServerTest, SlowClientsInEverySlotDoNotLockOthersOut) {
+  options_.request_timeout = milliseconds(5'000);
+  options_.idle_timeout = milliseconds(10'000);
+  StartServer();
+  std::vector<std::unique_ptr<RawClient>> slow;
+  for (size_t i = 0; i < options_.max_clients; ++i) {
+    slow.push_back(std::make_unique<RawClient>(options_.socket_path));
+    ASSERT_TRUE(slow.back()->connected());
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (auto& client : slow) client->SendSome("{", milliseconds(100));
+    usleep(100'000);
+  }
+  RawClient newcomer(options_.socket_path);
+  ASSERT_TRUE(newcomer.connected());
+  ASSERT_TRUE(newcomer.Send("{\"command\":\"ping\"}\n"));
+  // 10 s: only a server that refuses the newcomer (or a real stall) takes that long.
+  const std::optional<nlohmann::json> answer = newcomer.Receive(milliseconds(10'000));
+  ASSERT_TRUE(answer.has_value()) << "the newcomer was not answered";
+  EXPECT_EQ(answer->value("ok", false), true) << *answer;
+  // The client that gave up its slot was told why.
+  size_t told = 0;
+  for (auto& client : slow) {
+    if (std::optional<nlohmann::json> notice = client->Receive(milliseconds(20))) {
+      EXPECT_EQ(notice->value("code", ""), "busy") << *notice;
+      EXPECT_NE(notice->value("error", "").find("closed to make room"), std::string::npos);
+      ++told;
+    }
+  }
+  EXPECT_EQ(told, 1u);
 }
 
 // Commands against a publisher with no workers (nothing to wait for): what the running
