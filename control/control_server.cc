@@ -183,26 +183,41 @@ void ControlServer::Start(ControlHandler handler) {
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
-void ControlServer::Stop() {
+bool ControlServer::Stop(std::chrono::milliseconds timeout) {
   if (thread_.joinable()) {
     stop_.store(true);
     const uint64_t one = 1;
     [[maybe_unused]] const ssize_t written = write(wake_fd_, &one, sizeof(one));
+    std::unique_lock lock(finished_mutex_);
+    const auto finished = [this] { return finished_; };
+    if (timeout == std::chrono::milliseconds::max()) {
+      finished_changed_.wait(lock, finished);
+    } else if (!finished_changed_.wait_for(lock, timeout, finished)) {
+      lock.unlock();
+      RemoveSocketFile();  // nobody new may connect; the thread keeps its descriptors
+      return false;
+    }
+    lock.unlock();
     thread_.join();
   }
   if (listen_fd_ >= 0) {
-    struct stat current;
-    // Remove the file only if it is still ours (not replaced by another run meanwhile).
-    if (lstat(options_.socket_path.c_str(), &current) == 0 && current.st_dev == socket_device_ &&
-        current.st_ino == socket_inode_) {
-      unlink(options_.socket_path.c_str());
-    }
+    RemoveSocketFile();
     close(listen_fd_);
     listen_fd_ = -1;
   }
   if (wake_fd_ >= 0) {
     close(wake_fd_);
     wake_fd_ = -1;
+  }
+  return true;
+}
+
+void ControlServer::RemoveSocketFile() {
+  struct stat current;
+  // Remove the file only if it is still ours (not replaced by another run meanwhile).
+  if (lstat(options_.socket_path.c_str(), &current) == 0 && current.st_dev == socket_device_ &&
+      current.st_ino == socket_inode_) {
+    unlink(options_.socket_path.c_str());
   }
 }
 
@@ -255,6 +270,9 @@ void ControlServer::Serve() {
   for (const auto& client : clients) {
     if (client) close(client->fd);
   }
+  std::lock_guard lock(finished_mutex_);
+  finished_ = true;
+  finished_changed_.notify_all();
 }
 
 void ControlServer::Accept(std::vector<std::unique_ptr<Client>>& clients) {

@@ -15,8 +15,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -66,14 +68,17 @@ class ControlServer {
   // other threads exist: the socket's mode is set through the process umask.
   static std::unique_ptr<ControlServer> Listen(const ControlServerOptions& options,
                                                std::string* error, ListenFailure* failure);
-  ~ControlServer();  // Stop()
+  ~ControlServer();  // Stop(), waiting as long as a request takes
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
 
   // Serves on its own thread (SIGINT and SIGTERM blocked there) until Stop.
   void Start(ControlHandler handler);
-  // Stops the thread, closes every connection, removes the socket file. Idempotent.
-  void Stop();
+  // Stops the thread, closes every connection, removes the socket file. Idempotent. A request
+  // being handled is waited for up to `timeout`; if it takes longer, returns false with the
+  // socket file removed but the thread still running (it may still use whatever the handler
+  // uses): the caller must not free that, and may call Stop again to wait for it.
+  bool Stop(std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
 
   const std::string& path() const { return options_.socket_path; }
 
@@ -89,6 +94,7 @@ class ControlServer {
   void Answer(Client& client, const std::string& line);
   // Sends what the client's buffer holds; false: the connection is broken.
   bool Flush(Client& client);
+  void RemoveSocketFile();
 
   ControlServerOptions options_;
   ControlHandler handler_;
@@ -98,6 +104,9 @@ class ControlServer {
   ino_t socket_inode_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  std::mutex finished_mutex_;
+  std::condition_variable finished_changed_;
+  bool finished_ = false;  // Serve has returned (guarded by finished_mutex_)
 };
 
 // The client side: sends `request` to the server at `socket_path` and returns its response, or

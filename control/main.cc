@@ -9,8 +9,9 @@
 #include "control/control_server.h"
 #include "control/demo.h"
 #include "control/profile_parser.h"
-#include "control/trace_parser.h"
+#include "control/run_with_control.h"
 #include "control/trace_generate_command.h"
+#include "control/trace_parser.h"
 #include "control/units.h"
 #include "control/validate.h"
 #include "dataplane/compiled_profile.h"
@@ -53,42 +54,6 @@ bool LoadProfile(const std::string& path, uint64_t delay_ns, const char* command
     return false;
   }
   return true;
-}
-
-// `faultline run` with its control socket: the socket is set up before anything starts (a live
-// one at the path is a usage error) and served while the workers run.
-int RunWithControl(faultline::RunOptions& run, const std::string& socket_path,
-                   const std::string& socket_group) {
-  faultline::ControlServerOptions options;
-  options.socket_path = socket_path;
-  options.group = socket_group;
-  std::string error;
-  faultline::ListenFailure failure;
-  std::unique_ptr<faultline::ControlServer> server =
-      faultline::ControlServer::Listen(options, &error, &failure);
-  if (!server) {
-    const bool usage = failure == faultline::ListenFailure::kUsage;
-    std::fprintf(stderr, "faultline run: %s%s\n", error.c_str(),
-                 usage ? "" : " (--control SOCK chooses another path)");
-    return usage ? 2 : 1;
-  }
-  std::unique_ptr<faultline::ControlCommands> commands;
-  nlohmann::json final_trace;
-  run.control_start = [&](faultline::LiveDataplane* dataplane, std::string*) {
-    commands = std::make_unique<faultline::ControlCommands>(dataplane);
-    server->Start([&commands](const nlohmann::json& request) { return commands->Handle(request); });
-    std::printf("faultline: control socket %s\n", server->path().c_str());
-    return true;
-  };
-  // The commands (and the trace runner's thread, which polls the publisher) go with the socket:
-  // the dataplane they point into is gone once RunLive returns.
-  run.control_stop = [&] {
-    server->Stop();
-    if (commands) final_trace = commands->TraceReport();
-    commands.reset();
-  };
-  run.final_trace_report = [&final_trace] { return final_trace; };
-  return faultline::RunLive(run);
 }
 
 }  // namespace
@@ -300,7 +265,10 @@ int main(int argc, char** argv) {
   if (*run_cmd) {
     run.drain_on_exit = on_exit == "drain";
     if (!LoadProfile(run_profile, run.delay_ns, "run", &run.profile)) return 2;
-    return RunWithControl(run, run_control, run_control_group);
+    faultline::ControlServerOptions socket;
+    socket.socket_path = run_control;
+    socket.group = run_control_group;
+    return faultline::RunWithControl(run, socket);
   }
   if (*replay_cmd) {
     if (!LoadProfile(replay_profile, replay.delay_ns, "replay", &replay.profile)) return 2;

@@ -1,9 +1,9 @@
 #include "dataplane/live_run.h"
 
+#include <pthread.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
-#include <pthread.h>
 #include <rte_mbuf.h>
 #include <unistd.h>
 
@@ -12,6 +12,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -262,7 +263,8 @@ int RunLive(const RunOptions& options) {
     }
   }
   // Nothing publishes once the workers stop taking snapshots.
-  if (control_running && options.control_stop) options.control_stop();
+  const bool control_stopped =
+      !control_running || !options.control_stop || options.control_stop(kControlStopTimeout);
   if (status == 0 && !worker_on_main) rte_eal_mp_wait_lcore();
 
   if (!workers.empty()) {
@@ -274,6 +276,18 @@ int RunLive(const RunOptions& options) {
       out << ToJson(report).dump(2) << "\n";
       if (!out) fail(1, "cannot write " + options.stats_json);
     }
+  }
+  if (!control_stopped) {
+    // A request is still running on the control thread (a huge or hostile one) and may still
+    // use the publisher, the pipelines and the pool: none of it may be freed, and a stop must
+    // not wait for it. The kernel frees the rest; hugepage files were unlinked at start.
+    std::fprintf(stderr,
+                 "faultline run: the control socket was still busy with a request %ld ms after "
+                 "the stop; exiting without waiting for it\n",
+                 static_cast<long>(kControlStopTimeout.count()));
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(status);
   }
   workers.clear();  // frees anything a worker still held (none after Shutdown)
   publisher.reset();
