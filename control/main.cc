@@ -117,9 +117,11 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--in", replay.in_a, "Frames arriving on side a")->required();
   replay_cmd->add_option("--out", replay.out_b, "Frames leaving by side b")->required();
   auto* in_b = replay_cmd->add_option("--in-b", replay.in_b, "Frames arriving on side b");
-  auto* out_a = replay_cmd->add_option("--out-b", replay.out_a, "Frames leaving by side a");
+  auto* out_a = replay_cmd->add_option(
+      "--out-b", replay.out_a,
+      "Frames leaving by side a (those of --in-b, and partitions' answers to side a; without "
+      "it, answers are dropped and counted as no-output)");
   in_b->needs(out_a);
-  out_a->needs(in_b);
   AddDuration(replay_cmd, "--delay", &replay.delay_ns, "Constant delay added to every frame");
   std::string replay_profile;
   replay_cmd->add_option("--profile", replay_profile,

@@ -165,6 +165,43 @@ events:
   EXPECT_EQ(stats["trace"]["steps_applied"], 3);
 }
 
+// Every snapshot with IPv4 and IPv6 groups holds an rte_lpm and an rte_lpm6 (64 MiB each), and
+// replay sizes its EAL memory for the snapshots a trace can hold at once: the one in force and
+// the next. The starting profile was once kept for the whole run as a third, so a trace whose
+// steps each need tables of their own ran out of memory at its second step.
+TEST_F(TraceReplayTest, ATraceWithIpv6GroupsHasTheMemoryItsStepsNeed) {
+  std::vector<Frame> frames = Frames(400, 10 * kMs);  // 0 .. 3.99 s
+  WritePcap(Path("in.pcap"), frames);
+  Write("v6.trace.yaml", R"(version: 1
+profile:
+  version: 1
+  seed: 3
+  groups:
+    sender: [10.0.0.1]
+    v6a: [fd00::1, fd00:1::/48]
+    v6b: [fd00::2]
+  impairments:
+    none: {}
+  rules:
+    - {name: traffic, match: {src: sender}, impairment: none}
+    - {name: v6-traffic, match: {src: v6a}, impairment: none}
+events:
+  - at: 1s
+    partition: {from: v6a, to: v6b, name: p1}
+  - at: 2s
+    partition: {from: sender, to: v6b, name: p2}
+  - at: 3s
+    heal: partitions
+)");
+  const auto result = RunFaultline({"replay", "--in", Path("in.pcap"), "--out", Path("out.pcap"),
+                                    "--trace", Path("v6.trace.yaml"), "--stats-json",
+                                    Path("stats.json")});
+  ASSERT_EQ(result.status, 0) << result.output;
+  EXPECT_EQ(ReadPcap(Path("out.pcap")).size(), 400u);
+  std::ifstream stats(Path("stats.json"));
+  EXPECT_EQ(nlohmann::json::parse(stats, nullptr, false)["trace"]["steps_applied"], 3);
+}
+
 TEST_F(TraceReplayTest, AStallHoldsTheGroupsFramesUntilItEnds) {
   std::vector<Frame> frames = Frames(500, 10 * kMs);  // 0 .. 4.99 s
   std::vector<Frame> out;
