@@ -270,9 +270,12 @@ int main(int argc, char** argv) {
     faultline::ControlServerOptions socket;
     socket.socket_path = run_control;
     socket.group = run_control_group;
+    run.profile_path = run_profile;
     return faultline::RunWithControl(run, socket);
   }
   if (*replay_cmd) {
+    replay.profile_path = replay_profile;
+    replay.trace_path = replay_trace;
     if (!LoadProfile(replay_profile, replay.delay_ns, "replay", &replay.profile)) return 2;
     if (!replay_trace.empty()) {
       // Group and rule names of a trace without its own profile refer to --profile's.

@@ -20,6 +20,7 @@
 #include "dataplane/clock.h"
 #include "dataplane/compiled_profile.h"
 #include "dataplane/eal.h"
+#include "dataplane/output_paths.h"
 #include "dataplane/packet_meta.h"
 #include "dataplane/ports.h"
 #include "dataplane/snapshot_channel.h"
@@ -75,6 +76,13 @@ uint64_t DefaultHold(uint64_t delay_ns) {
 }
 
 int RunLive(const RunOptions& options) {
+  // An hour of statistics must not be lost to an output path found wrong only at the end.
+  const std::string problem = CheckOutputPaths({{"--profile", options.profile_path}},
+                                               {{"--stats-json", options.stats_json}});
+  if (!problem.empty()) {
+    std::fprintf(stderr, "faultline run: %s\n", problem.c_str());
+    return 2;
+  }
   std::string error;
   if (!InitEal(WithHugepageHygiene(options.eal_args), &error)) {
     std::fprintf(stderr, "faultline run: %s (check the EAL arguments after --)\n", error.c_str());

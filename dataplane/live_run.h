@@ -36,6 +36,7 @@ struct RunOptions {
   uint64_t idle_sleep_ns = 0;  // 0: busy-poll (production); > 0: back off when idle (tests)
   bool drain_on_exit = false;  // deliver held packets at stop instead of freeing them
   std::string stats_json;      // write the final statistics document here
+  std::string profile_path;    // the --profile file (read already; no output may be it)
   std::vector<std::string> eal_args;
   // The control plane (control/control_server): started once the workers exist and can take
   // profile snapshots (`dataplane` outlives control_stop), stopped before they are gone. A

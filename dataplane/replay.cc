@@ -12,6 +12,7 @@
 
 #include "dataplane/clock.h"
 #include "dataplane/eal.h"
+#include "dataplane/output_paths.h"
 #include "dataplane/packet_meta.h"
 #include "dataplane/pcap_io.h"
 #include "dataplane/pipeline.h"
@@ -348,6 +349,18 @@ uint64_t LargestTraceProfileBytes(const TraceSpec& trace, const ProfileSpec& sta
 }  // namespace
 
 int RunReplay(const ReplayOptions& options) {
+  // Every file is checked before the first frame: no output may destroy an input, and none may
+  // be found unwritable only when the run ends.
+  const std::string problem = CheckOutputPaths(
+      {{"--in", options.in_a},
+       {"--in-b", options.in_b},
+       {"--profile", options.profile_path},
+       {"--trace", options.trace_path}},
+      {{"--out", options.out_b}, {"--out-b", options.out_a}, {"--stats-json", options.stats_json}});
+  if (!problem.empty()) {
+    std::fprintf(stderr, "faultline replay: %s\n", problem.c_str());
+    return 2;
+  }
   std::string error;
   ReplayInputs inputs;
   if (!inputs.Open(options, &error)) {

@@ -25,6 +25,8 @@ struct ReplayOptions {
   std::optional<TraceSpec> trace;
   uint64_t hold = 65536;  // packets in flight at most; more are dropped as buffer_exhausted
   std::string stats_json;
+  // Files the command line named and were read before the replay (no output may be one).
+  std::string profile_path, trace_path;
 };
 
 // Returns the exit status: 0, 1 (runtime failure), 2 (invalid input: nothing is replayed; or an

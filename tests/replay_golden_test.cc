@@ -163,6 +163,63 @@ TEST_F(ReplayGoldenTest, ATruncatedCaptureIsReplayedAsFarAsItGoesAndExitsTwo) {
   EXPECT_NE(header.output.find("truncated"), std::string::npos) << header.output;
 }
 
+// An output that is the same file as an input (by device and inode, whatever the name) would
+// destroy it before it is read: refused with exit 2, the input untouched. Two outputs in one
+// file likewise; character devices (/dev/null) may take several.
+TEST_F(ReplayGoldenTest, AnOutputThatIsAnInputOrAnotherOutputIsRefused) {
+  const std::string in = Path("same.pcap"), in_b = Path("same_b.pcap"), link = Path("link.pcap");
+  WritePcap(in, MakeFrames(50, 1'000'000'000, 1000, 9));
+  WritePcap(in_b, MakeFrames(50, 1'000'000'000, 1000, 10));
+  const std::string before = ReadFileBytes(in);
+  std::filesystem::create_hard_link(in, link);
+  const std::string dotted =
+      std::filesystem::path(in).parent_path().string() + "/./" +
+      std::filesystem::path(in).filename().string();
+  for (const std::string& out : {in, dotted, link}) {
+    const CommandResult run = RunFaultline({"replay", "--in", in, "--out", out});
+    EXPECT_EQ(run.status, 2) << out << ": " << run.output;
+    EXPECT_NE(run.output.find("is the same file as --in"), std::string::npos) << run.output;
+  }
+  const CommandResult stats_over_input =
+      RunFaultline({"replay", "--in", in, "--out", Path("o.pcap"), "--stats-json", in});
+  EXPECT_EQ(stats_over_input.status, 2) << stats_over_input.output;
+  const CommandResult reverse_over_input = RunFaultline(
+      {"replay", "--in", in, "--out", Path("o.pcap"), "--in-b", in_b, "--out-b", in_b});
+  EXPECT_EQ(reverse_over_input.status, 2) << reverse_over_input.output;
+  EXPECT_EQ(ReadFileBytes(in), before) << "the input was changed";
+  const CommandResult two_in_one = RunFaultline(
+      {"replay", "--in", in, "--out", Path("x.pcap"), "--in-b", in_b, "--out-b", Path("x.pcap")});
+  EXPECT_EQ(two_in_one.status, 2) << two_in_one.output;
+  EXPECT_NE(two_in_one.output.find("two outputs would overwrite each other"), std::string::npos)
+      << two_in_one.output;
+  const CommandResult discarded = RunFaultline(
+      {"replay", "--in", in, "--out", "/dev/null", "--in-b", in_b, "--out-b", "/dev/null"});
+  EXPECT_EQ(discarded.status, 0) << discarded.output;
+}
+
+// Every output is checked before the first frame: a statistics file in a directory that does
+// not exist, an output that is a directory, are refused at once with exit 2, and nothing is
+// written (they were found only at the end of the run).
+TEST_F(ReplayGoldenTest, UnwritableOutputsAreRefusedBeforeTheFirstFrame) {
+  const std::string in = Path("ok.pcap"), out = Path("ok_out.pcap");
+  WritePcap(in, MakeFrames(50, 1'000'000'000, 1000, 11));
+  const CommandResult stats = RunFaultline(
+      {"replay", "--in", in, "--out", out, "--stats-json", "/nonexistent/dir/s.json"});
+  EXPECT_EQ(stats.status, 2) << stats.output;
+  EXPECT_NE(stats.output.find("--stats-json /nonexistent/dir/s.json: cannot write there: no such "
+                              "directory /nonexistent/dir"),
+            std::string::npos)
+      << stats.output;
+  EXPECT_FALSE(std::filesystem::exists(out)) << "an output was written before the check";
+  const CommandResult directory =
+      RunFaultline({"replay", "--in", in, "--out", std::filesystem::path(in).parent_path()});
+  EXPECT_EQ(directory.status, 2) << directory.output;
+  EXPECT_NE(directory.output.find("is a directory"), std::string::npos) << directory.output;
+  const CommandResult reverse =
+      RunFaultline({"replay", "--in", in, "--out", out, "--in-b", in, "--out-b", "/nonexistent/b"});
+  EXPECT_EQ(reverse.status, 2) << reverse.output;
+}
+
 // A successful replay prints one line: frames in and out, drops by cause, copies, virtual time.
 TEST_F(ReplayGoldenTest, PrintsAOneLineSummary) {
   const std::string in = Path("sum.pcap"), out = Path("sum_out.pcap");
