@@ -87,11 +87,15 @@ class ControlServer {
   explicit ControlServer(const ControlServerOptions& options) : options_(options) {}
   void Serve();
   void Accept(std::vector<std::unique_ptr<Client>>& clients);
-  // When `client` must be closed unless it makes progress (its idle or request deadline).
+  // When `client` is closed unless it makes progress: its partial request or unread answers
+  // (request_timeout), or its idleness (idle_timeout). Never while whole requests of it wait.
   std::chrono::steady_clock::time_point Deadline(const Client& client) const;
-  // Reads what is available and answers every complete line; false: close the client.
+  // Reads what is available (a round's share); false: close the client.
   bool ReadRequests(Client& client);
+  // Answers the client's complete requests, a round's share, and its last one at end of input.
+  void AnswerRequests(Client& client);
   void Answer(Client& client, const std::string& line);
+  void Reply(Client& client, const nlohmann::json& response);
   // Sends what the client's buffer holds; false: the connection is broken.
   bool Flush(Client& client);
   void RemoveSocketFile();
