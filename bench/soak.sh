@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Soak: `faultline run` forwarding real traffic for an hour (by default) while the control plane
 # keeps changing it, and the three things that must hold throughout:
-#   - RSS flat: after the warm-up, the daemon's resident memory stays within 5% of its lowest;
+#   - memory flat: after the warm-up, the daemon's resident memory outside the EAL memory (the C++
+#     heap: profiles, specs, control state) stays within 5% of its lowest, and so does what the
+#     EAL heap has allocated (group tables, mbufs: read through DPDK telemetry), the lowest and
+#     the highest of the last fifth against the first fifth. Total RSS is reported too: it also
+#     counts the pages of the EAL memory (-m, preallocated) that tables have touched so far, which
+#     DPDK never gives back, so it grows in 64 MiB steps when a table lands on untouched pages,
+#     up to -m;
 #   - counters add up: every sample has rx >= tx + dropped (the rest is held) and every counter
 #     only grows; after the stop (--on-exit drop) rx + duplicated = tx + dropped, exactly;
 #   - `faultline stats` answered every time it asked (every 5 s).
@@ -126,8 +132,10 @@ ip netns exec "$ns_a" iperf3 -s -p 5202 -D --logfile "$dir/iperf-server-a.log"
 sleep 0.5
 ip netns exec "$ns_a" iperf3 -c 10.77.0.2 -p 5201 -u -b 20M -l 512 -t "$duration" \
   --logfile "$dir/iperf-a-to-b.log" &
+traffic=($!)
 ip netns exec "$ns_b" iperf3 -c 10.77.0.1 -p 5202 -u -b 20M -l 512 -t "$duration" \
   --logfile "$dir/iperf-b-to-a.log" &
+traffic+=($!)
 
 # --- the changes, in a loop, until the end ---
 start=$(date +%s)
@@ -154,11 +162,41 @@ end=$((start + duration))
 ) &
 changer=$!
 
-# --- samples every 5 s: time, RSS (KiB), stats answered?, its latency, rx, tx, dropped, dup ---
-echo "seconds,rss_kib,answered,stats_ms,rx,tx,dropped,duplicated" >"$dir/samples.csv"
+# The daemon's DPDK telemetry socket (it says its pid), for what the EAL heap has allocated.
+telemetry=$(python3 - "$daemon" <<'PY'
+import glob, json, socket, sys
+for path in glob.glob("/var/run/dpdk/*/dpdk_telemetry.v2*"):
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect(path)
+        if json.loads(s.recv(16384)).get("pid") == int(sys.argv[1]):
+            print(path)
+    except OSError:
+        pass
+PY
+)
+[[ -n $telemetry ]] || { echo "soak: no DPDK telemetry socket of pid $daemon" >&2; exit 1; }
+heap_allocated() {
+  python3 - "$telemetry" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.recv(16384)
+s.send(b"/eal/heap_info,0")
+print(json.loads(s.recv(16384))["/eal/heap_info"]["Alloc_size"] // 1024)
+PY
+}
+
+# --- samples every 5 s: time, RSS (KiB: all, and of the EAL memory mapping), EAL heap
+# allocated (KiB), stats answered?, its latency, rx, tx, dropped, duplicated ---
+echo "seconds,rss_kib,eal_rss_kib,heap_kib,answered,stats_ms,rx,tx,dropped,duplicated" \
+  >"$dir/samples.csv"
 while (( $(date +%s) < end )); do
   now=$(date +%s.%N)
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$daemon/status")
+  # --no-huge: one memfd of -m bytes ("/memfd:nohuge"); with hugepages, rtemap files (not RSS).
+  eal_rss=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {eal = $6 ~ /memfd:nohuge|rtemap/} eal && /^Rss:/ {sum += $2} END {print sum + 0}' "/proc/$daemon/smaps")
+  heap=$(heap_allocated)
   t0=$(date +%s%N)
   if fl stats --json >"$dir/stats.json" 2>"$dir/stats.err"; then answered=1; else answered=0; fi
   t1=$(date +%s%N)
@@ -173,11 +211,12 @@ duplicated = sum(r["duplicated"] for r in s["rules"])
 print(f"{rx},{tx},{dropped},{duplicated}")
 PY
 )
-  printf '%.1f,%s,%s,%d,%s\n' "$(awk -v a="$now" -v b="$start" 'BEGIN { print a - b }')" "$rss" "$answered" \
-    $(((t1 - t0) / 1000000)) "$counters" >>"$dir/samples.csv"
+  printf '%.1f,%s,%s,%s,%s,%d,%s\n' "$(awk -v a="$now" -v b="$start" 'BEGIN { print a - b }')" \
+    "$rss" "$eal_rss" "$heap" "$answered" $(((t1 - t0) / 1000000)) "$counters" >>"$dir/samples.csv"
   sleep 5
 done
 wait "$changer" 2>/dev/null || true
+wait "${traffic[@]}" 2>/dev/null || true
 kill -TERM "$daemon"
 wait "$daemon" || true
 daemon=""
@@ -190,9 +229,16 @@ rows = list(csv.DictReader(open(f"{d}/samples.csv")))
 answered = [r for r in rows if r["answered"] == "1"]
 unanswered = len(rows) - len(answered)
 late = [r for r in rows if float(r["seconds"]) >= warmup] or rows[len(rows) // 2:]  # short runs
-rss = [int(r["rss_kib"]) for r in late]
 rss_all = [int(r["rss_kib"]) for r in rows]
-growth = (max(rss) / min(rss) - 1) * 100 if rss else float("nan")
+rss_late = [int(r["rss_kib"]) for r in late]
+own = [int(r["rss_kib"]) - int(r["eal_rss_kib"]) for r in late]
+own_growth = (max(own) / min(own) - 1) * 100
+# The EAL heap's allocation follows the snapshots alive at the moment (one or a few sets of group
+# tables): its envelope, lowest and highest of the last fifth against the first fifth, must hold.
+heap = [int(r["heap_kib"]) for r in late]
+fifth = max(len(heap) // 5, 1)
+first, last = heap[:fifth], heap[-fifth:]
+heap_growth = max(min(last) / min(first), max(last) / max(first)) * 100 - 100
 # Live: counters only grow, rx >= tx + dropped (the difference is held).
 monotonic = held_ok = True
 previous = None
@@ -214,13 +260,18 @@ stats_ms = sorted(int(r["stats_ms"]) for r in answered)
 print(f"soak: {float(rows[-1]['seconds']):.0f} s, {len(rows)} stats samples, {unanswered} unanswered "
       f"(stats latency p50 {stats_ms[len(stats_ms)//2]} ms, max {stats_ms[-1]} ms)")
 print(f"soak: {cycles[0]} change cycles (trace + 5 applies/heals each), {cycles[1]} refused")
-print(f"soak: RSS {min(rss_all)/1024:.1f}..{max(rss_all)/1024:.1f} MiB overall; after {warmup:.0f} s warm-up "
-      f"{min(rss)/1024:.1f}..{max(rss)/1024:.1f} MiB: growth {growth:.2f}% (limit 5%)")
+print(f"soak: after the {warmup:.0f} s warm-up: RSS outside the EAL memory {min(own)/1024:.1f}.."
+      f"{max(own)/1024:.1f} MiB, growth {own_growth:.2f}% (limit 5%); EAL heap allocated "
+      f"{min(first)/1024:.0f}..{max(first)/1024:.0f} MiB in the first fifth, {min(last)/1024:.0f}.."
+      f"{max(last)/1024:.0f} MiB in the last, growth {heap_growth:.2f}% (limit 5%)")
+print(f"soak: total RSS {min(rss_all)/1024:.1f}..{max(rss_all)/1024:.1f} MiB overall, "
+      f"{min(rss_late)/1024:.1f}..{max(rss_late)/1024:.1f} MiB after the warm-up (with the EAL pages "
+      f"touched so far; at most -m 1024 MiB of them)")
 print(f"soak: final rx {rx} + duplicated {dup} = {rx + dup}; tx {tx} + dropped {dropped} = {tx + dropped}"
       f" ({'equal' if balanced else 'DIFFERENT'}); drops by cause {final['dropped']}")
 print(f"soak: live samples: counters {'only grew' if monotonic else 'WENT BACK'}, "
       f"rx + duplicated >= tx + dropped {'always' if held_ok else 'NOT ALWAYS'}")
-ok = unanswered == 0 and growth <= 5 and balanced and monotonic and held_ok
+ok = unanswered == 0 and own_growth <= 5 and heap_growth <= 5 and balanced and monotonic and held_ok
 print(f"soak: {'PASS' if ok else 'FAIL'} (samples in {d})")
 sys.exit(0 if ok else 1)
 PY
