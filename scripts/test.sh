@@ -4,12 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+build_seconds=$SECONDS
 # Leftovers of an interrupted earlier run would collide with nothing (names carry the PID),
 # but say so if there are any.
 leftover=$(ip netns list 2>/dev/null | grep -c '^fl[0-9]*-' || true)
 [[ "$leftover" == 0 ]] || echo "test: note: $leftover faultline test namespaces from earlier runs exist"
 status=0
 meson test -C build --print-errorlogs "$@" || status=$?
+test_seconds=$((SECONDS - build_seconds))
 # The unit, eal and golden suites again under AddressSanitizer and UndefinedBehaviorSanitizer
 # (build-sanitize/, only what they need). Skipped when tests were named: those ran above.
 sanitized=()
@@ -31,4 +33,7 @@ for log, label in zip(sys.argv[1:], ["tests", "tests under ASan+UBSan"]):
     skipped = sum(r == "SKIP" for r in results)
     print(f"{label}: {passed} passed, {len(results) - passed - skipped} failed, {skipped} skipped")
 PY
+# Where CI's time goes (.ci/run must stay under 15 minutes on a 2-core machine).
+echo "time: set-up and build ${build_seconds}s, tests ${test_seconds}s, sanitizer build and tests" \
+  "$((SECONDS - build_seconds - test_seconds))s, total ${SECONDS}s"
 exit $status
