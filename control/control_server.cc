@@ -21,10 +21,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Responses waiting past this stop the server reading more requests from that client.
+// Responses waiting past this stop the server answering (and reading) more of that client's
+// requests until it reads them.
 constexpr size_t kMaxPendingOutput = 64 * 1024;
-// Bytes read from one client per poll round, so a fast sender cannot starve the others.
+// Bytes read from one client per poll round, and requests answered, so a client that sends a
+// flood of requests (each may cost milliseconds: stats, apply) cannot starve the others.
 constexpr size_t kReadPerRound = 256 * 1024;
+constexpr int kRequestsPerRound = 8;
 
 std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -69,9 +72,16 @@ nlohmann::json ControlError(const std::string& code, const std::string& message)
 
 struct ControlServer::Client {
   int fd = -1;
-  std::string in, out;
-  Clock::time_point last_activity;
-  bool closing = false;  // close once `out` is sent (oversized request, end of input)
+  std::string in;   // received and not yet answered: complete lines, then maybe a partial one
+  std::string out;  // answers not yet sent
+  bool end_of_input = false;  // the client shut down its sending side
+  bool closing = false;       // close once `out` is sent (oversized request, end of input)
+  // When the deadline that applies began: the partial request's first byte, the oldest unread
+  // answer, the end of the last exchange (or the connection).
+  Clock::time_point partial_since, output_since, idle_since;
+
+  bool HasPartial() const { return !in.empty() && in.back() != '\n'; }
+  bool HasCompleteLine() const { return in.find('\n') != std::string::npos; }
 };
 
 std::unique_ptr<ControlServer> ControlServer::Listen(const ControlServerOptions& options,
@@ -170,20 +180,25 @@ void ControlServer::Start(ControlHandler handler) {
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
-void ControlServer::Stop() {
+bool ControlServer::Stop(std::chrono::milliseconds timeout) {
   if (thread_.joinable()) {
     stop_.store(true);
     const uint64_t one = 1;
     [[maybe_unused]] const ssize_t written = write(wake_fd_, &one, sizeof(one));
+    std::unique_lock lock(finished_mutex_);
+    const auto finished = [this] { return finished_; };
+    if (timeout == std::chrono::milliseconds::max()) {
+      finished_changed_.wait(lock, finished);
+    } else if (!finished_changed_.wait_for(lock, timeout, finished)) {
+      lock.unlock();
+      RemoveSocketFile();  // nobody new may connect; the thread keeps its descriptors
+      return false;
+    }
+    lock.unlock();
     thread_.join();
   }
   if (listen_fd_ >= 0) {
-    struct stat current;
-    // Remove the file only if it is still ours (not replaced by another run meanwhile).
-    if (lstat(options_.socket_path.c_str(), &current) == 0 && current.st_dev == socket_device_ &&
-        current.st_ino == socket_inode_) {
-      unlink(options_.socket_path.c_str());
-    }
+    RemoveSocketFile();
     close(listen_fd_);
     listen_fd_ = -1;
   }
@@ -191,6 +206,24 @@ void ControlServer::Stop() {
     close(wake_fd_);
     wake_fd_ = -1;
   }
+  return true;
+}
+
+void ControlServer::RemoveSocketFile() {
+  struct stat current;
+  // Remove the file only if it is still ours (not replaced by another run meanwhile).
+  if (lstat(options_.socket_path.c_str(), &current) == 0 && current.st_dev == socket_device_ &&
+      current.st_ino == socket_inode_) {
+    unlink(options_.socket_path.c_str());
+  }
+}
+
+Clock::time_point ControlServer::Deadline(const Client& client) const {
+  if (!client.out.empty()) return client.output_since + options_.request_timeout;
+  // Whole requests waiting for their turn: the server owes the client, not the reverse.
+  if (client.HasCompleteLine() && !client.closing) return Clock::time_point::max();
+  if (!client.in.empty()) return client.partial_since + options_.request_timeout;
+  return client.idle_since + options_.idle_timeout;
 }
 
 void ControlServer::Serve() {
@@ -204,11 +237,20 @@ void ControlServer::Serve() {
     auto wait = std::chrono::milliseconds(1000);
     for (const auto& client : clients) {
       short events = 0;
-      if (!client->closing && client->out.size() < kMaxPendingOutput) events |= POLLIN;
+      // Reading stops while answers pile up unread, or whole requests wait for their turn.
+      const bool waiting = client->HasCompleteLine();
+      if (!client->closing && !client->end_of_input && client->out.size() < kMaxPendingOutput &&
+          (!waiting || client->in.size() < kReadPerRound)) {
+        events |= POLLIN;
+      }
       if (!client->out.empty()) events |= POLLOUT;
       descriptors.push_back({client->fd, events, 0});
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          client->last_activity + options_.idle_timeout - now);
+      if (waiting && client->out.size() < kMaxPendingOutput) {
+        wait = std::chrono::milliseconds(0);  // requests to answer in the next round
+      }
+      const Clock::time_point deadline = Deadline(*client);
+      if (deadline == Clock::time_point::max()) continue;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
       wait = std::clamp(left + std::chrono::milliseconds(1), std::chrono::milliseconds(0), wait);
     }
     if (poll(descriptors.data(), descriptors.size(), static_cast<int>(wait.count())) < 0 &&
@@ -220,13 +262,15 @@ void ControlServer::Serve() {
     // descriptors[2 + i] is clients[i] as it was before Accept appended new ones.
     const size_t polled = descriptors.size() - 2;
     for (size_t i = 0; i < clients.size(); ++i) {
+      if (clients[i] == nullptr) continue;  // replaced by a newcomer in Accept
       Client& client = *clients[i];
       const short revents = i < polled ? descriptors[2 + i].revents : 0;
       bool keep = true;
       if (revents & (POLLIN | POLLHUP | POLLERR)) keep = ReadRequests(client);
+      if (keep) AnswerRequests(client);
       if (keep && !client.out.empty()) keep = Flush(client);
       if (client.closing && client.out.empty()) keep = false;
-      if (after - client.last_activity > options_.idle_timeout) keep = false;
+      if (after > Deadline(client)) keep = false;
       if (!keep) {
         close(client.fd);
         clients[i].reset();
@@ -234,7 +278,12 @@ void ControlServer::Serve() {
     }
     std::erase(clients, nullptr);
   }
-  for (const auto& client : clients) close(client->fd);
+  for (const auto& client : clients) {
+    if (client) close(client->fd);
+  }
+  std::lock_guard lock(finished_mutex_);
+  finished_ = true;
+  finished_changed_.notify_all();
 }
 
 void ControlServer::Accept(std::vector<std::unique_ptr<Client>>& clients) {
@@ -243,13 +292,28 @@ void ControlServer::Accept(std::vector<std::unique_ptr<Client>>& clients) {
     if (fd < 0) return;  // EAGAIN: all taken; anything else: the client is gone
     auto client = std::make_unique<Client>();
     client->fd = fd;
-    client->last_activity = Clock::now();
-    if (clients.size() >= options_.max_clients) {
-      client->out =
-          Dump(ControlError("busy", "too many control clients (" +
-                                        std::to_string(options_.max_clients) + "); try again")) +
+    client->idle_since = Clock::now();
+    size_t open = 0;
+    for (const auto& other : clients) open += other != nullptr;
+    if (open >= options_.max_clients) {
+      // Every slot is taken: the newcomer gets the one of the client nearest its deadline (the
+      // one idle, or stuck in a request or an unread answer, the longest), which is told why. A
+      // client that sends its requests and reads its answers at socket speed is never that one.
+      auto nearest =
+          std::min_element(clients.begin(), clients.end(), [this](const auto& a, const auto& b) {
+            if (a == nullptr || b == nullptr) return b == nullptr && a != nullptr;
+            return Deadline(*a) < Deadline(*b);
+          });
+      const std::string notice =
+          Dump(ControlError("busy", "closed to make room for another client: all " +
+                                        std::to_string(options_.max_clients) +
+                                        " connections were taken and this one made no progress "
+                                        "the longest")) +
           "\n";
-      client->closing = true;
+      [[maybe_unused]] const ssize_t sent =
+          send((*nearest)->fd, notice.data(), notice.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      close((*nearest)->fd);
+      nearest->reset();
     }
     clients.push_back(std::move(client));
   }
@@ -258,7 +322,6 @@ void ControlServer::Accept(std::vector<std::unique_ptr<Client>>& clients) {
 bool ControlServer::ReadRequests(Client& client) {
   char buffer[64 * 1024];
   size_t taken = 0;
-  bool end_of_input = false;
   while (!client.closing && taken < kReadPerRound) {
     const ssize_t got = recv(client.fd, buffer, sizeof(buffer), 0);
     if (got < 0) {
@@ -267,41 +330,51 @@ bool ControlServer::ReadRequests(Client& client) {
       return false;
     }
     if (got == 0) {
-      end_of_input = true;
+      client.end_of_input = true;
       break;
     }
-    client.last_activity = Clock::now();
+    if (!client.HasPartial()) client.partial_since = Clock::now();  // a request begins
     taken += static_cast<size_t>(got);
-    const size_t scanned = client.in.size();
     client.in.append(buffer, static_cast<size_t>(got));
+    // A request longer than the limit, whole or not, is refused and the connection closed.
     size_t start = 0;
-    for (size_t newline = client.in.find('\n', scanned);
-         newline != std::string::npos && !client.closing; newline = client.in.find('\n', start)) {
-      if (newline - start > options_.max_request_bytes) break;  // reported below
-      Answer(client, client.in.substr(start, newline - start));
+    for (size_t newline = client.in.find('\n'); !client.closing;
+         newline = client.in.find('\n', start)) {
+      const size_t end = newline == std::string::npos ? client.in.size() : newline;
+      if (end - start > options_.max_request_bytes) {
+        Reply(client, ControlError("bad-request", "request longer than " +
+                                                      std::to_string(options_.max_request_bytes) +
+                                                      " bytes; closing the connection"));
+        client.in.clear();
+        client.closing = true;
+      }
+      if (newline == std::string::npos) break;
       start = newline + 1;
     }
-    client.in.erase(0, start);
-    const size_t line_end = client.in.find('\n');
-    const size_t line_length = line_end == std::string::npos ? client.in.size() : line_end;
-    if (!client.closing && line_length > options_.max_request_bytes) {
-      client.out +=
-          Dump(ControlError("bad-request", "request longer than " +
-                                               std::to_string(options_.max_request_bytes) +
-                                               " bytes; closing the connection")) +
-          "\n";
-      client.in.clear();
-      client.closing = true;
-    }
-    if (client.out.size() >= kMaxPendingOutput) break;
+    if (client.HasCompleteLine() && client.in.size() >= kReadPerRound) break;
   }
-  if (end_of_input) {
+  return true;
+}
+
+void ControlServer::AnswerRequests(Client& client) {
+  const bool was_idle = client.in.empty() && client.out.empty();
+  for (int answered = 0;
+       answered < kRequestsPerRound && !client.closing && client.out.size() < kMaxPendingOutput;
+       ++answered) {
+    const size_t newline = client.in.find('\n');
+    if (newline == std::string::npos) break;
+    const std::string line = client.in.substr(0, newline);
+    client.in.erase(0, newline + 1);
+    Answer(client, line);
+  }
+  if (client.end_of_input && !client.closing && !client.HasCompleteLine()) {
     // The last request may lack its newline; answer it, then close once the answers are out.
-    if (!client.closing && !client.in.empty()) Answer(client, client.in);
+    if (!client.in.empty()) Answer(client, client.in);
     client.in.clear();
     client.closing = true;
   }
-  return true;
+  // Only blank lines: done with them, idle from now.
+  if (!was_idle && client.in.empty() && client.out.empty()) client.idle_since = Clock::now();
 }
 
 void ControlServer::Answer(Client& client, const std::string& line) {
@@ -321,6 +394,11 @@ void ControlServer::Answer(Client& client, const std::string& line) {
   } catch (const std::exception& e) {
     response = ControlError("failed", e.what());
   }
+  Reply(client, response);
+}
+
+void ControlServer::Reply(Client& client, const nlohmann::json& response) {
+  if (client.out.empty()) client.output_since = Clock::now();
   client.out += Dump(response) + "\n";
 }
 
@@ -333,8 +411,10 @@ bool ControlServer::Flush(Client& client) {
       return errno == EAGAIN || errno == EWOULDBLOCK;
     }
     client.out.erase(0, static_cast<size_t>(sent));
-    client.last_activity = Clock::now();
   }
+  // All of it read (a partial send is no progress against the deadline): done, unless more is
+  // under way.
+  if (client.in.empty()) client.idle_since = Clock::now();
   return true;
 }
 

@@ -11,6 +11,7 @@
 #include "control/control_server.h"
 #include "control/demo.h"
 #include "control/profile_parser.h"
+#include "control/run_with_control.h"
 #include "control/subprocess.h"
 #include "control/trace_generate_command.h"
 #include "control/trace_parser.h"
@@ -56,54 +57,6 @@ bool LoadProfile(const std::string& path, uint64_t delay_ns, const char* command
     return false;
   }
   return true;
-}
-
-// `faultline run` with its control socket: the socket is set up before anything starts (a live
-// one at the path is a usage error) and served while the workers run.
-int RunWithControl(faultline::RunOptions& run, const std::string& socket_path,
-                   const std::string& socket_group, const std::string& profile_path) {
-  faultline::ControlServerOptions options;
-  options.socket_path = socket_path;
-  options.group = socket_group;
-  std::string error;
-  faultline::ListenFailure failure;
-  std::unique_ptr<faultline::ControlServer> server =
-      faultline::ControlServer::Listen(options, &error, &failure);
-  if (!server) {
-    const bool usage = failure == faultline::ListenFailure::kUsage;
-    std::fprintf(stderr, "faultline run: %s%s\n", error.c_str(),
-                 usage ? "" : " (--control SOCK chooses another path)");
-    return usage ? 2 : 1;
-  }
-  std::unique_ptr<faultline::ControlCommands> commands;
-  nlohmann::json final_trace;
-  run.control_start = [&](faultline::LiveDataplane* dataplane, std::string*) {
-    commands = std::make_unique<faultline::ControlCommands>(dataplane);
-    // Where the starting profile came from, for `faultline show`.
-    if (!profile_path.empty()) {
-      commands->SetSource(std::filesystem::absolute(profile_path).string(),
-                          "faultline run --profile");
-    } else if (run.delay_ns != 0) {
-      commands->SetSource(
-          "--delay " + faultline::FormatDuration(run.delay_ns) + " (a one-rule profile)",
-          "faultline run --delay");
-    } else {
-      commands->SetSource("no profile (an empty one: every frame passes untouched)",
-                          "faultline run");
-    }
-    server->Start([&commands](const nlohmann::json& request) { return commands->Handle(request); });
-    std::printf("faultline: control socket %s\n", server->path().c_str());
-    return true;
-  };
-  // The commands (and the trace runner's thread, which polls the publisher) go with the socket:
-  // the dataplane they point into is gone once RunLive returns.
-  run.control_stop = [&] {
-    server->Stop();
-    if (commands) final_trace = commands->TraceReport();
-    commands.reset();
-  };
-  run.final_trace_report = [&final_trace] { return final_trace; };
-  return faultline::RunLive(run);
 }
 
 }  // namespace
@@ -173,9 +126,11 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--in", replay.in_a, "Frames arriving on side a")->required();
   replay_cmd->add_option("--out", replay.out_b, "Frames leaving by side b")->required();
   auto* in_b = replay_cmd->add_option("--in-b", replay.in_b, "Frames arriving on side b");
-  auto* out_a = replay_cmd->add_option("--out-b", replay.out_a, "Frames leaving by side a");
+  auto* out_a = replay_cmd->add_option(
+      "--out-b", replay.out_a,
+      "Frames leaving by side a (those of --in-b, and partitions' answers to side a; without "
+      "it, answers are dropped and counted as no-output)");
   in_b->needs(out_a);
-  out_a->needs(in_b);
   AddDuration(replay_cmd, "--delay", &replay.delay_ns, "Constant delay added to every frame");
   std::string replay_profile;
   replay_cmd->add_option("--profile", replay_profile,
@@ -369,9 +324,15 @@ int main(int argc, char** argv) {
       run.command += " " + faultline::ShellWord(argv[i]);
     }
     if (!LoadProfile(run_profile, run.delay_ns, "run", &run.profile)) return 2;
-    return RunWithControl(run, run_control, run_control_group, run_profile);
+    faultline::ControlServerOptions socket;
+    socket.socket_path = run_control;
+    socket.group = run_control_group;
+    run.profile_path = run_profile;
+    return faultline::RunWithControl(run, socket);
   }
   if (*replay_cmd) {
+    replay.profile_path = replay_profile;
+    replay.trace_path = replay_trace;
     if (!LoadProfile(replay_profile, replay.delay_ns, "replay", &replay.profile)) return 2;
     if (!replay_trace.empty()) {
       // Group and rule names of a trace without its own profile refer to --profile's. A profile

@@ -31,6 +31,8 @@ enum class DropCause : uint8_t {
   kStallLimit,       // arrived during a stall with the stall's hold limit reached
   kPartition,        // a partition cuts its source from its destination
   kLinkDown,         // received on, or would leave by, a side a trace's `link` event took down
+  kNoOutput,         // replay: would leave by a side without an output file (a partition's answer
+                     // to side a when only --in and --out were given)
   kCount,
 };
 
@@ -50,6 +52,8 @@ inline const char* DropCauseName(DropCause cause) {
       return "partition";
     case DropCause::kLinkDown:
       return "link-down";
+    case DropCause::kNoOutput:
+      return "no-output";
     case DropCause::kCount:
       break;
   }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "dataplane/clock.h"
 #include "dataplane/compiled_profile.h"
 #include "dataplane/eal.h"
+#include "dataplane/output_paths.h"
 #include "dataplane/packet_meta.h"
 #include "dataplane/ports.h"
 #include "dataplane/snapshot_channel.h"
@@ -74,6 +76,13 @@ uint64_t DefaultHold(uint64_t delay_ns) {
 }
 
 int RunLive(const RunOptions& options) {
+  // An hour of statistics must not be lost to an output path found wrong only at the end.
+  const std::string problem = CheckOutputPaths({{"--profile", options.profile_path}},
+                                               {{"--stats-json", options.stats_json}});
+  if (!problem.empty()) {
+    std::fprintf(stderr, "faultline run: %s\n", problem.c_str());
+    return 2;
+  }
   std::string error;
   if (!InitEal(WithHugepageHygiene(options.eal_args), &error)) {
     std::fprintf(stderr, "faultline run: %s (the EAL arguments after --)\n%s", error.c_str(),
@@ -280,7 +289,8 @@ int RunLive(const RunOptions& options) {
     }
   }
   // Nothing publishes once the workers stop taking snapshots.
-  if (control_running && options.control_stop) options.control_stop();
+  const bool control_stopped =
+      !control_running || !options.control_stop || options.control_stop(kControlStopTimeout);
   if (status == 0 && !worker_on_main) rte_eal_mp_wait_lcore();
 
   if (!workers.empty()) {
@@ -292,6 +302,18 @@ int RunLive(const RunOptions& options) {
       out << ToJson(report).dump(2) << "\n";
       if (!out) fail(1, "cannot write " + options.stats_json);
     }
+  }
+  if (!control_stopped) {
+    // A request is still running on the control thread (a huge or hostile one) and may still
+    // use the publisher, the pipelines and the pool: none of it may be freed, and a stop must
+    // not wait for it. The kernel frees the rest; hugepage files were unlinked at start.
+    std::fprintf(stderr,
+                 "faultline run: the control socket was still busy with a request %ld ms after "
+                 "the stop; exiting without waiting for it\n",
+                 static_cast<long>(kControlStopTimeout.count()));
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::_Exit(status);
   }
   workers.clear();  // frees anything a worker still held (none after Shutdown)
   publisher.reset();

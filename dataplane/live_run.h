@@ -1,6 +1,7 @@
 // `faultline run`: the live dataplane on DPDK ports.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -38,15 +39,19 @@ struct RunOptions {
   uint64_t idle_sleep_ns = 0;  // 0: busy-poll (production); > 0: back off when idle (tests)
   bool drain_on_exit = false;  // deliver held packets at stop instead of freeing them
   std::string stats_json;      // write the final statistics document here
+  std::string profile_path;    // the --profile file (read already; no output may be it)
   std::vector<std::string> eal_args;
   // The command line before `--` ("faultline run --delay 5ms"), for the ones a failed start
   // suggests.
   std::string command = "faultline run";
   // The control plane (control/control_server): started once the workers exist and can take
   // profile snapshots (`dataplane` outlives control_stop), stopped before they are gone. A
-  // failed start is a runtime failure (exit 1) and nothing is forwarded.
+  // failed start is a runtime failure (exit 1) and nothing is forwarded. control_stop returns
+  // false if the control plane is still busy with a request after `timeout`: it may still use
+  // the dataplane, so RunLive then writes the final statistics and ends the process at once
+  // (SIGTERM ends a run within a second whatever a client asked).
   std::function<bool(LiveDataplane* dataplane, std::string* error)> control_start;
-  std::function<void()> control_stop;
+  std::function<bool(std::chrono::milliseconds timeout)> control_stop;
   // The final statistics document's `trace` section (the trace the control plane ran), if any.
   std::function<nlohmann::json()> final_trace_report;
 };
@@ -54,6 +59,9 @@ struct RunOptions {
 // Packets the wheels may hold when --hold is not given: what two directions of 10 GbE line
 // rate (2 x 14.88 Mpps) put in flight during the delay, within [64Ki, 1Mi].
 uint64_t DefaultHold(uint64_t delay_ns);
+
+// How long a stop waits for the control plane to finish a request it is handling.
+inline constexpr std::chrono::milliseconds kControlStopTimeout{300};
 
 // Runs until SIGINT/SIGTERM. Returns the process exit status (0, 1 runtime failure, 2 bad
 // usage). Prints "faultline: forwarding ..." on stdout once traffic can flow.

@@ -8,8 +8,32 @@
 
 namespace faultline {
 
+namespace {
+// The pipeline keeps its configuration but not the starting profile in it: that snapshot must be
+// freed once a live change or a trace step has replaced it (its group tables take 64 MiB and
+// more), like every later one.
+PipelineConfig WithoutProfile(PipelineConfig config) {
+  config.profile.reset();
+  return config;
+}
+
+// A real copy of `packet` from its pool (not a reference: corruption of one must not show in the
+// other), or null if the pool is empty. rte_pktmbuf_copy refuses a frame of no bytes, which a
+// capture may hold: its copy is an empty mbuf with the same header fields, made here.
+rte_mbuf* CopyPacket(const rte_mbuf* packet) {
+  if (rte_pktmbuf_pkt_len(packet) != 0) {
+    return rte_pktmbuf_copy(packet, packet->pool, 0, UINT32_MAX);
+  }
+  rte_mbuf* copy = rte_pktmbuf_alloc(packet->pool);
+  if (copy == nullptr) return nullptr;
+  __rte_pktmbuf_copy_hdr(copy, packet);  // port, VLAN, hash, type, dynamic fields (PacketMeta)
+  copy->ol_flags = packet->ol_flags & ~(RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL);
+  return copy;
+}
+}  // namespace
+
 Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint64_t now)
-    : config_(config),
+    : config_(WithoutProfile(config)),
       profile_(config.profile),
       wheel_(wheel_tick_shift, now),
       rng_(config.profile ? config.profile->seed : 0, config.rng_stream),
@@ -41,7 +65,20 @@ std::string Pipeline::Prepare(const CompiledProfile& next) {
     for (size_t direction = 0; direction < 2; ++direction) {
       rule_counters_.Reserve(size_t{next.rule_counter_id[rule]} * 2 + direction);
       RuleRuntime* runtime = runtime_.Reserve(size_t{next.rule_state_id[rule]} * 2 + direction);
-      if (runtime->prepared) continue;  // a state id always has the same effects
+      if (runtime->prepared) {
+        // The worker may be using this state: it can only be shared, never rebuilt. A state id
+        // has the same effects in every profile compiled with the same RuleIdentities; the
+        // model state keeps copies of what it needs, never references into a profile (which is
+        // freed when a later change replaces it).
+        if (impairment.has_rate != (runtime->link != nullptr) ||
+            (impairment.has_rate && !(runtime->link->rate() == impairment.rate))) {
+          return "rule '" + next.rule_names[rule] + "' has state id " +
+                 std::to_string(next.rule_state_id[rule]) +
+                 " with other effects than before (compile every profile of a pipeline with "
+                 "the same RuleIdentities)";
+        }
+        continue;
+      }
       if (impairment.has_rate) runtime->link = std::make_unique<RateLink>(impairment.rate);
       if (flows_->ring_length()) {
         runtime->shared_ring = std::make_unique<uint64_t[]>(flows_->ring_length());
@@ -219,8 +256,7 @@ void Pipeline::IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, ui
   rte_mbuf* copy = nullptr;
   if (impairment.has_duplicate && impairment.duplicate.Draw(rng_, &context.flow->duplicate_last)) {
     counters.duplicated.Add(1);
-    // A real copy, not a reference: corruption of one must not show in the other.
-    copy = rte_pktmbuf_copy(packet, packet->pool, 0, UINT32_MAX);
+    copy = CopyPacket(packet);
     if (copy == nullptr) DropMatched(nullptr, counters, DropCause::kBufferExhausted);
   }
   Emit(packet, context);

@@ -193,8 +193,8 @@ class alignas(64) Pipeline {
   }
 
   PipelineCounters counters_;
-  const PipelineConfig config_;
-  std::shared_ptr<const CompiledProfile> profile_;  // config_.profile until the first swap
+  const PipelineConfig config_;                     // without its profile (profile_ holds that)
+  std::shared_ptr<const CompiledProfile> profile_;  // config.profile until the first swap
   PacketWheel wheel_;
   Rng rng_;
   uint64_t epoch_;

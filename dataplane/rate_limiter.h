@@ -20,12 +20,16 @@ struct CompiledRate {
   SizeLimit ecn_threshold;
   uint32_t ring_capacity = 0;  // the most frames the queue can hold
   static constexpr unsigned kFracBits = 24;
+
+  bool operator==(const CompiledRate&) const = default;
 };
 
 class RateLink {
  public:
   enum class Verdict : uint8_t { kSent, kMarked, kDropped };
 
+  // Keeps its own copy of `rate`: a link is per-rule state that lives as long as its pipeline,
+  // while the compiled profile `rate` came from is freed when a live change replaces it.
   explicit RateLink(const CompiledRate& rate);
 
   // A frame of `bytes` entering the queue at `now` (non-decreasing across calls). Returns
@@ -35,13 +39,14 @@ class RateLink {
 
   uint32_t queued_packets() const { return count_; }
   uint64_t queued_bytes() const { return bytes_; }
+  const CompiledRate& rate() const { return rate_; }
 
  private:
   struct Entry {
     uint64_t finish;
     uint32_t bytes;
   };
-  const CompiledRate& rate_;
+  const CompiledRate rate_;  // a copy, never a reference into a profile (see the constructor)
   unsigned __int128 link_free_fp_ = 0;  // when the link finishes its current frame
   std::unique_ptr<Entry[]> ring_;
   uint32_t head_ = 0, count_ = 0;

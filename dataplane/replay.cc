@@ -12,6 +12,7 @@
 
 #include "dataplane/clock.h"
 #include "dataplane/eal.h"
+#include "dataplane/output_paths.h"
 #include "dataplane/packet_meta.h"
 #include "dataplane/pcap_io.h"
 #include "dataplane/pipeline.h"
@@ -52,12 +53,56 @@ rte_mbuf* MbufFromFrame(rte_mempool* pool, const PcapFrame& frame) {
   return head;
 }
 
+// The line replay prints when it is done: frames in and out (each side's, with traffic both
+// ways), drops by cause, copies and partitions' answers made, and the virtual time it spanned.
+// in + duplicated + answered = out + dropped: nothing is held once replay ends.
+std::string ReplaySummary(const StatsReport& report) {
+  const PortReport& a = report.ports[kPortA];
+  const PortReport& b = report.ports[kPortB];
+  const bool both_ways = b.rx != 0 || a.tx != 0;
+  std::string line = "faultline replay: " + std::to_string(a.rx + b.rx) + " frame(s) in";
+  if (both_ways) line += " (a " + std::to_string(a.rx) + ", b " + std::to_string(b.rx) + ")";
+  line += ", " + std::to_string(a.tx + b.tx) + " out";
+  if (both_ways) line += " (to b " + std::to_string(b.tx) + ", to a " + std::to_string(a.tx) + ")";
+  line += ", " + std::to_string(report.TotalDropped()) + " dropped";
+  std::string causes;
+  for (int cause = 0; cause < static_cast<int>(DropCause::kCount); ++cause) {
+    if (report.dropped[cause] == 0) continue;
+    causes += std::string(causes.empty() ? "" : ", ") +
+              DropCauseName(static_cast<DropCause>(cause)) + " " +
+              std::to_string(report.dropped[cause]);
+  }
+  if (!causes.empty()) line += " (" + causes + ")";
+  uint64_t duplicated = 0, answered = 0;
+  for (const RuleReport& rule : report.rules) duplicated += rule.total.duplicated;
+  for (const PartitionReport& partition : report.partitions) answered += partition.total.answered;
+  line += ", " + std::to_string(duplicated) + " duplicated";
+  if (answered != 0) line += ", " + std::to_string(answered) + " answered by partitions";
+  char span[64];
+  std::snprintf(span, sizeof(span), ", %.6f s of virtual time",
+                static_cast<double>(report.elapsed_ns) / 1e9);
+  return line + span;
+}
+
+// The input captures, opened before anything else starts (a missing or unreadable one, or one
+// of a link type replay cannot take, is a usage error).
+struct ReplayInputs {
+  PcapReader a, b;
+  bool has_b = false;
+
+  bool Open(const ReplayOptions& options, std::string* error) {
+    has_b = !options.in_b.empty();
+    return a.Open(options.in_a, error) && (!has_b || b.Open(options.in_b, error));
+  }
+};
+
 class ReplayRun {
  public:
   // `identities`: those the starting profile was compiled with (trace steps keep using them).
-  ReplayRun(const ReplayOptions& options, const PipelineConfig& config, rte_mempool* pool,
-            RuleIdentities* identities)
+  ReplayRun(const ReplayOptions& options, ReplayInputs* inputs, const PipelineConfig& config,
+            rte_mempool* pool, RuleIdentities* identities)
       : options_(options),
+        inputs_(*inputs),
         pool_(pool),
         identities_(identities),
         pipeline_(config, TimeBase::Nanoseconds().wheel_tick_shift, 0) {
@@ -70,10 +115,12 @@ class ReplayRun {
   }
 
   int Run() {
-    if (!OpenFiles()) return status_;
+    if (!OpenOutputs()) return status_;
+    PcapReader& reader_a = inputs_.a;
+    PcapReader& reader_b = inputs_.b;
     PcapFrame frame_a, frame_b;
-    bool have_a = reader_a_.Next(&frame_a);
-    bool have_b = in_b_ && reader_b_.Next(&frame_b);
+    bool have_a = reader_a.Next(&frame_a);
+    bool have_b = inputs_.has_b && reader_b.Next(&frame_b);
     bool first = true;
     uint64_t first_ns = 0;
     while (have_a || have_b) {
@@ -90,19 +137,32 @@ class ReplayRun {
       if (!ApplyTraceSteps(first_ns)) return status_;
       Receive(take_a ? kPortA : kPortB, frame);
       if (take_a) {
-        have_a = reader_a_.Next(&frame_a);
+        have_a = reader_a.Next(&frame_a);
       } else {
-        have_b = reader_b_.Next(&frame_b);
+        have_b = reader_b.Next(&frame_b);
       }
     }
-    if (!reader_a_.error().empty()) return Fail(1, reader_a_.error());
-    if (in_b_ && !reader_b_.error().empty()) return Fail(1, reader_b_.error());
-    // Frames still in flight when the input ends are delivered all the same.
+    // Frames still in flight when the input ends are delivered all the same, also when an input
+    // was cut short: what it held up to the cut is replayed in full.
     pipeline_.AdvanceAll();
     Transmit();
     std::string error;
-    if (!writer_b_.Close(&error) || (in_b_ && !writer_a_.Close(&error))) return Fail(1, error);
-    return WriteStats(clock_.Now() - first_ns);
+    if (!writer_b_.Close(&error) || !writer_a_.Close(&error)) return Fail(1, error);
+    const int status = WriteStats(clock_.Now() - first_ns);
+    if (status != 0) return status;
+    bool whole = true;
+    for (const PcapReader* reader : {&reader_a, &reader_b}) {
+      if (reader->end() != PcapReader::End::kTruncated &&
+          reader->end() != PcapReader::End::kDamaged) {
+        continue;
+      }
+      std::fprintf(stderr,
+                   "faultline replay: %s; the %lu record(s) before it were replayed and the "
+                   "outputs and statistics written (exit status 2: the input was not whole)\n",
+                   reader->error().c_str(), reader->records());
+      whole = false;
+    }
+    return whole ? 0 : 2;
   }
 
  private:
@@ -112,22 +172,12 @@ class ReplayRun {
     return code;
   }
 
-  bool OpenFiles() {
+  // Opens the output captures (their paths were checked before the EAL started). Every frame
+  // leaves as Ethernet, whatever the inputs' link type (pcap_io.h).
+  bool OpenOutputs() {
     std::string error;
-    in_b_ = !options_.in_b.empty();
-    if (!reader_a_.Open(options_.in_a, &error) ||
-        (in_b_ && !reader_b_.Open(options_.in_b, &error))) {
-      Fail(2, error);
-      return false;
-    }
-    const int link_type = reader_a_.link_type();
-    if (in_b_ && reader_b_.link_type() != link_type) {
-      Fail(2, options_.in_b + ": link type " + std::to_string(reader_b_.link_type()) +
-                  " differs from " + options_.in_a + " (" + std::to_string(link_type) + ")");
-      return false;
-    }
-    if (!writer_b_.Open(options_.out_b, link_type, &error) ||
-        (in_b_ && !writer_a_.Open(options_.out_a, link_type, &error))) {
+    if (!writer_b_.Open(options_.out_b, DLT_EN10MB, &error) ||
+        (!options_.out_a.empty() && !writer_a_.Open(options_.out_a, DLT_EN10MB, &error))) {
       Fail(1, error);
       return false;
     }
@@ -206,6 +256,13 @@ class ReplayRun {
     while (rte_mbuf* packet = pipeline_.PopReady()) {
       const PacketMeta* meta = Meta(packet);
       PcapWriter& writer = meta->out_port == kPortB ? writer_b_ : writer_a_;
+      if (!writer.is_open()) {
+        // Only partitions' answers go back to side a without --in-b; without --out-b they have
+        // nowhere to go.
+        pipeline_.counters().Drop(DropCause::kNoOutput);
+        rte_pktmbuf_free(packet);
+        continue;
+      }
       const uint32_t length = rte_pktmbuf_pkt_len(packet);
       const uint8_t* bytes = rte_pktmbuf_mtod(packet, const uint8_t*);
       if (packet->nb_segs > 1) {
@@ -228,18 +285,34 @@ class ReplayRun {
     if (exhausted != 0) {
       std::fprintf(stderr,
                    "faultline replay: %lu frame(s) dropped as buffer_exhausted: more than "
-                   "--hold %lu in flight\n",
+                   "--hold %lu in flight, or no mbuf left for a copy\n",
                    exhausted, options_.hold);
+    }
+    const uint64_t no_output = report.dropped[static_cast<int>(DropCause::kNoOutput)];
+    if (no_output != 0) {
+      std::fprintf(stderr,
+                   "faultline replay: %lu frame(s) to side a dropped as no-output (partitions' "
+                   "answers): --out-b FILE keeps them\n",
+                   no_output);
+    }
+    const uint64_t clamped = writer_a_.clamped() + writer_b_.clamped();
+    if (clamped != 0) {
+      std::fprintf(stderr,
+                   "faultline replay: %lu frame(s) depart after 2106-02-07T06:28:15Z, the last "
+                   "time a pcap record holds; written with that time\n",
+                   clamped);
     }
     if (!options_.stats_json.empty()) {
       std::ofstream out(options_.stats_json);
       out << ToJson(report).dump(2) << "\n";
       if (!out) return Fail(1, "cannot write " + options_.stats_json);
     }
+    std::printf("%s\n", ReplaySummary(report).c_str());
     return 0;
   }
 
   const ReplayOptions& options_;
+  ReplayInputs& inputs_;
   rte_mempool* pool_;
   RuleIdentities* identities_;
   Pipeline pipeline_;
@@ -249,10 +322,8 @@ class ReplayRun {
   nlohmann::json trace_events_ = nlohmann::json::array();
   uint64_t last_step_index_ = 0;
   VirtualClock clock_;
-  PcapReader reader_a_, reader_b_;
-  PcapWriter writer_a_, writer_b_;
-  std::vector<uint8_t> scratch_;  // linearises multi-segment frames for the writer
-  bool in_b_ = false;
+  PcapWriter writer_a_, writer_b_;  // writer_a_ only with --out-b
+  std::vector<uint8_t> scratch_;    // linearises multi-segment frames for the writer
   uint64_t clock_backwards_ = 0;
   int status_ = 0;
 };
@@ -278,17 +349,37 @@ uint64_t LargestTraceProfileBytes(const TraceSpec& trace, const ProfileSpec& sta
 }  // namespace
 
 int RunReplay(const ReplayOptions& options) {
+  // Every file is checked before the first frame: no output may destroy an input, and none may
+  // be found unwritable only when the run ends.
+  const std::string problem = CheckOutputPaths(
+      {{"--in", options.in_a},
+       {"--in-b", options.in_b},
+       {"--profile", options.profile_path},
+       {"--trace", options.trace_path}},
+      {{"--out", options.out_b}, {"--out-b", options.out_a}, {"--stats-json", options.stats_json}});
+  if (!problem.empty()) {
+    std::fprintf(stderr, "faultline replay: %s\n", problem.c_str());
+    return 2;
+  }
+  std::string error;
+  ReplayInputs inputs;
+  if (!inputs.Open(options, &error)) {
+    std::fprintf(stderr, "faultline replay: %s\n", error.c_str());
+    return 2;
+  }
   // Size the pool for the hold limit plus one jumbo chain; EAL memory follows from it.
   const uint64_t pool_size = options.hold + 64;
-  // Group tables (LPM) of the profile come on top; with a trace, of the largest profile it leads
-  // to, twice (the next one is compiled while the previous one still runs).
+  // Group tables (rte_lpm, rte_lpm6: 64 MiB each, and MAC hashes) come on top, for every
+  // snapshot replay holds at once. Without a trace that is the profile; with one, the snapshot in
+  // force and the next, compiled while the other still runs (nothing else keeps one: the
+  // pipeline lets the starting profile go at the first step), each at most the largest profile
+  // one round of the trace leads to.
   const ProfileSpec start = ReplayStartingProfile(options);
-  const uint64_t table_bytes =
-      options.trace ? 2 * LargestTraceProfileBytes(*options.trace, start)
-                    : (options.profile ? ProfileMemoryBytes(*options.profile) : 0);
+  const uint64_t table_bytes = options.trace
+                                   ? 2 * LargestTraceProfileBytes(*options.trace, start)
+                                   : ProfileMemoryBytes(start);
   const unsigned memory_mb =
       static_cast<unsigned>((pool_size * kBytesPerMbuf + table_bytes) / (1 << 20) + 64);
-  std::string error;
   if (!InitEal(OfflineEalArgs(memory_mb), &error)) {
     std::fprintf(stderr, "faultline replay: %s\n", error.c_str());
     return 1;
@@ -324,7 +415,8 @@ int RunReplay(const ReplayOptions& options) {
       config.delay = time_base.FromNs(options.delay_ns);
     }
     if (config.profile || !with_profile) {
-      auto run = std::make_unique<ReplayRun>(options, config, pool, &identities);
+      auto run = std::make_unique<ReplayRun>(options, &inputs, config, pool, &identities);
+      config.profile.reset();  // the pipeline holds it, and lets it go at the first trace step
       status = run->Run();
     }
   }

@@ -14,6 +14,8 @@ struct ReplayOptions {
   std::string in_a;   // frames arriving on side a (port 0)...
   std::string out_b;  // ...leave by side b (port 1)
   std::string in_b;   // optional reverse direction
+  // What leaves by side a: frames from in_b, partitions' answers to side a. May be given without
+  // in_b; without it, what would leave by side a is dropped and counted as `no-output`.
   std::string out_a;
   uint64_t delay_ns = 0;               // without a profile: constant delay for every frame
   std::optional<ProfileSpec> profile;  // validated profile (control/profile_parser)
@@ -23,9 +25,13 @@ struct ReplayOptions {
   std::optional<TraceSpec> trace;
   uint64_t hold = 65536;  // packets in flight at most; more are dropped as buffer_exhausted
   std::string stats_json;
+  // Files the command line named and were read before the replay (no output may be one).
+  std::string profile_path, trace_path;
 };
 
-// Returns the exit status: 0, 1 (runtime failure), 2 (invalid input).
+// Returns the exit status: 0, 1 (runtime failure), 2 (invalid input: nothing is replayed; or an
+// input capture that is cut short or damaged: what it held before is replayed, the outputs and
+// statistics are written, and the status says the input was not whole).
 int RunReplay(const ReplayOptions& options);
 
 }  // namespace faultline

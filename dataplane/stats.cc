@@ -39,7 +39,11 @@ nlohmann::json DroppedJson(const uint64_t* dropped) {
   nlohmann::json json = nlohmann::json::object();
   uint64_t total = 0;
   for (int cause = 0; cause < static_cast<int>(DropCause::kCount); ++cause) {
-    if (static_cast<DropCause>(cause) == DropCause::kShutdown) continue;  // not per rule
+    // Not per rule: held frames freed at stop, answers without an output.
+    if (static_cast<DropCause>(cause) == DropCause::kShutdown ||
+        static_cast<DropCause>(cause) == DropCause::kNoOutput) {
+      continue;
+    }
     json[DropCauseName(static_cast<DropCause>(cause))] = dropped[cause];
     total += dropped[cause];
   }

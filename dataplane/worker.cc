@@ -15,10 +15,17 @@ namespace {
 constexpr uint32_t kIdleIterationsBeforeSleep = 64;
 // How long before a scheduled snapshot an idle worker stops sleeping.
 constexpr uint64_t kSpinBeforeChangeNs = 200'000;
+
+// The worker keeps its plan, but the starting profile only in its pipeline (which lets it go when
+// a change replaces it).
+WorkerPlan WithoutProfile(WorkerPlan plan) {
+  plan.pipeline.profile.reset();
+  return plan;
+}
 }  // namespace
 
 Worker::Worker(const WorkerPlan& plan, uint64_t now)
-    : plan_(plan), pipeline_(plan.pipeline, plan.time_base.wheel_tick_shift, now) {
+    : plan_(WithoutProfile(plan)), pipeline_(plan.pipeline, plan.time_base.wheel_tick_shift, now) {
   for (uint16_t port : plan_.ports) tx_[port].Bind(port, plan_.queue);
 }
 

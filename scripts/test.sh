@@ -4,19 +4,36 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FAULTLINE_WERROR=1 scripts/setup.sh
+build_seconds=$SECONDS
 # Leftovers of an interrupted earlier run would collide with nothing (names carry the PID),
 # but say so if there are any.
 leftover=$(ip netns list 2>/dev/null | grep -c '^fl[0-9]*-' || true)
 [[ "$leftover" == 0 ]] || echo "test: note: $leftover faultline test namespaces from earlier runs exist"
 status=0
 meson test -C build --print-errorlogs "$@" || status=$?
-# One plain closing line for CI, counted from meson's own log (meson is a python program, so
-# python3 is there).
-python3 - build/meson-logs/testlog.json <<'PY'
+test_seconds=$((SECONDS - build_seconds))
+# The unit, eal and golden suites again under AddressSanitizer and UndefinedBehaviorSanitizer
+# (build-sanitize/, only what they need). Skipped when tests were named: those ran above.
+sanitized=()
+if (($# == 0)); then
+  scripts/sanitizer_tests.sh || status=$?
+  sanitized=(build-sanitize/meson-logs/testlog.json)
+fi
+# One plain closing line per build for CI, counted from meson's own logs (meson is a python
+# program, so python3 is there).
+python3 - build/meson-logs/testlog.json "${sanitized[@]}" <<'PY'
 import json, sys
-results = [json.loads(line)["result"] for line in open(sys.argv[1]) if line.strip()]
-passed = sum(r == "OK" for r in results)
-skipped = sum(r == "SKIP" for r in results)
-print(f"tests: {passed} passed, {len(results) - passed - skipped} failed, {skipped} skipped")
+for log, label in zip(sys.argv[1:], ["tests", "tests under ASan+UBSan"]):
+    try:
+        results = [json.loads(line)["result"] for line in open(log) if line.strip()]
+    except FileNotFoundError:
+        print(f"{label}: did not run (see above)")
+        continue
+    passed = sum(r == "OK" for r in results)
+    skipped = sum(r == "SKIP" for r in results)
+    print(f"{label}: {passed} passed, {len(results) - passed - skipped} failed, {skipped} skipped")
 PY
+# Where CI's time goes (.ci/run must stay under 15 minutes on a 2-core machine).
+echo "time: set-up and build ${build_seconds}s, tests ${test_seconds}s, sanitizer build and tests" \
+  "$((SECONDS - build_seconds - test_seconds))s, total ${SECONDS}s"
 exit $status

@@ -208,6 +208,29 @@ TEST(LiveRunTest, BadStartIsExitStatusTwo) {
   EXPECT_NE(bare_number.output().find("needs a unit"), std::string::npos) << bare_number.output();
 }
 
+// The statistics file is checked before anything starts: a path that cannot be written is exit
+// 2 at once, not found when the run ends (and its hour of statistics lost); one that is the
+// profile file likewise (it would be overwritten).
+TEST(LiveRunTest, OutputPathsAreCheckedBeforeForwarding) {
+  const std::string profile = WriteTempFile("checked.yaml", "version: 1\n");
+  for (const std::vector<std::string>& options :
+       {std::vector<std::string>{"--delay", "1ms", "--stats-json", "/nonexistent/dir/s.json"},
+        std::vector<std::string>{"--profile", profile, "--stats-json", profile}}) {
+    Subprocess dataplane;
+    std::string error;
+    ASSERT_TRUE(dataplane.Start(RunArgv(options, kNullPorts), &error)) << error;
+    // A run that started would forward until stopped: 20 s only tells a stall from a refusal.
+    EXPECT_EQ(dataplane.Wait(seconds(20)), 2) << dataplane.output();
+    EXPECT_EQ(dataplane.output().find("faultline: forwarding"), std::string::npos)
+        << dataplane.output();
+    EXPECT_NE(dataplane.output().find("--stats-json"), std::string::npos) << dataplane.output();
+  }
+  std::string line;
+  std::getline(std::ifstream(profile), line);
+  EXPECT_EQ(line, "version: 1") << "the profile was overwritten";
+  unlink(profile.c_str());
+}
+
 // The control socket of a running dataplane: apply and heal through the command line, what is
 // refused (and changes nothing), a second run on the same socket, and the socket's removal.
 TEST(LiveControlTest, HealAndApplyChangeARunningDataplane) {

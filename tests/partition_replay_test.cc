@@ -242,5 +242,42 @@ TEST_F(PartitionReplayTest, IcmpUnreachableAnswersOutOfTheArrivalSide) {
   EXPECT_EQ(stats_["partitions"][0]["directions"]["b-to-a"]["answered"], 3);
 }
 
+// With one input (--in, --out) only partitions' answers go back to side a, which has no output:
+// they are dropped and counted as `no-output` (this crashed replay, pcap_dump(NULL), with the
+// shipped split-brain profile). --out-b without --in-b keeps them.
+TEST_F(PartitionReplayTest, AnswersTowardASideWithoutOutputAreCounted) {
+  std::vector<Frame> side_a;
+  uint64_t time = 1'000'000'000;
+  for (int i = 0; i < 4; ++i) side_a.push_back({time += 1000, NodeFrame(1, 2, kTcp, 1000, 0x02)});
+  side_a.push_back({time += 1000, NodeFrame(1, 3, kUdp, 1000)});
+  const std::string profile_path = Path("profile.yaml"), in_a = Path("in_a.pcap"),
+                    out_b = Path("out_b.pcap"), out_a = Path("out_a.pcap"),
+                    stats = Path("stats.json");
+  std::ofstream(profile_path) << "version: 1\ngroups:\n  n1: [10.7.0.1]\n  n2: [10.7.0.2]\n"
+                                 "partitions:\n  - {between: [n1, n2], mode: tcp-reset}\n";
+  WritePcap(in_a, side_a);
+  const CommandResult one_side = RunFaultline({"replay", "--in", in_a, "--out", out_b,
+                                               "--profile", profile_path, "--stats-json", stats});
+  ASSERT_EQ(one_side.status, 0) << one_side.output;
+  EXPECT_NE(one_side.output.find("4 frame(s) to side a dropped as no-output"), std::string::npos)
+      << one_side.output;
+  std::ifstream stats_file(stats);
+  const nlohmann::json document = nlohmann::json::parse(stats_file, nullptr, false);
+  EXPECT_EQ(document["dropped"]["partition"], 4);
+  EXPECT_EQ(document["dropped"]["no-output"], 4) << "every answer counted";
+  EXPECT_EQ(document["partitions"][0]["answered"], 4);
+  EXPECT_EQ(ReadPcap(out_b).size(), 1u) << "n1 -> n3 is not cut";
+
+  const CommandResult answers_kept = RunFaultline(
+      {"replay", "--in", in_a, "--out", out_b, "--out-b", out_a, "--profile", profile_path});
+  ASSERT_EQ(answers_kept.status, 0) << answers_kept.output;
+  const std::vector<Frame> answers = ReadPcap(out_a);
+  ASSERT_EQ(answers.size(), 4u);
+  for (const Frame& answer : answers) {
+    EXPECT_EQ(answer.bytes[23], kTcp);
+    EXPECT_EQ(answer.bytes[47] & 0x04, 0x04) << "RST";
+  }
+}
+
 }  // namespace
 }  // namespace faultline

@@ -149,10 +149,10 @@ bool UdpChecksumValid(const std::vector<uint8_t>& bytes) {
   return field == UdpChecksum(bytes.data(), header_length, total_length - header_length);
 }
 
-void WritePcap(const std::string& path, const std::vector<Frame>& frames) {
+void WritePcap(const std::string& path, const std::vector<Frame>& frames, int link_type) {
   PcapWriter writer;
   std::string error;
-  ASSERT_TRUE(writer.Open(path, DLT_EN10MB, &error)) << error;
+  ASSERT_TRUE(writer.Open(path, link_type, &error)) << error;
   for (const Frame& frame : frames) {
     writer.Write(frame.timestamp_ns, frame.bytes.data(), frame.bytes.size(), frame.bytes.size());
   }

@@ -50,7 +50,8 @@ bool Ipv4HeaderChecksumValid(const std::vector<uint8_t>& bytes);
 // is too short for that length; true if the checksum field is 0 (RFC 768: no checksum).
 bool UdpChecksumValid(const std::vector<uint8_t>& bytes);
 
-void WritePcap(const std::string& path, const std::vector<Frame>& frames);
+// Writes a nanosecond capture of `link_type` (DLT_*; frames as they are, whatever the type).
+void WritePcap(const std::string& path, const std::vector<Frame>& frames, int link_type = 1);
 std::vector<Frame> ReadPcap(const std::string& path);
 std::string ReadFileBytes(const std::string& path);
 // A fresh path under the test's temporary directory.

@@ -211,6 +211,35 @@ TEST_F(PipelineImpairmentTest, DuplicateOfAllDoubles) {
   ExpectAccounted(*pipeline);
 }
 
+// A frame of no bytes (a capture may hold one) is duplicated like any other: rte_pktmbuf_copy
+// refuses it, so it once counted as buffer_exhausted with mbufs to spare.
+TEST_F(PipelineImpairmentTest, DuplicateOfAnEmptyFrame) {
+  ImpairmentSpec impairment;
+  impairment.duplicate = DuplicateSpec{.probability = 1.0};
+  auto pipeline = MakePipeline(OneRule(impairment));
+  rte_mbuf* empty = rte_pktmbuf_alloc(EalEnvironment::pool());
+  ASSERT_NE(empty, nullptr);
+  Meta(empty)->original_length = 60;
+  Ingest(*pipeline, 0, {empty}, kStart);
+  EXPECT_EQ(pipeline->counters().Dropped(DropCause::kBufferExhausted), 0u);
+  EXPECT_EQ(pipeline->held(), 2u);
+  pipeline->AdvanceAll();
+  std::vector<rte_mbuf*> out;
+  while (rte_mbuf* packet = pipeline->PopReady()) out.push_back(packet);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_NE(out[0], out[1]);
+  for (rte_mbuf* packet : out) {
+    EXPECT_EQ(rte_pktmbuf_pkt_len(packet), 0u);
+    EXPECT_EQ(Meta(packet)->out_port, 1);
+    EXPECT_EQ(Meta(packet)->original_length, 60u) << "the copy keeps the captured length";
+    rte_pktmbuf_free(packet);
+  }
+  const RuleCounters& rule = pipeline->rule_counters()[0];
+  EXPECT_EQ(rule.duplicated.Get(), 1u);
+  EXPECT_EQ(rule.forwarded.Get(), 2u);
+  ExpectAccounted(*pipeline);
+}
+
 TEST_F(PipelineImpairmentTest, CopyIsCorruptedOnItsOwn) {
   ImpairmentSpec impairment;
   impairment.duplicate = DuplicateSpec{.probability = 1.0};
@@ -864,6 +893,23 @@ TEST_F(PipelineLiveChangeTest, PrepareRefusesAReorderBoundBeyondTheFlowRings) {
   EXPECT_NE(pipeline_->Prepare(*Next(fits))
                 .find("rings of 32 entries and this dataplane has 16 (max-displacement up to 14)"),
             std::string::npos);
+}
+
+// Model state is shared by every profile that has the same state id, never rebuilt while the
+// worker may be using it: a state id that comes back with other effects (profiles compiled with
+// another RuleIdentities) is refused rather than run on the wrong model state.
+TEST_F(PipelineLiveChangeTest, PrepareRefusesAStateIdWithOtherEffects) {
+  ProfileSpec plain;
+  plain.impairments = {Delay("plain", kMs)};
+  plain.rules = {RuleSpec{.name = "r", .match = {}, .impairment = 0}};
+  Start(plain);
+  ProfileSpec limited = plain;
+  limited.impairments[0].rate = RateSpec{.bandwidth_bps = 1'000'000};
+  RuleIdentities other;  // gives "r" with a rate state id 0, which "r" without one has here
+  const auto foreign = CompileProfile(limited, kNs, 1, CompileOptions{.identities = &other});
+  EXPECT_NE(pipeline_->Prepare(*foreign).find("rule 'r' has state id 0 with other effects"),
+            std::string::npos);
+  EXPECT_EQ(pipeline_->Prepare(*Next(limited)), "") << "its own identities: a new state id";
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "dataplane/compiled_profile.h"
 
@@ -14,7 +15,7 @@ namespace {
 
 using Verdict = RateLink::Verdict;
 
-// Owns the compiled profile the link refers to.
+// The link and the compiled profile its rate came from.
 struct Link {
   std::shared_ptr<const CompiledProfile> profile;
   std::unique_ptr<RateLink> link;
@@ -164,6 +165,24 @@ TEST(RateLinkTest, QueueDrainsOverTime) {
   // Long idle: the queue is empty and the link starts the next frame at once.
   EXPECT_EQ(link.Send(1250, 100000), 110000u);
   EXPECT_EQ(link.link->queued_packets(), 1u);
+}
+
+// A link is per-rule state that outlives the profile it was made from (a live change or a trace
+// step replaces and frees that profile while the rule keeps its queue): it keeps working after
+// the profile is gone. (Under AddressSanitizer a link that kept a reference into the profile is a
+// use after free; in any build the freed memory is first reused for other rates.)
+TEST(RateLinkTest, WorksAfterTheProfileItCameFromIsFreed) {
+  Link link(RateSpec{.bandwidth_bps = 1'000'000'000, .queue_limit = {.packets = 3}});
+  EXPECT_EQ(link.Send(1250, 0), 10000u);
+  link.profile.reset();
+  // Whatever reuses the memory: a profile of a far slower link with a one-packet queue.
+  std::vector<std::shared_ptr<const CompiledProfile>> reuse;
+  for (int i = 0; i < 8; ++i) {
+    reuse.push_back(Link(RateSpec{.bandwidth_bps = 1000, .queue_limit = {.packets = 1}}).profile);
+  }
+  EXPECT_EQ(link.Send(1250, 0), 20000u) << "1 Gbit/s, after the frame ahead";
+  EXPECT_EQ(link.Send(1250, 0), 30000u) << "the queue holds 3";
+  EXPECT_TRUE(link.Dropped(64, 0)) << "the 4th is dropped";
 }
 
 }  // namespace

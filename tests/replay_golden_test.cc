@@ -4,8 +4,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include "control/subprocess.h"
+#include "dataplane/pcap_io.h"
 #include "tests/faultline_binary.h"
 #include "tests/pcap_fixtures.h"
 
@@ -105,6 +110,185 @@ TEST_F(ReplayGoldenTest, BadInputIsRejectedWithExitStatusTwo) {
   EXPECT_NE(missing.output.find(".missing"), std::string::npos) << missing.output;
   const CommandResult half = RunFaultline({"replay", "--in", in, "--out", out, "--in-b", in});
   EXPECT_EQ(half.status, 2) << half.output;
+}
+
+// Capture times from 2038 on (2^31 s and later): pcap seconds are unsigned 32-bit. They once
+// came out negative, so every later frame was `clock_backwards` and the span ~1.8e19 ns.
+TEST_F(ReplayGoldenTest, TimestampsFrom2038AreReplayedAsTheyAre) {
+  const std::string in = Path("in2038.pcap"), out = Path("out2038.pcap"), stats = Path("s.json");
+  const uint64_t start = (uint64_t{1} << 31) * 1'000'000'000 - 500'000;  // 0.5 ms before 2^31 s
+  const std::vector<Frame> input = MakeFrames(1000, start, 2000, 7);
+  WritePcap(in, input);
+  const CommandResult run =
+      RunFaultline({"replay", "--in", in, "--out", out, "--delay", "1ms", "--stats-json", stats});
+  ASSERT_EQ(run.status, 0) << run.output;
+  const std::vector<Frame> output = ReadPcap(out);
+  ASSERT_EQ(output.size(), input.size());
+  for (size_t i = 0; i < input.size(); ++i) {
+    ASSERT_EQ(output[i].timestamp_ns, input[i].timestamp_ns + 1'000'000) << "frame " << i;
+  }
+  const std::string document = ReadFileBytes(stats);
+  EXPECT_NE(document.find("\"clock_backwards\": 0"), std::string::npos) << document;
+  EXPECT_NE(document.find("\"elapsed_ns\": " +
+                          std::to_string(input.back().timestamp_ns - input.front().timestamp_ns)),
+            std::string::npos)
+      << document;
+}
+
+// A capture cut short (its writer killed mid-record) is replayed as far as it goes: every whole
+// record is delivered, frames still in flight too, the statistics are written, and the run says
+// the file is truncated and exits 2. A file cut inside its header replays nothing, also exit 2.
+TEST_F(ReplayGoldenTest, ATruncatedCaptureIsReplayedAsFarAsItGoesAndExitsTwo) {
+  const std::string in = Path("cut.pcap"), out = Path("out_cut.pcap"), stats = Path("cut.json");
+  std::vector<Frame> input = MakeFrames(100, 1'000'000'000, 1000, 8);
+  WritePcap(in, input);
+  std::filesystem::resize_file(in, std::filesystem::file_size(in) - 5);  // into the last record
+  const CommandResult run =
+      RunFaultline({"replay", "--in", in, "--out", out, "--delay", "1s", "--stats-json", stats});
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find(in + ": truncated: "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("the 99 record(s) before it were replayed"), std::string::npos)
+      << run.output;
+  const std::vector<Frame> output = ReadPcap(out);
+  ASSERT_EQ(output.size(), 99u) << "all held a second, so all were in flight at the cut";
+  for (size_t i = 0; i < output.size(); ++i) {
+    EXPECT_EQ(output[i].timestamp_ns, input[i].timestamp_ns + 1'000'000'000);
+    EXPECT_EQ(output[i].bytes, input[i].bytes);
+  }
+  EXPECT_NE(ReadFileBytes(stats).find("\"rx\": 99"), std::string::npos) << ReadFileBytes(stats);
+
+  std::filesystem::resize_file(in, 20);
+  const CommandResult header = RunFaultline({"replay", "--in", in, "--out", out});
+  EXPECT_EQ(header.status, 2) << header.output;
+  EXPECT_NE(header.output.find("truncated"), std::string::npos) << header.output;
+}
+
+// An output that is the same file as an input (by device and inode, whatever the name) would
+// destroy it before it is read: refused with exit 2, the input untouched. Two outputs in one
+// file likewise; character devices (/dev/null) may take several.
+TEST_F(ReplayGoldenTest, AnOutputThatIsAnInputOrAnotherOutputIsRefused) {
+  const std::string in = Path("same.pcap"), in_b = Path("same_b.pcap"), link = Path("link.pcap");
+  WritePcap(in, MakeFrames(50, 1'000'000'000, 1000, 9));
+  WritePcap(in_b, MakeFrames(50, 1'000'000'000, 1000, 10));
+  const std::string before = ReadFileBytes(in);
+  std::filesystem::create_hard_link(in, link);
+  const std::string dotted =
+      std::filesystem::path(in).parent_path().string() + "/./" +
+      std::filesystem::path(in).filename().string();
+  for (const std::string& out : {in, dotted, link}) {
+    const CommandResult run = RunFaultline({"replay", "--in", in, "--out", out});
+    EXPECT_EQ(run.status, 2) << out << ": " << run.output;
+    EXPECT_NE(run.output.find("is the same file as --in"), std::string::npos) << run.output;
+  }
+  const CommandResult stats_over_input =
+      RunFaultline({"replay", "--in", in, "--out", Path("o.pcap"), "--stats-json", in});
+  EXPECT_EQ(stats_over_input.status, 2) << stats_over_input.output;
+  const CommandResult reverse_over_input = RunFaultline(
+      {"replay", "--in", in, "--out", Path("o.pcap"), "--in-b", in_b, "--out-b", in_b});
+  EXPECT_EQ(reverse_over_input.status, 2) << reverse_over_input.output;
+  EXPECT_EQ(ReadFileBytes(in), before) << "the input was changed";
+  const CommandResult two_in_one = RunFaultline(
+      {"replay", "--in", in, "--out", Path("x.pcap"), "--in-b", in_b, "--out-b", Path("x.pcap")});
+  EXPECT_EQ(two_in_one.status, 2) << two_in_one.output;
+  EXPECT_NE(two_in_one.output.find("two outputs would overwrite each other"), std::string::npos)
+      << two_in_one.output;
+  const CommandResult discarded = RunFaultline(
+      {"replay", "--in", in, "--out", "/dev/null", "--in-b", in_b, "--out-b", "/dev/null"});
+  EXPECT_EQ(discarded.status, 0) << discarded.output;
+}
+
+// Every output is checked before the first frame: a statistics file in a directory that does
+// not exist, an output that is a directory, are refused at once with exit 2, and nothing is
+// written (they were found only at the end of the run).
+TEST_F(ReplayGoldenTest, UnwritableOutputsAreRefusedBeforeTheFirstFrame) {
+  const std::string in = Path("ok.pcap"), out = Path("ok_out.pcap");
+  WritePcap(in, MakeFrames(50, 1'000'000'000, 1000, 11));
+  const CommandResult stats = RunFaultline(
+      {"replay", "--in", in, "--out", out, "--stats-json", "/nonexistent/dir/s.json"});
+  EXPECT_EQ(stats.status, 2) << stats.output;
+  EXPECT_NE(stats.output.find("--stats-json /nonexistent/dir/s.json: cannot write there: no such "
+                              "directory /nonexistent/dir"),
+            std::string::npos)
+      << stats.output;
+  EXPECT_FALSE(std::filesystem::exists(out)) << "an output was written before the check";
+  const CommandResult directory =
+      RunFaultline({"replay", "--in", in, "--out", std::filesystem::path(in).parent_path()});
+  EXPECT_EQ(directory.status, 2) << directory.output;
+  EXPECT_NE(directory.output.find("is a directory"), std::string::npos) << directory.output;
+  const CommandResult reverse =
+      RunFaultline({"replay", "--in", in, "--out", out, "--in-b", in, "--out-b", "/nonexistent/b"});
+  EXPECT_EQ(reverse.status, 2) << reverse.output;
+}
+
+// A successful replay prints one line: frames in and out, drops by cause, copies, virtual time.
+TEST_F(ReplayGoldenTest, PrintsAOneLineSummary) {
+  const std::string in = Path("sum.pcap"), out = Path("sum_out.pcap");
+  WritePcap(in, MakeFrames(500, 0, 2000, 5));
+  const CommandResult run =
+      RunFaultline({"replay", "--in", in, "--out", out, "--delay", "1s", "--hold", "100"});
+  ASSERT_EQ(run.status, 0) << run.output;
+  const std::vector<Frame> input = ReadPcap(in);
+  char expected[256];
+  std::snprintf(expected, sizeof(expected),
+                "faultline replay: 500 frame(s) in, 100 out, 400 dropped (buffer_exhausted 400), "
+                "0 duplicated, %.6f s of virtual time\n",
+                static_cast<double>(input.back().timestamp_ns - input.front().timestamp_ns) / 1e9);
+  EXPECT_NE(run.output.find(expected), std::string::npos) << run.output;
+}
+
+// Frames of no bytes (a capture may hold them) are duplicated like any other frame.
+TEST_F(ReplayGoldenTest, ZeroLengthFramesAreDuplicated) {
+  const std::string in = Path("empty.pcap"), out = Path("empty_out.pcap");
+  const std::string profile = Path("dup.yaml"), stats = Path("dup.json");
+  std::vector<Frame> input = MakeFrames(10, 1'000'000'000, 1000, 12);
+  for (size_t i = 0; i < input.size(); i += 3) input[i].bytes.clear();
+  WritePcap(in, input);
+  std::ofstream(profile) << "version: 1\nimpairments:\n  twice: {duplicate: {probability: 100%}}\n"
+                            "rules:\n  - {name: all, match: {}, impairment: twice}\n";
+  const CommandResult run = RunFaultline({"replay", "--in", in, "--out", out, "--profile", profile,
+                                          "--seed", "1", "--stats-json", stats});
+  ASSERT_EQ(run.status, 0) << run.output;
+  const std::vector<Frame> output = ReadPcap(out);
+  ASSERT_EQ(output.size(), 20u);
+  for (size_t i = 0; i < output.size(); ++i) EXPECT_EQ(output[i].bytes, input[i / 2].bytes) << i;
+  EXPECT_NE(ReadFileBytes(stats).find("\"buffer_exhausted\": 0"), std::string::npos);
+}
+
+// Raw IP and Linux cooked captures are replayed as Ethernet (pcap_io.h): a rule on addresses and
+// ports matches their frames (they were all `unmatched` before), and the output is Ethernet.
+TEST_F(ReplayGoldenTest, RawIpCapturesAreReplayedAsEthernet) {
+  const std::string in = Path("raw.pcap"), out = Path("raw_out.pcap");
+  const std::string profile = Path("ports.yaml"), stats = Path("raw.json");
+  testing::UdpStreamOptions options;
+  options.count = 200;
+  std::vector<Frame> ethernet = testing::MakeUdpFrames(options), raw = ethernet;
+  for (Frame& frame : raw) frame.bytes.erase(frame.bytes.begin(), frame.bytes.begin() + 14);
+  WritePcap(in, raw, DLT_RAW);
+  std::ofstream(profile) << "version: 1\nimpairments:\n  slow: {delay: {base: 1ms}}\nrules:\n"
+                            "  - {name: udp, match: {proto: udp, dst-port: 5000}, impairment: "
+                            "slow}\n";
+  const CommandResult run = RunFaultline({"replay", "--in", in, "--out", out, "--profile", profile,
+                                          "--seed", "1", "--stats-json", stats});
+  ASSERT_EQ(run.status, 0) << run.output;
+  const std::string document = ReadFileBytes(stats);
+  EXPECT_NE(document.find("\"unmatched\": 0"), std::string::npos) << document;
+  EXPECT_NE(document.find("\"matched\": 200"), std::string::npos) << document;
+  PcapReader reader;
+  std::string error;
+  ASSERT_TRUE(reader.Open(out, &error)) << error;
+  EXPECT_EQ(reader.link_type(), DLT_EN10MB);
+  const std::vector<Frame> output = ReadPcap(out);
+  ASSERT_EQ(output.size(), 200u);
+  for (size_t i = 0; i < output.size(); ++i) {
+    std::vector<uint8_t> expected = ethernet[i].bytes;
+    std::fill(expected.begin(), expected.begin() + 12, 0);  // no MACs in a raw IP capture
+    EXPECT_EQ(output[i].bytes, expected) << "frame " << i;
+    EXPECT_EQ(output[i].timestamp_ns, ethernet[i].timestamp_ns + 1'000'000);
+  }
+  WritePcap(Path("wifi.pcap"), raw, DLT_IEEE802_11);
+  const CommandResult wifi = RunFaultline({"replay", "--in", Path("wifi.pcap"), "--out", out});
+  EXPECT_EQ(wifi.status, 2) << wifi.output;
+  EXPECT_NE(wifi.output.find("is not supported"), std::string::npos) << wifi.output;
 }
 
 }  // namespace
