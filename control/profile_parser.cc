@@ -1,7 +1,6 @@
 #include "control/profile_parser.h"
 
 #include <arpa/inet.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
@@ -221,12 +220,12 @@ using yaml_source::Entry;
 using yaml_source::KindOf;
 
 // A scalar as a list of one, or a list's items; false for anything else.
-bool ScalarOrList(const YAML::Node& value, std::vector<YAML::Node>* items) {
+bool ScalarOrList(const yaml::Node& value, std::vector<yaml::Node>* items) {
   items->clear();
   if (value.IsScalar()) {
     items->push_back(value);
   } else if (value.IsSequence()) {
-    for (const YAML::Node& item : value) items->push_back(item);
+    for (const yaml::Node& item : value) items->push_back(item);
   } else {
     return false;
   }
@@ -347,7 +346,7 @@ class ProfileParser {
   }
 
   // A profile given as a YAML mapping inside another document (a trace's inline `profile:`).
-  std::optional<ProfileSpec> ParseNode(const YAML::Node& root, std::string* error) {
+  std::optional<ProfileSpec> ParseNode(const yaml::Node& root, std::string* error) {
     if (!Run([&] { return ParseRoot(root); }, error)) return std::nullopt;
     return std::move(profile_);
   }
@@ -360,7 +359,7 @@ class ProfileParser {
   }
 
   // One entry of `partitions:` on its own; named by `name:` or after what it cuts.
-  std::optional<PartitionSpec> ParsePartitionEntry(const YAML::Node& item, std::string* error) {
+  std::optional<PartitionSpec> ParsePartitionEntry(const yaml::Node& item, std::string* error) {
     PartitionSpec partition;
     std::string label;
     std::map<std::string, int> named;
@@ -372,8 +371,8 @@ class ProfileParser {
   }
 
   // An endpoint reference on its own, as a rule's `src` or `dst`.
-  std::optional<EndpointSet> ParseEndpointReference(const YAML::Node& value,
-                                                    const YAML::Node& position,
+  std::optional<EndpointSet> ParseEndpointReference(const yaml::Node& value,
+                                                    const yaml::Node& position,
                                                     const std::string& key, std::string* label,
                                                     std::string* error) {
     EndpointSet endpoints;
@@ -384,29 +383,28 @@ class ProfileParser {
   }
 
  private:
-  // Runs `parse`, turning yaml-cpp's exceptions into errors; false with *error set on failure.
+  // Runs `parse`; false with *error set on failure.
   template <typename Parse>
   bool Run(Parse parse, std::string* error) {
-    bool ok = false;
-    try {
-      ok = parse();
-    } catch (const YAML::Exception& e) {
-      // Syntax errors (and yaml-cpp's recursion limit) come with a mark of their own.
-      Fail(e.mark, e.msg);
-    }
+    const bool ok = parse();
     if (!ok) *error = error_;
     return ok;
   }
 
   // Records `message` at `mark` unless an earlier error was recorded; returns false so that
   // callers can `return Fail(...)`.
-  bool Fail(const YAML::Mark& mark, const std::string& message) {
+  bool Fail(const yaml::Mark& mark, const std::string& message) {
     if (!error_.empty()) return false;
     error_ = yaml_source::PositionedError(name_, mark, message);
     return false;
   }
-  bool Fail(const YAML::Node& node, const std::string& message) {
+  bool Fail(const yaml::Node& node, const std::string& message) {
     return Fail(node.Mark(), message);
+  }
+  // An error already formatted "FILE:LINE:COL: message".
+  bool Forward(const std::string& error) {
+    if (error_.empty()) error_ = error;
+    return false;
   }
 
   bool UnknownKey(const Entry& entry, const std::string& where,
@@ -418,8 +416,8 @@ class ProfileParser {
 
   // The entries of a map in file order. Fails on anything but a map (an empty value counts as an
   // empty map where `allow_empty`), on a key that is not a plain name and on a key given twice:
-  // yaml-cpp keeps both, and silently using one of them would hide a mistake.
-  bool Entries(const YAML::Node& map, const YAML::Node& position, const std::string& what,
+  // YAML readers differ on which one wins, and silently using one of them would hide a mistake.
+  bool Entries(const yaml::Node& map, const yaml::Node& position, const std::string& what,
                bool allow_empty, std::vector<Entry>* entries) {
     const auto problem = yaml_source::MapEntries(map, position, what, allow_empty, entries);
     return !problem || Fail(problem->where, problem->message);
@@ -503,17 +501,17 @@ class ProfileParser {
   }
 
   bool ParseDocument(const std::string& text) {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.empty() || documents[0].IsNull()) {
-      return Fail(YAML::Mark(), "the profile is empty (it needs at least 'version: 1')");
+    std::string error;
+    const std::optional<yaml::Node> root =
+        yaml_source::LoadSingleDocument(text, name_, "profile", &error);
+    if (!root) return Forward(error);
+    if (root->IsNull()) {
+      return Fail(yaml::Mark(), "the profile is empty (it needs at least 'version: 1')");
     }
-    if (documents.size() > 1) {
-      return Fail(documents[1], "a profile is a single YAML document; this is a second one");
-    }
-    return ParseRoot(documents[0]);
+    return ParseRoot(*root);
   }
 
-  bool ParseRoot(const YAML::Node& root) {
+  bool ParseRoot(const yaml::Node& root) {
     std::vector<Entry> entries;
     if (!Entries(root, root, "the profile", /*allow_empty=*/false, &entries)) return false;
 
@@ -565,7 +563,7 @@ class ProfileParser {
   bool ParseGroups(const Entry& groups_entry) {
     std::vector<Entry> groups;
     if (!Entries(groups_entry, "groups", /*allow_empty=*/true, &groups)) return false;
-    std::vector<std::vector<YAML::Node>> members(groups.size());
+    std::vector<std::vector<yaml::Node>> members(groups.size());
     for (size_t g = 0; g < groups.size(); ++g) {
       const Entry& entry = groups[g];
       if (entry.key.empty()) return Fail(entry.key_node, "a group needs a name");
@@ -582,7 +580,7 @@ class ProfileParser {
       // An empty group would leave a rule's src or dst empty, and an empty src matches every
       // address: the opposite of what an empty group suggests.
       if (members[g].empty()) return Fail(At(entry), what + " is empty");
-      for (const YAML::Node& item : members[g]) {
+      for (const yaml::Node& item : members[g]) {
         if (!item.IsScalar()) {
           return Fail(item, what + ": expected an address, prefix, MAC address or group name, " +
                                 "not " + KindOf(item));
@@ -604,12 +602,12 @@ class ProfileParser {
 
   // Expands group g's members into profile_.groups[g].members, first expanding the groups it
   // includes; `path` is the chain of groups being expanded, to name a cycle.
-  bool ResolveGroup(size_t g, const std::vector<std::vector<YAML::Node>>& members,
+  bool ResolveGroup(size_t g, const std::vector<std::vector<yaml::Node>>& members,
                     std::vector<Resolution>* state, std::vector<size_t>* path) {
     (*state)[g] = Resolution::kActive;
     path->push_back(g);
     const std::string what = "group '" + profile_.groups[g].name + "'";
-    for (const YAML::Node& item : members[g]) {
+    for (const yaml::Node& item : members[g]) {
       const std::string& text = item.Scalar();
       if (const std::optional<size_t> other = GroupIndex(text)) {
         if ((*state)[*other] == Resolution::kActive) {
@@ -647,7 +645,7 @@ class ProfileParser {
 
   // `text` is no group, and ParseAddress said `error`: when it looks like an address that error
   // helps, else the user meant a group that is not there.
-  bool UnknownEndpoint(const YAML::Node& item, const std::string& where, const std::string& text,
+  bool UnknownEndpoint(const yaml::Node& item, const std::string& where, const std::string& text,
                        const std::string& error) {
     if (Classify(text) != Lookalike::kName) return Fail(item, where + ": " + error);
     std::vector<std::string> names;
@@ -809,7 +807,7 @@ class ProfileParser {
       given[entry.key] = &entry;
     }
     // Where to point for a problem with a key's value; the loss map when the key is absent.
-    auto at = [&](const char* key) -> const YAML::Node& {
+    auto at = [&](const char* key) -> const yaml::Node& {
       return given.count(key) ? given[key]->value : loss_entry.value;
     };
     auto require = [&](const char* key) {
@@ -958,7 +956,7 @@ class ProfileParser {
         entry.key + " as a list needs one packet count and one byte size, like [1000pkt, 1MB]";
     if (entry.value.size() != 2) return Fail(entry.value, shape);
     *limit = SizeLimit{};
-    for (const YAML::Node& item : entry.value) {
+    for (const yaml::Node& item : entry.value) {
       Size size;
       if (!PositiveSize(Entry{entry.key, entry.key_node, item}, &size)) return false;
       uint64_t& slot = size.packets ? limit->packets : limit->bytes;
@@ -1083,7 +1081,7 @@ class ProfileParser {
       return Fail(rules_entry.value, "rules must be a list, not " + KindOf(rules_entry.value));
     }
     std::map<std::string, int> first_line;  // rule name -> the line naming it
-    for (const YAML::Node& item : rules_entry.value) {
+    for (const yaml::Node& item : rules_entry.value) {
       std::vector<Entry> entries;
       if (!Entries(item, item, "a rule", /*allow_empty=*/false, &entries)) return false;
       RuleSpec rule;
@@ -1138,7 +1136,7 @@ class ProfileParser {
     std::map<std::string, int> named;  // `name:` -> the line giving it
     std::vector<std::string> labels;   // per partition: its generated name, "" if named
     size_t cuts = 0;                   // in all partitions so far
-    for (const YAML::Node& item : partitions_entry.value) {
+    for (const yaml::Node& item : partitions_entry.value) {
       if (profile_.partitions.size() == kMaxPartitions) {
         return Fail(item, "more than " + std::to_string(kMaxPartitions) +
                               " partitions (the most the dataplane holds)");
@@ -1176,7 +1174,7 @@ class ProfileParser {
   // One entry of `partitions:`. `cuts_before` counts the cuts of the entries before it (for the
   // dataplane's limit); `named` the names given so far. Without `name:`, partition->name stays
   // empty and `label` says what the entry cuts.
-  bool ParsePartition(const YAML::Node& item, size_t cuts_before, std::map<std::string, int>* named,
+  bool ParsePartition(const yaml::Node& item, size_t cuts_before, std::map<std::string, int>* named,
                       PartitionSpec* partition, std::string* label) {
     std::vector<Entry> entries;
     if (!Entries(item, item, "a partition", /*allow_empty=*/false, &entries)) return false;
@@ -1327,7 +1325,7 @@ class ProfileParser {
       return Fail(entry.value, entry.key + " needs at least " + std::to_string(minimum) + " " +
                                    what + ", not " + std::to_string(entry.value.size()));
     }
-    for (const YAML::Node& item : entry.value) {
+    for (const yaml::Node& item : entry.value) {
       EndpointSet node;
       std::string name;
       if (!Endpoints(item, item, entry.key, &node, &name)) return false;
@@ -1444,7 +1442,7 @@ class ProfileParser {
       }
       for (const auto& [side, set] : sides) {
         const int family = OnlyFamily(*set);
-        const YAML::Node& at = given.count(side) ? At(*given.at(side)) : YAML::Node();
+        const yaml::Node& at = given.count(side) ? At(*given.at(side)) : yaml::Node();
         if (!ip && family != 0) {
           return Fail(at, std::string(side) + " has only IP addresses, which frames of " + ether +
                               " do not carry (give MAC addresses, or leave out ethertype)");
@@ -1484,9 +1482,9 @@ class ProfileParser {
   // A group name, an address, a prefix or a MAC address, or a list of them, as EndpointSet
   // (groups expanded, repeats dropped). `label` gets the text as written, list items joined
   // by '+' ("rack-a", "n1+n2"), for the names of partitions.
-  bool Endpoints(const YAML::Node& value, const YAML::Node& position, const std::string& key,
+  bool Endpoints(const yaml::Node& value, const yaml::Node& position, const std::string& key,
                  EndpointSet* endpoints, std::string* label) {
-    std::vector<YAML::Node> items;
+    std::vector<yaml::Node> items;
     if (!ScalarOrList(value, &items)) {
       return Fail(position, key + " needs a group name, an address, a prefix or a MAC address, " +
                                 "or a list of them, not " + KindOf(value));
@@ -1494,7 +1492,7 @@ class ProfileParser {
     // An empty list would read as "any address", the opposite of what it says.
     if (items.empty()) return Fail(value, key + " is an empty list");
     std::vector<std::string> labels;
-    for (const YAML::Node& item : items) {
+    for (const yaml::Node& item : items) {
       if (!item.IsScalar()) {
         return Fail(item, key + ": expected a group name, address, prefix or MAC address, not " +
                               KindOf(item));
@@ -1514,13 +1512,13 @@ class ProfileParser {
 
   // `src-mac: aa:bb:cc:dd:ee:ff` or a list of MAC addresses.
   bool Macs(const Entry& entry, std::vector<MacAddress>* macs) {
-    std::vector<YAML::Node> items;
+    std::vector<yaml::Node> items;
     if (!ScalarOrList(entry.value, &items)) {
       return Fail(At(entry),
                   entry.key + " needs a MAC address or a list of them, not " + KindOf(entry.value));
     }
     if (items.empty()) return Fail(entry.value, entry.key + " is an empty list");
-    for (const YAML::Node& item : items) {
+    for (const yaml::Node& item : items) {
       if (!item.IsScalar()) {
         return Fail(item, entry.key + ": expected a MAC address, not " + KindOf(item));
       }
@@ -1795,13 +1793,13 @@ std::optional<ProfileSpec> ParseProfileFile(const std::string& path, std::string
   return ProfileParser(path, std::filesystem::path(path).parent_path()).Parse(*text, error);
 }
 
-std::optional<ProfileSpec> ParseProfileNode(const YAML::Node& root,
+std::optional<ProfileSpec> ParseProfileNode(const yaml::Node& root,
                                             const std::string& name_for_errors,
                                             const std::string& base_directory, std::string* error) {
   return ProfileParser(name_for_errors, base_directory).ParseNode(root, error);
 }
 
-std::optional<PartitionSpec> ParsePartitionNode(const YAML::Node& entry, const GroupContext& groups,
+std::optional<PartitionSpec> ParsePartitionNode(const yaml::Node& entry, const GroupContext& groups,
                                                 const std::string& name_for_errors,
                                                 std::string* error) {
   ProfileParser parser(name_for_errors, std::filesystem::path());
@@ -1809,7 +1807,7 @@ std::optional<PartitionSpec> ParsePartitionNode(const YAML::Node& entry, const G
   return parser.ParsePartitionEntry(entry, error);
 }
 
-std::optional<EndpointSet> ParseEndpointsNode(const YAML::Node& value, const YAML::Node& position,
+std::optional<EndpointSet> ParseEndpointsNode(const yaml::Node& value, const yaml::Node& position,
                                               const std::string& key, const GroupContext& groups,
                                               const std::string& name_for_errors,
                                               std::string* label, std::string* error) {

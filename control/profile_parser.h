@@ -9,11 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "control/yaml_document.h"
 #include "dataplane/profile_spec.h"
-
-namespace YAML {
-class Node;
-}
 
 namespace faultline {
 
@@ -38,7 +35,7 @@ std::optional<ProfileSpec> ParseProfileText(const std::string& text,
 
 // A profile given as a YAML mapping (same keys and checks as a profile file). Relative `table:`
 // paths resolve against `base_directory`.
-std::optional<ProfileSpec> ParseProfileNode(const YAML::Node& root,
+std::optional<ProfileSpec> ParseProfileNode(const yaml::Node& root,
                                             const std::string& name_for_errors,
                                             const std::string& base_directory, std::string* error);
 
@@ -53,7 +50,7 @@ struct GroupContext {
 // One entry of a profile's `partitions:` (any form, with mode, connections, name). Its name is
 // `name:` or, without one, what it cuts ("isolate n3"); no ` #2` suffixes (nothing to compare
 // with). Fails beyond kMaxPartitionCuts cuts.
-std::optional<PartitionSpec> ParsePartitionNode(const YAML::Node& entry, const GroupContext& groups,
+std::optional<PartitionSpec> ParsePartitionNode(const yaml::Node& entry, const GroupContext& groups,
                                                 const std::string& name_for_errors,
                                                 std::string* error);
 
@@ -61,7 +58,7 @@ std::optional<PartitionSpec> ParsePartitionNode(const YAML::Node& entry, const G
 // list of them. `position` is where to point when `value` has the wrong shape (an empty value has
 // no position of its own: pass its key); `key` names it in errors; *label gets it as written
 // (list items joined by '+').
-std::optional<EndpointSet> ParseEndpointsNode(const YAML::Node& value, const YAML::Node& position,
+std::optional<EndpointSet> ParseEndpointsNode(const yaml::Node& value, const yaml::Node& position,
                                               const std::string& key, const GroupContext& groups,
                                               const std::string& name_for_errors,
                                               std::string* label, std::string* error);

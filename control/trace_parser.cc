@@ -1,6 +1,5 @@
 #include "control/trace_parser.h"
 
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -68,13 +67,7 @@ class TraceParser {
         running_(running) {}
 
   std::optional<TraceSpec> Parse(const std::string& text, std::string* error) {
-    bool ok = false;
-    try {
-      ok = ParseDocument(text);
-    } catch (const YAML::Exception& e) {
-      Fail(e.mark, e.msg);
-    }
-    if (!ok) {
+    if (!ParseDocument(text)) {
       *error = error_;
       return std::nullopt;
     }
@@ -82,12 +75,12 @@ class TraceParser {
   }
 
  private:
-  bool Fail(const YAML::Mark& mark, const std::string& message) {
+  bool Fail(const yaml::Mark& mark, const std::string& message) {
     if (!error_.empty()) return false;
     error_ = yaml_source::PositionedError(name_, mark, message);
     return false;
   }
-  bool Fail(const YAML::Node& node, const std::string& message) {
+  bool Fail(const yaml::Node& node, const std::string& message) {
     return Fail(node.Mark(), message);
   }
   // An error already formatted "FILE:LINE:COL: message" (by the profile parser).
@@ -104,7 +97,7 @@ class TraceParser {
 
   // The entries of a map in file order; fails on anything else, on keys that are not plain
   // names and on a key given twice.
-  bool Entries(const YAML::Node& map, const YAML::Node& position, const std::string& what,
+  bool Entries(const yaml::Node& map, const yaml::Node& position, const std::string& what,
                std::vector<Entry>* entries) {
     const auto problem = yaml_source::MapEntries(map, position, what, false, entries);
     return !problem || Fail(problem->where, problem->message);
@@ -157,14 +150,14 @@ class TraceParser {
   }
 
   bool ParseDocument(const std::string& text) {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.empty() || documents[0].IsNull()) {
-      return Fail(YAML::Mark(), "the trace is empty (it needs 'version: 1' and 'events:')");
+    std::string error;
+    const std::optional<yaml::Node> document =
+        yaml_source::LoadSingleDocument(text, name_, "trace", &error);
+    if (!document) return Forward(error);
+    if (document->IsNull()) {
+      return Fail(yaml::Mark(), "the trace is empty (it needs 'version: 1' and 'events:')");
     }
-    if (documents.size() > 1) {
-      return Fail(documents[1], "a trace is a single YAML document; this is a second one");
-    }
-    const YAML::Node& root = documents[0];
+    const yaml::Node& root = *document;
     std::vector<Entry> entries;
     if (!Entries(root, root, "the trace", &entries)) return false;
 
@@ -282,7 +275,7 @@ class TraceParser {
       groups_.no_groups_hint =
           "the trace has no 'profile:' to take groups from; add one, or pass --profile";
     }
-    for (const YAML::Node& item : events_entry.value) {
+    for (const yaml::Node& item : events_entry.value) {
       TraceEvent event;
       if (!ParseEvent(item, &event)) return false;
       trace_.events.push_back(std::move(event));
@@ -293,7 +286,7 @@ class TraceParser {
     return true;
   }
 
-  bool ParseEvent(const YAML::Node& item, TraceEvent* event) {
+  bool ParseEvent(const yaml::Node& item, TraceEvent* event) {
     std::vector<Entry> entries;
     if (!Entries(item, item, "an event", &entries)) return false;
     event->line = item.Mark().line + 1;
@@ -493,7 +486,7 @@ class TraceParser {
     const TraceEvent* last = nullptr;
     for (const TraceEvent& event : trace_.events) {
       if (event.for_ns > UINT64_MAX - event.at_ns) {
-        YAML::Mark mark;
+        yaml::Mark mark;
         mark.line = event.line - 1;
         mark.column = event.column - 1;
         return Fail(mark, "at + for is later than a trace can last (584 years)");
@@ -572,16 +565,9 @@ std::optional<TraceSpec> ParseTraceFile(const std::string& path, const ProfileSp
 }
 
 bool LooksLikeTrace(const std::string& text) {
-  try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.empty() || !documents[0].IsMap()) return false;
-    for (auto it = documents[0].begin(); it != documents[0].end(); ++it) {
-      if (it->first.IsScalar() && it->first.Scalar() == "events") return true;
-    }
-  } catch (const YAML::Exception&) {
-    // Not YAML at all: the profile parser reports it.
-  }
-  return false;
+  yaml::LoadError ignored;  // not YAML at all: the profile parser reports it
+  const std::optional<std::vector<yaml::Node>> documents = yaml::LoadAll(text, &ignored);
+  return documents && !documents->empty() && (*documents)[0].Find("events").has_value();
 }
 
 std::string DescribeTrace(const TraceSpec& trace) {

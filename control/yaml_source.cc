@@ -9,20 +9,14 @@
 
 namespace faultline::yaml_source {
 
-std::string KindOf(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Scalar:
-      return "'" + node.Scalar() + "'";
-    default:
-      return "empty";
-  }
+std::string KindOf(const yaml::Node& node) {
+  if (node.IsMap()) return "a map";
+  if (node.IsSequence()) return "a list";
+  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  return "empty";
 }
 
-std::string PositionedError(const std::string& name, const YAML::Mark& mark,
+std::string PositionedError(const std::string& name, const yaml::Mark& mark,
                             const std::string& message) {
   const int line = mark.is_null() ? 1 : mark.line + 1;
   const int column = mark.is_null() ? 1 : mark.column + 1;
@@ -49,22 +43,38 @@ std::optional<std::string> ReadSourceFile(const std::string& path, std::string* 
   return text.str();
 }
 
-std::optional<Problem> MapEntries(const YAML::Node& map, const YAML::Node& position,
+std::optional<yaml::Node> LoadSingleDocument(const std::string& text, const std::string& name,
+                                             const std::string& what, std::string* error) {
+  yaml::LoadError problem;
+  const std::optional<std::vector<yaml::Node>> documents = yaml::LoadAll(text, &problem);
+  if (!documents) {
+    *error = PositionedError(name, problem.mark, problem.message);
+    return std::nullopt;
+  }
+  if (documents->size() > 1) {
+    *error = PositionedError(name, (*documents)[1].Mark(),
+                             "a " + what + " is a single YAML document; this is a second one");
+    return std::nullopt;
+  }
+  return documents->empty() ? yaml::Node() : (*documents)[0];
+}
+
+std::optional<Problem> MapEntries(const yaml::Node& map, const yaml::Node& position,
                                   const std::string& what, bool allow_empty,
                                   std::vector<Entry>* entries) {
   entries->clear();
   if (map.IsNull() && allow_empty) return std::nullopt;
   if (!map.IsMap()) return Problem{position, what + " must be a map, not " + KindOf(map)};
   std::map<std::string, int> first_line;
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node key = it->first;
+  for (size_t i = 0; i < map.size(); ++i) {
+    const yaml::Node key = map.Key(i);
     if (!key.IsScalar()) return Problem{key, "keys in " + what + " must be plain names"};
     const auto [earlier, inserted] = first_line.emplace(key.Scalar(), key.Mark().line + 1);
     if (!inserted) {
       return Problem{key, "duplicate key '" + key.Scalar() + "' in " + what + " (first on line " +
                               std::to_string(earlier->second) + ")"};
     }
-    entries->push_back({key.Scalar(), key, it->second});
+    entries->push_back({key.Scalar(), key, map.Value(i)});
   }
   return std::nullopt;
 }
