@@ -1,11 +1,8 @@
 #include "control/yaml_source.h"
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
+
+#include "dataplane/regular_file.h"
 
 namespace faultline::yaml_source {
 
@@ -24,23 +21,7 @@ std::string PositionedError(const std::string& name, const yaml::Mark& mark,
 }
 
 std::optional<std::string> ReadSourceFile(const std::string& path, std::string* error) {
-  std::error_code ignored;
-  if (std::filesystem::is_directory(path, ignored)) {
-    *error = path + ": cannot read: it is a directory";
-    return std::nullopt;
-  }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    *error = path + ": cannot read: " + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) {
-    *error = path + ": cannot read: " + std::strerror(errno);
-    return std::nullopt;
-  }
-  return text.str();
+  return ReadRegularFile(path, error);
 }
 
 std::optional<yaml::Node> LoadSingleDocument(const std::string& text, const std::string& name,

@@ -31,7 +31,8 @@ std::string KindOf(const yaml::Node& node);
 std::string PositionedError(const std::string& name, const yaml::Mark& mark,
                             const std::string& message);
 
-// The whole file at `path`, or nullopt with *error "PATH: cannot read: why".
+// The whole file at `path` (a regular file, at most kMaxConfigFileBytes), or nullopt with *error
+// "PATH: cannot read: why".
 std::optional<std::string> ReadSourceFile(const std::string& path, std::string* error);
 
 // The one document of `text` (a null node for an empty text), or nullopt with *error

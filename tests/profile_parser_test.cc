@@ -1086,7 +1086,7 @@ impairments:
   std::string error;
   EXPECT_FALSE(ParseProfileFile(path, &error).has_value());
   EXPECT_EQ(error, path + ":4:45: table: " + (directory_ / "missing.dist").string() +
-                       ": cannot open: No such file or directory");
+                       ": cannot read: No such file or directory");
 }
 
 TEST_F(ProfileFileTest, BadTableContentIsReportedWithBothPositions) {
