@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -14,6 +15,8 @@
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -177,32 +180,75 @@ std::optional<Prefix> ParsePrefix(const std::string& text, std::string* error) {
   return prefix;
 }
 
-// Adds the endpoints of `more` that `set` does not have yet, in order.
-void AddEndpoints(const EndpointSet& more, EndpointSet* set) {
-  for (const Prefix& prefix : more.prefixes) {
-    if (std::find(set->prefixes.begin(), set->prefixes.end(), prefix) == set->prefixes.end()) {
-      set->prefixes.push_back(prefix);
-    }
-  }
-  for (const MacAddress& mac : more.macs) {
-    if (std::find(set->macs.begin(), set->macs.end(), mac) == set->macs.end()) {
-      set->macs.push_back(mac);
-    }
-  }
+// One endpoint as bytes: family (0 for a MAC), prefix length, address.
+using EndpointKey = std::array<uint8_t, 18>;
+
+EndpointKey KeyOf(const Prefix& prefix) {
+  EndpointKey key{};
+  key[0] = prefix.family;
+  key[1] = prefix.length;
+  std::copy(prefix.address.begin(), prefix.address.end(), key.begin() + 2);
+  return key;
 }
 
-// Whether two sets (each without repeats, as AddEndpoints builds them) hold the same endpoints.
+EndpointKey KeyOf(const MacAddress& mac) {
+  EndpointKey key{};
+  std::copy(mac.begin(), mac.end(), key.begin() + 2);
+  return key;
+}
+
+struct EndpointKeyHash {
+  size_t operator()(const EndpointKey& key) const {
+    return std::hash<std::string_view>()(
+        std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+  }
+};
+
+// An EndpointSet built in order without repeats, each endpoint added in O(1): searching the set
+// for every addition made a group of n members cost n^2, and a group including large groups far
+// more.
+class EndpointBuilder {
+ public:
+  void Add(const Prefix& prefix) {
+    if (keys_.insert(KeyOf(prefix)).second) set_.prefixes.push_back(prefix);
+  }
+  void Add(const MacAddress& mac) {
+    if (keys_.insert(KeyOf(mac)).second) set_.macs.push_back(mac);
+  }
+  void Add(const EndpointSet& more) {
+    for (const Prefix& prefix : more.prefixes) Add(prefix);
+    for (const MacAddress& mac : more.macs) Add(mac);
+  }
+  EndpointSet Take() { return std::move(set_); }
+
+ private:
+  EndpointSet set_;
+  std::unordered_set<EndpointKey, EndpointKeyHash> keys_;
+};
+
+size_t EndpointCount(const EndpointSet& set) { return set.prefixes.size() + set.macs.size(); }
+
+// A set's endpoints in a canonical order, to compare sets whatever order they were named in.
+std::vector<EndpointKey> Canonical(const EndpointSet& set) {
+  std::vector<EndpointKey> keys;
+  keys.reserve(EndpointCount(set));
+  for (const Prefix& prefix : set.prefixes) keys.push_back(KeyOf(prefix));
+  for (const MacAddress& mac : set.macs) keys.push_back(KeyOf(mac));
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+// Whether two sets (each without repeats, as EndpointBuilder builds them) hold the same
+// endpoints.
 bool SameEndpoints(const EndpointSet& a, const EndpointSet& b) {
   if (a.prefixes.size() != b.prefixes.size() || a.macs.size() != b.macs.size()) return false;
-  EndpointSet both = a;
-  AddEndpoints(b, &both);
-  return both.prefixes.size() == a.prefixes.size() && both.macs.size() == a.macs.size();
+  return Canonical(a) == Canonical(b);
 }
 
 // An address, a prefix or a MAC address, added to `set`.
-bool ParseAddress(const std::string& text, EndpointSet* set, std::string* error) {
+bool ParseAddress(const std::string& text, EndpointBuilder* set, std::string* error) {
   if (const std::optional<MacAddress> mac = ParseMac(text)) {
-    AddEndpoints(EndpointSet{.prefixes = {}, .macs = {*mac}}, set);
+    set->Add(*mac);
     return true;
   }
   if (Classify(text) == Lookalike::kMac) {
@@ -211,7 +257,7 @@ bool ParseAddress(const std::string& text, EndpointSet* set, std::string* error)
   }
   const std::optional<Prefix> prefix = ParsePrefix(text, error);
   if (!prefix) return false;
-  AddEndpoints(EndpointSet{.prefixes = {*prefix}, .macs = {}}, set);
+  set->Add(*prefix);
   return true;
 }
 
@@ -351,11 +397,16 @@ class ProfileParser {
     return std::move(profile_);
   }
 
-  // Group names in endpoint references resolve against `groups_from`'s groups (none if null);
-  // `no_groups_hint` replaces "the profile defines no groups" in the error for an unknown name.
-  void UseGroups(const ProfileSpec* groups_from, std::string no_groups_hint) {
-    profile_.groups = groups_from != nullptr ? groups_from->groups : std::vector<GroupSpec>{};
-    no_groups_hint_ = std::move(no_groups_hint);
+  // Group names in endpoint references resolve against the context's groups (none without a
+  // profile); its hint replaces "the profile defines no groups" in the error for an unknown name,
+  // and its count (if any) is where the endpoints named are counted.
+  void UseGroups(const GroupContext& context) {
+    static const std::vector<GroupSpec> kNone;
+    groups_ = context.profile != nullptr ? &context.profile->groups : &kNone;
+    if (context.index == nullptr) context.index = IndexGroups(*groups_);
+    group_index_ = context.index;
+    no_groups_hint_ = context.no_groups_hint;
+    if (context.endpoints != nullptr) endpoints_ = context.endpoints;
   }
 
   // One entry of `partitions:` on its own; named by `name:` or after what it cuts.
@@ -457,6 +508,33 @@ class ProfileParser {
     return true;
   }
 
+  // `value` (of `entry`) within [min, max], else "KEY: 'TEXT' is below (above) the limit of X"
+  // with X as `format` spells it.
+  template <typename Value, typename Format>
+  bool Within(const Entry& entry, Value value, Value min, Value max, Format format) {
+    if (value >= min && value <= max) return true;
+    return Fail(entry.value, entry.key + ": '" + entry.value.Scalar() + "' is " +
+                                 (value < min ? "below" : "above") + " the limit of " +
+                                 format(value < min ? min : max));
+  }
+  bool BoundedDuration(const Entry& entry, uint64_t max, uint64_t* ns) {
+    return Duration(entry, ns) && Within(entry, *ns, uint64_t{0}, max, FormatDuration);
+  }
+  // A positive size of at most `max_packets` packets or `max_bytes` bytes, as a limit.
+  bool BoundedSize(const Entry& entry, uint64_t max_packets, uint64_t max_bytes, SizeLimit* limit) {
+    Size size;
+    if (!PositiveSize(entry, &size)) return false;
+    const uint64_t max = size.packets ? max_packets : max_bytes;
+    if (!Within(entry, size.value, uint64_t{1}, max, [&](uint64_t bound) {
+          return FormatSize({bound, size.packets});
+        })) {
+      return false;
+    }
+    *limit = size.packets ? SizeLimit{.packets = size.value, .bytes = 0}
+                          : SizeLimit{.packets = 0, .bytes = size.value};
+    return true;
+  }
+
   bool Integer(const Entry& entry, uint64_t min, uint64_t max, uint64_t* out) {
     std::string text;
     if (!Text(entry, &text)) return false;
@@ -538,7 +616,7 @@ class ProfileParser {
       bool ok = true;
       if (entry.key == "seed") {
         uint64_t seed = 0;
-        ok = Integer(entry, 0, UINT64_MAX, &seed);
+        ok = Integer(entry, 0, kMaxSeed, &seed);
         profile_.seed = seed;
       } else if (entry.key == "groups") {
         ok = ParseGroups(entry);
@@ -559,13 +637,16 @@ class ProfileParser {
   }
 
   // Groups may include other groups, defined anywhere in the map, so their members are read
-  // first and expanded once every name is known.
+  // first and expanded once every name is known: each group once, after the groups it includes.
   bool ParseGroups(const Entry& groups_entry) {
     std::vector<Entry> groups;
     if (!Entries(groups_entry, "groups", /*allow_empty=*/true, &groups)) return false;
     std::vector<std::vector<yaml::Node>> members(groups.size());
     for (size_t g = 0; g < groups.size(); ++g) {
       const Entry& entry = groups[g];
+      if (g == kMaxGroups) {
+        return Fail(entry.key_node, "more than " + std::to_string(kMaxGroups) + " groups");
+      }
       if (entry.key.empty()) return Fail(entry.key_node, "a group needs a name");
       if (Classify(entry.key) != Lookalike::kName) {
         // A group called "10.0.0.1" would make `src: 10.0.0.1` ambiguous.
@@ -588,59 +669,157 @@ class ProfileParser {
       }
       profile_.groups.push_back(GroupSpec{.name = entry.key, .members = {}});
     }
-    std::vector<Resolution> state(groups.size(), Resolution::kPending);
-    std::vector<size_t> path;
-    for (size_t g = 0; g < groups.size(); ++g) {
-      if (state[g] == Resolution::kPending && !ResolveGroup(g, members, &state, &path)) {
-        return false;
-      }
-    }
-    return true;
+    group_index_ = IndexGroups(profile_.groups);
+    std::vector<size_t> order;
+    return OrderGroups(members, &order) && ExpandGroups(members, order);
   }
 
-  enum class Resolution { kPending, kActive, kDone };
-
-  // Expands group g's members into profile_.groups[g].members, first expanding the groups it
-  // includes; `path` is the chain of groups being expanded, to name a cycle.
-  bool ResolveGroup(size_t g, const std::vector<std::vector<yaml::Node>>& members,
-                    std::vector<Resolution>* state, std::vector<size_t>* path) {
-    (*state)[g] = Resolution::kActive;
-    path->push_back(g);
-    const std::string what = "group '" + profile_.groups[g].name + "'";
-    for (const yaml::Node& item : members[g]) {
-      const std::string& text = item.Scalar();
-      if (const std::optional<size_t> other = GroupIndex(text)) {
-        if ((*state)[*other] == Resolution::kActive) {
-          std::vector<std::string> cycle;
-          for (auto it = std::find(path->begin(), path->end(), *other); it != path->end(); ++it) {
-            cycle.push_back(profile_.groups[*it].name);
-          }
-          cycle.push_back(text);
-          return Fail(item, what + ": including group '" + text +
-                                "' makes a cycle: " + Join(cycle, " -> "));
-        }
-        if ((*state)[*other] == Resolution::kPending &&
-            !ResolveGroup(*other, members, state, path)) {
-          return false;
-        }
-        AddEndpoints(profile_.groups[*other].members, &profile_.groups[g].members);
-        continue;
-      }
-      std::string error;
-      if (!ParseAddress(text, &profile_.groups[g].members, &error)) {
-        return UnknownEndpoint(item, what, text, error);
-      }
-    }
-    (*state)[g] = Resolution::kDone;
-    path->pop_back();
-    return true;
+  static std::shared_ptr<const std::unordered_map<std::string, size_t>> IndexGroups(
+      const std::vector<GroupSpec>& groups) {
+    auto index = std::make_shared<std::unordered_map<std::string, size_t>>();
+    for (size_t g = 0; g < groups.size(); ++g) index->emplace(groups[g].name, g);
+    return index;
   }
 
   std::optional<size_t> GroupIndex(const std::string& name) const {
-    for (size_t g = 0; g < profile_.groups.size(); ++g) {
-      if (profile_.groups[g].name == name) return g;
+    if (group_index_ == nullptr) return std::nullopt;
+    const auto found = group_index_->find(name);
+    if (found == group_index_->end()) return std::nullopt;
+    return found->second;
+  }
+
+  // Every group after the groups it includes (*order), or the first problem met walking them in
+  // file order, depth first: a member that is neither a group nor an address, or a cycle. The
+  // walk keeps its own stack, so groups nested 20,000 deep cannot overflow the thread's.
+  bool OrderGroups(const std::vector<std::vector<yaml::Node>>& members,
+                   std::vector<size_t>* order) {
+    enum class State : uint8_t { kPending, kActive, kDone };
+    std::vector<State> state(members.size(), State::kPending);
+    struct Frame {
+      size_t group;
+      size_t next_member;
+    };
+    std::vector<Frame> path;  // the chain of groups being walked, to name a cycle
+    for (size_t root = 0; root < members.size(); ++root) {
+      if (state[root] != State::kPending) continue;
+      state[root] = State::kActive;
+      path.push_back({root, 0});
+      while (!path.empty()) {
+        Frame& frame = path.back();
+        const size_t g = frame.group;
+        if (frame.next_member == members[g].size()) {
+          state[g] = State::kDone;
+          order->push_back(g);
+          path.pop_back();
+          continue;
+        }
+        const yaml::Node& item = members[g][frame.next_member++];
+        const std::string what = "group '" + (*groups_)[g].name + "'";
+        const std::string& text = item.Scalar();
+        if (const std::optional<size_t> other = GroupIndex(text)) {
+          if (state[*other] == State::kActive) {
+            std::vector<std::string> cycle;
+            auto it = std::find_if(path.begin(), path.end(),
+                                   [&](const Frame& f) { return f.group == *other; });
+            for (; it != path.end(); ++it) cycle.push_back((*groups_)[it->group].name);
+            cycle.push_back(text);
+            return Fail(item, what + ": including group '" + text +
+                                  "' makes a cycle: " + Join(cycle, " -> "));
+          }
+          if (state[*other] == State::kPending) {
+            state[*other] = State::kActive;
+            path.push_back({*other, 0});
+          }
+          continue;
+        }
+        EndpointBuilder scratch;
+        std::string error;
+        if (!ParseAddress(text, &scratch, &error)) return UnknownEndpoint(item, what, text, error);
+      }
     }
-    return std::nullopt;
+    return true;
+  }
+
+  // Expands each group's members in `order` (every group after those it includes), in the order
+  // a depth-first walk meets them, without repeats. Endpoints are numbered once and a group's
+  // members are a list of numbers, so checking for a repeat is one array read (a stamp per
+  // endpoint), not a search or a hash: including a group of k members costs k steps. Those steps
+  // are bounded by kMaxGroupVisits and the members of all groups by kMaxGroupMembers.
+  bool ExpandGroups(const std::vector<std::vector<yaml::Node>>& members,
+                    const std::vector<size_t>& order) {
+    std::vector<Prefix> prefixes;  // by number, where is_mac[number] is false
+    std::vector<MacAddress> macs;  // by number, where it is true
+    std::vector<uint32_t> slot;    // number -> index into prefixes or macs
+    std::vector<bool> is_mac;
+    std::unordered_map<EndpointKey, uint32_t, EndpointKeyHash> numbers;
+    auto number_of = [&](const EndpointKey& key, bool mac) {
+      const auto [found, inserted] = numbers.emplace(key, static_cast<uint32_t>(slot.size()));
+      if (inserted) {
+        is_mac.push_back(mac);
+        slot.push_back(static_cast<uint32_t>(mac ? macs.size() : prefixes.size()));
+      }
+      return std::pair{found->second, inserted};
+    };
+    std::vector<std::vector<uint32_t>> expanded(members.size());
+    std::vector<uint32_t> stamp;  // number -> 1 + the group that last took it
+    uint64_t visits = 0, total = 0;
+    for (size_t g : order) {
+      const auto marker = static_cast<uint32_t>(g + 1);
+      std::vector<uint32_t>& set = expanded[g];
+      auto take = [&](uint32_t number) {
+        if (stamp[number] == marker) return;
+        stamp[number] = marker;
+        set.push_back(number);
+      };
+      for (const yaml::Node& item : members[g]) {
+        const std::optional<size_t> other = GroupIndex(item.Scalar());
+        visits += other ? expanded[*other].size() : 1;
+        if (visits > kMaxGroupVisits) {
+          return Fail(item, "group '" + profile_.groups[g].name + "': expanding the groups takes " +
+                                "more than " + std::to_string(kMaxGroupVisits) +
+                                " steps (a group's members count again each time another group "
+                                "includes it)");
+        }
+        if (other) {
+          for (uint32_t number : expanded[*other]) take(number);
+          continue;
+        }
+        EndpointBuilder parsed;
+        std::string error;
+        ParseAddress(item.Scalar(), &parsed, &error);  // checked by OrderGroups
+        EndpointSet one = parsed.Take();
+        const bool mac = !one.macs.empty();
+        const auto [number, added] =
+            mac ? number_of(KeyOf(one.macs[0]), true) : number_of(KeyOf(one.prefixes[0]), false);
+        if (added) {
+          if (mac) {
+            macs.push_back(one.macs[0]);
+          } else {
+            prefixes.push_back(one.prefixes[0]);
+          }
+          stamp.push_back(0);
+        }
+        take(number);
+      }
+      total += set.size();
+      if (total > kMaxGroupMembers) {
+        return Fail(members[g].front(), "group '" + profile_.groups[g].name +
+                                            "': the groups hold more than " +
+                                            std::to_string(kMaxGroupMembers) +
+                                            " endpoints in all (a group counts all it includes)");
+      }
+    }
+    for (size_t g = 0; g < members.size(); ++g) {
+      EndpointSet& set = profile_.groups[g].members;
+      for (uint32_t number : expanded[g]) {
+        if (is_mac[number]) {
+          set.macs.push_back(macs[slot[number]]);
+        } else {
+          set.prefixes.push_back(prefixes[slot[number]]);
+        }
+      }
+    }
+    return true;
   }
 
   // `text` is no group, and ParseAddress said `error`: when it looks like an address that error
@@ -649,7 +828,7 @@ class ProfileParser {
                        const std::string& error) {
     if (Classify(text) != Lookalike::kName) return Fail(item, where + ": " + error);
     std::vector<std::string> names;
-    for (const GroupSpec& group : profile_.groups) names.push_back(group.name);
+    for (const GroupSpec& group : *groups_) names.push_back(group.name);
     return Fail(item, where + ": '" + text +
                           "' is neither a group nor an address, prefix or MAC address (" +
                           (!names.empty()            ? "groups: " + Join(names)
@@ -664,6 +843,10 @@ class ProfileParser {
       return false;
     }
     for (const Entry& entry : impairments) {
+      if (profile_.impairments.size() == kMaxImpairments) {
+        return Fail(entry.key_node,
+                    "more than " + std::to_string(kMaxImpairments) + " impairments");
+      }
       if (entry.key.empty()) return Fail(entry.key_node, "an impairment needs a name");
       ImpairmentSpec impairment;
       impairment.name = entry.key;
@@ -706,9 +889,9 @@ class ProfileParser {
     for (const Entry& entry : entries) {
       bool ok = true;
       if (entry.key == "base") {
-        ok = Duration(entry, &delay->base_ns);
+        ok = BoundedDuration(entry, kMaxDelayNs, &delay->base_ns);
       } else if (entry.key == "jitter") {
-        ok = Duration(entry, &delay->jitter_ns);
+        ok = BoundedDuration(entry, kMaxDelayNs, &delay->jitter_ns);
       } else if (entry.key == "correlation") {
         ok = Probability(entry, &delay->correlation);
       } else if (entry.key == "distribution" || entry.key == "table") {
@@ -922,6 +1105,12 @@ class ProfileParser {
             ok = Fail(entry.value, "ber: '" + entry.value.Scalar() + "' is above the maximum " +
                                        "bit error rate of 0.01");
           }
+          if (ok && corrupt->ber > 0 && corrupt->ber < kMinBitErrorRate) {
+            // The distance to the next error, in bits, must fit 64 bits (and one error per
+            // 10^15 bits is a day of 10 Gbit/s).
+            ok = Fail(entry.value, "ber: '" + entry.value.Scalar() + "' is below the minimum " +
+                                       "bit error rate of 1e-15 (0 for none)");
+          }
         }
       } else if (entry.key == "correlation") {
         correlation = &entry;
@@ -946,22 +1135,21 @@ class ProfileParser {
   // A queue limit: one size, or a list of one packet count and one byte size (both apply).
   bool ParseLimit(const Entry& entry, SizeLimit* limit) {
     if (!entry.value.IsSequence()) {
-      Size size;
-      if (!PositiveSize(entry, &size)) return false;
-      *limit = size.packets ? SizeLimit{.packets = size.value, .bytes = 0}
-                            : SizeLimit{.packets = 0, .bytes = size.value};
-      return true;
+      return BoundedSize(entry, kMaxQueuePackets, kMaxQueueBytes, limit);
     }
     const std::string shape =
         entry.key + " as a list needs one packet count and one byte size, like [1000pkt, 1MB]";
     if (entry.value.size() != 2) return Fail(entry.value, shape);
     *limit = SizeLimit{};
     for (const yaml::Node& item : entry.value) {
-      Size size;
-      if (!PositiveSize(Entry{entry.key, entry.key_node, item}, &size)) return false;
-      uint64_t& slot = size.packets ? limit->packets : limit->bytes;
+      SizeLimit one;
+      if (!BoundedSize(Entry{entry.key, entry.key_node, item}, kMaxQueuePackets, kMaxQueueBytes,
+                       &one)) {
+        return false;
+      }
+      uint64_t& slot = one.packets ? limit->packets : limit->bytes;
       if (slot != 0) return Fail(item, shape);
-      slot = size.value;
+      slot = one.packets ? one.packets : one.bytes;
     }
     return true;
   }
@@ -976,6 +1164,8 @@ class ProfileParser {
       if (entry.key == "bandwidth") {
         ok = Rate(entry, &rate->bandwidth_bps);
         if (ok && rate->bandwidth_bps == 0) ok = Fail(entry.value, "bandwidth must be more than 0");
+        ok = ok &&
+             Within(entry, rate->bandwidth_bps, kMinBandwidthBps, kMaxBandwidthBps, FormatRate);
         has_bandwidth = true;
       } else if (entry.key == "overhead") {
         ok = ParseOverhead(entry, &rate->overhead_bytes);
@@ -983,10 +1173,7 @@ class ProfileParser {
         ok = ParseLimit(entry, &rate->queue_limit);
         has_queue_limit = true;
       } else if (entry.key == "ecn-threshold") {
-        Size size;
-        ok = PositiveSize(entry, &size);
-        rate->ecn_threshold = size.packets ? SizeLimit{.packets = size.value, .bytes = 0}
-                                           : SizeLimit{.packets = 0, .bytes = size.value};
+        ok = BoundedSize(entry, kMaxQueuePackets, kMaxQueueBytes, &rate->ecn_threshold);
         ecn = &entry;
       } else {
         ok = UnknownKey(entry, "rate", {"bandwidth", "overhead", "queue-limit", "ecn-threshold"});
@@ -1045,19 +1232,16 @@ class ProfileParser {
     for (const Entry& entry : entries) {
       bool ok = true;
       if (entry.key == "for") {
-        ok = Duration(entry, &stall->duration_ns);
+        ok = BoundedDuration(entry, kMaxStallNs, &stall->duration_ns);
         if (ok && stall->duration_ns == 0) ok = Fail(entry.value, "for must be more than 0s");
         for_entry = &entry;
       } else if (entry.key == "start") {
-        ok = Duration(entry, &stall->start_ns);
+        ok = BoundedDuration(entry, kMaxStallPeriodNs, &stall->start_ns);
       } else if (entry.key == "every") {
-        ok = Duration(entry, &stall->every_ns);
+        ok = BoundedDuration(entry, kMaxStallPeriodNs, &stall->every_ns);
         every = &entry;
       } else if (entry.key == "limit") {
-        Size size;
-        ok = PositiveSize(entry, &size);
-        stall->limit = size.packets ? SizeLimit{.packets = size.value, .bytes = 0}
-                                    : SizeLimit{.packets = 0, .bytes = size.value};
+        ok = BoundedSize(entry, kMaxStallLimitPackets, kMaxStallLimitBytes, &stall->limit);
         has_limit = true;
       } else {
         ok = UnknownKey(entry, "stall", {"for", "start", "every", "limit"});
@@ -1082,6 +1266,9 @@ class ProfileParser {
     }
     std::map<std::string, int> first_line;  // rule name -> the line naming it
     for (const yaml::Node& item : rules_entry.value) {
+      if (profile_.rules.size() == kMaxRules) {
+        return Fail(item, "more than " + std::to_string(kMaxRules) + " rules");
+      }
       std::vector<Entry> entries;
       if (!Entries(item, item, "a rule", /*allow_empty=*/false, &entries)) return false;
       RuleSpec rule;
@@ -1122,6 +1309,9 @@ class ProfileParser {
                     "rule '" + rule.name + "' needs a 'match' (use 'match: {}' for every frame)");
       }
       if (!has_impairment) return Fail(item, "rule '" + rule.name + "' needs an 'impairment'");
+      if (!CountHeld(item, EndpointCount(rule.match.src) + EndpointCount(rule.match.dst))) {
+        return false;
+      }
       profile_.rules.push_back(std::move(rule));
     }
     return true;
@@ -1231,7 +1421,9 @@ class ProfileParser {
     if (first->key == "isolate") {
       EndpointSet node;
       if (!Endpoints(first->value, At(*first), first->key, &node, label)) return false;
-      if (!CutsFit(*first, cuts_before, 2)) return false;
+      if (!CutsFit(*first, cuts_before, 2) || !CountHeld(At(*first), 4 * EndpointCount(node))) {
+        return false;
+      }
       partition->cuts = {
           PartitionCut{.from = node, .to = node, .from_complement = false, .to_complement = true},
           PartitionCut{.from = node, .to = node, .from_complement = true, .to_complement = false}};
@@ -1244,6 +1436,9 @@ class ProfileParser {
     if (!Nodes(*first, 2, "endpoints", &sides, &names)) return false;
     const uint64_t count = static_cast<uint64_t>(sides.size()) * (sides.size() - 1);
     if (!CutsFit(*first, cuts_before, count)) return false;
+    size_t endpoints = 0;  // each side is in 2 (n - 1) cuts
+    for (const EndpointSet& side : sides) endpoints += 2 * (sides.size() - 1) * EndpointCount(side);
+    if (!CountHeld(At(*first), endpoints)) return false;
     for (size_t i = 0; i < sides.size(); ++i) {
       for (size_t j = 0; j < sides.size(); ++j) {
         if (i != j) partition->cuts.push_back(PartitionCut{.from = sides[i], .to = sides[j]});
@@ -1274,7 +1469,10 @@ class ProfileParser {
                   "from and to are the same endpoints; a partition cuts traffic between "
                   "different ones");
     }
-    if (!CutsFit(from, cuts_before, 1)) return false;
+    if (!CutsFit(from, cuts_before, 1) ||
+        !CountHeld(At(from), EndpointCount(cut.from) + EndpointCount(cut.to))) {
+      return false;
+    }
     partition->cuts.push_back(std::move(cut));
     *label = from_label + " -> " + to_label;
     return true;
@@ -1305,7 +1503,11 @@ class ProfileParser {
     if (!CutsFit(nodes_entry, cuts_before, PartitionShapeCutCount(shape, nodes.size()))) {
       return false;
     }
-    for (const auto& [i, j] : PartitionShapeCuts(shape, nodes.size())) {
+    const std::vector<std::pair<size_t, size_t>> cuts = PartitionShapeCuts(shape, nodes.size());
+    size_t endpoints = 0;
+    for (const auto& [i, j] : cuts) endpoints += EndpointCount(nodes[i]) + EndpointCount(nodes[j]);
+    if (!CountHeld(At(nodes_entry), endpoints)) return false;
+    for (const auto& [i, j] : cuts) {
       partition->cuts.push_back(PartitionCut{.from = nodes[i], .to = nodes[j]});
     }
     *label = PartitionShapeLabel(shape, names);
@@ -1325,15 +1527,17 @@ class ProfileParser {
       return Fail(entry.value, entry.key + " needs at least " + std::to_string(minimum) + " " +
                                    what + ", not " + std::to_string(entry.value.size()));
     }
+    // Each node's endpoints in canonical order -> its index: finds a repeat in O(log n).
+    std::map<std::vector<EndpointKey>, size_t> seen;
     for (const yaml::Node& item : entry.value) {
       EndpointSet node;
       std::string name;
       if (!Endpoints(item, item, entry.key, &node, &name)) return false;
-      for (size_t earlier = 0; earlier < nodes->size(); ++earlier) {
-        if (SameEndpoints((*nodes)[earlier], node)) {
-          return Fail(item, entry.key + ": '" + name + "' has the same endpoints as '" +
-                                (*names)[earlier] + "' (item " + std::to_string(earlier + 1) + ")");
-        }
+      const auto [earlier, inserted] = seen.emplace(Canonical(node), nodes->size());
+      if (!inserted) {
+        return Fail(item, entry.key + ": '" + name + "' has the same endpoints as '" +
+                              (*names)[earlier->second] + "' (item " +
+                              std::to_string(earlier->second + 1) + ")");
       }
       nodes->push_back(std::move(node));
       names->push_back(std::move(name));
@@ -1492,6 +1696,8 @@ class ProfileParser {
     // An empty list would read as "any address", the opposite of what it says.
     if (items.empty()) return Fail(value, key + " is an empty list");
     std::vector<std::string> labels;
+    EndpointBuilder set;
+    set.Add(*endpoints);
     for (const yaml::Node& item : items) {
       if (!item.IsScalar()) {
         return Fail(item, key + ": expected a group name, address, prefix or MAC address, not " +
@@ -1500,14 +1706,37 @@ class ProfileParser {
       const std::string& text = item.Scalar();
       labels.push_back(text);
       if (const std::optional<size_t> group = GroupIndex(text)) {
-        AddEndpoints(profile_.groups[*group].members, endpoints);
+        if (!CountNamed(item, EndpointCount((*groups_)[*group].members))) return false;
+        set.Add((*groups_)[*group].members);
         continue;
       }
       std::string error;
-      if (!ParseAddress(text, endpoints, &error)) return UnknownEndpoint(item, key, text, error);
+      if (!ParseAddress(text, &set, &error)) return UnknownEndpoint(item, key, text, error);
+      if (!CountNamed(item, 1)) return false;
     }
+    *endpoints = set.Take();
     *label = Join(labels, "+");
     return true;
+  }
+
+  // Counts `count` more endpoints named at `item` against kMaxMatchEndpoints.
+  bool CountNamed(const yaml::Node& item, size_t count) {
+    endpoints_->named += count;
+    if (endpoints_->named <= kMaxMatchEndpoints) return true;
+    return Fail(item, "more than " + std::to_string(kMaxMatchEndpoints) +
+                          " endpoints named in rules and partitions (a group counts as many as it "
+                          "holds, each time it is named)");
+  }
+
+  // Counts `count` more endpoints held by a rule's src and dst or a partition's cuts (at
+  // `where`) against kMaxMatchEndpoints.
+  bool CountHeld(const yaml::Node& where, size_t count) {
+    endpoints_->held += count;
+    if (endpoints_->held <= kMaxMatchEndpoints) return true;
+    return Fail(where, "the rules and partitions hold more than " +
+                           std::to_string(kMaxMatchEndpoints) +
+                           " endpoints (every cut holds both its sides, and between and shapes "
+                           "cut each ordered pair of their items)");
   }
 
   // `src-mac: aa:bb:cc:dd:ee:ff` or a list of MAC addresses.
@@ -1625,7 +1854,14 @@ class ProfileParser {
   std::filesystem::path base_directory_;
   std::string error_;
   ProfileSpec profile_;
+  // Where group names resolve: the profile's own groups, or those of a GroupContext.
+  const std::vector<GroupSpec>* groups_ = &profile_.groups;
+  std::shared_ptr<const std::unordered_map<std::string, size_t>> group_index_;
   std::string no_groups_hint_;
+  // Endpoints named and held by rules and partitions: this profile's, or a GroupContext's
+  // counts shared by a trace's events.
+  EndpointCounts endpoints_here_;
+  EndpointCounts* endpoints_ = &endpoints_here_;
 };
 
 // --- DescribeProfile ---
@@ -1803,7 +2039,7 @@ std::optional<PartitionSpec> ParsePartitionNode(const yaml::Node& entry, const G
                                                 const std::string& name_for_errors,
                                                 std::string* error) {
   ProfileParser parser(name_for_errors, std::filesystem::path());
-  parser.UseGroups(groups.profile, groups.no_groups_hint);
+  parser.UseGroups(groups);
   return parser.ParsePartitionEntry(entry, error);
 }
 
@@ -1812,7 +2048,7 @@ std::optional<EndpointSet> ParseEndpointsNode(const yaml::Node& value, const yam
                                               const std::string& name_for_errors,
                                               std::string* label, std::string* error) {
   ProfileParser parser(name_for_errors, std::filesystem::path());
-  parser.UseGroups(groups.profile, groups.no_groups_hint);
+  parser.UseGroups(groups);
   return parser.ParseEndpointReference(value, position, key, label, error);
 }
 

@@ -466,7 +466,7 @@ TEST(ProfileParserErrorTest, StructureMistakes) {
   ExpectError("version: 1\nseed: 1\nseed: 2\n",
               "p.yaml:3:1: ", "duplicate key 'seed' in the profile (first on line 2)");
   ExpectError("version: 1\n---\nversion: 1\n", "p.yaml:3:1: ", "a single YAML document");
-  ExpectError("version: 1\nseed: -1\n", "p.yaml:2:7: ", "seed: '-1' is not a non-negative integer");
+  ExpectError("version: 1\nseed: -1\n", "p.yaml:2:7: ", "seed: '-1' is not an integer in 0..9007199254740991");
   ExpectError("version: 1\nimpairments:\n  x:\n    delay:\n",
               "p.yaml:4:5: ", "delay must be a map, not empty");
   ExpectError("version: 1\nimpairments: {x: {}}\nrules:\n  - {name: r, impairment: x}\n",
