@@ -1,6 +1,5 @@
 #include "control/trace_parser.h"
 
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -42,7 +41,6 @@ template <size_t N>
 std::vector<std::string> Names(const std::string_view (&names)[N]) {
   return std::vector<std::string>(names, names + N);
 }
-
 
 // "0s", "10s", "45800ms": times in messages and summaries.
 std::string Time(uint64_t ns) { return FormatTraceDuration(ns); }
@@ -196,6 +194,10 @@ class TraceParser {
         repeat = &entry;
       } else if (entry.key == "duration") {
         ok = PositiveDuration(entry, &trace_.period_ns);
+        if (ok && trace_.period_ns > kMaxTraceTimeNs) {
+          ok = Fail(entry.value, "duration: '" + entry.value.Scalar() + "' is above the limit of " +
+                                     Time(kMaxTraceTimeNs));
+        }
         duration = &entry;
       } else if (entry.key == "events") {
         events = &entry;
@@ -271,13 +273,27 @@ class TraceParser {
       return Fail(events_entry.value, "events is an empty list (a trace needs at least one)");
     }
     groups_.profile = trace_.profile ? &*trace_.profile : running_;
+    groups_.endpoints = &endpoints_;  // every event's partition and stall together
     if (groups_.profile == nullptr) {
       groups_.no_groups_hint =
           "the trace has no 'profile:' to take groups from; add one, or pass --profile";
     }
+    uint64_t steps = 0;  // in one round
     for (const yaml::Node& item : events_entry.value) {
+      if (trace_.events.size() == kMaxTraceEvents) {
+        return Fail(item, "more than " + std::to_string(kMaxTraceEvents) + " events");
+      }
       TraceEvent event;
       if (!ParseEvent(item, &event)) return false;
+      const uint64_t more = EventStepCount(event);
+      steps = more > UINT64_MAX - steps ? UINT64_MAX : steps + more;
+      if (steps > kMaxTraceSteps) {
+        return Fail(item, "the events make more than " + std::to_string(kMaxTraceSteps) +
+                              " steps in a round" +
+                              (more > 2 ? " (this flap makes " + std::to_string(more) +
+                                              ": two per cycle of down and up)"
+                                        : ""));
+      }
       trace_.events.push_back(std::move(event));
     }
     // Events may be written in any order; equal times keep the file's order.
@@ -411,6 +427,12 @@ class TraceParser {
         const std::optional<Size> size = ParseSize(text, &error);
         if (!size) return Fail(entry.value, "limit: " + error);
         if (size->value == 0) return Fail(entry.value, "limit must be more than 0");
+        // As a profile's stall limit.
+        const uint64_t max = size->packets ? kMaxStallLimitPackets : kMaxStallLimitBytes;
+        if (size->value > max) {
+          return Fail(entry.value, "limit: '" + text + "' is above the limit of " +
+                                       FormatSize({max, size->packets}));
+        }
         event->stall_limit = size->packets ? SizeLimit{.packets = size->value, .bytes = 0}
                                            : SizeLimit{.packets = 0, .bytes = size->value};
         has_limit = true;
@@ -485,11 +507,12 @@ class TraceParser {
     uint64_t end = 0;
     const TraceEvent* last = nullptr;
     for (const TraceEvent& event : trace_.events) {
-      if (event.for_ns > UINT64_MAX - event.at_ns) {
+      if (event.at_ns > kMaxTraceTimeNs || event.for_ns > kMaxTraceTimeNs - event.at_ns) {
         yaml::Mark mark;
         mark.line = event.line - 1;
         mark.column = event.column - 1;
-        return Fail(mark, "at + for is later than a trace can last (584 years)");
+        return Fail(mark, "at + for is later than " + Time(kMaxTraceTimeNs) +
+                              ", the longest a trace may last");
       }
       if (event.at_ns + event.for_ns >= end) {
         end = event.at_ns + event.for_ns;
@@ -529,6 +552,7 @@ class TraceParser {
   std::filesystem::path base_directory_;
   const ProfileSpec* running_;
   GroupContext groups_;
+  EndpointCounts endpoints_;
   std::string error_;
   TraceSpec trace_;
 };

@@ -197,15 +197,17 @@ TEST(ProfileLimitsTest, EndpointsHeldJustUnderAndOver) {
             "p.yaml:5:15: the rules and partitions hold more than 1000000 endpoints (every cut "
             "holds both its sides, and between and shapes cut each ordered pair of their items)");
   // Rules and partitions count together.
-  const std::string rule = "impairments: {x: {}}\nrules:\n  - {name: r, match: {src: 10.99.0.1}, "
-                           "impairment: x}\n";
+  const std::string rule =
+      "impairments: {x: {}}\nrules:\n  - {name: r, match: {src: 10.99.0.1}, "
+      "impairment: x}\n";
   EXPECT_EQ(Error(isolate(250'000) + rule).substr(0, 51),
             "p.yaml:8:5: the rules and partitions hold more than");
 }
 
 // A profile with one impairment `effect` (a flow map's content) and a rule using it.
 std::string WithEffect(const std::string& effect) {
-  return "version: 1\nimpairments:\n  x: {" + effect + "}\nrules:\n  - {name: r, match: {}, "
+  return "version: 1\nimpairments:\n  x: {" + effect +
+         "}\nrules:\n  - {name: r, match: {}, "
          "impairment: x}\n";
 }
 
