@@ -1,5 +1,4 @@
 #include "control/topology.h"
-#include "control/yaml_source.h"
 
 #include <arpa/inet.h>
 
@@ -11,9 +10,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <tuple>
 #include <utility>
+
+#include "control/profile_parser.h"
+#include "control/yaml_source.h"
 
 namespace faultline {
 
@@ -155,6 +158,11 @@ class TopologyParser {
   bool Name(const yaml::Node& where, const std::string& name, const std::string& what) {
     std::string why;
     if (!ValidName(name, &why)) return Fail(where, what + " name '" + name + "' " + why);
+    if (names_.size() == kMaxGroups) {
+      return Fail(where, "more than " + std::to_string(kMaxGroups) +
+                             " racks, nodes, aggregation switches and load balancers (each is a "
+                             "group of the generated trace's profile)");
+    }
     const auto [earlier, inserted] = names_.emplace(name, where.Mark().line + 1);
     if (!inserted) {
       return Fail(where, what + " name '" + name + "' is already used (line " +
@@ -236,23 +244,23 @@ class TopologyParser {
       return Fail(
           entry, "rack '" + entry.key + "' needs a list of node addresses or a map of named nodes");
     }
+    const size_t r = topology_.racks.size();
+    racks_.emplace(rack.name, r);
+    for (size_t n = 0; n < rack.nodes.size(); ++n)
+      nodes_.emplace(rack.nodes[n].name, std::pair{r, n});
     topology_.racks.push_back(std::move(rack));
     return true;
   }
 
   std::optional<size_t> RackIndex(const std::string& name) const {
-    for (size_t r = 0; r < topology_.racks.size(); ++r) {
-      if (topology_.racks[r].name == name) return r;
-    }
-    return std::nullopt;
+    const auto found = racks_.find(name);
+    if (found == racks_.end()) return std::nullopt;
+    return found->second;
   }
   std::optional<std::pair<size_t, size_t>> NodeIndex(const std::string& name) const {
-    for (size_t r = 0; r < topology_.racks.size(); ++r) {
-      for (size_t n = 0; n < topology_.racks[r].nodes.size(); ++n) {
-        if (topology_.racks[r].nodes[n].name == name) return std::make_pair(r, n);
-      }
-    }
-    return std::nullopt;
+    const auto found = nodes_.find(name);
+    if (found == nodes_.end()) return std::nullopt;
+    return found->second;
   }
 
   // The names listed under `entry` (one name or a list of them, at least one).
@@ -277,17 +285,16 @@ class TopologyParser {
     std::vector<yaml::Node> items;
     if (!NameList(entry, "aggregation switch", &items)) return false;
     TopologyAggregation aggregation{.name = entry.key, .racks = {}};
+    std::set<size_t> listed;
     for (const yaml::Node& item : items) {
       const std::optional<size_t> rack = RackIndex(item.Scalar());
       if (!rack) {
         return Fail(
             item, "aggregation switch '" + entry.key + "': '" + item.Scalar() + "' is not a rack");
       }
-      for (size_t other : aggregation.racks) {
-        if (other == *rack) {
-          return Fail(item, "aggregation switch '" + entry.key + "': rack '" + item.Scalar() +
-                                "' is listed twice");
-        }
+      if (!listed.insert(*rack).second) {
+        return Fail(item, "aggregation switch '" + entry.key + "': rack '" + item.Scalar() +
+                              "' is listed twice");
       }
       aggregation.racks.push_back(*rack);
     }
@@ -300,6 +307,7 @@ class TopologyParser {
     std::vector<yaml::Node> items;
     if (!NameList(entry, "load balancer", &items)) return false;
     TopologyLoadBalancer balancer{.name = entry.key, .nodes = {}};
+    std::set<std::pair<size_t, size_t>> listed;
     for (const yaml::Node& item : items) {
       std::vector<std::pair<size_t, size_t>> nodes;
       if (const auto node = NodeIndex(item.Scalar())) {
@@ -313,12 +321,10 @@ class TopologyParser {
                               "' is neither a node nor a rack");
       }
       for (const auto& node : nodes) {
-        for (const auto& other : balancer.nodes) {
-          if (other == node) {
-            return Fail(item, "load balancer '" + entry.key + "': node '" +
-                                  topology_.racks[node.first].nodes[node.second].name +
-                                  "' is listed twice");
-          }
+        if (!listed.insert(node).second) {
+          return Fail(item, "load balancer '" + entry.key + "': node '" +
+                                topology_.racks[node.first].nodes[node.second].name +
+                                "' is listed twice");
         }
         balancer.nodes.push_back(node);
       }
@@ -392,8 +398,10 @@ class TopologyParser {
   std::string name_;
   std::string error_;
   Topology topology_;
-  std::map<std::string, int> names_;               // every name -> its line
-  std::map<BinaryPrefix, std::string> addresses_;  // every address -> its node
+  std::map<std::string, int> names_;                        // every name -> its line
+  std::map<std::string, size_t> racks_;                     // rack name -> index
+  std::map<std::string, std::pair<size_t, size_t>> nodes_;  // node name -> (rack, node)
+  std::map<BinaryPrefix, std::string> addresses_;           // every address -> its node
 };
 
 }  // namespace

@@ -152,6 +152,23 @@ TEST(Topology, Errors) {
   EXPECT_EQ(error, "/nonexistent/t.yaml: cannot read: No such file or directory");
 }
 
+// Racks, nodes, aggregation switches and load balancers each become a group of the generated
+// profile: at most kMaxGroups names in all (5,000 racks of one node: 10,000).
+TEST(Topology, NamesJustUnderAndOver) {
+  std::string text = "version: 1\nracks:\n";
+  for (size_t r = 0; r < 5000; ++r) {
+    text += "  r" + std::to_string(r) + ": [10." + std::to_string(r >> 8) + "." +
+            std::to_string(r & 255) + ".1]\n";
+  }
+  std::string error;
+  const std::optional<Topology> topology = ParseTopologyText(text, "t.yaml", &error);
+  ASSERT_TRUE(topology) << error;
+  EXPECT_EQ(topology->NodeCount(), 5000u);
+  EXPECT_EQ(TopologyError(text + "  one-more: [10.99.0.1]\n"),
+            "t.yaml:5003:3: more than 10000 racks, nodes, aggregation switches and load balancers "
+            "(each is a group of the generated trace's profile)");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Portable draws
 
