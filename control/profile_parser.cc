@@ -48,6 +48,15 @@ std::string Join(const std::vector<std::string>& words, std::string_view separat
   return joined;
 }
 
+// At most the first 20 of `words`, then how many there are: an error about one name among
+// 10,000 groups should not be 100 KB long.
+std::string JoinSome(const std::vector<std::string>& words) {
+  constexpr size_t kShown = 20;
+  if (words.size() <= kShown) return Join(words);
+  return Join(std::vector<std::string>(words.begin(), words.begin() + kShown)) + ", ... (" +
+         std::to_string(words.size()) + " in all)";
+}
+
 bool Contains(std::initializer_list<std::string_view> names, std::string_view name) {
   for (std::string_view candidate : names) {
     if (candidate == name) return true;
@@ -831,7 +840,7 @@ class ProfileParser {
     for (const GroupSpec& group : *groups_) names.push_back(group.name);
     return Fail(item, where + ": '" + text +
                           "' is neither a group nor an address, prefix or MAC address (" +
-                          (!names.empty()            ? "groups: " + Join(names)
+                          (!names.empty()            ? "groups: " + JoinSome(names)
                            : no_groups_hint_.empty() ? "the profile defines no groups"
                                                      : no_groups_hint_) +
                           ")");
@@ -1558,17 +1567,21 @@ class ProfileParser {
   bool ResolveImpairment(const Entry& entry, size_t* index) {
     std::string name;
     if (!Text(entry, &name)) return false;
-    std::vector<std::string> known;
-    for (size_t i = 0; i < profile_.impairments.size(); ++i) {
-      if (profile_.impairments[i].name == name) {
-        *index = i;
-        return true;
+    if (impairment_index_.size() != profile_.impairments.size()) {
+      for (size_t i = impairment_index_.size(); i < profile_.impairments.size(); ++i) {
+        impairment_index_.emplace(profile_.impairments[i].name, i);
       }
-      known.push_back(profile_.impairments[i].name);
     }
+    if (const auto found = impairment_index_.find(name); found != impairment_index_.end()) {
+      *index = found->second;
+      return true;
+    }
+    std::vector<std::string> known;
+    for (const ImpairmentSpec& impairment : profile_.impairments) known.push_back(impairment.name);
     return Fail(entry.value,
                 "no impairment named '" + name + "' (" +
-                    (known.empty() ? "the profile defines none" : "defined: " + Join(known)) + ")");
+                    (known.empty() ? "the profile defines none" : "defined: " + JoinSome(known)) +
+                    ")");
   }
 
   bool ParseMatch(const Entry& match_entry, MatchSpec* match) {
@@ -1857,6 +1870,7 @@ class ProfileParser {
   // Where group names resolve: the profile's own groups, or those of a GroupContext.
   const std::vector<GroupSpec>* groups_ = &profile_.groups;
   std::shared_ptr<const std::unordered_map<std::string, size_t>> group_index_;
+  std::unordered_map<std::string, size_t> impairment_index_;  // filled as rules look names up
   std::string no_groups_hint_;
   // Endpoints named and held by rules and partitions: this profile's, or a GroupContext's
   // counts shared by a trace's events.

@@ -8,12 +8,16 @@
 namespace faultline {
 namespace {
 
+// The words, at most the first 20 of them and then how many there are (an error about one of
+// 4,096 rules should stay short).
 std::string Join(const std::vector<std::string>& words) {
+  constexpr size_t kShown = 20;
   std::string joined;
-  for (const std::string& word : words) {
+  for (size_t i = 0; i < words.size() && i < kShown; ++i) {
     if (!joined.empty()) joined += ", ";
-    joined += word;
+    joined += words[i];
   }
+  if (words.size() > kShown) joined += ", ... (" + std::to_string(words.size()) + " in all)";
   return joined;
 }
 
@@ -179,15 +183,15 @@ std::string ApplySetImpairment(const TraceEvent& event, TraceState* state) {
     return "set-impairment: no rule named '" + event.rule + "' (" +
            (names.empty() ? "the profile has no rules" : "rules: " + Join(names)) + ")";
   }
-  std::vector<std::string> names;
   for (size_t i = 0; i < spec.impairments.size(); ++i) {
     if (spec.impairments[i].name == event.impairment) {
       rule->impairment = i;
       state->rules_active = true;
       return "";
     }
-    names.push_back(spec.impairments[i].name);
   }
+  std::vector<std::string> names;
+  for (const ImpairmentSpec& impairment : spec.impairments) names.push_back(impairment.name);
   return "set-impairment: no impairment named '" + event.impairment + "' (" +
          (names.empty() ? "the profile has no impairments" : "impairments: " + Join(names)) + ")";
 }

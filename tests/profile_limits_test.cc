@@ -169,6 +169,12 @@ TEST(ProfileLimitsTest, RulesAndImpairmentsJustUnderAndOver) {
   EXPECT_EQ(profile.impairments.size(), 4096u);
   EXPECT_EQ(profile.rules.size(), 4096u);
   EXPECT_EQ(Error(ImpairmentsAndRules(4097, 1)), "p.yaml:4099:3: more than 4096 impairments");
+  // An unknown name among thousands: the list of known ones is cut short.
+  std::string unknown = ImpairmentsAndRules(kMaxImpairments, 1);
+  unknown.replace(unknown.rfind("impairment: i0"), 14, "impairment: nope");
+  EXPECT_EQ(Error(unknown),
+            "p.yaml:4100:39: no impairment named 'nope' (defined: i0, i1, i2, i3, i4, i5, i6, i7, "
+            "i8, i9, i10, i11, i12, i13, i14, i15, i16, i17, i18, i19, ... (4096 in all))");
   EXPECT_EQ(Error(ImpairmentsAndRules(1, 4097)), "p.yaml:4101:5: more than 4096 rules");
 }
 
