@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -42,6 +43,11 @@ using ControlHandler = std::function<nlohmann::json(const nlohmann::json& reques
 // (malformed, unknown command or key), "invalid-profile", "unsupported" (valid, but not a change
 // a running dataplane can make), "busy", "failed" (a runtime failure).
 nlohmann::json ControlError(const std::string& code, const std::string& message);
+
+// The response line (without its newline) to one request line (without its newline; a final
+// '\r' is ignored): the handler's answer to a JSON object, or an error for malformed JSON, a
+// value that is not an object, or a handler's exception. "" for a blank line (no request).
+std::string AnswerRequestLine(const ControlHandler& handler, std::string_view line);
 
 // Why the socket could not be set up.
 enum class ListenFailure {

@@ -10,6 +10,7 @@ packages=(
   libpcap-dev libcli11-dev nlohmann-json3-dev libyaml-dev   # libyaml: the YAML reader
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 iputils-ping iperf3 ethtool procps   # demo and end-to-end test bed
+  clang-14 libclang-rt-14-dev        # libFuzzer and the sanitizers (scripts/fuzz.sh)
 )
 missing=()
 for package in "${packages[@]}"; do

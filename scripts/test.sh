@@ -10,6 +10,11 @@ leftover=$(ip netns list 2>/dev/null | grep -c '^fl[0-9]*-' || true)
 [[ "$leftover" == 0 ]] || echo "test: note: $leftover faultline test namespaces from earlier runs exist"
 status=0
 meson test -C build --print-errorlogs "$@" || status=$?
+# Every fuzz target for a short fixed time from its corpus (tests/fuzz): any crash, leak, timeout
+# or sanitizer report fails the run. Long runs: scripts/fuzz.sh SECONDS.
+if (($# == 0)); then
+  scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || status=1
+fi
 # One plain closing line for CI, counted from meson's own log (meson is a python program, so
 # python3 is there).
 python3 - build/meson-logs/testlog.json <<'PY'
