@@ -590,12 +590,8 @@ class ProfileParser {
   bool ParseDocument(const std::string& text) {
     std::string error;
     const std::optional<yaml::Node> root =
-        yaml_source::LoadSingleDocument(text, name_, "profile", &error);
-    if (!root) return Forward(error);
-    if (root->IsNull()) {
-      return Fail(yaml::Mark(), "the profile is empty (it needs at least 'version: 1')");
-    }
-    return ParseRoot(*root);
+        yaml_source::LoadSingleDocument(text, name_, "profile", "at least 'version: 1'", &error);
+    return root ? ParseRoot(*root) : Forward(error);
   }
 
   bool ParseRoot(const yaml::Node& root) {

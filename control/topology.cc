@@ -124,7 +124,7 @@ class TopologyParser {
 
   std::optional<Topology> Parse(const std::string& text, std::string* error) {
     const std::optional<yaml::Node> root =
-        yaml_source::LoadSingleDocument(text, name_, "topology", error);
+        yaml_source::LoadSingleDocument(text, name_, "topology", "'version: 1' and 'racks'", error);
     if (!root) return std::nullopt;
     if (!ParseDocument(*root)) {
       *error = error_;
@@ -334,9 +334,6 @@ class TopologyParser {
   }
 
   bool ParseDocument(const yaml::Node& root) {
-    if (root.IsNull()) {
-      return Fail(yaml::Mark(), "the topology is empty (it needs 'version: 1' and 'racks')");
-    }
     std::vector<Entry> entries;
     if (!Entries(root, root, "the topology", false, &entries)) return false;
     const Entry *version = nullptr, *racks = nullptr, *aggregation = nullptr, *balancers = nullptr;

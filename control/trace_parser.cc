@@ -150,11 +150,8 @@ class TraceParser {
   bool ParseDocument(const std::string& text) {
     std::string error;
     const std::optional<yaml::Node> document =
-        yaml_source::LoadSingleDocument(text, name_, "trace", &error);
+        yaml_source::LoadSingleDocument(text, name_, "trace", "'version: 1' and 'events:'", &error);
     if (!document) return Forward(error);
-    if (document->IsNull()) {
-      return Fail(yaml::Mark(), "the trace is empty (it needs 'version: 1' and 'events:')");
-    }
     const yaml::Node& root = *document;
     std::vector<Entry> entries;
     if (!Entries(root, root, "the trace", &entries)) return false;

@@ -25,7 +25,8 @@ std::optional<std::string> ReadSourceFile(const std::string& path, std::string* 
 }
 
 std::optional<yaml::Node> LoadSingleDocument(const std::string& text, const std::string& name,
-                                             const std::string& what, std::string* error) {
+                                             const std::string& what, const std::string& needs,
+                                             std::string* error) {
   yaml::LoadError problem;
   const std::optional<std::vector<yaml::Node>> documents = yaml::LoadAll(text, &problem);
   if (!documents) {
@@ -37,7 +38,12 @@ std::optional<yaml::Node> LoadSingleDocument(const std::string& text, const std:
                              "a " + what + " is a single YAML document; this is a second one");
     return std::nullopt;
   }
-  return documents->empty() ? yaml::Node() : (*documents)[0];
+  if (documents->empty() || (*documents)[0].IsNull()) {
+    *error =
+        PositionedError(name, yaml::Mark(), "the " + what + " is empty (it needs " + needs + ")");
+    return std::nullopt;
+  }
+  return (*documents)[0];
 }
 
 std::optional<Problem> MapEntries(const yaml::Node& map, const yaml::Node& position,

@@ -35,11 +35,12 @@ std::string PositionedError(const std::string& name, const yaml::Mark& mark,
 // "PATH: cannot read: why".
 std::optional<std::string> ReadSourceFile(const std::string& path, std::string* error);
 
-// The one document of `text` (a null node for an empty text), or nullopt with *error
-// "NAME:LINE:COL: message": a syntax error, a limit of yaml::Limits, or a second document
-// ("a WHAT is a single YAML document; this is a second one").
+// The one document of `text`, or nullopt with *error "NAME:LINE:COL: message": a syntax error, a
+// limit of yaml::Limits, a second document ("a WHAT is a single YAML document; this is a second
+// one"), or none at all ("the WHAT is empty (it needs NEEDS)").
 std::optional<yaml::Node> LoadSingleDocument(const std::string& text, const std::string& name,
-                                             const std::string& what, std::string* error);
+                                             const std::string& what, const std::string& needs,
+                                             std::string* error);
 
 // A problem found walking a map, and the node to report it at.
 struct Problem {
