@@ -924,17 +924,35 @@ class ProfileParser {
       return Fail(shape->value,
                   shape->key + " '" + shape->value.Scalar() + "' needs a jitter greater than 0");
     }
-    if (delay->distribution != DistributionKind::kTable) {
-      delay->table = GenerateDistributionTable(delay->distribution);
-      return true;
+    // Each table is made or read once per profile, however many impairments use it (a normal
+    // table takes 400,000 erf() calls; a .dist file up to 16 MiB).
+    std::string key = "generated " + std::to_string(static_cast<int>(delay->distribution));
+    if (delay->distribution == DistributionKind::kTable) {
+      std::filesystem::path path(table);
+      if (path.is_relative()) path = base_directory_ / path;
+      delay->table_path = path.string();
+      key = "file " + delay->table_path;
     }
-    std::filesystem::path path(table);
-    if (path.is_relative()) path = base_directory_ / path;
-    delay->table_path = path.string();
-    std::string error;
-    std::optional<std::vector<int16_t>> loaded = LoadDistributionTable(delay->table_path, &error);
-    if (!loaded) return Fail(shape->value, "table: " + error);
-    delay->table = std::move(*loaded);
+    auto cached = tables_.find(key);
+    if (cached == tables_.end()) {
+      std::vector<int16_t> values;
+      if (delay->distribution != DistributionKind::kTable) {
+        values = GenerateDistributionTable(delay->distribution);
+      } else {
+        std::string error;
+        std::optional<std::vector<int16_t>> loaded =
+            LoadDistributionTable(delay->table_path, &error);
+        if (!loaded) return Fail(shape->value, "table: " + error);
+        values = std::move(*loaded);
+      }
+      cached = tables_.emplace(key, std::move(values)).first;
+    }
+    table_values_ += cached->second.size();
+    if (table_values_ > kMaxDelayTableValues) {
+      return Fail(shape->value, "the delay tables of all impairments hold more than " +
+                                    std::to_string(kMaxDelayTableValues) + " values");
+    }
+    delay->table = cached->second;
     return true;
   }
 
@@ -1867,6 +1885,8 @@ class ProfileParser {
   const std::vector<GroupSpec>* groups_ = &profile_.groups;
   std::shared_ptr<const std::unordered_map<std::string, size_t>> group_index_;
   std::unordered_map<std::string, size_t> impairment_index_;  // filled as rules look names up
+  std::map<std::string, std::vector<int16_t>> tables_;  // delay tables made or read, by source
+  size_t table_values_ = 0;                             // in all impairments' delay tables
   std::string no_groups_hint_;
   // Endpoints named and held by rules and partitions: this profile's, or a GroupContext's
   // counts shared by a trace's events.

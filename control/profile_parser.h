@@ -21,6 +21,9 @@ namespace faultline {
 // kMaxPartitionCuts in dataplane/profile_spec.h); docs/formats.md, "Limits".
 inline constexpr size_t kMaxGroups = 10'000;
 inline constexpr size_t kMaxImpairments = 4096;
+// Values in the delay tables of all impairments (32 MiB): every impairment with a generated
+// table (4,096 values each), or 256 of the largest .dist files (65,536).
+inline constexpr size_t kMaxDelayTableValues = size_t{1} << 24;
 // Endpoints in all groups once expanded (their memory), and the steps of expanding them: a
 // group's members are stepped over again each time another group includes it (1,000 groups that
 // each include every group before them take 1.7e8 steps, about 0.3 s).

@@ -178,6 +178,37 @@ TEST(ProfileLimitsTest, RulesAndImpairmentsJustUnderAndOver) {
   EXPECT_EQ(Error(ImpairmentsAndRules(1, 4097)), "p.yaml:4101:5: more than 4096 rules");
 }
 
+// Delay tables: 4,096 impairments with a normal table each hold 2^24 values, the limit; one value
+// more is over. Each table is made once per profile, not once per impairment (400,000 erf()
+// calls each).
+TEST(ProfileLimitsTest, DelayTableValuesJustUnderAndOver) {
+  auto profile = [](size_t normal, const std::string& file) {
+    std::string text = "version: 1\nimpairments:\n";
+    for (size_t i = 0; i < normal; ++i) {
+      text +=
+          "  n" + std::to_string(i) + ": {delay: {base: 1ms, jitter: 1ms, distribution: normal}}\n";
+    }
+    if (!file.empty()) text += "  t: {delay: {base: 1ms, jitter: 1ms, table: " + file + "}}\n";
+    return text;
+  };
+  EXPECT_EQ(Valid(profile(kMaxImpairments, "")).impairments.size(), 4096u);
+  // 4,095 normal tables and a file of 4,096 values: the limit; of 4,097: over.
+  auto write = [](size_t values) {
+    const std::string path =
+        ::testing::TempDir() + "/profile_limits_" + std::to_string(values) + ".dist";
+    std::FILE* dist = std::fopen(path.c_str(), "w");
+    for (size_t i = 0; dist != nullptr && i < values; ++i) std::fputs("0\n", dist);
+    if (dist != nullptr) std::fclose(dist);
+    return path;
+  };
+  const std::string at_limit = write(4096), over = write(4097);
+  EXPECT_EQ(Valid(profile(4095, at_limit)).impairments.back().delay->table.size(), 4096u);
+  EXPECT_EQ(Error(profile(4095, over)),
+            "p.yaml:4098:46: the delay tables of all impairments hold more than 16777216 values");
+  std::remove(at_limit.c_str());
+  std::remove(over.c_str());
+}
+
 TEST(ProfileLimitsTest, EndpointsNamedJustUnderAndOver) {
   // A group of 1,000 named 1,000 times by one rule: 10^6 named, 1,000 held.
   const std::string start = "version: 1\ngroups:\n  big: " + Addresses(1000) +
