@@ -31,9 +31,9 @@ inline constexpr size_t kMaxGroupMembers = 1'000'000;
 inline constexpr uint64_t kMaxGroupVisits = uint64_t{1} << 28;
 
 // Bounds of values; docs/formats.md, "Limits" gives the reason for each.
-inline constexpr uint64_t kMaxSeed = (uint64_t{1} << 53) - 1;  // exact as a JSON number
-inline constexpr uint64_t kMaxDelayNs = 86'400'000'000'000;    // delay base and jitter: 1d each
-inline constexpr uint64_t kMaxStallNs = 86'400'000'000'000;    // stall for: 1d
+inline constexpr uint64_t kMaxSeed = (uint64_t{1} << 53) - 1;     // exact as a JSON number
+inline constexpr uint64_t kMaxDelayNs = 86'400'000'000'000;       // delay base and jitter: 1d each
+inline constexpr uint64_t kMaxStallNs = 86'400'000'000'000;       // stall for: 1d
 inline constexpr uint64_t kMaxStallPeriodNs = 365 * kMaxStallNs;  // stall start and every: 365d
 inline constexpr double kMinBitErrorRate = 1e-15;                 // ber (or 0)
 inline constexpr uint64_t kMinBandwidthBps = 1'000;               // 1kbit

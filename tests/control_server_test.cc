@@ -17,9 +17,9 @@
 #include <fstream>
 
 #include "control/control_commands.h"
-#include "tests/raw_socket_client.h"
-#include "dataplane/pipeline.h"
 #include "control/profile_parser.h"
+#include "dataplane/pipeline.h"
+#include "tests/raw_socket_client.h"
 
 namespace faultline {
 namespace {
@@ -413,13 +413,11 @@ TEST_F(ControlCommandsTest, TraceStartValidatesTheWholeTraceAndItsTimes) {
       start("version: 1\nevents:\n  - at: 1s\n    partition: {isolate: nobody}\n");
   EXPECT_EQ(response["code"], "invalid-trace") << response;
   EXPECT_EQ(response["error"].get<std::string>().rfind("t.yaml:4:", 0), 0u) << response;
-  const std::string good =
-      "version: 1\nevents:\n  - at: 1h\n    partition: {isolate: a1}\n";
+  const std::string good = "version: 1\nevents:\n  - at: 1h\n    partition: {isolate: a1}\n";
   response = start(good, {{"speed", 0}});
   EXPECT_EQ(response["code"], "bad-request") << response;
   response = start(good, {{"at", "2001-01-01T00:00:00Z"}});
-  EXPECT_NE(response["error"].get<std::string>().find("has passed"), std::string::npos)
-      << response;
+  EXPECT_NE(response["error"].get<std::string>().find("has passed"), std::string::npos) << response;
   response = start(good, {{"at", "+1x"}});
   EXPECT_EQ(response["code"], "bad-request") << response;
   EXPECT_EQ(publisher_->current(), before) << "nothing changed";
@@ -460,8 +458,7 @@ TEST_F(ControlCommandsTest, TraceStartTimesAreBounded) {
   nlohmann::json response = start({{"at", "9999-12-31T23:59:59Z"}});
   EXPECT_EQ(response["code"], "bad-request") << response;
   response = start({{"at", "2200-01-01T00:00:00Z"}});
-  EXPECT_NE(response["error"].get<std::string>().find("is more than 365d ahead"),
-            std::string::npos)
+  EXPECT_NE(response["error"].get<std::string>().find("is more than 365d ahead"), std::string::npos)
       << response;
   // 10s at speed 1e-8 is 1e9 s, more than 3650d; at 1e-7, 1e8 s is less.
   response = start({{"speed", 1e-8}});

@@ -406,8 +406,8 @@ rules:
 
 TEST(ProfileParserErrorTest, YamlSyntaxError) {
   // libyaml's words, at libyaml's positions (the same as yaml-cpp's before it for these).
-  ExpectError("version: 1\nimpairments:\n  x: y: z\n", "p.yaml:3:7: ",
-              "mapping values are not allowed in this context");
+  ExpectError("version: 1\nimpairments:\n  x: y: z\n",
+              "p.yaml:3:7: ", "mapping values are not allowed in this context");
   ExpectError("version: 1\nrules: [\n", "p.yaml:3:1: ",
               "did not find expected node content (while parsing a flow node at line 3, column 1)");
   // libyaml reads a plain key directly followed by ':' and '}' as an error (YAML 1.2 allows it);
@@ -417,8 +417,8 @@ TEST(ProfileParserErrorTest, YamlSyntaxError) {
   ExpectError(", T", "p.yaml:1:1: ", "did not find expected node content");
   ExpectError("version: 1\nseed: 5\n, T\n", "p.yaml:3:1: ", "did not find expected key");
   // A few bytes of aliases would expand to gigabytes: refused where they start.
-  ExpectError("version: 1\ngroups:\n  a: &x [10.0.0.1]\n  b: *x\n", "p.yaml:3:6: ",
-              "anchors (&x) are not supported");
+  ExpectError("version: 1\ngroups:\n  a: &x [10.0.0.1]\n  b: *x\n",
+              "p.yaml:3:6: ", "anchors (&x) are not supported");
 }
 
 TEST(ProfileParserErrorTest, MarkovRowSumAboveOne) {
@@ -466,7 +466,8 @@ TEST(ProfileParserErrorTest, StructureMistakes) {
   ExpectError("version: 1\nseed: 1\nseed: 2\n",
               "p.yaml:3:1: ", "duplicate key 'seed' in the profile (first on line 2)");
   ExpectError("version: 1\n---\nversion: 1\n", "p.yaml:3:1: ", "a single YAML document");
-  ExpectError("version: 1\nseed: -1\n", "p.yaml:2:7: ", "seed: '-1' is not an integer in 0..9007199254740991");
+  ExpectError("version: 1\nseed: -1\n",
+              "p.yaml:2:7: ", "seed: '-1' is not an integer in 0..9007199254740991");
   ExpectError("version: 1\nimpairments:\n  x:\n    delay:\n",
               "p.yaml:4:5: ", "delay must be a map, not empty");
   ExpectError("version: 1\nimpairments: {x: {}}\nrules:\n  - {name: r, impairment: x}\n",

@@ -95,8 +95,7 @@ TEST_F(RegularFileTest, EveryConfigurationReaderRefusesThem) {
     const std::string trace =
         "version: 1\nprofile: " + path + "\nevents:\n  - {at: 1s, heal: all}\n";
     EXPECT_FALSE(ParseTraceText(trace, "t.yaml", "", nullptr, &error));
-    EXPECT_EQ(error.find("t.yaml:2:10: profile: " + path + ": cannot read: it is a "), 0u)
-        << error;
+    EXPECT_EQ(error.find("t.yaml:2:10: profile: " + path + ": cannot read: it is a "), 0u) << error;
   }
 }
 
