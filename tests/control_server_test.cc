@@ -439,6 +439,22 @@ TEST_F(ControlCommandsTest, TraceStartValidatesTheWholeTraceAndItsTimes) {
   EXPECT_TRUE(running().spec.partitions.empty());
 }
 
+// A request line of up to 1 MiB nested as deep as it can be: parsed and destroyed without
+// recursion, answered with an error.
+TEST_F(ControlCommandsTest, DeeplyNestedRequestsAreAnsweredWithAnError) {
+  const ControlHandler handler = [&](const nlohmann::json& request) {
+    return commands_->Handle(request);
+  };
+  for (const std::string& line : {std::string(500'000, '[') + std::string(500'000, ']'),
+                                  "{\"command\": \"ping\", \"x\": " + std::string(300'000, '[') +
+                                      std::string(300'000, ']') + "}",
+                                  std::string(1 << 20, '{')}) {
+    const nlohmann::json response = nlohmann::json::parse(AnswerRequestLine(handler, line));
+    EXPECT_EQ(response["ok"], false) << response;
+    EXPECT_EQ(response["code"], "bad-request") << response;
+  }
+}
+
 // `at` and `speed` keep the trace's times inside the clock's arithmetic: "+106000d" overflowed
 // the start's wall-clock time (signed), a tiny speed stretched times past 64 bits of clock units.
 TEST_F(ControlCommandsTest, TraceStartTimesAreBounded) {
