@@ -27,8 +27,10 @@ status=0
 for target in "${targets[@]}"; do
   mkdir -p "$out/$target/new"
   echo "fuzz: $target for ${seconds}s"
+  dict=()
+  [[ -f "tests/fuzz/$target.dict" ]] && dict=(-dict="tests/fuzz/$target.dict")
   if ! "$build/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" -timeout=10 \
-      -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$out/$target/" \
+      -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$out/$target/" "${dict[@]}" \
       "$out/$target/new" "tests/fuzz/corpus/$target" >"$out/$target/log" 2>&1; then
     echo "fuzz: $target FAILED; input and log in $out/$target/" >&2
     grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$out/$target/log" | head -20 >&2 || true

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the handmade seeds of tests/fuzz/corpus (frames, pcaps, control requests) and copies
-the shipped profiles and traces; run from the repository root. The fuzzers add nothing here:
-scripts/fuzz.sh keeps what they find in its own output directory."""
+the shipped profiles and traces. The fuzzers add nothing here: scripts/fuzz.sh keeps what they
+find in its own output directory, and an input that found a fault is added by hand next to these
+(it is not overwritten)."""
 import json
 import os
 import shutil
