@@ -225,20 +225,27 @@ TEST(ProfileLimitsTest, EndpointsNamedJustUnderAndOver) {
 }
 
 TEST(ProfileLimitsTest, EndpointsHeldJustUnderAndOver) {
-  // isolate holds its node 4 times (two cuts, both sides): 250,000 x 4 = 10^6.
-  auto isolate = [](size_t members) {
-    return "version: 1\ngroups:\n  n: " + Addresses(members) + "\npartitions:\n  - {isolate: n}\n";
+  // A partition between 50 groups holds every group 2 x 49 times (each ordered pair, both
+  // sides): 98 x 10,204 = 999,992 endpoints; a rule holding 8 more makes 10^6, 9 more is over.
+  auto profile = [](size_t rule_sources) {
+    std::string text = "version: 1\ngroups:\n", between;
+    for (size_t g = 0; g < 50; ++g) {
+      text += "  g" + std::to_string(g) + ": " + Addresses(g < 4 ? 205 : 204, g * 256) + "\n";
+      between += (g ? ", g" : "g") + std::to_string(g);
+    }
+    return text + "partitions:\n  - {between: [" + between + "]}\nimpairments: {x: {}}\n" +
+           "rules:\n  - {name: r, match: {src: " + Addresses(rule_sources, 1 << 16) +
+           "}, impairment: x}\n";
   };
-  EXPECT_EQ(Valid(isolate(250'000)).partitions[0].cuts.size(), 2u);
-  EXPECT_EQ(Error(isolate(250'001)),
-            "p.yaml:5:15: the rules and partitions hold more than 1000000 endpoints (every cut "
+  const ProfileSpec at_limit = Valid(profile(8));
+  EXPECT_EQ(MatchEndpointCount(at_limit), kMaxMatchEndpoints);
+  EXPECT_EQ(Error(profile(9)),
+            "p.yaml:57:5: the rules and partitions hold more than 1000000 endpoints (every cut "
             "holds both its sides, and between and shapes cut each ordered pair of their items)");
-  // Rules and partitions count together.
-  const std::string rule =
-      "impairments: {x: {}}\nrules:\n  - {name: r, match: {src: 10.99.0.1}, "
-      "impairment: x}\n";
-  EXPECT_EQ(Error(isolate(250'000) + rule).substr(0, 51),
-            "p.yaml:8:5: the rules and partitions hold more than");
+  // isolate holds its node 4 times (two cuts, both sides).
+  const ProfileSpec isolate =
+      Valid("version: 1\npartitions:\n  - {isolate: [10.0.0.1, 10.0.0.2, 10.0.0.3]}\n");
+  EXPECT_EQ(MatchEndpointCount(isolate), 12u);
 }
 
 // A profile with one impairment `effect` (a flow map's content) and a rule using it.
