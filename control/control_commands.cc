@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <initializer_list>
@@ -22,8 +23,19 @@ namespace {
 // handed to the workers before they are due.
 constexpr uint64_t kDefaultTraceLeadNs = 200'000'000;
 
+// How far ahead `at` may put a trace's start: far enough for any plan, near enough that the
+// start in clock units (and as wall-clock nanoseconds) stays far inside 64 bits.
+constexpr uint64_t kMaxTraceLeadNs = 365 * 86'400'000'000'000ull;
+
 constexpr const char* kCommands =
     "ping, apply, heal, show, stats, trace-start, trace-stop or trace-status";
+
+// "2", "0.5", "1e-06": a speed as the user may have written it.
+std::string FormatSpeed(double speed) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", speed);
+  return text;
+}
 
 // The first key of `request` not in `allowed`, or "".
 std::string UnknownKey(const nlohmann::json& request, std::initializer_list<const char*> allowed) {
@@ -273,7 +285,16 @@ nlohmann::json ControlCommands::TraceStart(const nlohmann::json& request) {
   std::string error;
   std::optional<TraceSpec> trace = ParseTraceText(text, name, directory, &running.spec, &error);
   if (!trace) return ControlError("invalid-trace", error);
-  if (speed != 1) trace = ScaleTrace(*trace, speed);
+  if (speed != 1) {
+    trace = ScaleTrace(*trace, speed);
+    // Slowed down, its times may pass what the clock arithmetic holds.
+    if (trace->period_ns > kMaxTraceTimeNs) {
+      return ControlError("bad-request", "at speed " + FormatSpeed(speed) + " a round of the " +
+                                             "trace lasts " + FormatDuration(trace->period_ns) +
+                                             ", more than " + FormatDuration(kMaxTraceTimeNs) +
+                                             " (the longest a trace may last)");
+    }
+  }
 
   // Time zero: now plus a lead, now plus --at +DUR, or a wall-clock time (several appliances
   // started from the same trace act together when their clocks are synchronised).
@@ -293,6 +314,10 @@ nlohmann::json ControlCommands::TraceStart(const nlohmann::json& request) {
                                              FormatRfc3339(wall_now) + ")");
     }
     delay_ns = static_cast<uint64_t>(*target - wall_now);
+  }
+  if (delay_ns > kMaxTraceLeadNs) {
+    return ControlError("bad-request", "\"at\": " + at + " is more than " +
+                                           FormatDuration(kMaxTraceLeadNs) + " ahead");
   }
   const uint64_t origin = now + time_base.FromNs(delay_ns);
   const std::string trace_name = trace->name;

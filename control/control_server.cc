@@ -377,9 +377,9 @@ void ControlServer::AnswerRequests(Client& client) {
   if (!was_idle && client.in.empty() && client.out.empty()) client.idle_since = Clock::now();
 }
 
-void ControlServer::Answer(Client& client, const std::string& line) {
-  const std::string_view text(line.data(), line.size() - (line.ends_with('\r') ? 1 : 0));
-  if (text.find_first_not_of(" \t") == std::string_view::npos) return;  // blank: no request
+std::string AnswerRequestLine(const ControlHandler& handler, std::string_view line) {
+  const std::string_view text = line.substr(0, line.size() - (line.ends_with('\r') ? 1 : 0));
+  if (text.find_first_not_of(" \t") == std::string_view::npos) return "";  // blank: no request
   nlohmann::json response;
   try {
     const nlohmann::json request = nlohmann::json::parse(text);
@@ -387,19 +387,28 @@ void ControlServer::Answer(Client& client, const std::string& line) {
       response =
           ControlError("bad-request", "a request is a JSON object, e.g. {\"command\":\"ping\"}");
     } else {
-      response = handler_(request);
+      response = handler(request);
     }
   } catch (const nlohmann::json::parse_error& e) {
     response = ControlError("bad-request", std::string("malformed JSON: ") + e.what());
   } catch (const std::exception& e) {
     response = ControlError("failed", e.what());
   }
-  Reply(client, response);
+  return Dump(response);
 }
 
 void ControlServer::Reply(Client& client, const nlohmann::json& response) {
+  Send(client, Dump(response));
+}
+
+void ControlServer::Answer(Client& client, const std::string& line) {
+  const std::string response = AnswerRequestLine(handler_, line);
+  if (!response.empty()) Send(client, response);
+}
+
+void ControlServer::Send(Client& client, const std::string& response) {
   if (client.out.empty()) client.output_since = Clock::now();
-  client.out += Dump(response) + "\n";
+  client.out += response + "\n";
 }
 
 bool ControlServer::Flush(Client& client) {

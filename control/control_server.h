@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -53,6 +54,11 @@ using ControlHandler = std::function<nlohmann::json(const nlohmann::json& reques
 // (malformed, unknown command or key), "invalid-profile", "unsupported" (valid, but not a change
 // a running dataplane can make), "busy", "failed" (a runtime failure).
 nlohmann::json ControlError(const std::string& code, const std::string& message);
+
+// The response line (without its newline) to one request line (without its newline; a final
+// '\r' is ignored): the handler's answer to a JSON object, or an error for malformed JSON, a
+// value that is not an object, or a handler's exception. "" for a blank line (no request).
+std::string AnswerRequestLine(const ControlHandler& handler, std::string_view line);
 
 // Why the socket could not be set up.
 enum class ListenFailure {
@@ -96,6 +102,8 @@ class ControlServer {
   void AnswerRequests(Client& client);
   void Answer(Client& client, const std::string& line);
   void Reply(Client& client, const nlohmann::json& response);
+  // Queues one answer line; the output deadline counts from the first unsent byte.
+  void Send(Client& client, const std::string& response);
   // Sends what the client's buffer holds; false: the connection is broken.
   bool Flush(Client& client);
   void RemoveSocketFile();

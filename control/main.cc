@@ -23,16 +23,21 @@
 
 namespace {
 
-// A CLI11 option whose value is a duration with a unit ("5ms"); stored in nanoseconds.
+// A CLI11 option whose value is a duration with a unit ("5ms") of at most `max_ns`; stored in
+// nanoseconds.
 CLI::Option* AddDuration(CLI::App* app, const std::string& name, uint64_t* ns_out,
-                         const std::string& help) {
+                         const std::string& help, uint64_t max_ns = UINT64_MAX) {
   return app
       ->add_option_function<std::string>(
           name,
-          [ns_out, name](const std::string& text) {
+          [ns_out, name, max_ns](const std::string& text) {
             std::string error;
             const auto ns = faultline::ParseDuration(text, &error);
             if (!ns) throw CLI::ValidationError(name, error);
+            if (*ns > max_ns) {
+              throw CLI::ValidationError(name, "'" + text + "' is above the limit of " +
+                                                   faultline::FormatDuration(max_ns));
+            }
             *ns_out = *ns;
           },
           help)
@@ -87,14 +92,17 @@ int main(int argc, char** argv) {
                    "which may share a single lcore)")
       ->check(CLI::Range(1, 64));
   AddDuration(run_cmd, "--delay", &run.delay_ns,
-              "Constant delay added to every frame, e.g. 5ms (shortcut for a one-rule profile)");
+              "Constant delay added to every frame, e.g. 5ms (shortcut for a one-rule profile)",
+              faultline::kMaxDelayNs);
   std::string run_profile;
   run_cmd->add_option("--profile", run_profile,
                       "Profile (YAML, docs/formats.md) of rules and impairments, e.g. "
                       "profiles/flaky-link.yaml");
-  run_cmd->add_option_function<uint64_t>(
-      "--seed", [&run](uint64_t seed) { run.seed = seed; },
-      "Random seed of the impairment models (overrides the profile's `seed`), e.g. 42");
+  run_cmd
+      ->add_option_function<uint64_t>(
+          "--seed", [&run](uint64_t seed) { run.seed = seed; },
+          "Random seed of the impairment models (overrides the profile's `seed`), e.g. 42")
+      ->check(CLI::Range(uint64_t{0}, faultline::kMaxSeed));
   run_cmd->add_option("--hold", run.hold,
                       "Frames held in flight at most; more are dropped and "
                       "counted as buffer_exhausted (default: 2 x 14.88 Mpps x delay, 64Ki..1Mi)");
@@ -131,7 +139,8 @@ int main(int argc, char** argv) {
       "Frames leaving by side a (those of --in-b, and partitions' answers to side a; without "
       "it, answers are dropped and counted as no-output)");
   in_b->needs(out_a);
-  AddDuration(replay_cmd, "--delay", &replay.delay_ns, "Constant delay added to every frame");
+  AddDuration(replay_cmd, "--delay", &replay.delay_ns, "Constant delay added to every frame",
+              faultline::kMaxDelayNs);
   std::string replay_profile;
   replay_cmd->add_option("--profile", replay_profile,
                          "Profile (YAML) of rules and impairments; same profile, inputs and seed "
@@ -141,9 +150,11 @@ int main(int argc, char** argv) {
                          "Trace (YAML) played in virtual time: its time zero is the earliest "
                          "input frame, and a step at T applies exactly to frames stamped T or "
                          "later, e.g. --trace profiles/leader-isolation.trace.yaml");
-  replay_cmd->add_option_function<uint64_t>(
-      "--seed", [&replay](uint64_t seed) { replay.seed = seed; },
-      "Random seed (overrides the profile's `seed`; without either one is drawn and printed)");
+  replay_cmd
+      ->add_option_function<uint64_t>(
+          "--seed", [&replay](uint64_t seed) { replay.seed = seed; },
+          "Random seed (overrides the profile's `seed`; without either one is drawn and printed)")
+      ->check(CLI::Range(uint64_t{0}, faultline::kMaxSeed));
   replay_cmd
       ->add_option("--hold", replay.hold,
                    "Frames in flight at most (default 65536); more "

@@ -1,9 +1,9 @@
 #include "control/profile_parser.h"
 
 #include <arpa/inet.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -15,6 +15,8 @@
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -45,6 +47,15 @@ std::string Join(const std::vector<std::string>& words, std::string_view separat
     joined += word;
   }
   return joined;
+}
+
+// At most the first 20 of `words`, then how many there are: an error about one name among
+// 10,000 groups should not be 100 KB long.
+std::string JoinSome(const std::vector<std::string>& words) {
+  constexpr size_t kShown = 20;
+  if (words.size() <= kShown) return Join(words);
+  return Join(std::vector<std::string>(words.begin(), words.begin() + kShown)) + ", ... (" +
+         std::to_string(words.size()) + " in all)";
 }
 
 bool Contains(std::initializer_list<std::string_view> names, std::string_view name) {
@@ -166,32 +177,75 @@ std::optional<Prefix> ParsePrefix(const std::string& text, std::string* error) {
   return prefix;
 }
 
-// Adds the endpoints of `more` that `set` does not have yet, in order.
-void AddEndpoints(const EndpointSet& more, EndpointSet* set) {
-  for (const Prefix& prefix : more.prefixes) {
-    if (std::find(set->prefixes.begin(), set->prefixes.end(), prefix) == set->prefixes.end()) {
-      set->prefixes.push_back(prefix);
-    }
-  }
-  for (const MacAddress& mac : more.macs) {
-    if (std::find(set->macs.begin(), set->macs.end(), mac) == set->macs.end()) {
-      set->macs.push_back(mac);
-    }
-  }
+// One endpoint as bytes: family (0 for a MAC), prefix length, address.
+using EndpointKey = std::array<uint8_t, 18>;
+
+EndpointKey KeyOf(const Prefix& prefix) {
+  EndpointKey key{};
+  key[0] = prefix.family;
+  key[1] = prefix.length;
+  std::copy(prefix.address.begin(), prefix.address.end(), key.begin() + 2);
+  return key;
 }
 
-// Whether two sets (each without repeats, as AddEndpoints builds them) hold the same endpoints.
+EndpointKey KeyOf(const MacAddress& mac) {
+  EndpointKey key{};
+  std::copy(mac.begin(), mac.end(), key.begin() + 2);
+  return key;
+}
+
+struct EndpointKeyHash {
+  size_t operator()(const EndpointKey& key) const {
+    return std::hash<std::string_view>()(
+        std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+  }
+};
+
+// An EndpointSet built in order without repeats, each endpoint added in O(1): searching the set
+// for every addition made a group of n members cost n^2, and a group including large groups far
+// more.
+class EndpointBuilder {
+ public:
+  void Add(const Prefix& prefix) {
+    if (keys_.insert(KeyOf(prefix)).second) set_.prefixes.push_back(prefix);
+  }
+  void Add(const MacAddress& mac) {
+    if (keys_.insert(KeyOf(mac)).second) set_.macs.push_back(mac);
+  }
+  void Add(const EndpointSet& more) {
+    for (const Prefix& prefix : more.prefixes) Add(prefix);
+    for (const MacAddress& mac : more.macs) Add(mac);
+  }
+  EndpointSet Take() { return std::move(set_); }
+
+ private:
+  EndpointSet set_;
+  std::unordered_set<EndpointKey, EndpointKeyHash> keys_;
+};
+
+size_t EndpointCount(const EndpointSet& set) { return set.prefixes.size() + set.macs.size(); }
+
+// A set's endpoints in a canonical order, to compare sets whatever order they were named in.
+std::vector<EndpointKey> Canonical(const EndpointSet& set) {
+  std::vector<EndpointKey> keys;
+  keys.reserve(EndpointCount(set));
+  for (const Prefix& prefix : set.prefixes) keys.push_back(KeyOf(prefix));
+  for (const MacAddress& mac : set.macs) keys.push_back(KeyOf(mac));
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+// Whether two sets (each without repeats, as EndpointBuilder builds them) hold the same
+// endpoints.
 bool SameEndpoints(const EndpointSet& a, const EndpointSet& b) {
   if (a.prefixes.size() != b.prefixes.size() || a.macs.size() != b.macs.size()) return false;
-  EndpointSet both = a;
-  AddEndpoints(b, &both);
-  return both.prefixes.size() == a.prefixes.size() && both.macs.size() == a.macs.size();
+  return Canonical(a) == Canonical(b);
 }
 
 // An address, a prefix or a MAC address, added to `set`.
-bool ParseAddress(const std::string& text, EndpointSet* set, std::string* error) {
+bool ParseAddress(const std::string& text, EndpointBuilder* set, std::string* error) {
   if (const std::optional<MacAddress> mac = ParseMac(text)) {
-    AddEndpoints(EndpointSet{.prefixes = {}, .macs = {*mac}}, set);
+    set->Add(*mac);
     return true;
   }
   if (Classify(text) == Lookalike::kMac) {
@@ -200,7 +254,7 @@ bool ParseAddress(const std::string& text, EndpointSet* set, std::string* error)
   }
   const std::optional<Prefix> prefix = ParsePrefix(text, error);
   if (!prefix) return false;
-  AddEndpoints(EndpointSet{.prefixes = {*prefix}, .macs = {}}, set);
+  set->Add(*prefix);
   return true;
 }
 
@@ -209,12 +263,12 @@ using yaml_source::Entry;
 using yaml_source::KindOf;
 
 // A scalar as a list of one, or a list's items; false for anything else.
-bool ScalarOrList(const YAML::Node& value, std::vector<YAML::Node>* items) {
+bool ScalarOrList(const yaml::Node& value, std::vector<yaml::Node>* items) {
   items->clear();
   if (value.IsScalar()) {
     items->push_back(value);
   } else if (value.IsSequence()) {
-    for (const YAML::Node& item : value) items->push_back(item);
+    for (const yaml::Node& item : value) items->push_back(item);
   } else {
     return false;
   }
@@ -294,20 +348,25 @@ class ProfileParser {
   }
 
   // A profile given as a YAML mapping inside another document (a trace's inline `profile:`).
-  std::optional<ProfileSpec> ParseNode(const YAML::Node& root, std::string* error) {
+  std::optional<ProfileSpec> ParseNode(const yaml::Node& root, std::string* error) {
     if (!Run([&] { return ParseRoot(root); }, error)) return std::nullopt;
     return std::move(profile_);
   }
 
-  // Group names in endpoint references resolve against `groups_from`'s groups (none if null);
-  // `no_groups_hint` replaces "the profile defines no groups" in the error for an unknown name.
-  void UseGroups(const ProfileSpec* groups_from, std::string no_groups_hint) {
-    profile_.groups = groups_from != nullptr ? groups_from->groups : std::vector<GroupSpec>{};
-    no_groups_hint_ = std::move(no_groups_hint);
+  // Group names in endpoint references resolve against the context's groups (none without a
+  // profile); its hint replaces "the profile defines no groups" in the error for an unknown name,
+  // and its count (if any) is where the endpoints named are counted.
+  void UseGroups(const GroupContext& context) {
+    static const std::vector<GroupSpec> kNone;
+    groups_ = context.profile != nullptr ? &context.profile->groups : &kNone;
+    if (context.index == nullptr) context.index = IndexGroups(*groups_);
+    group_index_ = context.index;
+    no_groups_hint_ = context.no_groups_hint;
+    if (context.endpoints != nullptr) endpoints_ = context.endpoints;
   }
 
   // One entry of `partitions:` on its own; named by `name:` or after what it cuts.
-  std::optional<PartitionSpec> ParsePartitionEntry(const YAML::Node& item, std::string* error) {
+  std::optional<PartitionSpec> ParsePartitionEntry(const yaml::Node& item, std::string* error) {
     PartitionSpec partition;
     std::string label;
     std::map<std::string, int> named;
@@ -319,8 +378,8 @@ class ProfileParser {
   }
 
   // An endpoint reference on its own, as a rule's `src` or `dst`.
-  std::optional<EndpointSet> ParseEndpointReference(const YAML::Node& value,
-                                                    const YAML::Node& position,
+  std::optional<EndpointSet> ParseEndpointReference(const yaml::Node& value,
+                                                    const yaml::Node& position,
                                                     const std::string& key, std::string* label,
                                                     std::string* error) {
     EndpointSet endpoints;
@@ -331,29 +390,28 @@ class ProfileParser {
   }
 
  private:
-  // Runs `parse`, turning yaml-cpp's exceptions into errors; false with *error set on failure.
+  // Runs `parse`; false with *error set on failure.
   template <typename Parse>
   bool Run(Parse parse, std::string* error) {
-    bool ok = false;
-    try {
-      ok = parse();
-    } catch (const YAML::Exception& e) {
-      // Syntax errors (and yaml-cpp's recursion limit) come with a mark of their own.
-      Fail(e.mark, e.msg);
-    }
+    const bool ok = parse();
     if (!ok) *error = error_;
     return ok;
   }
 
   // Records `message` at `mark` unless an earlier error was recorded; returns false so that
   // callers can `return Fail(...)`.
-  bool Fail(const YAML::Mark& mark, const std::string& message) {
+  bool Fail(const yaml::Mark& mark, const std::string& message) {
     if (!error_.empty()) return false;
     error_ = yaml_source::PositionedError(name_, mark, message);
     return false;
   }
-  bool Fail(const YAML::Node& node, const std::string& message) {
+  bool Fail(const yaml::Node& node, const std::string& message) {
     return Fail(node.Mark(), message);
+  }
+  // An error already formatted "FILE:LINE:COL: message".
+  bool Forward(const std::string& error) {
+    if (error_.empty()) error_ = error;
+    return false;
   }
 
   bool UnknownKey(const Entry& entry, const std::string& where,
@@ -365,8 +423,8 @@ class ProfileParser {
 
   // The entries of a map in file order. Fails on anything but a map (an empty value counts as an
   // empty map where `allow_empty`), on a key that is not a plain name and on a key given twice:
-  // yaml-cpp keeps both, and silently using one of them would hide a mistake.
-  bool Entries(const YAML::Node& map, const YAML::Node& position, const std::string& what,
+  // YAML readers differ on which one wins, and silently using one of them would hide a mistake.
+  bool Entries(const yaml::Node& map, const yaml::Node& position, const std::string& what,
                bool allow_empty, std::vector<Entry>* entries) {
     const auto problem = yaml_source::MapEntries(map, position, what, allow_empty, entries);
     return !problem || Fail(problem->where, problem->message);
@@ -403,6 +461,33 @@ class ProfileParser {
   bool PositiveSize(const Entry& entry, Size* size) {
     if (!SizeValue(entry, size)) return false;
     if (size->value == 0) return Fail(entry.value, entry.key + " must be more than 0");
+    return true;
+  }
+
+  // `value` (of `entry`) within [min, max], else "KEY: 'TEXT' is below (above) the limit of X"
+  // with X as `format` spells it.
+  template <typename Value, typename Format>
+  bool Within(const Entry& entry, Value value, Value min, Value max, Format format) {
+    if (value >= min && value <= max) return true;
+    return Fail(entry.value, entry.key + ": '" + entry.value.Scalar() + "' is " +
+                                 (value < min ? "below" : "above") + " the limit of " +
+                                 format(value < min ? min : max));
+  }
+  bool BoundedDuration(const Entry& entry, uint64_t max, uint64_t* ns) {
+    return Duration(entry, ns) && Within(entry, *ns, uint64_t{0}, max, FormatDuration);
+  }
+  // A positive size of at most `max_packets` packets or `max_bytes` bytes, as a limit.
+  bool BoundedSize(const Entry& entry, uint64_t max_packets, uint64_t max_bytes, SizeLimit* limit) {
+    Size size;
+    if (!PositiveSize(entry, &size)) return false;
+    const uint64_t max = size.packets ? max_packets : max_bytes;
+    if (!Within(entry, size.value, uint64_t{1}, max, [&](uint64_t bound) {
+          return FormatSize({bound, size.packets});
+        })) {
+      return false;
+    }
+    *limit = size.packets ? SizeLimit{.packets = size.value, .bytes = 0}
+                          : SizeLimit{.packets = 0, .bytes = size.value};
     return true;
   }
 
@@ -450,17 +535,13 @@ class ProfileParser {
   }
 
   bool ParseDocument(const std::string& text) {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.empty() || documents[0].IsNull()) {
-      return Fail(YAML::Mark(), "the profile is empty (it needs at least 'version: 1')");
-    }
-    if (documents.size() > 1) {
-      return Fail(documents[1], "a profile is a single YAML document; this is a second one");
-    }
-    return ParseRoot(documents[0]);
+    std::string error;
+    const std::optional<yaml::Node> root =
+        yaml_source::LoadSingleDocument(text, name_, "profile", "at least 'version: 1'", &error);
+    return root ? ParseRoot(*root) : Forward(error);
   }
 
-  bool ParseRoot(const YAML::Node& root) {
+  bool ParseRoot(const yaml::Node& root) {
     std::vector<Entry> entries;
     if (!Entries(root, root, "the profile", /*allow_empty=*/false, &entries)) return false;
     // A trace or a topology given where a profile belongs: say what it is, not which key is
@@ -501,7 +582,7 @@ class ProfileParser {
       bool ok = true;
       if (entry.key == "seed") {
         uint64_t seed = 0;
-        ok = Integer(entry, 0, UINT64_MAX, &seed);
+        ok = Integer(entry, 0, kMaxSeed, &seed);
         profile_.seed = seed;
       } else if (entry.key == "groups") {
         ok = ParseGroups(entry);
@@ -522,13 +603,16 @@ class ProfileParser {
   }
 
   // Groups may include other groups, defined anywhere in the map, so their members are read
-  // first and expanded once every name is known.
+  // first and expanded once every name is known: each group once, after the groups it includes.
   bool ParseGroups(const Entry& groups_entry) {
     std::vector<Entry> groups;
     if (!Entries(groups_entry, "groups", /*allow_empty=*/true, &groups)) return false;
-    std::vector<std::vector<YAML::Node>> members(groups.size());
+    std::vector<std::vector<yaml::Node>> members(groups.size());
     for (size_t g = 0; g < groups.size(); ++g) {
       const Entry& entry = groups[g];
+      if (g == kMaxGroups) {
+        return Fail(entry.key_node, "more than " + std::to_string(kMaxGroups) + " groups");
+      }
       if (entry.key.empty()) return Fail(entry.key_node, "a group needs a name");
       if (Classify(entry.key) != Lookalike::kName) {
         // A group called "10.0.0.1" would make `src: 10.0.0.1` ambiguous.
@@ -543,7 +627,7 @@ class ProfileParser {
       // An empty group would leave a rule's src or dst empty, and an empty src matches every
       // address: the opposite of what an empty group suggests.
       if (members[g].empty()) return Fail(At(entry), what + " is empty");
-      for (const YAML::Node& item : members[g]) {
+      for (const yaml::Node& item : members[g]) {
         if (!item.IsScalar()) {
           return Fail(item, what + ": expected an address, prefix, MAC address or group name, " +
                                 "not " + KindOf(item));
@@ -551,71 +635,169 @@ class ProfileParser {
       }
       profile_.groups.push_back(GroupSpec{.name = entry.key, .members = {}});
     }
-    std::vector<Resolution> state(groups.size(), Resolution::kPending);
-    std::vector<size_t> path;
-    for (size_t g = 0; g < groups.size(); ++g) {
-      if (state[g] == Resolution::kPending && !ResolveGroup(g, members, &state, &path)) {
-        return false;
-      }
-    }
-    return true;
+    group_index_ = IndexGroups(profile_.groups);
+    std::vector<size_t> order;
+    return OrderGroups(members, &order) && ExpandGroups(members, order);
   }
 
-  enum class Resolution { kPending, kActive, kDone };
-
-  // Expands group g's members into profile_.groups[g].members, first expanding the groups it
-  // includes; `path` is the chain of groups being expanded, to name a cycle.
-  bool ResolveGroup(size_t g, const std::vector<std::vector<YAML::Node>>& members,
-                    std::vector<Resolution>* state, std::vector<size_t>* path) {
-    (*state)[g] = Resolution::kActive;
-    path->push_back(g);
-    const std::string what = "group '" + profile_.groups[g].name + "'";
-    for (const YAML::Node& item : members[g]) {
-      const std::string& text = item.Scalar();
-      if (const std::optional<size_t> other = GroupIndex(text)) {
-        if ((*state)[*other] == Resolution::kActive) {
-          std::vector<std::string> cycle;
-          for (auto it = std::find(path->begin(), path->end(), *other); it != path->end(); ++it) {
-            cycle.push_back(profile_.groups[*it].name);
-          }
-          cycle.push_back(text);
-          return Fail(item, what + ": including group '" + text +
-                                "' makes a cycle: " + Join(cycle, " -> "));
-        }
-        if ((*state)[*other] == Resolution::kPending &&
-            !ResolveGroup(*other, members, state, path)) {
-          return false;
-        }
-        AddEndpoints(profile_.groups[*other].members, &profile_.groups[g].members);
-        continue;
-      }
-      std::string error;
-      if (!ParseAddress(text, &profile_.groups[g].members, &error)) {
-        return UnknownEndpoint(item, what, text, error);
-      }
-    }
-    (*state)[g] = Resolution::kDone;
-    path->pop_back();
-    return true;
+  static std::shared_ptr<const std::unordered_map<std::string, size_t>> IndexGroups(
+      const std::vector<GroupSpec>& groups) {
+    auto index = std::make_shared<std::unordered_map<std::string, size_t>>();
+    for (size_t g = 0; g < groups.size(); ++g) index->emplace(groups[g].name, g);
+    return index;
   }
 
   std::optional<size_t> GroupIndex(const std::string& name) const {
-    for (size_t g = 0; g < profile_.groups.size(); ++g) {
-      if (profile_.groups[g].name == name) return g;
+    if (group_index_ == nullptr) return std::nullopt;
+    const auto found = group_index_->find(name);
+    if (found == group_index_->end()) return std::nullopt;
+    return found->second;
+  }
+
+  // Every group after the groups it includes (*order), or the first problem met walking them in
+  // file order, depth first: a member that is neither a group nor an address, or a cycle. The
+  // walk keeps its own stack, so groups nested 20,000 deep cannot overflow the thread's.
+  bool OrderGroups(const std::vector<std::vector<yaml::Node>>& members,
+                   std::vector<size_t>* order) {
+    enum class State : uint8_t { kPending, kActive, kDone };
+    std::vector<State> state(members.size(), State::kPending);
+    struct Frame {
+      size_t group;
+      size_t next_member;
+    };
+    std::vector<Frame> path;  // the chain of groups being walked, to name a cycle
+    for (size_t root = 0; root < members.size(); ++root) {
+      if (state[root] != State::kPending) continue;
+      state[root] = State::kActive;
+      path.push_back({root, 0});
+      while (!path.empty()) {
+        Frame& frame = path.back();
+        const size_t g = frame.group;
+        if (frame.next_member == members[g].size()) {
+          state[g] = State::kDone;
+          order->push_back(g);
+          path.pop_back();
+          continue;
+        }
+        const yaml::Node& item = members[g][frame.next_member++];
+        const std::string what = "group '" + (*groups_)[g].name + "'";
+        const std::string& text = item.Scalar();
+        if (const std::optional<size_t> other = GroupIndex(text)) {
+          if (state[*other] == State::kActive) {
+            std::vector<std::string> cycle;
+            auto it = std::find_if(path.begin(), path.end(),
+                                   [&](const Frame& f) { return f.group == *other; });
+            for (; it != path.end(); ++it) cycle.push_back((*groups_)[it->group].name);
+            cycle.push_back(text);
+            return Fail(item, what + ": including group '" + text +
+                                  "' makes a cycle: " + Join(cycle, " -> "));
+          }
+          if (state[*other] == State::kPending) {
+            state[*other] = State::kActive;
+            path.push_back({*other, 0});
+          }
+          continue;
+        }
+        EndpointBuilder scratch;
+        std::string error;
+        if (!ParseAddress(text, &scratch, &error)) return UnknownEndpoint(item, what, text, error);
+      }
     }
-    return std::nullopt;
+    return true;
+  }
+
+  // Expands each group's members in `order` (every group after those it includes), in the order
+  // a depth-first walk meets them, without repeats. Endpoints are numbered once and a group's
+  // members are a list of numbers, so checking for a repeat is one array read (a stamp per
+  // endpoint), not a search or a hash: including a group of k members costs k steps. Those steps
+  // are bounded by kMaxGroupVisits and the members of all groups by kMaxGroupMembers.
+  bool ExpandGroups(const std::vector<std::vector<yaml::Node>>& members,
+                    const std::vector<size_t>& order) {
+    std::vector<Prefix> prefixes;  // by number, where is_mac[number] is false
+    std::vector<MacAddress> macs;  // by number, where it is true
+    std::vector<uint32_t> slot;    // number -> index into prefixes or macs
+    std::vector<bool> is_mac;
+    std::unordered_map<EndpointKey, uint32_t, EndpointKeyHash> numbers;
+    auto number_of = [&](const EndpointKey& key, bool mac) {
+      const auto [found, inserted] = numbers.emplace(key, static_cast<uint32_t>(slot.size()));
+      if (inserted) {
+        is_mac.push_back(mac);
+        slot.push_back(static_cast<uint32_t>(mac ? macs.size() : prefixes.size()));
+      }
+      return std::pair{found->second, inserted};
+    };
+    std::vector<std::vector<uint32_t>> expanded(members.size());
+    std::vector<uint32_t> stamp;  // number -> 1 + the group that last took it
+    uint64_t visits = 0, total = 0;
+    for (size_t g : order) {
+      const auto marker = static_cast<uint32_t>(g + 1);
+      std::vector<uint32_t>& set = expanded[g];
+      auto take = [&](uint32_t number) {
+        if (stamp[number] == marker) return;
+        stamp[number] = marker;
+        set.push_back(number);
+      };
+      for (const yaml::Node& item : members[g]) {
+        const std::optional<size_t> other = GroupIndex(item.Scalar());
+        visits += other ? expanded[*other].size() : 1;
+        if (visits > kMaxGroupVisits) {
+          return Fail(item, "group '" + profile_.groups[g].name + "': expanding the groups takes " +
+                                "more than " + std::to_string(kMaxGroupVisits) +
+                                " steps (a group's members count again each time another group "
+                                "includes it)");
+        }
+        if (other) {
+          for (uint32_t number : expanded[*other]) take(number);
+          continue;
+        }
+        EndpointBuilder parsed;
+        std::string error;
+        ParseAddress(item.Scalar(), &parsed, &error);  // checked by OrderGroups
+        EndpointSet one = parsed.Take();
+        const bool mac = !one.macs.empty();
+        const auto [number, added] =
+            mac ? number_of(KeyOf(one.macs[0]), true) : number_of(KeyOf(one.prefixes[0]), false);
+        if (added) {
+          if (mac) {
+            macs.push_back(one.macs[0]);
+          } else {
+            prefixes.push_back(one.prefixes[0]);
+          }
+          stamp.push_back(0);
+        }
+        take(number);
+      }
+      total += set.size();
+      if (total > kMaxGroupMembers) {
+        return Fail(members[g].front(), "group '" + profile_.groups[g].name +
+                                            "': the groups hold more than " +
+                                            std::to_string(kMaxGroupMembers) +
+                                            " endpoints in all (a group counts all it includes)");
+      }
+    }
+    for (size_t g = 0; g < members.size(); ++g) {
+      EndpointSet& set = profile_.groups[g].members;
+      for (uint32_t number : expanded[g]) {
+        if (is_mac[number]) {
+          set.macs.push_back(macs[slot[number]]);
+        } else {
+          set.prefixes.push_back(prefixes[slot[number]]);
+        }
+      }
+    }
+    return true;
   }
 
   // `text` is no group, and ParseAddress said `error`: when it looks like an address that error
   // helps, else the user meant a group that is not there.
-  bool UnknownEndpoint(const YAML::Node& item, const std::string& where, const std::string& text,
+  bool UnknownEndpoint(const yaml::Node& item, const std::string& where, const std::string& text,
                        const std::string& error) {
     if (Classify(text) != Lookalike::kName) return Fail(item, where + ": " + error);
     std::vector<std::string> names;
-    for (const GroupSpec& group : profile_.groups) names.push_back(group.name);
+    for (const GroupSpec& group : *groups_) names.push_back(group.name);
     return Fail(item, where + ": '" + text +
                           "' is neither a group nor an address, prefix or MAC address (" +
-                          (!names.empty()            ? "groups: " + Join(names)
+                          (!names.empty()            ? "groups: " + JoinSome(names)
                            : no_groups_hint_.empty() ? "the profile defines no groups"
                                                      : no_groups_hint_) +
                           ")");
@@ -627,6 +809,10 @@ class ProfileParser {
       return false;
     }
     for (const Entry& entry : impairments) {
+      if (profile_.impairments.size() == kMaxImpairments) {
+        return Fail(entry.key_node,
+                    "more than " + std::to_string(kMaxImpairments) + " impairments");
+      }
       if (entry.key.empty()) return Fail(entry.key_node, "an impairment needs a name");
       ImpairmentSpec impairment;
       impairment.name = entry.key;
@@ -669,9 +855,9 @@ class ProfileParser {
     for (const Entry& entry : entries) {
       bool ok = true;
       if (entry.key == "base") {
-        ok = Duration(entry, &delay->base_ns);
+        ok = BoundedDuration(entry, kMaxDelayNs, &delay->base_ns);
       } else if (entry.key == "jitter") {
-        ok = Duration(entry, &delay->jitter_ns);
+        ok = BoundedDuration(entry, kMaxDelayNs, &delay->jitter_ns);
       } else if (entry.key == "correlation") {
         ok = Probability(entry, &delay->correlation);
       } else if (entry.key == "distribution" || entry.key == "table") {
@@ -699,17 +885,35 @@ class ProfileParser {
       return Fail(shape->value,
                   shape->key + " '" + shape->value.Scalar() + "' needs a jitter greater than 0");
     }
-    if (delay->distribution != DistributionKind::kTable) {
-      delay->table = GenerateDistributionTable(delay->distribution);
-      return true;
+    // Each table is made or read once per profile, however many impairments use it (a normal
+    // table takes 400,000 erf() calls; a .dist file up to 16 MiB).
+    std::string key = "generated " + std::to_string(static_cast<int>(delay->distribution));
+    if (delay->distribution == DistributionKind::kTable) {
+      std::filesystem::path path(table);
+      if (path.is_relative()) path = base_directory_ / path;
+      delay->table_path = path.string();
+      key = "file " + delay->table_path;
     }
-    std::filesystem::path path(table);
-    if (path.is_relative()) path = base_directory_ / path;
-    delay->table_path = path.string();
-    std::string error;
-    std::optional<std::vector<int16_t>> loaded = LoadDistributionTable(delay->table_path, &error);
-    if (!loaded) return Fail(shape->value, "table: " + error);
-    delay->table = std::move(*loaded);
+    auto cached = tables_.find(key);
+    if (cached == tables_.end()) {
+      std::vector<int16_t> values;
+      if (delay->distribution != DistributionKind::kTable) {
+        values = GenerateDistributionTable(delay->distribution);
+      } else {
+        std::string error;
+        std::optional<std::vector<int16_t>> loaded =
+            LoadDistributionTable(delay->table_path, &error);
+        if (!loaded) return Fail(shape->value, "table: " + error);
+        values = std::move(*loaded);
+      }
+      cached = tables_.emplace(key, std::move(values)).first;
+    }
+    table_values_ += cached->second.size();
+    if (table_values_ > kMaxDelayTableValues) {
+      return Fail(shape->value, "the delay tables of all impairments hold more than " +
+                                    std::to_string(kMaxDelayTableValues) + " values");
+    }
+    delay->table = cached->second;
     return true;
   }
 
@@ -770,7 +974,7 @@ class ProfileParser {
       given[entry.key] = &entry;
     }
     // Where to point for a problem with a key's value; the loss map when the key is absent.
-    auto at = [&](const char* key) -> const YAML::Node& {
+    auto at = [&](const char* key) -> const yaml::Node& {
       return given.count(key) ? given[key]->value : loss_entry.value;
     };
     auto require = [&](const char* key) {
@@ -885,6 +1089,12 @@ class ProfileParser {
             ok = Fail(entry.value, "ber: '" + entry.value.Scalar() + "' is above the maximum " +
                                        "bit error rate of 0.01");
           }
+          if (ok && corrupt->ber > 0 && corrupt->ber < kMinBitErrorRate) {
+            // The distance to the next error, in bits, must fit 64 bits (and one error per
+            // 10^15 bits is a day of 10 Gbit/s).
+            ok = Fail(entry.value, "ber: '" + entry.value.Scalar() + "' is below the minimum " +
+                                       "bit error rate of 1e-15 (0 for none)");
+          }
         }
       } else if (entry.key == "correlation") {
         correlation = &entry;
@@ -909,22 +1119,21 @@ class ProfileParser {
   // A queue limit: one size, or a list of one packet count and one byte size (both apply).
   bool ParseLimit(const Entry& entry, SizeLimit* limit) {
     if (!entry.value.IsSequence()) {
-      Size size;
-      if (!PositiveSize(entry, &size)) return false;
-      *limit = size.packets ? SizeLimit{.packets = size.value, .bytes = 0}
-                            : SizeLimit{.packets = 0, .bytes = size.value};
-      return true;
+      return BoundedSize(entry, kMaxQueuePackets, kMaxQueueBytes, limit);
     }
     const std::string shape =
         entry.key + " as a list needs one packet count and one byte size, like [1000pkt, 1MB]";
     if (entry.value.size() != 2) return Fail(entry.value, shape);
     *limit = SizeLimit{};
-    for (const YAML::Node& item : entry.value) {
-      Size size;
-      if (!PositiveSize(Entry{entry.key, entry.key_node, item}, &size)) return false;
-      uint64_t& slot = size.packets ? limit->packets : limit->bytes;
+    for (const yaml::Node& item : entry.value) {
+      SizeLimit one;
+      if (!BoundedSize(Entry{entry.key, entry.key_node, item}, kMaxQueuePackets, kMaxQueueBytes,
+                       &one)) {
+        return false;
+      }
+      uint64_t& slot = one.packets ? limit->packets : limit->bytes;
       if (slot != 0) return Fail(item, shape);
-      slot = size.value;
+      slot = one.packets ? one.packets : one.bytes;
     }
     return true;
   }
@@ -939,6 +1148,8 @@ class ProfileParser {
       if (entry.key == "bandwidth") {
         ok = Rate(entry, &rate->bandwidth_bps);
         if (ok && rate->bandwidth_bps == 0) ok = Fail(entry.value, "bandwidth must be more than 0");
+        ok = ok &&
+             Within(entry, rate->bandwidth_bps, kMinBandwidthBps, kMaxBandwidthBps, FormatRate);
         has_bandwidth = true;
       } else if (entry.key == "overhead") {
         ok = ParseOverhead(entry, &rate->overhead_bytes);
@@ -946,10 +1157,7 @@ class ProfileParser {
         ok = ParseLimit(entry, &rate->queue_limit);
         has_queue_limit = true;
       } else if (entry.key == "ecn-threshold") {
-        Size size;
-        ok = PositiveSize(entry, &size);
-        rate->ecn_threshold = size.packets ? SizeLimit{.packets = size.value, .bytes = 0}
-                                           : SizeLimit{.packets = 0, .bytes = size.value};
+        ok = BoundedSize(entry, kMaxQueuePackets, kMaxQueueBytes, &rate->ecn_threshold);
         ecn = &entry;
       } else {
         ok = UnknownKey(entry, "rate", {"bandwidth", "overhead", "queue-limit", "ecn-threshold"});
@@ -1008,19 +1216,16 @@ class ProfileParser {
     for (const Entry& entry : entries) {
       bool ok = true;
       if (entry.key == "for") {
-        ok = Duration(entry, &stall->duration_ns);
+        ok = BoundedDuration(entry, kMaxStallNs, &stall->duration_ns);
         if (ok && stall->duration_ns == 0) ok = Fail(entry.value, "for must be more than 0s");
         for_entry = &entry;
       } else if (entry.key == "start") {
-        ok = Duration(entry, &stall->start_ns);
+        ok = BoundedDuration(entry, kMaxStallPeriodNs, &stall->start_ns);
       } else if (entry.key == "every") {
-        ok = Duration(entry, &stall->every_ns);
+        ok = BoundedDuration(entry, kMaxStallPeriodNs, &stall->every_ns);
         every = &entry;
       } else if (entry.key == "limit") {
-        Size size;
-        ok = PositiveSize(entry, &size);
-        stall->limit = size.packets ? SizeLimit{.packets = size.value, .bytes = 0}
-                                    : SizeLimit{.packets = 0, .bytes = size.value};
+        ok = BoundedSize(entry, kMaxStallLimitPackets, kMaxStallLimitBytes, &stall->limit);
         has_limit = true;
       } else {
         ok = UnknownKey(entry, "stall", {"for", "start", "every", "limit"});
@@ -1044,7 +1249,10 @@ class ProfileParser {
       return Fail(rules_entry.value, "rules must be a list, not " + KindOf(rules_entry.value));
     }
     std::map<std::string, int> first_line;  // rule name -> the line naming it
-    for (const YAML::Node& item : rules_entry.value) {
+    for (const yaml::Node& item : rules_entry.value) {
+      if (profile_.rules.size() == kMaxRules) {
+        return Fail(item, "more than " + std::to_string(kMaxRules) + " rules");
+      }
       std::vector<Entry> entries;
       if (!Entries(item, item, "a rule", /*allow_empty=*/false, &entries)) return false;
       RuleSpec rule;
@@ -1085,6 +1293,9 @@ class ProfileParser {
                     "rule '" + rule.name + "' needs a 'match' (use 'match: {}' for every frame)");
       }
       if (!has_impairment) return Fail(item, "rule '" + rule.name + "' needs an 'impairment'");
+      if (!CountHeld(item, EndpointCount(rule.match.src) + EndpointCount(rule.match.dst))) {
+        return false;
+      }
       profile_.rules.push_back(std::move(rule));
     }
     return true;
@@ -1099,7 +1310,7 @@ class ProfileParser {
     std::map<std::string, int> named;  // `name:` -> the line giving it
     std::vector<std::string> labels;   // per partition: its generated name, "" if named
     size_t cuts = 0;                   // in all partitions so far
-    for (const YAML::Node& item : partitions_entry.value) {
+    for (const yaml::Node& item : partitions_entry.value) {
       if (profile_.partitions.size() == kMaxPartitions) {
         return Fail(item, "more than " + std::to_string(kMaxPartitions) +
                               " partitions (the most the dataplane holds)");
@@ -1137,7 +1348,7 @@ class ProfileParser {
   // One entry of `partitions:`. `cuts_before` counts the cuts of the entries before it (for the
   // dataplane's limit); `named` the names given so far. Without `name:`, partition->name stays
   // empty and `label` says what the entry cuts.
-  bool ParsePartition(const YAML::Node& item, size_t cuts_before, std::map<std::string, int>* named,
+  bool ParsePartition(const yaml::Node& item, size_t cuts_before, std::map<std::string, int>* named,
                       PartitionSpec* partition, std::string* label) {
     std::vector<Entry> entries;
     if (!Entries(item, item, "a partition", /*allow_empty=*/false, &entries)) return false;
@@ -1199,7 +1410,9 @@ class ProfileParser {
     if (first->key == "isolate") {
       EndpointSet node;
       if (!Endpoints(first->value, At(*first), first->key, &node, label)) return false;
-      if (!CutsFit(*first, cuts_before, 2)) return false;
+      if (!CutsFit(*first, cuts_before, 2) || !CountHeld(At(*first), 4 * EndpointCount(node))) {
+        return false;
+      }
       partition->cuts = {
           PartitionCut{.from = node, .to = node, .from_complement = false, .to_complement = true},
           PartitionCut{.from = node, .to = node, .from_complement = true, .to_complement = false}};
@@ -1212,6 +1425,9 @@ class ProfileParser {
     if (!Nodes(*first, 2, "endpoints", &sides, &names)) return false;
     const uint64_t count = static_cast<uint64_t>(sides.size()) * (sides.size() - 1);
     if (!CutsFit(*first, cuts_before, count)) return false;
+    size_t endpoints = 0;  // each side is in 2 (n - 1) cuts
+    for (const EndpointSet& side : sides) endpoints += 2 * (sides.size() - 1) * EndpointCount(side);
+    if (!CountHeld(At(*first), endpoints)) return false;
     for (size_t i = 0; i < sides.size(); ++i) {
       for (size_t j = 0; j < sides.size(); ++j) {
         if (i != j) partition->cuts.push_back(PartitionCut{.from = sides[i], .to = sides[j]});
@@ -1242,7 +1458,10 @@ class ProfileParser {
                   "from and to are the same endpoints; a partition cuts traffic between "
                   "different ones");
     }
-    if (!CutsFit(from, cuts_before, 1)) return false;
+    if (!CutsFit(from, cuts_before, 1) ||
+        !CountHeld(At(from), EndpointCount(cut.from) + EndpointCount(cut.to))) {
+      return false;
+    }
     partition->cuts.push_back(std::move(cut));
     *label = from_label + " -> " + to_label;
     return true;
@@ -1273,7 +1492,11 @@ class ProfileParser {
     if (!CutsFit(nodes_entry, cuts_before, PartitionShapeCutCount(shape, nodes.size()))) {
       return false;
     }
-    for (const auto& [i, j] : PartitionShapeCuts(shape, nodes.size())) {
+    const std::vector<std::pair<size_t, size_t>> cuts = PartitionShapeCuts(shape, nodes.size());
+    size_t endpoints = 0;
+    for (const auto& [i, j] : cuts) endpoints += EndpointCount(nodes[i]) + EndpointCount(nodes[j]);
+    if (!CountHeld(At(nodes_entry), endpoints)) return false;
+    for (const auto& [i, j] : cuts) {
       partition->cuts.push_back(PartitionCut{.from = nodes[i], .to = nodes[j]});
     }
     *label = PartitionShapeLabel(shape, names);
@@ -1293,15 +1516,17 @@ class ProfileParser {
       return Fail(entry.value, entry.key + " needs at least " + std::to_string(minimum) + " " +
                                    what + ", not " + std::to_string(entry.value.size()));
     }
-    for (const YAML::Node& item : entry.value) {
+    // Each node's endpoints in canonical order -> its index: finds a repeat in O(log n).
+    std::map<std::vector<EndpointKey>, size_t> seen;
+    for (const yaml::Node& item : entry.value) {
       EndpointSet node;
       std::string name;
       if (!Endpoints(item, item, entry.key, &node, &name)) return false;
-      for (size_t earlier = 0; earlier < nodes->size(); ++earlier) {
-        if (SameEndpoints((*nodes)[earlier], node)) {
-          return Fail(item, entry.key + ": '" + name + "' has the same endpoints as '" +
-                                (*names)[earlier] + "' (item " + std::to_string(earlier + 1) + ")");
-        }
+      const auto [earlier, inserted] = seen.emplace(Canonical(node), nodes->size());
+      if (!inserted) {
+        return Fail(item, entry.key + ": '" + name + "' has the same endpoints as '" +
+                              (*names)[earlier->second] + "' (item " +
+                              std::to_string(earlier->second + 1) + ")");
       }
       nodes->push_back(std::move(node));
       names->push_back(std::move(name));
@@ -1322,17 +1547,21 @@ class ProfileParser {
   bool ResolveImpairment(const Entry& entry, size_t* index) {
     std::string name;
     if (!Text(entry, &name)) return false;
-    std::vector<std::string> known;
-    for (size_t i = 0; i < profile_.impairments.size(); ++i) {
-      if (profile_.impairments[i].name == name) {
-        *index = i;
-        return true;
+    if (impairment_index_.size() != profile_.impairments.size()) {
+      for (size_t i = impairment_index_.size(); i < profile_.impairments.size(); ++i) {
+        impairment_index_.emplace(profile_.impairments[i].name, i);
       }
-      known.push_back(profile_.impairments[i].name);
     }
+    if (const auto found = impairment_index_.find(name); found != impairment_index_.end()) {
+      *index = found->second;
+      return true;
+    }
+    std::vector<std::string> known;
+    for (const ImpairmentSpec& impairment : profile_.impairments) known.push_back(impairment.name);
     return Fail(entry.value,
                 "no impairment named '" + name + "' (" +
-                    (known.empty() ? "the profile defines none" : "defined: " + Join(known)) + ")");
+                    (known.empty() ? "the profile defines none" : "defined: " + JoinSome(known)) +
+                    ")");
   }
 
   bool ParseMatch(const Entry& match_entry, MatchSpec* match) {
@@ -1410,7 +1639,7 @@ class ProfileParser {
       }
       for (const auto& [side, set] : sides) {
         const int family = OnlyFamily(*set);
-        const YAML::Node& at = given.count(side) ? At(*given.at(side)) : YAML::Node();
+        const yaml::Node& at = given.count(side) ? At(*given.at(side)) : yaml::Node();
         if (!ip && family != 0) {
           return Fail(at, std::string(side) + " has only IP addresses, which frames of " + ether +
                               " do not carry (give MAC addresses, or leave out ethertype)");
@@ -1450,9 +1679,9 @@ class ProfileParser {
   // A group name, an address, a prefix or a MAC address, or a list of them, as EndpointSet
   // (groups expanded, repeats dropped). `label` gets the text as written, list items joined
   // by '+' ("rack-a", "n1+n2"), for the names of partitions.
-  bool Endpoints(const YAML::Node& value, const YAML::Node& position, const std::string& key,
+  bool Endpoints(const yaml::Node& value, const yaml::Node& position, const std::string& key,
                  EndpointSet* endpoints, std::string* label) {
-    std::vector<YAML::Node> items;
+    std::vector<yaml::Node> items;
     if (!ScalarOrList(value, &items)) {
       return Fail(position, key + " needs a group name, an address, a prefix or a MAC address, " +
                                 "or a list of them, not " + KindOf(value));
@@ -1460,7 +1689,9 @@ class ProfileParser {
     // An empty list would read as "any address", the opposite of what it says.
     if (items.empty()) return Fail(value, key + " is an empty list");
     std::vector<std::string> labels;
-    for (const YAML::Node& item : items) {
+    EndpointBuilder set;
+    set.Add(*endpoints);
+    for (const yaml::Node& item : items) {
       if (!item.IsScalar()) {
         return Fail(item, key + ": expected a group name, address, prefix or MAC address, not " +
                               KindOf(item));
@@ -1468,25 +1699,48 @@ class ProfileParser {
       const std::string& text = item.Scalar();
       labels.push_back(text);
       if (const std::optional<size_t> group = GroupIndex(text)) {
-        AddEndpoints(profile_.groups[*group].members, endpoints);
+        if (!CountNamed(item, EndpointCount((*groups_)[*group].members))) return false;
+        set.Add((*groups_)[*group].members);
         continue;
       }
       std::string error;
-      if (!ParseAddress(text, endpoints, &error)) return UnknownEndpoint(item, key, text, error);
+      if (!ParseAddress(text, &set, &error)) return UnknownEndpoint(item, key, text, error);
+      if (!CountNamed(item, 1)) return false;
     }
+    *endpoints = set.Take();
     *label = Join(labels, "+");
     return true;
   }
 
+  // Counts `count` more endpoints named at `item` against kMaxMatchEndpoints.
+  bool CountNamed(const yaml::Node& item, size_t count) {
+    endpoints_->named += count;
+    if (endpoints_->named <= kMaxMatchEndpoints) return true;
+    return Fail(item, "more than " + std::to_string(kMaxMatchEndpoints) +
+                          " endpoints named in rules and partitions (a group counts as many as it "
+                          "holds, each time it is named)");
+  }
+
+  // Counts `count` more endpoints held by a rule's src and dst or a partition's cuts (at
+  // `where`) against kMaxMatchEndpoints.
+  bool CountHeld(const yaml::Node& where, size_t count) {
+    endpoints_->held += count;
+    if (endpoints_->held <= kMaxMatchEndpoints) return true;
+    return Fail(where, "the rules and partitions hold more than " +
+                           std::to_string(kMaxMatchEndpoints) +
+                           " endpoints (every cut holds both its sides, and between and shapes "
+                           "cut each ordered pair of their items)");
+  }
+
   // `src-mac: aa:bb:cc:dd:ee:ff` or a list of MAC addresses.
   bool Macs(const Entry& entry, std::vector<MacAddress>* macs) {
-    std::vector<YAML::Node> items;
+    std::vector<yaml::Node> items;
     if (!ScalarOrList(entry.value, &items)) {
       return Fail(At(entry),
                   entry.key + " needs a MAC address or a list of them, not " + KindOf(entry.value));
     }
     if (items.empty()) return Fail(entry.value, entry.key + " is an empty list");
-    for (const YAML::Node& item : items) {
+    for (const yaml::Node& item : items) {
       if (!item.IsScalar()) {
         return Fail(item, entry.key + ": expected a MAC address, not " + KindOf(item));
       }
@@ -1593,7 +1847,17 @@ class ProfileParser {
   std::filesystem::path base_directory_;
   std::string error_;
   ProfileSpec profile_;
+  // Where group names resolve: the profile's own groups, or those of a GroupContext.
+  const std::vector<GroupSpec>* groups_ = &profile_.groups;
+  std::shared_ptr<const std::unordered_map<std::string, size_t>> group_index_;
+  std::unordered_map<std::string, size_t> impairment_index_;  // filled as rules look names up
+  std::map<std::string, std::vector<int16_t>> tables_;  // delay tables made or read, by source
+  size_t table_values_ = 0;                             // in all impairments' delay tables
   std::string no_groups_hint_;
+  // Endpoints named and held by rules and partitions: this profile's, or a GroupContext's
+  // counts shared by a trace's events.
+  EndpointCounts endpoints_here_;
+  EndpointCounts* endpoints_ = &endpoints_here_;
 };
 
 // --- DescribeProfile ---
@@ -1761,26 +2025,26 @@ std::optional<ProfileSpec> ParseProfileFile(const std::string& path, std::string
   return ProfileParser(path, std::filesystem::path(path).parent_path()).Parse(*text, error);
 }
 
-std::optional<ProfileSpec> ParseProfileNode(const YAML::Node& root,
+std::optional<ProfileSpec> ParseProfileNode(const yaml::Node& root,
                                             const std::string& name_for_errors,
                                             const std::string& base_directory, std::string* error) {
   return ProfileParser(name_for_errors, base_directory).ParseNode(root, error);
 }
 
-std::optional<PartitionSpec> ParsePartitionNode(const YAML::Node& entry, const GroupContext& groups,
+std::optional<PartitionSpec> ParsePartitionNode(const yaml::Node& entry, const GroupContext& groups,
                                                 const std::string& name_for_errors,
                                                 std::string* error) {
   ProfileParser parser(name_for_errors, std::filesystem::path());
-  parser.UseGroups(groups.profile, groups.no_groups_hint);
+  parser.UseGroups(groups);
   return parser.ParsePartitionEntry(entry, error);
 }
 
-std::optional<EndpointSet> ParseEndpointsNode(const YAML::Node& value, const YAML::Node& position,
+std::optional<EndpointSet> ParseEndpointsNode(const yaml::Node& value, const yaml::Node& position,
                                               const std::string& key, const GroupContext& groups,
                                               const std::string& name_for_errors,
                                               std::string* label, std::string* error) {
   ProfileParser parser(name_for_errors, std::filesystem::path());
-  parser.UseGroups(groups.profile, groups.no_groups_hint);
+  parser.UseGroups(groups);
   return parser.ParseEndpointReference(value, position, key, label, error);
 }
 

@@ -6,16 +6,42 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
+#include "control/yaml_document.h"
 #include "dataplane/profile_spec.h"
 
-namespace YAML {
-class Node;
-}
-
 namespace faultline {
+
+// Limits of a profile beyond those of the dataplane (kMaxRules, kMaxMatchEndpoints, kMaxPartitions,
+// kMaxPartitionCuts in dataplane/profile_spec.h); docs/formats.md, "Limits".
+inline constexpr size_t kMaxGroups = 10'000;
+inline constexpr size_t kMaxImpairments = 4096;
+// Values in the delay tables of all impairments (32 MiB): every impairment with a generated
+// table (4,096 values each), or 256 of the largest .dist files (65,536).
+inline constexpr size_t kMaxDelayTableValues = size_t{1} << 24;
+// Endpoints in all groups once expanded (their memory), and the steps of expanding them: a
+// group's members are stepped over again each time another group includes it (1,000 groups that
+// each include every group before them take 1.7e8 steps, about 0.3 s).
+inline constexpr size_t kMaxGroupMembers = 1'000'000;
+inline constexpr uint64_t kMaxGroupVisits = uint64_t{1} << 28;
+
+// Bounds of values; docs/formats.md, "Limits" gives the reason for each.
+inline constexpr uint64_t kMaxSeed = (uint64_t{1} << 53) - 1;     // exact as a JSON number
+inline constexpr uint64_t kMaxDelayNs = 86'400'000'000'000;       // delay base and jitter: 1d each
+inline constexpr uint64_t kMaxStallNs = 86'400'000'000'000;       // stall for: 1d
+inline constexpr uint64_t kMaxStallPeriodNs = 365 * kMaxStallNs;  // stall start and every: 365d
+inline constexpr double kMinBitErrorRate = 1e-15;                 // ber (or 0)
+inline constexpr uint64_t kMinBandwidthBps = 1'000;               // 1kbit
+inline constexpr uint64_t kMaxBandwidthBps = 1'000'000'000'000;   // 1tbit
+inline constexpr uint64_t kMaxQueuePackets = uint64_t{1} << 20;   // queue-limit, ecn-threshold
+inline constexpr uint64_t kMaxQueueBytes = 50'000'000;            // 50MB
+inline constexpr uint64_t kMaxStallLimitPackets = UINT32_MAX;     // stall limit
+inline constexpr uint64_t kMaxStallLimitBytes = 1'000'000'000'000;  // 1000GB
 
 // Reads and validates the profile at `path`. Relative `table:` paths resolve against the
 // directory of `path`. On any problem returns nullopt and sets *error to "PATH:LINE:COL: message"
@@ -38,22 +64,35 @@ std::optional<ProfileSpec> ParseProfileText(const std::string& text,
 
 // A profile given as a YAML mapping (same keys and checks as a profile file). Relative `table:`
 // paths resolve against `base_directory`.
-std::optional<ProfileSpec> ParseProfileNode(const YAML::Node& root,
+std::optional<ProfileSpec> ParseProfileNode(const yaml::Node& root,
                                             const std::string& name_for_errors,
                                             const std::string& base_directory, std::string* error);
 
 // Where group names in the references below resolve: `profile`'s groups (no groups if null).
 // With no groups, `no_groups_hint` says why in the error for a name that is not an address
 // (instead of "the profile defines no groups").
+// Endpoints named in rules and partitions (a group counted at its size each time it is named:
+// the work of reading them) and held by their sets and cuts (the classifier's input,
+// MatchEndpointCount); each at most kMaxMatchEndpoints.
+struct EndpointCounts {
+  size_t named = 0;
+  size_t held = 0;
+};
+
 struct GroupContext {
   const ProfileSpec* profile = nullptr;
   std::string no_groups_hint;
+  // Where the references parsed with this context count their endpoints (a trace's events
+  // together stay within the limits); null: each reference on its own.
+  EndpointCounts* endpoints = nullptr;
+  // `profile`'s groups by name: built by the first reference, kept for the next ones.
+  mutable std::shared_ptr<const std::unordered_map<std::string, size_t>> index;
 };
 
 // One entry of a profile's `partitions:` (any form, with mode, connections, name). Its name is
 // `name:` or, without one, what it cuts ("isolate n3"); no ` #2` suffixes (nothing to compare
 // with). Fails beyond kMaxPartitionCuts cuts.
-std::optional<PartitionSpec> ParsePartitionNode(const YAML::Node& entry, const GroupContext& groups,
+std::optional<PartitionSpec> ParsePartitionNode(const yaml::Node& entry, const GroupContext& groups,
                                                 const std::string& name_for_errors,
                                                 std::string* error);
 
@@ -61,7 +100,7 @@ std::optional<PartitionSpec> ParsePartitionNode(const YAML::Node& entry, const G
 // list of them. `position` is where to point when `value` has the wrong shape (an empty value has
 // no position of its own: pass its key); `key` names it in errors; *label gets it as written
 // (list items joined by '+').
-std::optional<EndpointSet> ParseEndpointsNode(const YAML::Node& value, const YAML::Node& position,
+std::optional<EndpointSet> ParseEndpointsNode(const yaml::Node& value, const yaml::Node& position,
                                               const std::string& key, const GroupContext& groups,
                                               const std::string& name_for_errors,
                                               std::string* label, std::string* error);

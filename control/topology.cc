@@ -1,8 +1,6 @@
 #include "control/topology.h"
-#include "control/yaml_source.h"
 
 #include <arpa/inet.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
@@ -12,9 +10,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <tuple>
 #include <utility>
+
+#include "control/profile_parser.h"
+#include "control/yaml_source.h"
 
 namespace faultline {
 
@@ -121,13 +123,10 @@ class TopologyParser {
   explicit TopologyParser(std::string name) : name_(std::move(name)) {}
 
   std::optional<Topology> Parse(const std::string& text, std::string* error) {
-    bool ok = false;
-    try {
-      ok = ParseDocument(YAML::Load(text));
-    } catch (const YAML::Exception& e) {
-      Fail(e.mark, e.msg);
-    }
-    if (!ok) {
+    const std::optional<yaml::Node> root =
+        yaml_source::LoadSingleDocument(text, name_, "topology", "'version: 1' and 'racks'", error);
+    if (!root) return std::nullopt;
+    if (!ParseDocument(*root)) {
       *error = error_;
       return std::nullopt;
     }
@@ -135,30 +134,35 @@ class TopologyParser {
   }
 
  private:
-  bool Fail(const YAML::Mark& mark, const std::string& message) {
+  bool Fail(const yaml::Mark& mark, const std::string& message) {
     if (!error_.empty()) return false;
     error_ = yaml_source::PositionedError(name_, mark, message);
     return false;
   }
-  bool Fail(const YAML::Node& node, const std::string& message) {
+  bool Fail(const yaml::Node& node, const std::string& message) {
     return Fail(node.Mark(), message);
   }
-  // yaml-cpp places an empty value after the end of its line: point at the key instead.
+  // An empty value is nothing the user wrote: point at the key instead.
   bool Fail(const Entry& entry, const std::string& message) {
-    return Fail(entry.value.IsNull() ? entry.key_node : entry.value, message);
+    return Fail(yaml_source::At(entry), message);
   }
 
   // A map's entries in file order; an empty value is an empty map where `allow_empty`.
-  bool Entries(const YAML::Node& map, const YAML::Node& position, const std::string& what,
+  bool Entries(const yaml::Node& map, const yaml::Node& position, const std::string& what,
                bool allow_empty, std::vector<Entry>* entries) {
     const auto problem = yaml_source::MapEntries(map, position, what, allow_empty, entries);
     return !problem || Fail(problem->where, problem->message);
   }
 
   // A name for a rack, node, aggregation switch or load balancer: valid and not taken.
-  bool Name(const YAML::Node& where, const std::string& name, const std::string& what) {
+  bool Name(const yaml::Node& where, const std::string& name, const std::string& what) {
     std::string why;
     if (!ValidName(name, &why)) return Fail(where, what + " name '" + name + "' " + why);
+    if (names_.size() == kMaxGroups) {
+      return Fail(where, "more than " + std::to_string(kMaxGroups) +
+                             " racks, nodes, aggregation switches and load balancers (each is a "
+                             "group of the generated trace's profile)");
+    }
     const auto [earlier, inserted] = names_.emplace(name, where.Mark().line + 1);
     if (!inserted) {
       return Fail(where, what + " name '" + name + "' is already used (line " +
@@ -168,19 +172,19 @@ class TopologyParser {
   }
 
   // One address or prefix (or a list of them) of node `node`.
-  bool Addresses(const YAML::Node& value, const YAML::Node& position, const std::string& node,
+  bool Addresses(const yaml::Node& value, const yaml::Node& position, const std::string& node,
                  std::vector<std::string>* addresses) {
-    std::vector<YAML::Node> items;
+    std::vector<yaml::Node> items;
     if (value.IsScalar()) {
       items.push_back(value);
     } else if (value.IsSequence()) {
-      for (const YAML::Node& item : value) items.push_back(item);
+      for (const yaml::Node& item : value) items.push_back(item);
       if (items.empty()) return Fail(position, "node '" + node + "' needs at least one address");
     } else {
       return Fail(position, "node '" + node + "' needs an address or a list of addresses, not " +
                                 KindOf(value));
     }
-    for (const YAML::Node& item : items) {
+    for (const yaml::Node& item : items) {
       if (!item.IsScalar()) {
         return Fail(item,
                     "node '" + node + "': expected an address or prefix, not " + KindOf(item));
@@ -211,20 +215,20 @@ class TopologyParser {
       for (const Entry& node_entry : nodes) {
         if (!Name(node_entry.key_node, node_entry.key, "node")) return false;
         TopologyNode node{.name = node_entry.key, .addresses = {}};
-        const YAML::Node& position =
+        const yaml::Node& position =
             node_entry.value.IsNull() ? node_entry.key_node : node_entry.value;
         if (!Addresses(node_entry.value, position, node.name, &node.addresses)) return false;
         rack.nodes.push_back(std::move(node));
       }
     } else if (entry.value.IsSequence() || entry.value.IsScalar()) {
-      std::vector<YAML::Node> items;
+      std::vector<yaml::Node> items;
       if (entry.value.IsScalar()) {
         items.push_back(entry.value);
       } else {
-        for (const YAML::Node& item : entry.value) items.push_back(item);
+        for (const yaml::Node& item : entry.value) items.push_back(item);
       }
       if (items.empty()) return Fail(entry, "rack '" + entry.key + "' needs at least one node");
-      for (const YAML::Node& item : items) {
+      for (const yaml::Node& item : items) {
         TopologyNode node{.name = entry.key + "-n" + std::to_string(rack.nodes.size() + 1),
                           .addresses = {}};
         if (!Name(item, node.name, "node")) return false;
@@ -240,35 +244,35 @@ class TopologyParser {
       return Fail(
           entry, "rack '" + entry.key + "' needs a list of node addresses or a map of named nodes");
     }
+    const size_t r = topology_.racks.size();
+    racks_.emplace(rack.name, r);
+    for (size_t n = 0; n < rack.nodes.size(); ++n)
+      nodes_.emplace(rack.nodes[n].name, std::pair{r, n});
     topology_.racks.push_back(std::move(rack));
     return true;
   }
 
   std::optional<size_t> RackIndex(const std::string& name) const {
-    for (size_t r = 0; r < topology_.racks.size(); ++r) {
-      if (topology_.racks[r].name == name) return r;
-    }
-    return std::nullopt;
+    const auto found = racks_.find(name);
+    if (found == racks_.end()) return std::nullopt;
+    return found->second;
   }
   std::optional<std::pair<size_t, size_t>> NodeIndex(const std::string& name) const {
-    for (size_t r = 0; r < topology_.racks.size(); ++r) {
-      for (size_t n = 0; n < topology_.racks[r].nodes.size(); ++n) {
-        if (topology_.racks[r].nodes[n].name == name) return std::make_pair(r, n);
-      }
-    }
-    return std::nullopt;
+    const auto found = nodes_.find(name);
+    if (found == nodes_.end()) return std::nullopt;
+    return found->second;
   }
 
   // The names listed under `entry` (one name or a list of them, at least one).
-  bool NameList(const Entry& entry, const std::string& what, std::vector<YAML::Node>* items) {
+  bool NameList(const Entry& entry, const std::string& what, std::vector<yaml::Node>* items) {
     items->clear();
     if (entry.value.IsScalar()) {
       items->push_back(entry.value);
     } else if (entry.value.IsSequence()) {
-      for (const YAML::Node& item : entry.value) items->push_back(item);
+      for (const yaml::Node& item : entry.value) items->push_back(item);
     }
     if (items->empty()) return Fail(entry, what + " '" + entry.key + "' needs a list of names");
-    for (const YAML::Node& item : *items) {
+    for (const yaml::Node& item : *items) {
       if (!item.IsScalar()) {
         return Fail(item, what + " '" + entry.key + "': expected a name, not " + KindOf(item));
       }
@@ -278,20 +282,19 @@ class TopologyParser {
 
   bool ParseAggregation(const Entry& entry) {
     if (!Name(entry.key_node, entry.key, "aggregation switch")) return false;
-    std::vector<YAML::Node> items;
+    std::vector<yaml::Node> items;
     if (!NameList(entry, "aggregation switch", &items)) return false;
     TopologyAggregation aggregation{.name = entry.key, .racks = {}};
-    for (const YAML::Node& item : items) {
+    std::set<size_t> listed;
+    for (const yaml::Node& item : items) {
       const std::optional<size_t> rack = RackIndex(item.Scalar());
       if (!rack) {
         return Fail(
             item, "aggregation switch '" + entry.key + "': '" + item.Scalar() + "' is not a rack");
       }
-      for (size_t other : aggregation.racks) {
-        if (other == *rack) {
-          return Fail(item, "aggregation switch '" + entry.key + "': rack '" + item.Scalar() +
-                                "' is listed twice");
-        }
+      if (!listed.insert(*rack).second) {
+        return Fail(item, "aggregation switch '" + entry.key + "': rack '" + item.Scalar() +
+                              "' is listed twice");
       }
       aggregation.racks.push_back(*rack);
     }
@@ -301,10 +304,11 @@ class TopologyParser {
 
   bool ParseLoadBalancer(const Entry& entry) {
     if (!Name(entry.key_node, entry.key, "load balancer")) return false;
-    std::vector<YAML::Node> items;
+    std::vector<yaml::Node> items;
     if (!NameList(entry, "load balancer", &items)) return false;
     TopologyLoadBalancer balancer{.name = entry.key, .nodes = {}};
-    for (const YAML::Node& item : items) {
+    std::set<std::pair<size_t, size_t>> listed;
+    for (const yaml::Node& item : items) {
       std::vector<std::pair<size_t, size_t>> nodes;
       if (const auto node = NodeIndex(item.Scalar())) {
         nodes.push_back(*node);
@@ -317,12 +321,10 @@ class TopologyParser {
                               "' is neither a node nor a rack");
       }
       for (const auto& node : nodes) {
-        for (const auto& other : balancer.nodes) {
-          if (other == node) {
-            return Fail(item, "load balancer '" + entry.key + "': node '" +
-                                  topology_.racks[node.first].nodes[node.second].name +
-                                  "' is listed twice");
-          }
+        if (!listed.insert(node).second) {
+          return Fail(item, "load balancer '" + entry.key + "': node '" +
+                                topology_.racks[node.first].nodes[node.second].name +
+                                "' is listed twice");
         }
         balancer.nodes.push_back(node);
       }
@@ -331,10 +333,7 @@ class TopologyParser {
     return true;
   }
 
-  bool ParseDocument(const YAML::Node& root) {
-    if (root.IsNull()) {
-      return Fail(YAML::Mark(), "the topology is empty (it needs 'version: 1' and 'racks')");
-    }
+  bool ParseDocument(const yaml::Node& root) {
     std::vector<Entry> entries;
     if (!Entries(root, root, "the topology", false, &entries)) return false;
     const Entry *version = nullptr, *racks = nullptr, *aggregation = nullptr, *balancers = nullptr;
@@ -396,8 +395,10 @@ class TopologyParser {
   std::string name_;
   std::string error_;
   Topology topology_;
-  std::map<std::string, int> names_;               // every name -> its line
-  std::map<BinaryPrefix, std::string> addresses_;  // every address -> its node
+  std::map<std::string, int> names_;                        // every name -> its line
+  std::map<std::string, size_t> racks_;                     // rack name -> index
+  std::map<std::string, std::pair<size_t, size_t>> nodes_;  // node name -> (rack, node)
+  std::map<BinaryPrefix, std::string> addresses_;           // every address -> its node
 };
 
 }  // namespace

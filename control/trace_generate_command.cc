@@ -12,6 +12,7 @@
 #include "control/trace_generator.h"
 #include "control/trace_parser.h"
 #include "control/units.h"
+#include "dataplane/trace_spec.h"
 
 namespace faultline {
 
@@ -114,16 +115,34 @@ int TraceGenerateCommand::Run() const {
                     (compress_text.empty() ? "" : " --compress " + ShellWord(compress_text)) +
                     " --seed " + std::to_string(options.seed) +
                     (scale_text.empty() ? "" : " --scale " + ShellWord(scale_text));
+  // The trace's times (a --compress below 1 stretches time) within what a trace may last.
+  if (static_cast<double>(duration_ns) / compress > static_cast<double>(kMaxTraceTimeNs)) {
+    std::fprintf(stderr,
+                 "%s: --duration / --compress is longer than %s, the longest a trace may last\n",
+                 kPrefix, FormatDuration(kMaxTraceTimeNs).c_str());
+    return 2;
+  }
   const std::optional<GeneratedTrace> trace = GenerateTrace(*parsed_topology, options, &error);
   if (!trace) {
     std::fprintf(stderr, "%s: %s\n", kPrefix, error.c_str());
     return 2;
   }
-  // The inline profile must be one the profile parser takes; anything else is a bug here.
+  // Never write a trace `validate` would refuse: the inline profile must be one the profile
+  // parser takes (a topology can be too large for its limits: a group per device, two rules per
+  // rack for dean2009), and the events must be within a trace's.
   if (!ParseProfileText(trace->profile_yaml, "inline profile", &error)) {
-    std::fprintf(stderr, "%s: internal error: the generated profile is invalid: %s\n", kPrefix,
-                 error.c_str());
-    return 1;
+    std::fprintf(stderr,
+                 "%s: the topology makes a profile beyond faultline's limits (docs/formats.md, "
+                 "Limits): %s\n",
+                 kPrefix, error.c_str());
+    return 2;
+  }
+  if (trace->events.size() > kMaxTraceEvents) {
+    std::fprintf(stderr,
+                 "%s: the trace would have %zu events, more than the %zu a trace may have (use a "
+                 "smaller --scale or --duration)\n",
+                 kPrefix, trace->events.size(), kMaxTraceEvents);
+    return 2;
   }
   if (trace->events.empty()) {
     // A trace needs at least one event: say why there is none and what would give some, and

@@ -1,7 +1,5 @@
 #include "control/trace_parser.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -72,13 +70,7 @@ class TraceParser {
   void ReplaceOwnProfile(std::string* replaced) { replaced_ = replaced; }
 
   std::optional<TraceSpec> Parse(const std::string& text, std::string* error) {
-    bool ok = false;
-    try {
-      ok = ParseDocument(text);
-    } catch (const YAML::Exception& e) {
-      Fail(e.mark, e.msg);
-    }
-    if (!ok) {
+    if (!ParseDocument(text)) {
       *error = error_;
       return std::nullopt;
     }
@@ -86,12 +78,12 @@ class TraceParser {
   }
 
  private:
-  bool Fail(const YAML::Mark& mark, const std::string& message) {
+  bool Fail(const yaml::Mark& mark, const std::string& message) {
     if (!error_.empty()) return false;
     error_ = yaml_source::PositionedError(name_, mark, message);
     return false;
   }
-  bool Fail(const YAML::Node& node, const std::string& message) {
+  bool Fail(const yaml::Node& node, const std::string& message) {
     return Fail(node.Mark(), message);
   }
   // An error already formatted "FILE:LINE:COL: message" (by the profile parser).
@@ -108,7 +100,7 @@ class TraceParser {
 
   // The entries of a map in file order; fails on anything else, on keys that are not plain
   // names and on a key given twice.
-  bool Entries(const YAML::Node& map, const YAML::Node& position, const std::string& what,
+  bool Entries(const yaml::Node& map, const yaml::Node& position, const std::string& what,
                std::vector<Entry>* entries) {
     const auto problem = yaml_source::MapEntries(map, position, what, false, entries);
     return !problem || Fail(problem->where, problem->message);
@@ -161,14 +153,11 @@ class TraceParser {
   }
 
   bool ParseDocument(const std::string& text) {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.empty() || documents[0].IsNull()) {
-      return Fail(YAML::Mark(), "the trace is empty (it needs 'version: 1' and 'events:')");
-    }
-    if (documents.size() > 1) {
-      return Fail(documents[1], "a trace is a single YAML document; this is a second one");
-    }
-    const YAML::Node& root = documents[0];
+    std::string error;
+    const std::optional<yaml::Node> document =
+        yaml_source::LoadSingleDocument(text, name_, "trace", "'version: 1' and 'events:'", &error);
+    if (!document) return Forward(error);
+    const yaml::Node& root = *document;
     std::vector<Entry> entries;
     if (!Entries(root, root, "the trace", &entries)) return false;
     // A profile or a topology given where a trace belongs: say what it is, not which key is
@@ -226,6 +215,10 @@ class TraceParser {
         repeat = &entry;
       } else if (entry.key == "duration") {
         ok = PositiveDuration(entry, &trace_.period_ns);
+        if (ok && trace_.period_ns > kMaxTraceTimeNs) {
+          ok = Fail(entry.value, "duration: '" + entry.value.Scalar() + "' is above the limit of " +
+                                     Time(kMaxTraceTimeNs));
+        }
         duration = &entry;
       } else if (entry.key == "events") {
         events = &entry;
@@ -307,13 +300,27 @@ class TraceParser {
       return Fail(events_entry.value, "events is an empty list (a trace needs at least one)");
     }
     groups_.profile = trace_.profile ? &*trace_.profile : running_;
+    groups_.endpoints = &endpoints_;  // every event's partition and stall together
     if (groups_.profile == nullptr) {
       groups_.no_groups_hint =
           "the trace has no 'profile:' to take groups from; add one, or pass --profile";
     }
-    for (const YAML::Node& item : events_entry.value) {
+    uint64_t steps = 0;  // in one round
+    for (const yaml::Node& item : events_entry.value) {
+      if (trace_.events.size() == kMaxTraceEvents) {
+        return Fail(item, "more than " + std::to_string(kMaxTraceEvents) + " events");
+      }
       TraceEvent event;
       if (!ParseEvent(item, &event)) return false;
+      const uint64_t more = EventStepCount(event);
+      steps = more > UINT64_MAX - steps ? UINT64_MAX : steps + more;
+      if (steps > kMaxTraceSteps) {
+        return Fail(item, "the events make more than " + std::to_string(kMaxTraceSteps) +
+                              " steps in a round" +
+                              (more > 2 ? " (this flap makes " + std::to_string(more) +
+                                              ": two per cycle of down and up)"
+                                        : ""));
+      }
       trace_.events.push_back(std::move(event));
     }
     // Events may be written in any order; equal times keep the file's order.
@@ -322,7 +329,7 @@ class TraceParser {
     return true;
   }
 
-  bool ParseEvent(const YAML::Node& item, TraceEvent* event) {
+  bool ParseEvent(const yaml::Node& item, TraceEvent* event) {
     std::vector<Entry> entries;
     if (!Entries(item, item, "an event", &entries)) return false;
     event->line = item.Mark().line + 1;
@@ -447,6 +454,12 @@ class TraceParser {
         const std::optional<Size> size = ParseSize(text, &error);
         if (!size) return Fail(entry.value, "limit: " + error);
         if (size->value == 0) return Fail(entry.value, "limit must be more than 0");
+        // As a profile's stall limit.
+        const uint64_t max = size->packets ? kMaxStallLimitPackets : kMaxStallLimitBytes;
+        if (size->value > max) {
+          return Fail(entry.value, "limit: '" + text + "' is above the limit of " +
+                                       FormatSize({max, size->packets}));
+        }
         event->stall_limit = size->packets ? SizeLimit{.packets = size->value, .bytes = 0}
                                            : SizeLimit{.packets = 0, .bytes = size->value};
         has_limit = true;
@@ -521,11 +534,12 @@ class TraceParser {
     uint64_t end = 0;
     const TraceEvent* last = nullptr;
     for (const TraceEvent& event : trace_.events) {
-      if (event.for_ns > UINT64_MAX - event.at_ns) {
-        YAML::Mark mark;
+      if (event.at_ns > kMaxTraceTimeNs || event.for_ns > kMaxTraceTimeNs - event.at_ns) {
+        yaml::Mark mark;
         mark.line = event.line - 1;
         mark.column = event.column - 1;
-        return Fail(mark, "at + for is later than a trace can last (584 years)");
+        return Fail(mark, "at + for is later than " + Time(kMaxTraceTimeNs) +
+                              ", the longest a trace may last");
       }
       if (event.at_ns + event.for_ns >= end) {
         end = event.at_ns + event.for_ns;
@@ -566,6 +580,7 @@ class TraceParser {
   const ProfileSpec* running_;
   std::string* replaced_ = nullptr;
   GroupContext groups_;
+  EndpointCounts endpoints_;
   std::string error_;
   TraceSpec trace_;
 };
@@ -613,16 +628,9 @@ std::optional<TraceSpec> ParseTraceFileReplacingProfile(const std::string& path,
 }
 
 bool LooksLikeTrace(const std::string& text) {
-  try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.empty() || !documents[0].IsMap()) return false;
-    for (auto it = documents[0].begin(); it != documents[0].end(); ++it) {
-      if (it->first.IsScalar() && it->first.Scalar() == "events") return true;
-    }
-  } catch (const YAML::Exception&) {
-    // Not YAML at all: the profile parser reports it.
-  }
-  return false;
+  yaml::LoadError ignored;  // not YAML at all: the profile parser reports it
+  const std::optional<std::vector<yaml::Node>> documents = yaml::LoadAll(text, &ignored);
+  return documents && !documents->empty() && (*documents)[0].Find("events").has_value();
 }
 
 std::string DescribeTrace(const TraceSpec& trace) {

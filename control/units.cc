@@ -344,8 +344,13 @@ std::optional<int64_t> ParseRfc3339(const std::string& text, std::string* error)
   utc.tm_hour = hour;
   utc.tm_min = minute;
   utc.tm_sec = second;
-  const time_t seconds = timegm(&utc);
-  return (int64_t{seconds} - offset_s) * 1'000'000'000 + fraction_ns;
+  const int64_t seconds = int64_t{timegm(&utc)} - offset_s;
+  // Nanoseconds since 1970 in a signed 64-bit number reach into 2262.
+  if (seconds < 0 || seconds >= INT64_MAX / 1'000'000'000) {
+    *error = "'" + text + "' is outside 1970 to 2262, the times faultline handles";
+    return std::nullopt;
+  }
+  return seconds * 1'000'000'000 + fraction_ns;
 }
 
 int64_t WallClockNs() {

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "dataplane/regular_file.h"
+
 namespace faultline {
 namespace {
 
@@ -100,24 +102,10 @@ std::vector<int16_t> GenerateDistributionTable(DistributionKind kind) {
 
 std::optional<std::vector<int16_t>> LoadDistributionTable(const std::string& path,
                                                           std::string* error) {
-  std::FILE* file = std::fopen(path.c_str(), "r");
-  if (file == nullptr) {
-    *error = path + ": cannot open: " + std::strerror(errno);
-    return std::nullopt;
-  }
-  // Read it whole: tables are at most a few hundred KiB, and a flat buffer makes line and
-  // column tracking trivial. fopen() succeeds on a directory; fread() then reports EISDIR.
-  std::string text;
-  char buffer[1 << 16];
-  size_t got;
-  while ((got = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, got);
-  const bool read_failed = std::ferror(file);
-  const int read_errno = errno;
-  std::fclose(file);
-  if (read_failed) {
-    *error = path + ": cannot read: " + std::strerror(read_errno);
-    return std::nullopt;
-  }
+  // Tables are at most a few hundred KiB; a flat buffer makes line and column tracking trivial.
+  const std::optional<std::string> contents = ReadRegularFile(path, error);
+  if (!contents) return std::nullopt;
+  const std::string& text = *contents;
 
   // Unlike tc, which stops reading a line at the first thing strtol() rejects and ignores the
   // rest, every token must be a number: a typo silently shortening a table would change the

@@ -24,8 +24,10 @@ inline constexpr int64_t kNetemDistScale = 8192;
 std::vector<int16_t> GenerateDistributionTable(DistributionKind kind);
 
 // Parses iproute2's .dist text format: '#' comments, whitespace-separated integers in
-// [-32768, 32767]. Returns nullopt and sets *error to "PATH:LINE:COL: message" on bad input
-// (unreadable file, non-number, out-of-range value, empty table, more than 65536 entries).
+// [-32768, 32767]. Returns nullopt and sets *error on bad input: "PATH: cannot read: why" for a
+// file that cannot be read, is not a regular file or is too large (dataplane/regular_file.h);
+// "PATH:LINE:COL: message" for a non-number, out-of-range value, empty table, more than 65536
+// entries.
 std::optional<std::vector<int16_t>> LoadDistributionTable(const std::string& path,
                                                           std::string* error);
 

@@ -182,6 +182,13 @@ struct PartitionCut {
 // partition bitmaps stay a few cache lines.
 inline constexpr size_t kMaxPartitions = 256;
 inline constexpr size_t kMaxPartitionCuts = 4096;
+// Rules: each has a bitmap bit, counters and model state in every pipeline, and the dataplane
+// numbers at most RuleIdentities::kMaxIds (16384) rule names over a run.
+inline constexpr size_t kMaxRules = 4096;
+// Endpoints (prefixes and MAC addresses) in every rule's src and dst and every cut's two sides,
+// a group counted at its size each time it is named: what the classifier's tables are built
+// from, so it bounds their memory and the time to compile them.
+inline constexpr size_t kMaxMatchEndpoints = 1'000'000;
 
 // One entry of `partitions:` with the cuts its form expands to ({from, to}: one cut;
 // {between: [X, Y]}: two; {isolate: N}: N -> not-N and not-N -> N; shapes: one cut per ordered
@@ -220,5 +227,16 @@ struct ProfileSpec {
 
   bool operator==(const ProfileSpec&) const = default;
 };
+
+// The endpoints kMaxMatchEndpoints counts: in rules' src and dst and in both sides of every cut.
+inline size_t MatchEndpointCount(const ProfileSpec& spec) {
+  auto size = [](const EndpointSet& set) { return set.prefixes.size() + set.macs.size(); };
+  size_t count = 0;
+  for (const RuleSpec& rule : spec.rules) count += size(rule.match.src) + size(rule.match.dst);
+  for (const PartitionSpec& partition : spec.partitions) {
+    for (const PartitionCut& cut : partition.cuts) count += size(cut.from) + size(cut.to);
+  }
+  return count;
+}
 
 }  // namespace faultline

@@ -12,6 +12,13 @@
 
 namespace faultline {
 
+// Limits of a trace (docs/formats.md, "Limits"): events in the file, steps one round expands to
+// (a flap makes two per cycle), and its times (`at` + `for`, `duration`), which the live runner
+// turns into clock units of up to ~5 GHz, whose 64 bits last 116 years.
+inline constexpr size_t kMaxTraceEvents = 10'000;
+inline constexpr uint64_t kMaxTraceSteps = 1'000'000;
+inline constexpr uint64_t kMaxTraceTimeNs = 3650 * 86'400'000'000'000ull;  // 3650d
+
 enum class TraceEventKind : uint8_t { kSetImpairment, kPartition, kHeal, kStall, kLink };
 
 // What a `heal` event lifts: every partition, every rule's impairment, both, or one partition.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <utility>
 
 #include "dataplane/duration_text.h"
@@ -9,12 +10,16 @@
 namespace faultline {
 namespace {
 
+// The words, at most the first 20 of them and then how many there are (an error about one of
+// 4,096 rules should stay short).
 std::string Join(const std::vector<std::string>& words) {
+  constexpr size_t kShown = 20;
   std::string joined;
-  for (const std::string& word : words) {
+  for (size_t i = 0; i < words.size() && i < kShown; ++i) {
     if (!joined.empty()) joined += ", ";
-    joined += word;
+    joined += words[i];
   }
+  if (words.size() > kShown) joined += ", ... (" + std::to_string(words.size()) + " in all)";
   return joined;
 }
 
@@ -146,6 +151,8 @@ bool IsSuffixed(const std::string& name, const std::string& base) {
                      [](char c) { return c >= '0' && c <= '9'; });
 }
 
+size_t Count(const EndpointSet& set) { return set.prefixes.size() + set.macs.size(); }
+
 void RemoveImpairment(size_t index, ProfileSpec* spec) {
   spec->impairments.erase(spec->impairments.begin() + static_cast<std::ptrdiff_t>(index));
   for (RuleSpec& rule : spec->rules) {
@@ -178,15 +185,15 @@ std::string ApplySetImpairment(const TraceEvent& event, TraceState* state) {
     return "set-impairment: no rule named '" + event.rule + "' (" +
            (names.empty() ? "the profile has no rules" : "rules: " + Join(names)) + ")";
   }
-  std::vector<std::string> names;
   for (size_t i = 0; i < spec.impairments.size(); ++i) {
     if (spec.impairments[i].name == event.impairment) {
       rule->impairment = i;
       state->rules_active = true;
       return "";
     }
-    names.push_back(spec.impairments[i].name);
   }
+  std::vector<std::string> names;
+  for (const ImpairmentSpec& impairment : spec.impairments) names.push_back(impairment.name);
   return "set-impairment: no impairment named '" + event.impairment + "' (" +
          (names.empty() ? "the profile has no impairments" : "impairments: " + Join(names)) + ")";
 }
@@ -204,12 +211,17 @@ std::string ApplyPartition(const TraceEvent& event, TraceState* state) {
            std::to_string(cuts) + " in force; the dataplane holds at most " +
            std::to_string(kMaxPartitionCuts);
   }
-  auto taken = [&](const std::string& name) {
-    return std::any_of(partitions.begin(), partitions.end(),
-                       [&](const PartitionSpec& p) { return p.name == name; });
-  };
+  size_t endpoints = MatchEndpointCount(state->spec);
+  for (const PartitionCut& cut : event.partition.cuts) endpoints += Count(cut.from) + Count(cut.to);
+  if (endpoints > kMaxMatchEndpoints) {
+    return "partition: its cuts make the rules and partitions in force hold " +
+           std::to_string(endpoints) + " endpoints; the dataplane holds at most " +
+           std::to_string(kMaxMatchEndpoints);
+  }
+  std::set<std::string> taken;
+  for (const PartitionSpec& p : partitions) taken.insert(p.name);
   PartitionSpec partition = event.partition;
-  for (int copy = 2; taken(partition.name); ++copy) {
+  for (int copy = 2; taken.count(partition.name); ++copy) {
     partition.name = event.partition.name + " #" + std::to_string(copy);
   }
   partitions.push_back(std::move(partition));
@@ -250,8 +262,28 @@ std::string ApplyHeal(const TraceEvent& event, TraceState* state) {
   return "";
 }
 
-void ApplyStallStart(const TraceEvent& event, size_t event_index, TraceState* state) {
+std::string ApplyStallStart(const TraceEvent& event, size_t event_index, TraceState* state) {
   ProfileSpec& spec = state->spec;
+  // The stall's own rules, if still in force, are replaced: count without them.
+  const std::string from_name = StallRuleName(event, event_index, true);
+  const std::string to_name = StallRuleName(event, event_index, false);
+  size_t rules = spec.rules.size() + 2;
+  size_t endpoints = MatchEndpointCount(spec) + 2 * Count(event.members);
+  for (const RuleSpec& rule : spec.rules) {
+    if (rule.name == from_name || rule.name == to_name) {
+      --rules;
+      endpoints -= Count(rule.match.src) + Count(rule.match.dst);
+    }
+  }
+  if (rules > kMaxRules) {
+    return "stall: its two rules make " + std::to_string(rules) +
+           " rules in force; the dataplane holds at most " + std::to_string(kMaxRules);
+  }
+  if (endpoints > kMaxMatchEndpoints) {
+    return "stall: its two rules make the rules and partitions in force hold " +
+           std::to_string(endpoints) + " endpoints; the dataplane holds at most " +
+           std::to_string(kMaxMatchEndpoints);
+  }
   RemoveStall(event, event_index, &spec);
   ImpairmentSpec impairment;
   impairment.name = StallImpairmentName(event, event_index);
@@ -268,6 +300,7 @@ void ApplyStallStart(const TraceEvent& event, size_t event_index, TraceState* st
   to.match.dst = event.members;
   // First match wins: the stall goes before every rule of the profile.
   spec.rules.insert(spec.rules.begin(), {std::move(from), std::move(to)});
+  return "";
 }
 
 void SetLink(LinkSide side, bool down, TraceState* state) {
@@ -302,44 +335,85 @@ std::string DescribeTraceEvent(const TraceEvent& event) {
   return step ? Describe(event, *step) : "";
 }
 
+namespace {
+
+// Whether pending step a comes after b (std::push_heap keeps the greatest on top, so this puts
+// the earliest there): by time, then an implied step first, then file order.
+template <typename Pending>
+bool Later(const Pending& a, const Pending& b) {
+  if (a.at_ns != b.at_ns) return a.at_ns > b.at_ns;
+  if (a.implied != b.implied) return b.implied;
+  return a.event > b.event;
+}
+
+}  // namespace
+
 TraceTimeline::TraceTimeline(const TraceSpec& trace)
-    : trace_(trace), next_(trace.events.size(), 0), done_(trace.events.empty()) {}
+    : trace_(trace), next_(trace.events.size(), 0), done_(trace.events.empty()) {
+  if (!done_) StartRound();
+}
+
+void TraceTimeline::StartRound() {
+  std::fill(next_.begin(), next_.end(), 0);
+  heap_.clear();
+  for (size_t e = 0; e < trace_.events.size(); ++e) {
+    if (const std::optional<EventStep> step = StepOf(trace_.events[e], 0)) {
+      heap_.push_back(Pending{step->at_ns, step->implied, e});
+    }
+  }
+  std::make_heap(heap_.begin(), heap_.end(), Later<Pending>);
+}
 
 std::optional<TraceStep> TraceTimeline::Next() {
   while (!done_) {
-    // The earliest next step of any event; ties: implied first, then file order.
-    std::optional<EventStep> best;
-    size_t best_event = 0;
-    for (size_t e = 0; e < trace_.events.size(); ++e) {
-      const std::optional<EventStep> step = StepOf(trace_.events[e], next_[e]);
-      if (!step) continue;
-      if (!best || step->at_ns < best->at_ns ||
-          (step->at_ns == best->at_ns && step->implied && !best->implied)) {
-        best = step;
-        best_event = e;
-      }
-    }
-    if (!best) {
+    if (heap_.empty()) {
       ++round_;
       if (trace_.repeat != 0 && round_ >= trace_.repeat) {
         done_ = true;
         break;
       }
-      std::fill(next_.begin(), next_.end(), 0);
+      StartRound();
       continue;
     }
-    ++next_[best_event];
+    std::pop_heap(heap_.begin(), heap_.end(), Later<Pending>);
+    const size_t e = heap_.back().event;
+    heap_.pop_back();
+    const TraceEvent& event = trace_.events[e];
+    const EventStep best = *StepOf(event, next_[e]);
+    if (const std::optional<EventStep> after = StepOf(event, ++next_[e])) {
+      heap_.push_back(Pending{after->at_ns, after->implied, e});
+      std::push_heap(heap_.begin(), heap_.end(), Later<Pending>);
+    }
     TraceStep step;
-    step.at_ns = AddSaturated(MulSaturated(round_, trace_.period_ns), best->at_ns);
+    step.at_ns = AddSaturated(MulSaturated(round_, trace_.period_ns), best.at_ns);
     step.index = index_++;
     step.round = round_;
-    step.event = best_event;
-    step.implied = best->implied;
-    step.action = best->action;
-    step.description = Describe(trace_.events[best_event], *best);
+    step.event = e;
+    step.implied = best.implied;
+    step.action = best.action;
+    step.description = Describe(event, best);
     return step;
   }
   return std::nullopt;
+}
+
+uint64_t EventStepCount(const TraceEvent& event) {
+  switch (event.kind) {
+    case TraceEventKind::kStall:
+      return 2;
+    case TraceEventKind::kLink:
+      break;
+    default:
+      return 1;
+  }
+  if (event.link == LinkChange::kDown) return event.for_ns > 0 ? 2 : 1;
+  if (event.link == LinkChange::kUp) return 1;
+  // Down edges at at + k * cycle while that is before at + for, each followed by an up edge.
+  if (event.for_ns == 0) return 1;  // the first down only
+  const uint64_t cycle = AddSaturated(event.flap_down_ns, event.flap_up_ns);
+  if (cycle == 0) return UINT64_MAX;
+  const uint64_t downs = event.for_ns / cycle + (event.for_ns % cycle != 0 ? 1 : 0);
+  return MulSaturated(downs, 2);
 }
 
 std::string TraceTimeline::Apply(const TraceStep& step, TraceState* state) const {
@@ -353,8 +427,7 @@ std::string TraceTimeline::Apply(const TraceStep& step, TraceState* state) const
     case TraceAction::kHeal:
       return ApplyHeal(event, state);
     case TraceAction::kStallStart:
-      ApplyStallStart(event, step.event, state);
-      return "";
+      return ApplyStallStart(event, step.event, state);
     case TraceAction::kStallEnd:
       RemoveStall(event, step.event, &state->spec);
       return "";

@@ -48,23 +48,38 @@ class TraceTimeline {
   // `trace` must outlive the timeline.
   explicit TraceTimeline(const TraceSpec& trace);
 
-  // The next step in time order (ties: file order, an implied step before the file's events of
-  // the same time), or nullopt when the last round is over. Never nullopt for repeat forever.
+  // The next step in time order (ties: an implied step before the file's events of the same
+  // time, then file order), or nullopt when the last round is over. Never nullopt for repeat
+  // forever. O(log events): each event's next step waits in a heap.
   std::optional<TraceStep> Next();
 
   // Moves `state` by `step`. Returns "" or why the step cannot apply (a rule or impairment the
-  // profile does not have, a partition to heal that is not in force, more than kMaxPartitions).
+  // profile does not have, a partition to heal that is not in force, more partitions, cuts,
+  // rules or endpoints than the dataplane holds).
   std::string Apply(const TraceStep& step, TraceState* state) const;
 
  private:
+  // An event's next step in this round, ordered as Next() returns them.
+  struct Pending {
+    uint64_t at_ns;
+    bool implied;
+    size_t event;
+  };
+  void StartRound();
+
   const TraceSpec& trace_;
   uint64_t round_ = 0;
   uint64_t index_ = 0;
   // Per event: the number of its next step within the current round (steps of one event come
   // in time order: a stall's start and end, a flap's edges).
   std::vector<uint64_t> next_;
+  std::vector<Pending> heap_;  // the earliest on top
   bool done_ = false;
 };
+
+// How many steps `event` makes in one round: 1, 2 (a stall, a link down with `for`), or two per
+// cycle of a flap (saturating).
+uint64_t EventStepCount(const TraceEvent& event);
 
 // The names of what a stall event adds to the profile while it lasts: one impairment and two
 // rules (frames from the group, frames to it). They depend on the event's index in

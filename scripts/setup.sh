@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential pkg-config meson ninja-build
   libdpdk-dev dpdk dpdk-dev          # DPDK 22.11: libraries, PMDs, dpdk-testpmd
-  libpcap-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev
+  libpcap-dev libcli11-dev nlohmann-json3-dev libyaml-dev   # libyaml: the YAML reader
   libgtest-dev libgmock-dev libbenchmark-dev
   iproute2 iputils-ping iperf3 ethtool procps   # demo and end-to-end test bed
+  clang-14 libclang-rt-14-dev        # libFuzzer and the sanitizers (scripts/fuzz.sh)
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -13,11 +13,14 @@ status=0
 meson test -C build --print-errorlogs "$@" || status=$?
 test_seconds=$((SECONDS - build_seconds))
 # The unit, eal and golden suites again under AddressSanitizer and UndefinedBehaviorSanitizer
-# (build-sanitize/, only what they need). Skipped when tests were named: those ran above.
+# (build-sanitize/, only what they need), then every fuzz target for a short fixed time from its
+# corpus (tests/fuzz): any crash, leak, timeout or sanitizer report fails the run. Long runs:
+# scripts/fuzz.sh SECONDS. Skipped when tests were named: those ran above.
 sanitized=()
 if (($# == 0)); then
   scripts/sanitizer_tests.sh || status=$?
   sanitized=(build-sanitize/meson-logs/testlog.json)
+  scripts/fuzz.sh "${FUZZ_SECONDS:-20}" || status=1
 fi
 # One plain closing line per build for CI, counted from meson's own logs (meson is a python
 # program, so python3 is there).
@@ -34,6 +37,6 @@ for log, label in zip(sys.argv[1:], ["tests", "tests under ASan+UBSan"]):
     print(f"{label}: {passed} passed, {len(results) - passed - skipped} failed, {skipped} skipped")
 PY
 # Where CI's time goes (.ci/run must stay under 15 minutes on a 2-core machine).
-echo "time: set-up and build ${build_seconds}s, tests ${test_seconds}s, sanitizer build and tests" \
+echo "time: set-up and build ${build_seconds}s, tests ${test_seconds}s, sanitizer and fuzz builds and runs" \
   "$((SECONDS - build_seconds - test_seconds))s, total ${SECONDS}s"
 exit $status

@@ -720,6 +720,54 @@ events:
   EXPECT_EQ(commands_->Handle({{"command", "trace-stop"}, {"keep", 1}})["code"], "bad-request");
 }
 
+// A request line of up to 1 MiB nested as deep as it can be: parsed and destroyed without
+// recursion, answered with an error.
+TEST_F(ControlCommandsTest, DeeplyNestedRequestsAreAnsweredWithAnError) {
+  const ControlHandler handler = [&](const nlohmann::json& request) {
+    return commands_->Handle(request);
+  };
+  for (const std::string& line : {std::string(500'000, '[') + std::string(500'000, ']'),
+                                  "{\"command\": \"ping\", \"x\": " + std::string(300'000, '[') +
+                                      std::string(300'000, ']') + "}",
+                                  std::string(1 << 20, '{')}) {
+    const nlohmann::json response = nlohmann::json::parse(AnswerRequestLine(handler, line));
+    EXPECT_EQ(response["ok"], false) << response;
+    EXPECT_EQ(response["code"], "bad-request") << response;
+  }
+}
+
+// `at` and `speed` keep the trace's times inside the clock's arithmetic: "+106000d" overflowed
+// the start's wall-clock time (signed), a tiny speed stretched times past 64 bits of clock units.
+TEST_F(ControlCommandsTest, TraceStartTimesAreBounded) {
+  const ProfileSnapshot before = publisher_->current();
+  auto start = [&](nlohmann::json extra) {
+    nlohmann::json request = {{"command", "trace-start"},
+                              {"trace", "version: 1\nevents:\n  - {at: 10s, heal: all}\n"},
+                              {"name", "t.yaml"}};
+    request.update(extra);
+    return commands_->Handle(request);
+  };
+  for (const char* far : {"+31536000000000001ns", "+106000d", "+213503d"}) {
+    const nlohmann::json response = start({{"at", far}});
+    EXPECT_EQ(response["code"], "bad-request") << response;
+    EXPECT_EQ(response["error"], "\"at\": " + std::string(far) + " is more than 365d ahead");
+  }
+  nlohmann::json response = start({{"at", "9999-12-31T23:59:59Z"}});
+  EXPECT_EQ(response["code"], "bad-request") << response;
+  response = start({{"at", "2200-01-01T00:00:00Z"}});
+  EXPECT_NE(response["error"].get<std::string>().find("is more than 365d ahead"), std::string::npos)
+      << response;
+  // 10s at speed 1e-8 is 1e9 s, more than 3650d; at 1e-7, 1e8 s is less.
+  response = start({{"speed", 1e-8}});
+  const std::string slow = response["error"];
+  EXPECT_EQ(slow.rfind("at speed 1e-08 a round of the trace lasts ", 0), 0u) << response;
+  EXPECT_TRUE(slow.ends_with(", more than 3650d (the longest a trace may last)")) << response;
+  EXPECT_EQ(publisher_->current(), before) << "nothing changed";
+  response = start({{"at", "+365d"}, {"speed", 1e-7}});
+  ASSERT_EQ(response["ok"], true) << response;
+  EXPECT_EQ(commands_->Handle({{"command", "trace-stop"}})["ok"], true);
+}
+
 TEST_F(ControlCommandsTest, GroupsAndMatchFieldsChangeLive) {
   std::string text = kProfile;
   text.replace(text.find("10.77.0.11"), 10, "10.77.0.12");

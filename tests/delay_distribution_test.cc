@@ -136,10 +136,10 @@ TEST_F(LoadDistributionTableTest, ReportsFilesThatCannotBeRead) {
   std::string error;
   const std::string missing = (dir_ / "missing.dist").string();
   EXPECT_FALSE(LoadDistributionTable(missing, &error).has_value());
-  EXPECT_EQ(error, missing + ": cannot open: No such file or directory");
+  EXPECT_EQ(error, missing + ": cannot read: No such file or directory");
 
   EXPECT_FALSE(LoadDistributionTable(dir_.string(), &error).has_value());
-  EXPECT_EQ(error, dir_.string() + ": cannot read: Is a directory");
+  EXPECT_EQ(error, dir_.string() + ": cannot read: it is a directory");
 }
 
 TEST(TableDistributionTest, ZeroSigmaIsMu) {

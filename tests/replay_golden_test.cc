@@ -291,5 +291,26 @@ TEST_F(ReplayGoldenTest, RawIpCapturesAreReplayedAsEthernet) {
   EXPECT_NE(wifi.output.find("is not supported"), std::string::npos) << wifi.output;
 }
 
+// The bounds of a profile's delay and seed hold for --delay and --seed too (213503d wrapped
+// departure times); just under each bound runs.
+TEST_F(ReplayGoldenTest, DelayAndSeedOptionsHaveTheProfilesBounds) {
+  const std::string in = Path("in_bounds.pcap"), out = Path("out_bounds.pcap");
+  WritePcap(in, MakeFrames(10, 0, 10, 6));
+  for (const char* delay : {"86400000000001ns", "213503d"}) {
+    const CommandResult over = RunFaultline({"replay", "--in", in, "--out", out, "--delay", delay});
+    EXPECT_EQ(over.status, 2) << over.output;
+    EXPECT_NE(over.output.find("--delay: '" + std::string(delay) + "' is above the limit of 1d"),
+              std::string::npos)
+        << over.output;
+  }
+  EXPECT_EQ(RunFaultline({"replay", "--in", in, "--out", out, "--delay", "1d"}).status, 0);
+  const CommandResult seed =
+      RunFaultline({"replay", "--in", in, "--out", out, "--seed", "9007199254740992"});
+  EXPECT_EQ(seed.status, 2) << seed.output;
+  EXPECT_NE(seed.output.find("9007199254740991"), std::string::npos) << seed.output;
+  EXPECT_EQ(RunFaultline({"replay", "--in", in, "--out", out, "--seed", "9007199254740991"}).status,
+            0);
+}
+
 }  // namespace
 }  // namespace faultline

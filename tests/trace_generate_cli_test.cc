@@ -83,6 +83,15 @@ TEST_F(TraceGenerateCli, StdoutAndDrawnSeed) {
 }
 
 TEST_F(TraceGenerateCli, BadInputExits2) {
+  // A topology of `count` racks of one node each.
+  auto Racks = [this](size_t count) {
+    std::string text = "version: 1\nracks:\n";
+    for (size_t r = 0; r < count; ++r) {
+      text += "  r" + std::to_string(r) + ": [10." + std::to_string(r >> 8) + "." +
+              std::to_string(r & 255) + ".1]\n";
+    }
+    return Write("racks-" + std::to_string(count) + ".yaml", text);
+  };
   const std::string bad_topology = Write("bad.yaml", "version: 1\nracks:\n  r: [10.0.0.256]\n");
   struct Case {
     std::vector<std::string> args;
@@ -106,7 +115,22 @@ TEST_F(TraceGenerateCli, BadInputExits2) {
         "--scale", "x"},
        "'x' is not a positive number"},
       {{"--topology", "profiles/topology-example.yaml", "--duration", "1d"}, "--model"},
+      // Never a trace `validate` refuses: times, events, the profile's limits.
+      {{"--model", "gill2011", "--topology", "profiles/topology-example.yaml", "--duration",
+        "3651d"},
+       "--duration / --compress is longer than 3650d, the longest a trace may last"},
+      {{"--model", "gill2011", "--topology", "profiles/topology-example.yaml", "--duration",
+        "3650d", "--scale", "20000", "--seed", "1"},
+       "more than the 10000 a trace may have (use a smaller --scale or --duration)"},
+      {{"--model", "dean2009", "--topology", Racks(2049), "--duration", "1d", "--seed", "1"},
+       "the topology makes a profile beyond faultline's limits (docs/formats.md, Limits): "
+       "inline profile:"},
   };
+  // Just under: dean2009 makes two rules per rack, 4096 for 2048 racks.
+  const CommandResult under =
+      RunFaultline({"trace", "generate", "--model", "dean2009", "--topology", Racks(2048),
+                    "--duration", "1d", "--seed", "1", "--out", Path("under.yaml")});
+  EXPECT_EQ(under.status, 0) << under.output;
   for (const Case& c : cases) {
     std::vector<std::string> args = {"trace", "generate"};
     args.insert(args.end(), c.args.begin(), c.args.end());

@@ -548,7 +548,7 @@ TEST(TraceParserTest, StallErrors) {
   ExpectErrorOnRunning(
       "version: 1\nevents:\n  - {at: 1s, stall: {group: n3, for: 1s, start: 0s}}\n",
       "t.yaml:3:42: ", "unknown key 'start' in stall (known: group, for, limit)");
-  ExpectErrorOnRunning("version: 1\nevents:\n  - {at: 1s, stall:}\n",
+  ExpectErrorOnRunning("version: 1\nevents:\n  - {at: 1s, stall: }\n",
                        "t.yaml:3:14: ", "stall must be a map, not empty");
 }
 

@@ -186,5 +186,22 @@ TEST(FormatSizeTest, ShortestExactSpellingRoundTrips) {
   }
 }
 
+// RFC 3339 times (trace start --at) as nanoseconds since 1970 in a signed 64-bit number: a
+// year far ahead overflowed it.
+TEST(ParseRfc3339Test, TimesAndTheirRange) {
+  std::string error;
+  EXPECT_EQ(ParseRfc3339("1970-01-01T00:00:00Z", &error), 0);
+  EXPECT_EQ(ParseRfc3339("2026-11-22T10:00:00.25+01:00", &error),
+            int64_t{1'795'338'000} * 1'000'000'000 + 250'000'000);
+  EXPECT_EQ(ParseRfc3339("2262-04-11T23:47:15Z", &error), int64_t{9'223'372'035} * 1'000'000'000);
+  for (const char* outside : {"2262-04-11T23:47:16Z", "9999-12-31T23:59:59Z",
+                              "1969-12-31T23:59:59Z", "-999-01-01T00:00:00Z"}) {
+    EXPECT_FALSE(ParseRfc3339(outside, &error).has_value()) << outside;
+  }
+  EXPECT_EQ(error, "'-999-01-01T00:00:00Z' is outside 1970 to 2262, the times faultline handles");
+  ParseRfc3339("9999-12-31T23:59:59Z", &error);
+  EXPECT_EQ(error, "'9999-12-31T23:59:59Z' is outside 1970 to 2262, the times faultline handles");
+}
+
 }  // namespace
 }  // namespace faultline

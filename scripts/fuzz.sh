@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets of tests/fuzz (clang-14, AddressSanitizer, UndefinedBehaviorSanitizer)
+# and runs each for SECONDS (default 30) from its checked-in corpus. Fails on any crash, leak,
+# timeout (10 s per input) or sanitizer report; the input that caused it is kept in
+# $FUZZ_OUT/TARGET/ (default build-fuzz/findings). New interesting inputs go there too, never
+# into the checked-in corpus.
+# Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (targets: frame profile trace pcap control)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-30}
+shift || true
+targets=("$@")
+((${#targets[@]})) || targets=(frame profile trace pcap control)
+build=${FUZZ_BUILD:-build-fuzz}
+out=${FUZZ_OUT:-$build/findings}
+
+if [[ ! -f "$build/build.ninja" ]]; then
+  CC=clang-14 CXX=clang++-14 meson setup "$build" -Dfuzzing=true -Dbuildtype=plain \
+    -Doptimization=1 -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+fi
+ninja -C "$build" $(printf 'tests/fuzz/%s_fuzz ' "${targets[@]}")
+
+# Leaks are errors; a report aborts so libFuzzer keeps the input.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+status=0
+for target in "${targets[@]}"; do
+  mkdir -p "$out/$target/new"
+  echo "fuzz: $target for ${seconds}s"
+  dict=()
+  [[ -f "tests/fuzz/$target.dict" ]] && dict=(-dict="tests/fuzz/$target.dict")
+  if ! "$build/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" -timeout=10 \
+      -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$out/$target/" "${dict[@]}" \
+      "$out/$target/new" "tests/fuzz/corpus/$target" >"$out/$target/log" 2>&1; then
+    echo "fuzz: $target FAILED; input and log in $out/$target/" >&2
+    grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$out/$target/log" | head -20 >&2 || true
+    status=1
+  fi
+  grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|cov: .* ft: " "$out/$target/log" |
+    tail -3 | sed "s/^/fuzz: $target: /"
+done
+exit $status
