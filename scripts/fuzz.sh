@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets of tests/fuzz (clang-14, AddressSanitizer, UndefinedBehaviorSanitizer)
-# and runs each for SECONDS (default 30) from its checked-in corpus. Fails on any crash, leak,
-# timeout (10 s per input) or sanitizer report; the input that caused it is kept in
-# $FUZZ_OUT/TARGET/ (default build-fuzz/findings). New interesting inputs go there too, never
+# Builds the libFuzzer targets of tests/fuzz (clang-14, AddressSanitizer, UndefinedBehaviorSanitizer,
+# in the sanitizer build of scripts/sanitize_build.sh) and runs each for SECONDS (default 30) from
+# its checked-in corpus. Fails on any crash, leak, timeout (10 s per input) or sanitizer report; the input that caused it is kept in
+# $FUZZ_OUT/TARGET/ (default build-sanitize/findings). New interesting inputs go there too, never
 # into the checked-in corpus.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (targets: frame profile trace pcap control)
 set -euo pipefail
@@ -11,14 +11,9 @@ seconds=${1:-30}
 shift || true
 targets=("$@")
 ((${#targets[@]})) || targets=(frame profile trace pcap control)
-build=${FUZZ_BUILD:-build-fuzz}
+source scripts/sanitize_build.sh
 out=${FUZZ_OUT:-$build/findings}
-
-if [[ ! -f "$build/build.ninja" ]]; then
-  CC=clang-14 CXX=clang++-14 meson setup "$build" -Dfuzzing=true -Dbuildtype=plain \
-    -Doptimization=1 -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-fi
-ninja -C "$build" $(printf 'tests/fuzz/%s_fuzz ' "${targets[@]}")
+CCACHE_NOHASHDIR=true ninja -C "$build" $(printf 'tests/fuzz/%s_fuzz ' "${targets[@]}")
 
 # Leaks are errors; a report aborts so libFuzzer keeps the input.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}

@@ -6,15 +6,8 @@
 # Usage: scripts/sanitizer_tests.sh [meson test options, e.g. a test name]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${SANITIZER_BUILD:-build-sanitize}  # another directory: to compare build options
 suites=(unit eal golden)
-if [[ ! -f $build/build.ninja ]]; then
-  # -O0 with line tables for the reports: the quickest build (at -O1 it takes 1.8 times the CPU,
-  # which .ci/run's 15 minutes cannot afford); the tests' timeouts are stretched instead.
-  meson setup "$build" -Db_sanitize=address,undefined -Db_lundef=false \
-    --buildtype=debugoptimized -Doptimization=0 -Dcpp_args=-g1 >/dev/null
-fi
-ninja -C "$build" build.ninja >/dev/null  # regenerated if a meson.build changed: the test list
+source scripts/sanitize_build.sh
 targets=$(meson introspect "$build" --targets --tests | python3 -c '
 import json, os, sys
 info = json.load(sys.stdin)
@@ -24,9 +17,11 @@ build = sys.argv[1]
 print(" ".join(os.path.relpath(t["filename"][0], build) for t in info["targets"] if t["id"] in ids))
 ' "$(realpath "$build")" "${suites[@]}")
 rm -f "$build/meson-logs/testlog.json"  # a failed build must not leave an old verdict
-# The objects carry line tables, so ccache would key them on the build directory's path; without
-# that, a fresh checkout of unchanged code (CI) reuses them.
-CCACHE_NOHASHDIR=true ninja -C "$build" $targets
+# The fuzz targets too (scripts/fuzz.sh runs them next). The objects carry line tables, so ccache
+# would key them on the build directory's path; without that, a fresh checkout of unchanged code
+# (CI) reuses them.
+CCACHE_NOHASHDIR=true ninja -C "$build" $targets \
+  $(printf 'tests/fuzz/%s_fuzz ' frame profile trace pcap control)
 # Any report fails its test: leaks too (none are suppressed: EAL's memory is mapped, not
 # malloc'ed, and rte_eal_cleanup frees the rest), undefined behaviour too.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -1,0 +1,12 @@
+# Sourced by scripts/sanitizer_tests.sh and scripts/fuzz.sh: configures the one sanitizer build
+# both use, $build (default build-sanitize): clang-14 with AddressSanitizer and
+# UndefinedBehaviorSanitizer, every object with libFuzzer's coverage feedback (-Dfuzzing=true),
+# so the libraries are compiled once for the sanitized unit tests and the fuzzers alike.
+# -O1 with line tables: the fuzzers need the speed, and clang's -O1 costs little more build time
+# than -O0; the tests' timeouts are stretched instead.
+build=${SANITIZER_BUILD:-build-sanitize}
+if [[ ! -f $build/build.ninja ]]; then
+  CC=clang-14 CXX=clang++-14 meson setup "$build" -Dfuzzing=true \
+    -Db_sanitize=address,undefined -Db_lundef=false --buildtype=plain -Doptimization=1 >/dev/null
+fi
+ninja -C "$build" build.ninja >/dev/null  # regenerated if a meson.build changed: the target list
