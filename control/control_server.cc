@@ -1,7 +1,6 @@
 #include "control/control_server.h"
 
 #include <grp.h>
-
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>

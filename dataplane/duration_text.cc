@@ -60,7 +60,8 @@ std::string FormatHumanDuration(uint64_t ns) {
     return text + Decimal(static_cast<double>(centiseconds % per_minute) / 100) + "s";
   }
   for (const auto& [unit, scale] : kUnits) {
-    if (ns >= scale) return Significant(static_cast<double>(ns) / static_cast<double>(scale)) + unit;
+    if (ns >= scale)
+      return Significant(static_cast<double>(ns) / static_cast<double>(scale)) + unit;
   }
   return std::to_string(ns) + "ns";
 }

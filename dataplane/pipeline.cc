@@ -136,7 +136,8 @@ void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, ui
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(packets[i]);
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(packets[i], void*));
   const uint16_t direction = in_port & 1;  // 0: a-to-b, 1: b-to-a
-  if (profile->any_link_down && (profile->link_down[direction] || profile->link_down[direction ^ 1])) {
+  if (profile->any_link_down &&
+      (profile->link_down[direction] || profile->link_down[direction ^ 1])) {
     // A side that is down neither delivers what arrived on it nor takes what would leave by it.
     for (uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(packets[i]);
     counters_.Drop(DropCause::kLinkDown, n);

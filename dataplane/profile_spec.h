@@ -49,10 +49,10 @@ struct MatchSpec {
   uint16_t src_port_min = 0, src_port_max = 65535;
   uint16_t dst_port_min = 0, dst_port_max = 65535;
   bool has_src_port = false, has_dst_port = false;  // ports given: only TCP/UDP/SCTP match
-  std::optional<ValueRange> vlan;        // VID (0-4095) of the outermost tag; untagged: no match
-  std::optional<ValueRange> dscp;        // 0-63; non-IP frames do not match
+  std::optional<ValueRange> vlan;  // VID (0-4095) of the outermost tag; untagged: no match
+  std::optional<ValueRange> dscp;  // 0-63; non-IP frames do not match
   std::vector<MacAddress> src_mac, dst_mac;  // empty: any; else one of these
-  std::optional<uint16_t> ether_type;    // after any VLAN tags (0x0800 IPv4, 0x86DD IPv6, ...)
+  std::optional<uint16_t> ether_type;        // after any VLAN tags (0x0800 IPv4, 0x86DD IPv6, ...)
 
   bool operator==(const MatchSpec&) const = default;
 };

@@ -108,8 +108,8 @@ class ReplayRun {
         pipeline_(config, TimeBase::Nanoseconds().wheel_tick_shift, 0) {
     if (options_.trace) {
       timeline_ = std::make_unique<TraceTimeline>(*options_.trace);
-      trace_state_ = TraceState{.spec = config.profile->spec,
-                                .rules_active = config.profile->rules_active};
+      trace_state_ =
+          TraceState{.spec = config.profile->spec, .rules_active = config.profile->rules_active};
       next_step_ = timeline_->Next();
     }
   }
@@ -209,8 +209,8 @@ class ReplayRun {
         error = problem;
       }
       if (!error.empty()) {
-        Fail(1, "trace step " + std::to_string(step.index) + " (" + step.description +
-                    ") at " + std::to_string(step.at_ns) + " ns: " + error);
+        Fail(1, "trace step " + std::to_string(step.index) + " (" + step.description + ") at " +
+                    std::to_string(step.at_ns) + " ns: " + error);
         return false;
       }
       // Virtual time: applied exactly when scheduled.
@@ -375,9 +375,8 @@ int RunReplay(const ReplayOptions& options) {
   // pipeline lets the starting profile go at the first step), each at most the largest profile
   // one round of the trace leads to.
   const ProfileSpec start = ReplayStartingProfile(options);
-  const uint64_t table_bytes = options.trace
-                                   ? 2 * LargestTraceProfileBytes(*options.trace, start)
-                                   : ProfileMemoryBytes(start);
+  const uint64_t table_bytes = options.trace ? 2 * LargestTraceProfileBytes(*options.trace, start)
+                                             : ProfileMemoryBytes(start);
   const unsigned memory_mb =
       static_cast<unsigned>((pool_size * kBytesPerMbuf + table_bytes) / (1 << 20) + 64);
   if (!InitEal(OfflineEalArgs(memory_mb), &error)) {

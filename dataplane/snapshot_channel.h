@@ -33,11 +33,11 @@ namespace faultline {
 using ProfileSnapshot = std::shared_ptr<const CompiledProfile>;
 
 struct SnapshotHandoff {
-  ProfileSnapshot snapshot;  // the new one on the way there, the previous one on the way back
-  uint64_t sequence = 0;     // numbered by the publisher, for matching acknowledgements
-  uint64_t activation = 0;   // worker clock time to install at (0: as soon as it is seen)
-  uint64_t installed_at = 0;       // worker clock when installed (set by the worker)
-  bool discarded = false;          // cancelled before its time: never installed
+  ProfileSnapshot snapshot;   // the new one on the way there, the previous one on the way back
+  uint64_t sequence = 0;      // numbered by the publisher, for matching acknowledgements
+  uint64_t activation = 0;    // worker clock time to install at (0: as soon as it is seen)
+  uint64_t installed_at = 0;  // worker clock when installed (set by the worker)
+  bool discarded = false;     // cancelled before its time: never installed
   std::atomic<bool> cancelled{false};  // set by the control thread, read by the worker
 };
 
@@ -109,9 +109,9 @@ class SnapshotChannel {
 
   rte_ring* pending_;
   rte_ring* retired_;
-  SnapshotHandoff* staged_ = nullptr;  // worker only: taken off the ring, not yet due
-  uint64_t published_ = 0;             // control thread only
-  uint64_t collected_ = 0;             // control thread only
+  SnapshotHandoff* staged_ = nullptr;          // worker only: taken off the ring, not yet due
+  uint64_t published_ = 0;                     // control thread only
+  uint64_t collected_ = 0;                     // control thread only
   std::deque<SnapshotHandoff*> on_their_way_;  // control thread only, in publish order
 };
 

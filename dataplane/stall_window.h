@@ -18,7 +18,7 @@ struct CompiledStall {
 struct StallState {
   uint64_t window_start = UINT64_MAX;  // UINT64_MAX: not yet placed (no epoch)
   uint64_t window_end = 0;
-  uint64_t placed_start = UINT64_MAX;  // the first window's start this state was placed for
+  uint64_t placed_start = UINT64_MAX;         // the first window's start this state was placed for
   uint64_t held_packets = 0, held_bytes = 0;  // held in the current window
 
   // If `now` lies inside a stall window, returns its end (the release time); else 0.

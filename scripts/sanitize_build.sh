@@ -5,6 +5,10 @@
 # -O1 with line tables: the fuzzers need the speed, and clang's -O1 costs little more build time
 # than -O0; the tests' timeouts are stretched instead.
 build=${SANITIZER_BUILD:-build-sanitize}
+if ! command -v clang++-14 >/dev/null || [[ ! -d /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux ]]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang-14 \
+    libclang-rt-14-dev >/dev/null
+fi
 if [[ ! -f $build/build.ninja ]]; then
   CC=clang-14 CXX=clang++-14 meson setup "$build" -Dfuzzing=true \
     -Db_sanitize=address,undefined -Db_lundef=false --buildtype=plain -Doptimization=1 >/dev/null

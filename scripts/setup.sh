@@ -10,10 +10,16 @@ packages=(
   build-essential pkg-config meson ninja-build
   libdpdk-dev dpdk dpdk-dev          # DPDK 22.11: libraries, PMDs, dpdk-testpmd
   libpcap-dev libcli11-dev nlohmann-json3-dev libyaml-dev   # libyaml: the YAML reader
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev   # meson configures the tests and benchmarks
   iproute2 iputils-ping iperf3 ethtool procps   # demo and end-to-end test bed
-  clang-14 libclang-rt-14-dev        # libFuzzer and the sanitizers (scripts/fuzz.sh)
 )
+# Only for the tests (scripts/test.sh sets FAULTLINE_TEST_TOOLS=1): the demo does not wait for them.
+if [[ "${FAULTLINE_TEST_TOOLS:-0}" == 1 ]]; then
+  packages+=(
+    clang-14 libclang-rt-14-dev      # libFuzzer and the sanitizers (scripts/sanitize_build.sh)
+    clang-format-14                  # the formatting check (scripts/check_format.sh)
+  )
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||

@@ -3,13 +3,15 @@
 # Usage: scripts/test.sh   (as root: the end-to-end tests build network namespaces)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FAULTLINE_WERROR=1 scripts/setup.sh
+FAULTLINE_WERROR=1 FAULTLINE_TEST_TOOLS=1 scripts/setup.sh
+# Every C++ file as .clang-format says (clang-format-14), before anything slow.
+scripts/check_format.sh || status_format=1
 build_seconds=$SECONDS
 # Leftovers of an interrupted earlier run would collide with nothing (names carry the PID),
 # but say so if there are any.
 leftover=$(ip netns list 2>/dev/null | grep -c '^fl[0-9]*-' || true)
 [[ "$leftover" == 0 ]] || echo "test: note: $leftover faultline test namespaces from earlier runs exist"
-status=0
+status=${status_format:-0}
 meson test -C build --print-errorlogs "$@" || status=$?
 test_seconds=$((SECONDS - build_seconds))
 # The unit, eal and golden suites again under AddressSanitizer and UndefinedBehaviorSanitizer

@@ -256,8 +256,8 @@ TEST_F(PartitionReplayTest, AnswersTowardASideWithoutOutputAreCounted) {
   std::ofstream(profile_path) << "version: 1\ngroups:\n  n1: [10.7.0.1]\n  n2: [10.7.0.2]\n"
                                  "partitions:\n  - {between: [n1, n2], mode: tcp-reset}\n";
   WritePcap(in_a, side_a);
-  const CommandResult one_side = RunFaultline({"replay", "--in", in_a, "--out", out_b,
-                                               "--profile", profile_path, "--stats-json", stats});
+  const CommandResult one_side = RunFaultline(
+      {"replay", "--in", in_a, "--out", out_b, "--profile", profile_path, "--stats-json", stats});
   ASSERT_EQ(one_side.status, 0) << one_side.output;
   EXPECT_NE(one_side.output.find("4 frame(s) to side a dropped as no-output"), std::string::npos)
       << one_side.output;

@@ -203,8 +203,7 @@ TEST_F(PcapIoTest, OtherLinkTypesAreRefusedByName) {
   PcapReader reader;
   std::string error;
   EXPECT_FALSE(reader.Open(Path("wifi.pcap"), &error));
-  EXPECT_NE(error.find("link type 105 (IEEE802_11) is not supported"), std::string::npos)
-      << error;
+  EXPECT_NE(error.find("link type 105 (IEEE802_11) is not supported"), std::string::npos) << error;
   EXPECT_NE(error.find("Ethernet (1), raw IP (101, 228, 229)"), std::string::npos) << error;
 }
 

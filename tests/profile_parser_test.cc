@@ -314,8 +314,8 @@ TEST(ProfileParserErrorTest, TraceOrTopologyInsteadOfAProfile) {
   ExpectError("version: 1\nname: t\nevents:\n  - {at: 1s, heal: all}\n", "p.yaml:3:1: ",
               "this is a trace (it has 'events:'), not a profile: play it with 'faultline trace "
               "start FILE'");
-  ExpectError("version: 1\nracks:\n  r: [10.0.0.1]\n", "p.yaml:2:1: ",
-              "this is a topology (it has 'racks:'), not a profile");
+  ExpectError("version: 1\nracks:\n  r: [10.0.0.1]\n",
+              "p.yaml:2:1: ", "this is a topology (it has 'racks:'), not a profile");
 }
 
 TEST(ProfileParserErrorTest, UnknownImpairmentKey) {

@@ -172,9 +172,8 @@ TEST_F(ReplayGoldenTest, AnOutputThatIsAnInputOrAnotherOutputIsRefused) {
   WritePcap(in_b, MakeFrames(50, 1'000'000'000, 1000, 10));
   const std::string before = ReadFileBytes(in);
   std::filesystem::create_hard_link(in, link);
-  const std::string dotted =
-      std::filesystem::path(in).parent_path().string() + "/./" +
-      std::filesystem::path(in).filename().string();
+  const std::string dotted = std::filesystem::path(in).parent_path().string() + "/./" +
+                             std::filesystem::path(in).filename().string();
   for (const std::string& out : {in, dotted, link}) {
     const CommandResult run = RunFaultline({"replay", "--in", in, "--out", out});
     EXPECT_EQ(run.status, 2) << out << ": " << run.output;
@@ -203,8 +202,8 @@ TEST_F(ReplayGoldenTest, AnOutputThatIsAnInputOrAnotherOutputIsRefused) {
 TEST_F(ReplayGoldenTest, UnwritableOutputsAreRefusedBeforeTheFirstFrame) {
   const std::string in = Path("ok.pcap"), out = Path("ok_out.pcap");
   WritePcap(in, MakeFrames(50, 1'000'000'000, 1000, 11));
-  const CommandResult stats = RunFaultline(
-      {"replay", "--in", in, "--out", out, "--stats-json", "/nonexistent/dir/s.json"});
+  const CommandResult stats =
+      RunFaultline({"replay", "--in", in, "--out", out, "--stats-json", "/nonexistent/dir/s.json"});
   EXPECT_EQ(stats.status, 2) << stats.output;
   EXPECT_NE(stats.output.find("--stats-json /nonexistent/dir/s.json: cannot write there: no such "
                               "directory /nonexistent/dir"),

@@ -449,11 +449,11 @@ TEST(TraceParserTest, ProfileOrTopologyInsteadOfATrace) {
               "this is a profile (it has 'seed:' and no 'events:'), not a trace: use it with "
               "--profile or 'faultline apply FILE'");
   ExpectError("version: 1\nrules: []\n", "t.yaml:2:1: ", "this is a profile");
-  ExpectError("version: 1\nracks:\n  r: [10.0.0.1]\n", "t.yaml:2:1: ",
-              "this is a topology (it has 'racks:'), not a trace");
+  ExpectError("version: 1\nracks:\n  r: [10.0.0.1]\n",
+              "t.yaml:2:1: ", "this is a topology (it has 'racks:'), not a trace");
   // A trace with a stray profile key is still a trace with an unknown key.
-  ExpectError("version: 1\nseed: 2\nevents:\n  - {at: 1s, heal: all}\n", "t.yaml:2:1: ",
-              "unknown key 'seed' in the trace");
+  ExpectError("version: 1\nseed: 2\nevents:\n  - {at: 1s, heal: all}\n",
+              "t.yaml:2:1: ", "unknown key 'seed' in the trace");
 }
 
 TEST(TraceParserTest, EventShapeErrors) {

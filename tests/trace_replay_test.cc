@@ -248,9 +248,9 @@ events:
   - at: 3s
     heal: partitions
 )");
-  const auto result = RunFaultline({"replay", "--in", Path("in.pcap"), "--out", Path("out.pcap"),
-                                    "--trace", Path("v6.trace.yaml"), "--stats-json",
-                                    Path("stats.json")});
+  const auto result =
+      RunFaultline({"replay", "--in", Path("in.pcap"), "--out", Path("out.pcap"), "--trace",
+                    Path("v6.trace.yaml"), "--stats-json", Path("stats.json")});
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_EQ(ReadPcap(Path("out.pcap")).size(), 400u);
   std::ifstream stats(Path("stats.json"));
