@@ -16,6 +16,25 @@
 
 namespace faultline {
 
+namespace {
+
+// An option taking a positive number ("1440", "0.5"): *value gets it and *text it as written
+// (for the command line in the trace's header).
+CLI::Option* AddPositiveNumber(CLI::App* app, const std::string& name, double* value,
+                               std::string* text, const std::string& help) {
+  return app->add_option_function<std::string>(
+      name,
+      [name, value, text](const std::string& given) {
+        const std::optional<double> number = ParsePositiveNumber(given);
+        if (!number) throw CLI::ValidationError(name, "'" + given + "' is not a positive number");
+        *value = *number;
+        *text = given;
+      },
+      help);
+}
+
+}  // namespace
+
 std::unique_ptr<TraceGenerateCommand> AddTraceGenerateCommand(CLI::App* trace) {
   auto command = std::unique_ptr<TraceGenerateCommand>(new TraceGenerateCommand());
   TraceGenerateCommand* c = command.get();
@@ -54,18 +73,9 @@ std::unique_ptr<TraceGenerateCommand> AddTraceGenerateCommand(CLI::App* trace) {
          "Model time the trace covers, before --compress. Example: --duration 30d")
       ->type_name("DURATION")
       ->required();
-  app->add_option_function<std::string>(
-         "--compress",
-         [c](const std::string& text) {
-           const std::optional<double> value = ParsePositiveNumber(text);
-           if (!value) {
-             throw CLI::ValidationError("--compress", "'" + text + "' is not a positive number");
-           }
-           c->compress = *value;
-           c->compress_text = text;
-         },
-         "Divide every time by X: 30 days of failures play in 30 minutes with 1440 "
-         "(default 1: real time). Example: --compress 1440")
+  AddPositiveNumber(app, "--compress", &c->compress, &c->compress_text,
+                    "Divide every time by X: 30 days of failures play in 30 minutes with 1440 "
+                    "(default 1: real time). Example: --compress 1440")
       ->type_name("X");
   app->add_option_function<uint64_t>(
       "--seed", [c](uint64_t seed) { c->seed = seed; },
@@ -73,18 +83,10 @@ std::unique_ptr<TraceGenerateCommand> AddTraceGenerateCommand(CLI::App* trace) {
       "(without it one is drawn and printed). Example: --seed 7");
   app->add_option("--out", c->out, "Write the trace here (default: standard output)")
       ->type_name("FILE");
-  app->add_option_function<std::string>(
-         "--scale",
-         [c](const std::string& text) {
-           const std::optional<double> value = ParsePositiveNumber(text);
-           if (!value) {
-             throw CLI::ValidationError("--scale", "'" + text + "' is not a positive number");
-           }
-           c->scale = *value;
-           c->scale_text = text;
-         },
-         "Multiply every failure rate by X: a small test rig standing in for X times as many "
-         "devices (default 1). Example: --scale 100")
+  AddPositiveNumber(
+      app, "--scale", &c->scale, &c->scale_text,
+      "Multiply every failure rate by X: a small test rig standing in for X times as many "
+      "devices (default 1). Example: --scale 100")
       ->type_name("X");
   return command;
 }

@@ -136,9 +136,9 @@ class TopologyParser : public yaml_source::Reader {
       for (const Entry& node_entry : nodes) {
         if (!Name(node_entry.key_node, node_entry.key, "node")) return false;
         TopologyNode node{.name = node_entry.key, .addresses = {}};
-        const yaml::Node& position =
-            node_entry.value.IsNull() ? node_entry.key_node : node_entry.value;
-        if (!Addresses(node_entry.value, position, node.name, &node.addresses)) return false;
+        if (!Addresses(node_entry.value, yaml_source::At(node_entry), node.name, &node.addresses)) {
+          return false;
+        }
         rack.nodes.push_back(std::move(node));
       }
     } else if (entry.value.IsSequence() || entry.value.IsScalar()) {
@@ -278,8 +278,7 @@ class TopologyParser : public yaml_source::Reader {
     }
     if (racks == nullptr) return Fail(root, "the topology needs 'racks'");
     std::vector<Entry> rack_entries;
-    if (!Entries(racks->value, racks->value.IsNull() ? racks->key_node : racks->value, "racks",
-                 true, &rack_entries)) {
+    if (!Entries(*racks, "racks", true, &rack_entries)) {
       return false;
     }
     if (rack_entries.empty()) return Fail(*racks, "racks: the topology needs at least one rack");
@@ -289,9 +288,7 @@ class TopologyParser : public yaml_source::Reader {
     }
     if (aggregation != nullptr) {
       std::vector<Entry> items;
-      if (!Entries(aggregation->value,
-                   aggregation->value.IsNull() ? aggregation->key_node : aggregation->value,
-                   "aggregation", true, &items)) {
+      if (!Entries(*aggregation, "aggregation", true, &items)) {
         return false;
       }
       for (const Entry& entry : items) {
@@ -300,9 +297,7 @@ class TopologyParser : public yaml_source::Reader {
     }
     if (balancers != nullptr) {
       std::vector<Entry> items;
-      if (!Entries(balancers->value,
-                   balancers->value.IsNull() ? balancers->key_node : balancers->value,
-                   "load-balancers", true, &items)) {
+      if (!Entries(*balancers, "load-balancers", true, &items)) {
         return false;
       }
       for (const Entry& entry : items) {
