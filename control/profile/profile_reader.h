@@ -57,6 +57,7 @@ class ProfileParser : public yaml_source::Reader {
                                                     std::string* error);
 
  private:
+  // --- inline: running a parse, values with units and bounds ---
   // Runs `parse`; false with *error set on failure.
   template <typename Parse>
   bool Run(Parse parse, std::string* error) {
@@ -66,10 +67,10 @@ class ProfileParser : public yaml_source::Reader {
   }
 
   bool Probability(const Entry& entry, double* p) { return Unit(entry, ParseProbability, p); }
-  bool Rate(const Entry& entry, uint64_t* bps) { return Unit(entry, ParseRate, bps); }
-  bool SizeValue(const Entry& entry, Size* size) { return Unit(entry, ParseSize, size); }
 
-  bool PositiveSize(const Entry& entry, Size* size);
+  bool Rate(const Entry& entry, uint64_t* bps) { return Unit(entry, ParseRate, bps); }
+
+  bool SizeValue(const Entry& entry, Size* size) { return Unit(entry, ParseSize, size); }
 
   // `value` (of `entry`) within [min, max], else "KEY: 'TEXT' is below (above) the limit of X"
   // with X as `format` spells it.
@@ -80,7 +81,12 @@ class ProfileParser : public yaml_source::Reader {
                                  (value < min ? "below" : "above") + " the limit of " +
                                  format(value < min ? min : max));
   }
+
+  // --- profile_parser.cc: single values, the document, its top-level keys, rules ---
+  bool PositiveSize(const Entry& entry, Size* size);
+
   bool BoundedDuration(const Entry& entry, uint64_t max, uint64_t* ns);
+
   // A positive size of at most `max_packets` packets or `max_bytes` bytes, as a limit.
   bool BoundedSize(const Entry& entry, uint64_t max_packets, uint64_t max_bytes, SizeLimit* limit);
 
@@ -92,6 +98,11 @@ class ProfileParser : public yaml_source::Reader {
 
   bool ParseRoot(const yaml::Node& root);
 
+  bool ParseRules(const Entry& rules_entry);
+
+  bool ResolveImpairment(const Entry& entry, size_t* index);
+
+  // --- profile_groups.cc: groups and the endpoint references that name them ---
   // Groups may include other groups, defined anywhere in the map, so their members are read
   // first and expanded once every name is known: each group once, after the groups it includes.
   bool ParseGroups(const Entry& groups_entry);
@@ -119,11 +130,26 @@ class ProfileParser : public yaml_source::Reader {
   bool UnknownEndpoint(const yaml::Node& item, const std::string& where, const std::string& text,
                        const std::string& error);
 
+  // A group name, an address, a prefix or a MAC address, or a list of them, as EndpointSet
+  // (groups expanded, repeats dropped). `label` gets the text as written, list items joined
+  // by '+' ("rack-a", "n1+n2"), for the names of partitions.
+  bool Endpoints(const yaml::Node& value, const yaml::Node& position, const std::string& key,
+                 EndpointSet* endpoints, std::string* label);
+
+  // Counts `count` more endpoints named at `item` against kMaxMatchEndpoints.
+  bool CountNamed(const yaml::Node& item, size_t count);
+
+  // Counts `count` more endpoints held by a rule's src and dst or a partition's cuts (at
+  // `where`) against kMaxMatchEndpoints.
+  bool CountHeld(const yaml::Node& where, size_t count);
+
+  // --- profile_impairments.cc: impairments and their effects ---
   bool ParseImpairments(const Entry& impairments_entry);
 
   bool ParseDelay(const Entry& delay_entry, DelaySpec* delay);
 
   bool ParseLoss(const Entry& loss_entry, LossSpec* loss);
+
   // The model's defaults for the keys not `given`, and the checks of the keys together.
   bool LossDefaults(const Entry& loss_entry, const std::map<std::string, const Entry*>& given,
                     LossSpec* loss);
@@ -144,8 +170,27 @@ class ProfileParser : public yaml_source::Reader {
 
   bool ParseStall(const Entry& stall_entry, StallSpec* stall);
 
-  bool ParseRules(const Entry& rules_entry);
+  // --- profile_match.cc: a rule's match ---
+  bool ParseMatch(const Entry& match_entry, MatchSpec* match);
 
+  // A rule no frame can satisfy is a mistake: say which keys contradict each other rather than
+  // install a dead rule. `given` holds the match's entries by key.
+  bool CanMatch(const MatchSpec& match, const std::map<std::string, const Entry*>& given);
+
+  // `src-mac: aa:bb:cc:dd:ee:ff` or a list of MAC addresses.
+  bool Macs(const Entry& entry, std::vector<MacAddress>* macs);
+
+  // A name (ipv4, arp, ...), a number, or hex like 0x88b5: the type after any VLAN tags.
+  bool ParseEtherType(const Entry& entry, std::optional<uint16_t>* ether_type);
+
+  bool ParseProto(const Entry& entry, std::optional<uint8_t>* proto);
+
+  // "80" or "2379-2380": one value or an inclusive range, each a number up to `max` or, where
+  // `by_name` knows it, a name. `expected` says what is accepted.
+  bool Range(const Entry& entry, uint32_t max, const std::string& expected,
+             std::optional<uint32_t> (*by_name)(const std::string&), ValueRange* range);
+
+  // --- profile_partitions.cc: partitions in all their forms ---
   bool ParsePartitions(const Entry& partitions_entry);
 
   // The forms of a partition entry; each key of a form names it.
@@ -160,8 +205,10 @@ class ProfileParser : public yaml_source::Reader {
   // The forms of a partition: each fills partition->cuts and *label.
   bool Isolate(const Entry& isolate, size_t cuts_before, PartitionSpec* partition,
                std::string* label);
+
   bool Between(const Entry& between, size_t cuts_before, PartitionSpec* partition,
                std::string* label);
+
   bool FromTo(const std::map<std::string, const Entry*>& form, size_t cuts_before,
               PartitionSpec* partition, std::string* label);
 
@@ -175,40 +222,6 @@ class ProfileParser : public yaml_source::Reader {
 
   // Whether `count` more cuts fit the dataplane's limit; if not, the error points at `entry`.
   bool CutsFit(const Entry& entry, size_t cuts_before, uint64_t count);
-
-  bool ResolveImpairment(const Entry& entry, size_t* index);
-
-  bool ParseMatch(const Entry& match_entry, MatchSpec* match);
-
-  // A rule no frame can satisfy is a mistake: say which keys contradict each other rather than
-  // install a dead rule. `given` holds the match's entries by key.
-  bool CanMatch(const MatchSpec& match, const std::map<std::string, const Entry*>& given);
-
-  // A group name, an address, a prefix or a MAC address, or a list of them, as EndpointSet
-  // (groups expanded, repeats dropped). `label` gets the text as written, list items joined
-  // by '+' ("rack-a", "n1+n2"), for the names of partitions.
-  bool Endpoints(const yaml::Node& value, const yaml::Node& position, const std::string& key,
-                 EndpointSet* endpoints, std::string* label);
-
-  // Counts `count` more endpoints named at `item` against kMaxMatchEndpoints.
-  bool CountNamed(const yaml::Node& item, size_t count);
-
-  // Counts `count` more endpoints held by a rule's src and dst or a partition's cuts (at
-  // `where`) against kMaxMatchEndpoints.
-  bool CountHeld(const yaml::Node& where, size_t count);
-
-  // `src-mac: aa:bb:cc:dd:ee:ff` or a list of MAC addresses.
-  bool Macs(const Entry& entry, std::vector<MacAddress>* macs);
-
-  // A name (ipv4, arp, ...), a number, or hex like 0x88b5: the type after any VLAN tags.
-  bool ParseEtherType(const Entry& entry, std::optional<uint16_t>* ether_type);
-
-  bool ParseProto(const Entry& entry, std::optional<uint8_t>* proto);
-
-  // "80" or "2379-2380": one value or an inclusive range, each a number up to `max` or, where
-  // `by_name` knows it, a name. `expected` says what is accepted.
-  bool Range(const Entry& entry, uint32_t max, const std::string& expected,
-             std::optional<uint32_t> (*by_name)(const std::string&), ValueRange* range);
 
   std::filesystem::path base_directory_;
   ProfileSpec profile_;
