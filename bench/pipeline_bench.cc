@@ -40,7 +40,7 @@
 #include <string>
 #include <vector>
 
-#include "control/profile_parser.h"
+#include "control/profile/profile_parser.h"
 #include "dataplane/clock.h"
 #include "dataplane/compiled_profile.h"
 #include "dataplane/eal.h"

@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-#include "control/run_with_control.h"
+#include "control/server/run_with_control.h"
 
 int main(int argc, char** argv) {
   if (argc < 4 || std::strcmp(argv[3], "--") != 0) {

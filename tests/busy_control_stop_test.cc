@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "control/subprocess.h"
+#include "control/testbed/subprocess.h"
 #include "tests/raw_socket_client.h"
 
 namespace faultline {

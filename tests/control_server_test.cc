@@ -1,7 +1,7 @@
 // The control socket in-process: socket set-up (mode, directories, stale and live sockets),
 // framing and bad requests, several clients at once, slow clients, idle timeouts; and what heal,
-// apply and ping do to the published profile (control/control_commands.h).
-#include "control/control_server.h"
+// apply and ping do to the published profile (control/server/control_commands.h).
+#include "control/server/control_server.h"
 
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -20,8 +20,8 @@
 #include <mutex>
 #include <thread>
 
-#include "control/control_commands.h"
-#include "control/profile_parser.h"
+#include "control/profile/profile_parser.h"
+#include "control/server/control_commands.h"
 #include "dataplane/pipeline.h"
 #include "tests/raw_socket_client.h"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "control/subprocess.h"
+#include "control/testbed/subprocess.h"
 
 namespace faultline::testing {
 

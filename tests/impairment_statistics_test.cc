@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "control/subprocess.h"
+#include "control/testbed/subprocess.h"
 #include "dataplane/delay_distribution.h"
 #include "dataplane/profile_spec.h"
 #include "tests/faultline_binary.h"

@@ -28,7 +28,7 @@
 #include <thread>
 #include <vector>
 
-#include "control/control_server.h"
+#include "control/server/control_server.h"
 #include "tests/eal_environment.h"
 #include "tests/raw_socket_client.h"
 #include "tests/running_dataplane.h"

@@ -12,9 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "control/profile_parser.h"
-#include "control/subprocess.h"
-#include "control/testbed.h"
+#include "control/profile/profile_parser.h"
+#include "control/testbed/subprocess.h"
+#include "control/testbed/testbed.h"
 #include "tests/faultline_binary.h"
 
 namespace faultline {

@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "control/subprocess.h"
-#include "control/testbed.h"
+#include "control/testbed/subprocess.h"
+#include "control/testbed/testbed.h"
 #include "tests/faultline_binary.h"
 
 namespace faultline {

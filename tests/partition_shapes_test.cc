@@ -1,4 +1,4 @@
-#include "control/partition_shapes.h"
+#include "control/profile/partition_shapes.h"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <string>
 
-#include "control/profile_parser.h"
+#include "control/profile/profile_parser.h"
 
 namespace faultline {
 namespace {

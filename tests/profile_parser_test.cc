@@ -1,4 +1,4 @@
-#include "control/profile_parser.h"
+#include "control/profile/profile_parser.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "control/partition_shapes.h"
+#include "control/profile/partition_shapes.h"
 #include "dataplane/delay_distribution.h"
 
 namespace faultline {

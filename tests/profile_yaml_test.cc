@@ -1,7 +1,7 @@
 // Profiles written back as YAML (`faultline show`): the text parses to the same ProfileSpec, for
 // every shipped profile, every trace's own profile and the profile in force after each of its
 // steps, and for a profile that uses every key, form and awkward name.
-#include "control/profile_yaml.h"
+#include "control/profile/profile_yaml.h"
 
 #include <gtest/gtest.h>
 
@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "control/profile_parser.h"
-#include "control/trace_parser.h"
-#include "control/yaml_source.h"
+#include "control/profile/profile_parser.h"
+#include "control/trace/trace_parser.h"
+#include "control/yaml/yaml_source.h"
 #include "dataplane/trace_timeline.h"
 
 namespace faultline {

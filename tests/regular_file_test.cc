@@ -11,9 +11,9 @@
 #include <fstream>
 #include <string>
 
-#include "control/profile_parser.h"
-#include "control/topology.h"
-#include "control/trace_parser.h"
+#include "control/profile/profile_parser.h"
+#include "control/trace/topology.h"
+#include "control/trace/trace_parser.h"
 #include "dataplane/delay_distribution.h"
 
 namespace faultline {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "control/subprocess.h"
+#include "control/testbed/subprocess.h"
 #include "dataplane/pcap_io.h"
 #include "tests/faultline_binary.h"
 #include "tests/pcap_fixtures.h"

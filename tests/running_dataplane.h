@@ -29,9 +29,9 @@
 #include <thread>
 #include <vector>
 
-#include "control/control_commands.h"
-#include "control/control_server.h"
-#include "control/profile_parser.h"
+#include "control/profile/profile_parser.h"
+#include "control/server/control_commands.h"
+#include "control/server/control_server.h"
 #include "dataplane/compiled_profile.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/live_run.h"

@@ -1,5 +1,5 @@
 // `stats --watch`'s intervals: two statistics documents in, what happened between them out.
-#include "control/stats_interval.h"
+#include "control/server/stats_interval.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // `faultline trace generate`: the topology parser, the models' statistics against the figures of
 // shared/research/datacenter-faults.md, merging, determinism and the emitted YAML.
-#include "control/trace_generator.h"
+#include "control/trace/trace_generator.h"
 
 #include <gtest/gtest.h>
 
@@ -9,10 +9,10 @@
 #include <map>
 #include <set>
 
-#include "control/profile_parser.h"
-#include "control/topology.h"
-#include "control/units.h"
-#include "control/yaml_document.h"
+#include "control/base/units.h"
+#include "control/profile/profile_parser.h"
+#include "control/trace/topology.h"
+#include "control/yaml/yaml_document.h"
 
 namespace faultline {
 namespace {
@@ -101,7 +101,8 @@ TEST(Topology, Errors) {
       {"version: 1\nracks:\n  r: [10.0.0.1, 10.0.0.300]\n",
        "t.yaml:3:17: node 'r-n2': '10.0.0.300' is not an IPv4 or IPv6 address or prefix"},
       {"version: 1\nracks:\n  r: [10.0.0.1/24]\n",
-       "t.yaml:3:7: node 'r-n1': '10.0.0.1/24' has host bits set beyond /24"},
+       "t.yaml:3:7: node 'r-n1': '10.0.0.1/24' has host bits set beyond /24 (did you mean "
+       "10.0.0.0/24?)"},
       {"version: 1\nracks:\n  r: [10.0.0.0/33]\n",
        "t.yaml:3:7: node 'r-n1': '10.0.0.0/33': the prefix length must be 0..32 for IPv4"},
       {"version: 1\nracks:\n  r: [10.0.0.1]\n  s: {x: [\"fd00::1\", 10.0.0.1]}\n",

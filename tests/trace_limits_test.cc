@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <string>
 
-#include "control/profile_parser.h"
-#include "control/trace_parser.h"
+#include "control/profile/profile_parser.h"
+#include "control/trace/trace_parser.h"
 #include "dataplane/trace_timeline.h"
 
 namespace faultline {

@@ -1,4 +1,4 @@
-#include "control/trace_parser.h"
+#include "control/trace/trace_parser.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "control/profile_parser.h"
+#include "control/profile/profile_parser.h"
 #include "dataplane/trace_timeline.h"
 
 namespace faultline {

@@ -1,4 +1,4 @@
-#include "control/units.h"
+#include "control/base/units.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
-// The YAML reader (control/yaml_document): the tree, positions and null scalars the parsers rely
-// on, and the limits that bound the work of any input: size, depth, node count, no anchors or
+// The YAML reader (control/yaml/yaml_document): the tree, positions and null scalars the parsers
+// rely on, and the limits that bound the work of any input: size, depth, node count, no anchors or
 // aliases; each limit just under and just over.
-#include "control/yaml_document.h"
+#include "control/yaml/yaml_document.h"
 
 #include <gtest/gtest.h>
 

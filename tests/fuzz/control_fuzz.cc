@@ -10,9 +10,9 @@
 #include <string>
 #include <string_view>
 
-#include "control/control_commands.h"
-#include "control/control_server.h"
-#include "control/profile_parser.h"
+#include "control/profile/profile_parser.h"
+#include "control/server/control_commands.h"
+#include "control/server/control_server.h"
 #include "dataplane/compiled_profile.h"
 #include "dataplane/eal.h"
 #include "dataplane/packet_meta.h"

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "control/profile_parser.h"
+#include "control/profile/profile_parser.h"
 #include "dataplane/classifier.h"
 #include "dataplane/corruptor.h"
 #include "dataplane/eal.h"

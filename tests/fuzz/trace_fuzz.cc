@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "control/profile_parser.h"
-#include "control/trace_parser.h"
+#include "control/profile/profile_parser.h"
+#include "control/trace/trace_parser.h"
 #include "dataplane/trace_timeline.h"
 
 namespace {

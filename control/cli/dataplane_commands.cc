@@ -1,0 +1,201 @@
+// `faultline run` and `faultline replay`: the dataplane live on DPDK ports, or offline on pcap
+// files in virtual time.
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "control/cli/subcommand.h"
+#include "control/profile/profile_parser.h"
+#include "control/server/control_server.h"
+#include "control/server/run_with_control.h"
+#include "control/testbed/subprocess.h"
+#include "control/trace/trace_parser.h"
+#include "dataplane/compiled_profile.h"
+#include "dataplane/live_run.h"
+#include "dataplane/replay.h"
+
+namespace faultline {
+namespace {
+
+// Parses --profile FILE into *profile; on error prints it (file:line:col) and returns false.
+bool LoadProfile(const std::string& path, uint64_t delay_ns, const char* command,
+                 std::optional<ProfileSpec>* profile) {
+  if (path.empty()) return true;
+  if (delay_ns != 0) {
+    std::fprintf(stderr,
+                 "faultline %s: --delay and --profile exclude each other (put the delay "
+                 "in the profile)\n",
+                 command);
+    return false;
+  }
+  std::string error;
+  *profile = ParseProfileFile(path, &error);
+  if (!*profile) {
+    std::fprintf(stderr, "faultline %s: %s\n", command, error.c_str());
+    return false;
+  }
+  return true;
+}
+
+class RunCommand : public Subcommand {
+ public:
+  RunCommand(CLI::App* parent, int argc, char** argv) : argc_(argc), argv_(argv) {
+    app_ = parent->add_subcommand(
+        "run",
+        "Run the live dataplane on DPDK ports; EAL arguments follow `--`. Without hugepages or\n"
+        "NICs, on two network interfaces IF_A and IF_B (a veth pair's ends, or two NICs' kernel\n"
+        "interfaces):\n"
+        "  faultline run --delay 5ms -- --no-huge --no-pci --no-shconf -m 1024 -l 0 \\\n"
+        "    --vdev=net_af_packet0,iface=IF_A,framecnt=8192 "
+        "--vdev=net_af_packet1,iface=IF_B,framecnt=8192\n"
+        "or with --vdev=net_null0 --vdev=net_null1 to try it with no interface at all. With\n"
+        "hugepages and two NICs bound to vfio-pci: faultline run --delay 5ms -- -l 1 -a PCI -a "
+        "PCI");
+    app_->add_option("--workers", run_.workers,
+                     "Worker lcores, one rx/tx queue each per port "
+                     "(default 1; needs as many lcores besides the main one, except 1 worker "
+                     "which may share a single lcore)")
+        ->check(CLI::Range(1, 64));
+    AddDuration(app_, "--delay", &run_.delay_ns,
+                "Constant delay added to every frame, e.g. 5ms (shortcut for a one-rule profile)",
+                kMaxDelayNs);
+    app_->add_option("--profile", profile_,
+                     "Profile (YAML, docs/formats.md) of rules and impairments, e.g. "
+                     "profiles/flaky-link.yaml");
+    app_->add_option_function<uint64_t>(
+            "--seed", [this](uint64_t seed) { run_.seed = seed; },
+            "Random seed of the impairment models (overrides the profile's `seed`), e.g. 42")
+        ->check(CLI::Range(uint64_t{0}, kMaxSeed));
+    app_->add_option("--hold", run_.hold,
+                     "Frames held in flight at most; more are dropped and "
+                     "counted as buffer_exhausted (default: 2 x 14.88 Mpps x delay, 64Ki..1Mi)");
+    AddDuration(
+        app_, "--idle-sleep", &run_.idle_sleep_ns,
+        "Sleep this long when idle instead of busy polling (tests, shared cores), e.g. 50us");
+    app_->add_option("--on-exit", on_exit_,
+                     "At SIGINT/SIGTERM: drop (free held frames, counted "
+                     "as shutdown) or drain (deliver them first, up to delay + 1s)")
+        ->check(CLI::IsMember({"drop", "drain"}));
+    app_->add_option("--stats-json", run_.stats_json, "Write the final statistics document here");
+    app_->add_option("--control", control_,
+                     "Control socket for apply, heal, stats and trace (created 0600; default " +
+                         std::string(kDefaultControlSocket) + ")");
+    app_->add_option("--control-group", control_group_,
+                     "Make the control socket 0660 and owned by this group, so its members can "
+                     "drive the dataplane without root, e.g. --control-group faultline");
+    app_->add_option("eal-args", run_.eal_args, "EAL arguments (after --), e.g. -l 1 --vdev=...");
+  }
+
+  int Run() override {
+    run_.drain_on_exit = on_exit_ == "drain";
+    // The command as given, up to `--`, for the command lines a failed start suggests.
+    run_.command = ShellWord(argv_[0]);
+    for (int i = 1; i < argc_ && std::string(argv_[i]) != "--"; ++i) {
+      run_.command += " " + ShellWord(argv_[i]);
+    }
+    if (!LoadProfile(profile_, run_.delay_ns, "run", &run_.profile)) return 2;
+    ControlServerOptions socket;
+    socket.socket_path = control_;
+    socket.group = control_group_;
+    run_.profile_path = profile_;
+    return RunWithControl(run_, socket);
+  }
+
+ private:
+  int argc_;
+  char** argv_;
+  RunOptions run_;
+  std::string profile_;
+  std::string on_exit_ = "drop";
+  std::string control_ = kDefaultControlSocket;
+  std::string control_group_;
+};
+
+class ReplayCommand : public Subcommand {
+ public:
+  explicit ReplayCommand(CLI::App* parent) {
+    app_ = parent->add_subcommand(
+        "replay",
+        "Run the same pipeline offline in virtual time: input pcap timestamps drive the\n"
+        "clock, output pcaps (nanosecond) carry departure times. Same inputs -> same bytes.\n"
+        "Example: faultline replay --in a.pcap --out b.pcap --delay 5ms");
+    app_->add_option("--in", replay_.in_a, "Frames arriving on side a")->required();
+    app_->add_option("--out", replay_.out_b, "Frames leaving by side b")->required();
+    auto* in_b = app_->add_option("--in-b", replay_.in_b, "Frames arriving on side b");
+    auto* out_a = app_->add_option(
+        "--out-b", replay_.out_a,
+        "Frames leaving by side a (those of --in-b, and partitions' answers to side a; without "
+        "it, answers are dropped and counted as no-output)");
+    in_b->needs(out_a);
+    AddDuration(app_, "--delay", &replay_.delay_ns, "Constant delay added to every frame",
+                kMaxDelayNs);
+    app_->add_option("--profile", profile_,
+                     "Profile (YAML) of rules and impairments; same profile, inputs and seed "
+                     "-> byte-identical outputs");
+    app_->add_option("--trace", trace_,
+                     "Trace (YAML) played in virtual time: its time zero is the earliest "
+                     "input frame, and a step at T applies exactly to frames stamped T or "
+                     "later, e.g. --trace profiles/leader-isolation.trace.yaml");
+    app_->add_option_function<uint64_t>(
+            "--seed", [this](uint64_t seed) { replay_.seed = seed; },
+            "Random seed (overrides the profile's `seed`; without either one is drawn and printed)")
+        ->check(CLI::Range(uint64_t{0}, kMaxSeed));
+    app_->add_option("--hold", replay_.hold,
+                     "Frames in flight at most (default 65536); more "
+                     "are dropped and counted as buffer_exhausted")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 24));
+    app_->add_option("--stats-json", replay_.stats_json, "Write the statistics document here");
+  }
+
+  int Run() override {
+    replay_.profile_path = profile_;
+    replay_.trace_path = trace_;
+    if (!LoadProfile(profile_, replay_.delay_ns, "replay", &replay_.profile)) return 2;
+    if (!trace_.empty() && !LoadTrace()) return 2;
+    return RunReplay(replay_);
+  }
+
+ private:
+  // Parses --trace into replay_.trace; on error prints it and returns false.
+  bool LoadTrace() {
+    // Group and rule names of a trace without its own profile refer to --profile's. A profile
+    // on the command line (--profile, --delay) replaces the trace's own, and says so.
+    const ProfileSpec running = StartingProfile(replay_.profile, replay_.delay_ns);
+    const bool command_line_profile = replay_.profile || replay_.delay_ns != 0;
+    std::string error, replaced;
+    replay_.trace = command_line_profile
+                        ? ParseTraceFileReplacingProfile(trace_, running, &replaced, &error)
+                        : ParseTraceFile(trace_, &running, &error);
+    if (!replay_.trace) {
+      std::fprintf(stderr, "faultline replay: %s%s\n", error.c_str(),
+                   replaced.empty() ? ""
+                                    : " (the trace's events are checked against the profile "
+                                      "of the command line, which replaces its own)");
+      return false;
+    }
+    if (!replaced.empty()) {
+      std::fprintf(stderr,
+                   "faultline replay: %s replaces the trace's own profile (%s: profile:); the "
+                   "trace plays on it (leave out %s to play it on its own profile)\n",
+                   replay_.profile ? ("--profile " + profile_).c_str() : "--delay",
+                   replaced.c_str(), replay_.profile ? "--profile" : "--delay");
+    }
+    return true;
+  }
+
+  ReplayOptions replay_;
+  std::string profile_;
+  std::string trace_;
+};
+
+}  // namespace
+
+std::unique_ptr<Subcommand> AddRunCommand(CLI::App* parent, int argc, char** argv) {
+  return std::make_unique<RunCommand>(parent, argc, argv);
+}
+
+std::unique_ptr<Subcommand> AddReplayCommand(CLI::App* parent) {
+  return std::make_unique<ReplayCommand>(parent);
+}
+
+}  // namespace faultline

@@ -1,0 +1,59 @@
+#include "control/server/run_with_control.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "control/base/units.h"
+#include "control/server/control_commands.h"
+
+namespace faultline {
+
+int RunWithControl(RunOptions& run, const ControlServerOptions& socket,
+                   const std::function<ControlHandler(ControlHandler)>& wrap) {
+  std::string error;
+  ListenFailure failure;
+  std::unique_ptr<ControlServer> server = ControlServer::Listen(socket, &error, &failure);
+  if (!server) {
+    const bool usage = failure == ListenFailure::kUsage;
+    std::fprintf(stderr, "faultline run: %s%s\n", error.c_str(),
+                 usage ? "" : " (--control SOCK chooses another path)");
+    return usage ? 2 : 1;
+  }
+  std::unique_ptr<ControlCommands> commands;
+  nlohmann::json final_trace;
+  run.control_start = [&](LiveDataplane* dataplane, std::string*) {
+    commands = std::make_unique<ControlCommands>(dataplane);
+    // Where the starting profile came from, for `faultline show`.
+    if (!run.profile_path.empty()) {
+      commands->SetSource(std::filesystem::absolute(run.profile_path).string(),
+                          "faultline run --profile");
+    } else if (run.delay_ns != 0) {
+      commands->SetSource("--delay " + FormatDuration(run.delay_ns) + " (a one-rule profile)",
+                          "faultline run --delay");
+    } else {
+      commands->SetSource("no profile (an empty one: every frame passes untouched)",
+                          "faultline run");
+    }
+    ControlHandler handler = [&commands](const nlohmann::json& request) {
+      return commands->Handle(request);
+    };
+    server->Start(wrap ? wrap(std::move(handler)) : std::move(handler));
+    std::printf("faultline: control socket %s\n", server->path().c_str());
+    return true;
+  };
+  // The commands (and the trace runner's thread, which polls the publisher) go with the socket:
+  // the dataplane they point into is gone once RunLive returns. A request still running after
+  // `timeout` keeps all of it: RunLive then ends the process without freeing anything.
+  run.control_stop = [&](std::chrono::milliseconds timeout) {
+    if (!server->Stop(timeout)) return false;
+    if (commands) final_trace = commands->TraceReport();
+    commands.reset();
+    return true;
+  };
+  run.final_trace_report = [&final_trace] { return final_trace; };
+  return RunLive(run);
+}
+
+}  // namespace faultline
