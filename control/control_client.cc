@@ -18,7 +18,7 @@
 #include "control/stats_interval.h"
 #include "control/units.h"
 #include "control/yaml_source.h"
-#include "dataplane/duration_text.h"
+#include "dataplane/config/duration_text.h"
 
 namespace faultline {
 

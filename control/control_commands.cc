@@ -13,7 +13,7 @@
 #include "control/profile_yaml.h"
 #include "control/trace_parser.h"
 #include "control/units.h"
-#include "dataplane/stats.h"
+#include "dataplane/reporting/stats.h"
 
 namespace faultline {
 

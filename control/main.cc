@@ -17,9 +17,9 @@
 #include "control/trace_parser.h"
 #include "control/units.h"
 #include "control/validate.h"
-#include "dataplane/compiled_profile.h"
-#include "dataplane/live_run.h"
-#include "dataplane/replay.h"
+#include "dataplane/pipeline/compiled_profile.h"
+#include "dataplane/runtime/live_run.h"
+#include "dataplane/runtime/replay.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "dataplane/profile_spec.h"
+#include "dataplane/config/profile_spec.h"
 
 namespace faultline {
 

@@ -24,7 +24,7 @@
 #include "control/profile_names.h"
 #include "control/units.h"
 #include "control/yaml_source.h"
-#include "dataplane/delay_distribution.h"
+#include "dataplane/models/delay_distribution.h"
 
 namespace faultline {
 namespace {

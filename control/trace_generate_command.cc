@@ -12,7 +12,7 @@
 #include "control/trace_generator.h"
 #include "control/trace_parser.h"
 #include "control/units.h"
-#include "dataplane/trace_spec.h"
+#include "dataplane/config/trace_spec.h"
 
 namespace faultline {
 

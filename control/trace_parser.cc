@@ -15,8 +15,8 @@
 #include "control/profile_parser.h"
 #include "control/units.h"
 #include "control/yaml_source.h"
-#include "dataplane/duration_text.h"
-#include "dataplane/trace_timeline.h"
+#include "dataplane/config/duration_text.h"
+#include "dataplane/config/trace_timeline.h"
 
 namespace faultline {
 namespace {

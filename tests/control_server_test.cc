@@ -22,7 +22,7 @@
 
 #include "control/control_commands.h"
 #include "control/profile_parser.h"
-#include "dataplane/pipeline.h"
+#include "dataplane/pipeline/pipeline.h"
 #include "tests/raw_socket_client.h"
 
 namespace faultline {
