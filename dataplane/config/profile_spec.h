@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace faultline {
@@ -169,6 +170,11 @@ enum class PartitionMode : uint8_t {
   kIcmpUnreachable,  // answer with ICMP host unreachable / ICMPv6 address unreachable
   kTcpReset,         // answer TCP with a RST (UDP with ICMP port unreachable): a dead process
 };
+// The names of the modes, in enum order: profiles, `show`, the statistics document.
+inline constexpr std::string_view kPartitionModeNames[] = {"drop", "icmp-unreachable", "tcp-reset"};
+inline const char* PartitionModeName(PartitionMode mode) {
+  return kPartitionModeNames[static_cast<int>(mode)].data();  // literals: NUL-terminated
+}
 
 // One directed cut: frames whose source is in `from` and whose destination is in `to` do not
 // get through. A complemented side means every endpoint outside the set (`isolate`).

@@ -21,9 +21,14 @@ std::string KindOf(mode_t mode) {
   return "not a plain file";
 }
 
-// Closes the descriptor on every way out.
+// Owns a descriptor and closes it on every way out (move-only: one owner).
 struct Descriptor {
   int fd;
+  explicit Descriptor(int descriptor) : fd(descriptor) {}
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  Descriptor(Descriptor&& other) noexcept : fd(other.fd) { other.fd = -1; }
+  Descriptor& operator=(Descriptor&&) = delete;
   ~Descriptor() {
     if (fd >= 0) close(fd);
   }

@@ -127,18 +127,6 @@ StatsReport Summarize(const std::vector<const PipelineCounters*>& workers, uint1
 
 const char* SideName(uint16_t port) { return port % 2 == 0 ? "a" : "b"; }
 
-const char* PartitionModeName(PartitionMode mode) {
-  switch (mode) {
-    case PartitionMode::kDrop:
-      return "drop";
-    case PartitionMode::kIcmpUnreachable:
-      return "icmp-unreachable";
-    case PartitionMode::kTcpReset:
-      return "tcp-reset";
-  }
-  return "?";
-}
-
 nlohmann::json TraceStepJson(const TraceStep& step, const TraceSpec& trace, uint64_t scheduled_ns,
                              std::optional<uint64_t> applied_ns, const char* state) {
   nlohmann::json entry = {{"index", step.index},

@@ -83,8 +83,6 @@ struct CompiledProfile;
 void SummarizeRules(const std::vector<const Pipeline*>& pipelines, const CompiledProfile& profile,
                     StatsReport* report);
 
-const char* PartitionModeName(PartitionMode mode);
-
 // The trace section of the statistics document, as `run` (control/trace_runner) and `replay`
 // report it: TraceProgressJson writes it.
 struct TraceProgress {
