@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "dataplane/models/duplicate.h"
 #include "dataplane/models/partition_responder.h"
 
 namespace faultline {
@@ -17,19 +18,6 @@ PipelineConfig WithoutProfile(PipelineConfig config) {
   return config;
 }
 
-// A real copy of `packet` from its pool (not a reference: corruption of one must not show in the
-// other), or null if the pool is empty. rte_pktmbuf_copy refuses a frame of no bytes, which a
-// capture may hold: its copy is an empty mbuf with the same header fields, made here.
-rte_mbuf* CopyPacket(const rte_mbuf* packet) {
-  if (rte_pktmbuf_pkt_len(packet) != 0) {
-    return rte_pktmbuf_copy(packet, packet->pool, 0, UINT32_MAX);
-  }
-  rte_mbuf* copy = rte_pktmbuf_alloc(packet->pool);
-  if (copy == nullptr) return nullptr;
-  __rte_pktmbuf_copy_hdr(copy, packet);  // port, VLAN, hash, type, dynamic fields (PacketMeta)
-  copy->ol_flags = packet->ol_flags & ~(RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL);
-  return copy;
-}
 }  // namespace
 
 Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint64_t now)
@@ -257,7 +245,7 @@ void Pipeline::IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, ui
   rte_mbuf* copy = nullptr;
   if (impairment.has_duplicate && impairment.duplicate.Draw(rng_, &context.flow->duplicate_last)) {
     counters.duplicated.Add(1);
-    copy = CopyPacket(packet);
+    copy = DuplicatePacket(packet);
     if (copy == nullptr) DropMatched(nullptr, counters, DropCause::kBufferExhausted);
   }
   Emit(packet, context);
