@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/classifier.h"
-#include "dataplane/eal.h"
+#include "dataplane/fastpath/classifier.h"
+#include "dataplane/runtime/eal.h"
 
 namespace faultline {
 namespace {

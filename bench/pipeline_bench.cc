@@ -41,11 +41,11 @@
 #include <vector>
 
 #include "control/profile/profile_parser.h"
-#include "dataplane/clock.h"
-#include "dataplane/compiled_profile.h"
-#include "dataplane/eal.h"
-#include "dataplane/packet_meta.h"
-#include "dataplane/pipeline.h"
+#include "dataplane/fastpath/clock.h"
+#include "dataplane/fastpath/packet_meta.h"
+#include "dataplane/pipeline/compiled_profile.h"
+#include "dataplane/pipeline/pipeline.h"
+#include "dataplane/runtime/eal.h"
 
 #ifndef FAULTLINE_BENCH_PROFILE
 #define FAULTLINE_BENCH_PROFILE "profiles/bench-full-pipeline.yaml"

@@ -8,7 +8,7 @@
 #include <random>
 #include <vector>
 
-#include "dataplane/timing_wheel.h"
+#include "dataplane/fastpath/timing_wheel.h"
 
 namespace faultline {
 namespace {

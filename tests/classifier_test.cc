@@ -1,7 +1,7 @@
 // Rule and partition matching on parsed frames: direction, IPv4/IPv6 prefixes and groups, MACs,
 // protocol, port ranges, VLAN, DSCP, ethertype, first match wins, -1 when nothing matches; the
 // bit-vector classifier against a plain linear reference on random rules and frames.
-#include "dataplane/classifier.h"
+#include "dataplane/fastpath/classifier.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "dataplane/clock.h"
+#include "dataplane/fastpath/clock.h"
 
 #include <gtest/gtest.h>
 

@@ -22,7 +22,7 @@
 
 #include "control/profile/profile_parser.h"
 #include "control/server/control_commands.h"
-#include "dataplane/pipeline.h"
+#include "dataplane/pipeline/pipeline.h"
 #include "tests/raw_socket_client.h"
 
 namespace faultline {

@@ -1,4 +1,4 @@
-#include "dataplane/delay_distribution.h"
+#include "dataplane/models/delay_distribution.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

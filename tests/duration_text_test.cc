@@ -1,5 +1,5 @@
 // Durations for people: exact when short, rounded when the exact spelling is a wall of digits.
-#include "dataplane/duration_text.h"
+#include "dataplane/config/duration_text.h"
 
 #include <gtest/gtest.h>
 

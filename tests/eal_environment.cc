@@ -4,8 +4,8 @@
 
 #include <cstring>
 
-#include "dataplane/eal.h"
-#include "dataplane/packet_meta.h"
+#include "dataplane/fastpath/packet_meta.h"
+#include "dataplane/runtime/eal.h"
 
 namespace faultline::testing {
 

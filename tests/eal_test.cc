@@ -1,6 +1,6 @@
 // What `faultline run` says when EAL cannot start or finds too few ports: what is missing on the
 // host, and command lines that work without hugepages or NICs (live_run_test runs one).
-#include "dataplane/eal.h"
+#include "dataplane/runtime/eal.h"
 
 #include <gtest/gtest.h>
 

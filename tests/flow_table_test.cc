@@ -1,6 +1,6 @@
 // The per-lcore flow table: insert and find, the bounded probe window, per-entry rings, idle
 // ageing (expired entries reused in place, zeroed, never a second entry for one key).
-#include "dataplane/flow_table.h"
+#include "dataplane/fastpath/flow_table.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The fragment tracker on hand-built parser results: later fragments get the ports (and the
 // flow key) of their first fragment, within the timeout, by (addresses, id, IPv4 protocol).
-#include "dataplane/fragment_tracker.h"
+#include "dataplane/fastpath/fragment_tracker.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -2,7 +2,7 @@
 // (extension headers, fragments), transport ports, ECN bits, every kind of short or invalid
 // frame (which must fall back to the MAC key, be reported malformed, and never be read past the
 // first segment), and a million random frames behind a guard page.
-#include "dataplane/frame_parser.h"
+#include "dataplane/fastpath/frame_parser.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

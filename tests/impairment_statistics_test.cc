@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "control/testbed/subprocess.h"
-#include "dataplane/delay_distribution.h"
-#include "dataplane/profile_spec.h"
+#include "dataplane/config/profile_spec.h"
+#include "dataplane/models/delay_distribution.h"
 #include "tests/faultline_binary.h"
 #include "tests/pcap_fixtures.h"
 

@@ -1,6 +1,6 @@
 // The per-rule delay histogram: bucket arithmetic over the whole 64-bit range and percentile
 // precision (exact below 32, within half a bucket, 1/64 relative, above).
-#include "dataplane/latency_histogram.h"
+#include "dataplane/fastpath/latency_histogram.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // The loss state machines, step by step. Probabilities of 0 and 1 make every transition
 // certain whatever the draws; for the others a twin generator (same seed) predicts each draw,
 // so the expected outcome follows from netem's rules rather than from the code under test.
-#include "dataplane/loss_model.h"
+#include "dataplane/models/loss_model.h"
 
 #include <gtest/gtest.h>
 

@@ -2,7 +2,7 @@
 // sender from the cut destination, VLAN tags kept, checksums a receiver accepts (checked here
 // with an independent one's-complement sum), RST sequence numbers per RFC 9293, ICMP quoting the
 // cut datagram; and silence where an answer would be wrong.
-#include "dataplane/partition_responder.h"
+#include "dataplane/models/partition_responder.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -10,8 +10,8 @@
 #include <random>
 #include <sstream>
 
-#include "dataplane/pcap_io.h"
-#include "dataplane/random.h"
+#include "dataplane/fastpath/random.h"
+#include "dataplane/runtime/pcap_io.h"
 
 namespace faultline::testing {
 

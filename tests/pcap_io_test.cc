@@ -1,6 +1,6 @@
 // The capture reader and writer: timestamps past 2^31 s, captures cut short or damaged, and the
 // link types read as Ethernet (raw IP, Linux cooked SLL and SLL2) with the header each gets.
-#include "dataplane/pcap_io.h"
+#include "dataplane/runtime/pcap_io.h"
 
 #include <gtest/gtest.h>
 

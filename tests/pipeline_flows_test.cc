@@ -8,10 +8,10 @@
 #include <memory>
 #include <vector>
 
-#include "dataplane/clock.h"
-#include "dataplane/compiled_profile.h"
-#include "dataplane/packet_meta.h"
-#include "dataplane/pipeline.h"
+#include "dataplane/fastpath/clock.h"
+#include "dataplane/fastpath/packet_meta.h"
+#include "dataplane/pipeline/compiled_profile.h"
+#include "dataplane/pipeline/pipeline.h"
 #include "tests/eal_environment.h"
 #include "tests/frame_builder.h"
 

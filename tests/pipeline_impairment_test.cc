@@ -11,11 +11,11 @@
 #include <memory>
 #include <vector>
 
-#include "dataplane/clock.h"
-#include "dataplane/compiled_profile.h"
-#include "dataplane/delay_distribution.h"
-#include "dataplane/pipeline.h"
-#include "dataplane/stats.h"
+#include "dataplane/fastpath/clock.h"
+#include "dataplane/models/delay_distribution.h"
+#include "dataplane/pipeline/compiled_profile.h"
+#include "dataplane/pipeline/pipeline.h"
+#include "dataplane/reporting/stats.h"
 #include "tests/eal_environment.h"
 
 namespace faultline {

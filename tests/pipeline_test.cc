@@ -1,11 +1,11 @@
 // The pipeline on real mbufs (EAL without hugepages or devices), driven by a test clock.
-#include "dataplane/pipeline.h"
+#include "dataplane/pipeline/pipeline.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#include "dataplane/clock.h"
+#include "dataplane/fastpath/clock.h"
 #include "tests/eal_environment.h"
 
 namespace faultline {

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "control/profile/partition_shapes.h"
-#include "dataplane/delay_distribution.h"
+#include "dataplane/models/delay_distribution.h"
 
 namespace faultline {
 namespace {

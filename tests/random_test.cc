@@ -1,6 +1,6 @@
 // The fast path's randomness: seeded generator streams, bounded draws, 33-bit probability
 // thresholds, netem's correlation and the table logarithm.
-#include "dataplane/random.h"
+#include "dataplane/fastpath/random.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The rate link: exact serialisation times, the FIFO queue, tail drop and ECN marking. Rates are
 // compiled the way the dataplane compiles them (CompileProfile of a one-rule profile).
-#include "dataplane/rate_limiter.h"
+#include "dataplane/models/rate_limiter.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "dataplane/compiled_profile.h"
+#include "dataplane/pipeline/compiled_profile.h"
 
 namespace faultline {
 namespace {

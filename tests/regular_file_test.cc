@@ -1,7 +1,7 @@
 // Reading configuration files (dataplane/regular_file): only regular files, never blocking, never
 // more than the limit; and every reader of configuration (profiles, traces, topologies, .dist
 // tables) goes through it.
-#include "dataplane/regular_file.h"
+#include "dataplane/config/regular_file.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -14,7 +14,7 @@
 #include "control/profile/profile_parser.h"
 #include "control/trace/topology.h"
 #include "control/trace/trace_parser.h"
-#include "dataplane/delay_distribution.h"
+#include "dataplane/models/delay_distribution.h"
 
 namespace faultline {
 namespace {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "control/testbed/subprocess.h"
-#include "dataplane/pcap_io.h"
+#include "dataplane/runtime/pcap_io.h"
 #include "tests/faultline_binary.h"
 #include "tests/pcap_fixtures.h"
 

@@ -1,7 +1,7 @@
 // Profile snapshots from the control thread to workers and back (dataplane/snapshot_channel.h):
 // order, every snapshot retired exactly once and freed by the control side, bounded capacity,
 // acknowledgement with a timeout. The rings live in ordinary memory, so no EAL is needed.
-#include "dataplane/snapshot_channel.h"
+#include "dataplane/pipeline/snapshot_channel.h"
 
 #include <gtest/gtest.h>
 

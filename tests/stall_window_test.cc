@@ -1,5 +1,5 @@
 // Stall windows: placement from the epoch, repetition, release times, per-window hold limits.
-#include "dataplane/stall_window.h"
+#include "dataplane/models/stall_window.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // The statistics document's text form (what `faultline stats` and the end of `run` print).
-#include "dataplane/stats.h"
+#include "dataplane/reporting/stats.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Unit tests of the timing wheel, without EAL: nodes are plain structs.
-#include "dataplane/timing_wheel.h"
+#include "dataplane/fastpath/timing_wheel.h"
 
 #include <gtest/gtest.h>
 

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "control/profile/profile_parser.h"
-#include "dataplane/trace_timeline.h"
+#include "dataplane/config/trace_timeline.h"
 
 namespace faultline {
 namespace {

@@ -1,4 +1,4 @@
-#include "dataplane/trace_timeline.h"
+#include "dataplane/config/trace_timeline.h"
 
 #include <gtest/gtest.h>
 

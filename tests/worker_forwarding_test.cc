@@ -9,8 +9,8 @@
 #include <cstring>
 #include <vector>
 
-#include "dataplane/ports.h"
-#include "dataplane/worker.h"
+#include "dataplane/pipeline/worker.h"
+#include "dataplane/runtime/ports.h"
 #include "tests/eal_environment.h"
 
 namespace faultline {

@@ -10,9 +10,9 @@
 #include "control/server/run_with_control.h"
 #include "control/testbed/subprocess.h"
 #include "control/trace/trace_parser.h"
-#include "dataplane/compiled_profile.h"
-#include "dataplane/live_run.h"
-#include "dataplane/replay.h"
+#include "dataplane/pipeline/compiled_profile.h"
+#include "dataplane/runtime/live_run.h"
+#include "dataplane/runtime/replay.h"
 
 namespace faultline {
 namespace {

@@ -12,7 +12,7 @@
 #include "control/trace/topology.h"
 #include "control/trace/trace_generator.h"
 #include "control/trace/trace_parser.h"
-#include "dataplane/trace_spec.h"
+#include "dataplane/config/trace_spec.h"
 
 namespace faultline {
 

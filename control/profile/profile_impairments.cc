@@ -10,7 +10,7 @@
 
 #include "control/profile/profile_names.h"
 #include "control/profile/profile_reader.h"
-#include "dataplane/delay_distribution.h"
+#include "dataplane/models/delay_distribution.h"
 
 namespace faultline {
 namespace {

@@ -7,17 +7,17 @@
 #include <string>
 #include <string_view>
 
-#include "dataplane/profile_spec.h"
+#include "dataplane/config/profile_spec.h"
 
 namespace faultline {
 
-// In enum order (Direction, DistributionKind up to kTable, LossModel, PartitionMode), and for
+// In enum order (Direction, DistributionKind up to kTable, LossModel; PartitionMode's are in
+// dataplane/config/profile_spec.h), and for
 // `connections`: all (false) and new (new_connections_only).
 inline constexpr std::string_view kDirectionNames[] = {"both", "a-to-b", "b-to-a"};
 inline constexpr std::string_view kDistributionNames[] = {"uniform", "normal", "pareto",
                                                           "paretonormal"};
 inline constexpr std::string_view kLossModelNames[] = {"bernoulli", "gilbert-elliott", "markov4"};
-inline constexpr std::string_view kPartitionModeNames[] = {"drop", "icmp-unreachable", "tcp-reset"};
 inline constexpr std::string_view kConnectionNames[] = {"all", "new"};
 
 struct ProtocolName {

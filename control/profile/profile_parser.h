@@ -13,7 +13,7 @@
 #include <unordered_map>
 
 #include "control/yaml/yaml_document.h"
-#include "dataplane/profile_spec.h"
+#include "dataplane/config/profile_spec.h"
 
 namespace faultline {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/profile_spec.h"
+#include "dataplane/config/profile_spec.h"
 
 namespace faultline {
 

@@ -18,7 +18,7 @@
 #include "control/server/control_server.h"
 #include "control/server/stats_interval.h"
 #include "control/yaml/yaml_source.h"
-#include "dataplane/duration_text.h"
+#include "dataplane/config/duration_text.h"
 
 namespace faultline {
 

@@ -13,7 +13,7 @@
 #include "control/profile/profile_yaml.h"
 #include "control/server/control_server.h"
 #include "control/trace/trace_parser.h"
-#include "dataplane/stats.h"
+#include "dataplane/reporting/stats.h"
 
 namespace faultline {
 

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "control/trace/trace_runner.h"
-#include "dataplane/live_run.h"
-#include "dataplane/snapshot_channel.h"
+#include "dataplane/pipeline/snapshot_channel.h"
+#include "dataplane/runtime/live_run.h"
 
 namespace faultline {
 

@@ -5,7 +5,7 @@
 #include <functional>
 
 #include "control/server/control_server.h"
-#include "dataplane/live_run.h"
+#include "dataplane/runtime/live_run.h"
 
 namespace faultline {
 

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "dataplane/duration_text.h"
+#include "dataplane/config/duration_text.h"
 
 namespace faultline {
 

@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "control/base/units.h"
-#include "dataplane/profile_spec.h"
+#include "dataplane/config/profile_spec.h"
 
 namespace faultline {
 

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "control/trace/topology.h"
-#include "dataplane/random.h"
+#include "dataplane/fastpath/random.h"
 
 namespace faultline {
 

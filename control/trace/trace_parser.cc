@@ -17,8 +17,8 @@
 #include "control/profile/profile_parser.h"
 #include "control/yaml/yaml_reader.h"
 #include "control/yaml/yaml_source.h"
-#include "dataplane/duration_text.h"
-#include "dataplane/trace_timeline.h"
+#include "dataplane/config/duration_text.h"
+#include "dataplane/config/trace_timeline.h"
 
 namespace faultline {
 namespace {

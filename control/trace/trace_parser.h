@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "dataplane/profile_spec.h"
-#include "dataplane/trace_spec.h"
+#include "dataplane/config/profile_spec.h"
+#include "dataplane/config/trace_spec.h"
 
 namespace faultline {
 

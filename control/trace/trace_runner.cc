@@ -5,9 +5,9 @@
 #include <ctime>
 
 #include "control/base/units.h"
-#include "dataplane/compiled_profile.h"
-#include "dataplane/snapshot_channel.h"
-#include "dataplane/stats.h"
+#include "dataplane/pipeline/compiled_profile.h"
+#include "dataplane/pipeline/snapshot_channel.h"
+#include "dataplane/reporting/stats.h"
 
 namespace faultline {
 

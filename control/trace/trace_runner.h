@@ -16,11 +16,11 @@
 #include <string>
 #include <thread>
 
-#include "dataplane/latency_histogram.h"
-#include "dataplane/live_run.h"
-#include "dataplane/snapshot_channel.h"
-#include "dataplane/trace_spec.h"
-#include "dataplane/trace_timeline.h"
+#include "dataplane/config/trace_spec.h"
+#include "dataplane/config/trace_timeline.h"
+#include "dataplane/fastpath/latency_histogram.h"
+#include "dataplane/pipeline/snapshot_channel.h"
+#include "dataplane/runtime/live_run.h"
 
 namespace faultline {
 

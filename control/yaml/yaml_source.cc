@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "dataplane/regular_file.h"
+#include "dataplane/config/regular_file.h"
 
 namespace faultline::yaml_source {
 

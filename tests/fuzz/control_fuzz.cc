@@ -13,10 +13,10 @@
 #include "control/profile/profile_parser.h"
 #include "control/server/control_commands.h"
 #include "control/server/control_server.h"
-#include "dataplane/compiled_profile.h"
-#include "dataplane/eal.h"
-#include "dataplane/packet_meta.h"
-#include "dataplane/snapshot_channel.h"
+#include "dataplane/fastpath/packet_meta.h"
+#include "dataplane/pipeline/compiled_profile.h"
+#include "dataplane/pipeline/snapshot_channel.h"
+#include "dataplane/runtime/eal.h"
 
 namespace {
 

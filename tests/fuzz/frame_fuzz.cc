@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "control/profile/profile_parser.h"
-#include "dataplane/classifier.h"
-#include "dataplane/corruptor.h"
-#include "dataplane/eal.h"
-#include "dataplane/frame_parser.h"
-#include "dataplane/packet_meta.h"
-#include "dataplane/partition_responder.h"
+#include "dataplane/fastpath/classifier.h"
+#include "dataplane/fastpath/frame_parser.h"
+#include "dataplane/fastpath/packet_meta.h"
+#include "dataplane/models/corruptor.h"
+#include "dataplane/models/partition_responder.h"
+#include "dataplane/runtime/eal.h"
 
 namespace {
 

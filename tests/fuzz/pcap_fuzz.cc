@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/pcap_io.h"
+#include "dataplane/runtime/pcap_io.h"
 
 namespace {
 

@@ -9,7 +9,7 @@
 
 #include "control/profile/profile_parser.h"
 #include "control/trace/trace_parser.h"
-#include "dataplane/trace_timeline.h"
+#include "dataplane/config/trace_timeline.h"
 
 namespace {
 

@@ -1,0 +1,32 @@
+#include "dataplane/fastpath/latency_histogram.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace faultline {
+
+void HistogramSummary::Add(const LatencyHistogram& histogram) {
+  for (int bucket = 0; bucket < LatencyHistogram::kBuckets; ++bucket) {
+    const uint64_t count = histogram.Count(bucket);
+    counts[bucket] += count;
+    total += count;
+  }
+  max = std::max(max, histogram.Max());
+}
+
+uint64_t HistogramSummary::Percentile(double q) const {
+  if (total == 0) return 0;
+  const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * total)));
+  uint64_t seen = 0;
+  for (int bucket = 0; bucket < LatencyHistogram::kBuckets; ++bucket) {
+    seen += counts[bucket];
+    if (seen >= rank) {
+      const uint64_t middle =
+          LatencyHistogram::BucketLow(bucket) + LatencyHistogram::BucketWidth(bucket) / 2;
+      return std::min(middle, max);
+    }
+  }
+  return max;
+}
+
+}  // namespace faultline

@@ -1,0 +1,28 @@
+#include "dataplane/fastpath/tx_queue.h"
+
+#include <rte_ethdev.h>
+
+#include <cstring>
+
+namespace faultline {
+
+uint16_t TxQueue::Flush(PipelineCounters& counters) {
+  if (count_ == 0) return 0;
+  const uint16_t sent = rte_eth_tx_burst(port_, queue_, packets_, count_);
+  if (sent < count_) {
+    std::memmove(packets_, packets_ + sent, (count_ - sent) * sizeof(packets_[0]));
+    counters.tx_retries.Add(1);
+  }
+  count_ -= sent;
+  counters.tx[port_].Add(sent);
+  return sent;
+}
+
+uint16_t TxQueue::FreeAll() {
+  const uint16_t freed = count_;
+  rte_pktmbuf_free_bulk(packets_, count_);
+  count_ = 0;
+  return freed;
+}
+
+}  // namespace faultline

@@ -1,0 +1,366 @@
+#include "dataplane/pipeline/pipeline.h"
+
+#include <rte_prefetch.h>
+
+#include <algorithm>
+
+#include "dataplane/models/duplicate.h"
+#include "dataplane/models/partition_responder.h"
+
+namespace faultline {
+
+namespace {
+// The pipeline keeps its configuration but not the starting profile in it: that snapshot must be
+// freed once a live change or a trace step has replaced it (its group tables take 64 MiB and
+// more), like every later one.
+PipelineConfig WithoutProfile(PipelineConfig config) {
+  config.profile.reset();
+  return config;
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint64_t now)
+    : config_(WithoutProfile(config)),
+      profile_(config.profile),
+      wheel_(wheel_tick_shift, now),
+      rng_(config.profile ? config.profile->seed : 0, config.rng_stream),
+      epoch_(now) {
+  const CompiledProfile* profile = profile_.get();
+  if (profile == nullptr) return;
+  const unsigned __int128 hz = profile->time_base.hz;
+  ns_per_unit_fp_ =
+      static_cast<uint64_t>(((static_cast<unsigned __int128>(1'000'000'000) << 32) + hz / 2) / hz);
+  flows_ = std::make_unique<FlowTable>(
+      config_.flow_capacity, std::max(profile->displacement_ring, config_.min_displacement_ring));
+  fragments_ = std::make_unique<FragmentTracker>(config_.fragment_capacity,
+                                                 profile->time_base.FromNs(kFragmentTimeoutNs));
+  Prepare(*profile);  // cannot fail: the rings were sized for this profile
+  SeedRuntimes(*profile);
+}
+
+std::string Pipeline::Prepare(const CompiledProfile& next) {
+  if (flows_ == nullptr) return "this pipeline runs without a profile";
+  if (next.displacement_ring > flows_->ring_length()) {
+    return "its max-displacement needs per-flow rings of " +
+           std::to_string(next.displacement_ring) + " entries and this dataplane has " +
+           std::to_string(flows_->ring_length()) + " (max-displacement up to " +
+           std::to_string(flows_->ring_length() > 2 ? flows_->ring_length() - 2 : 0) +
+           "); restart it with the profile";
+  }
+  for (size_t rule = 0; rule < next.rule_count(); ++rule) {
+    const CompiledImpairment& impairment = next.impairments[next.rule_impairment[rule]];
+    for (size_t direction = 0; direction < 2; ++direction) {
+      rule_counters_.Reserve(size_t{next.rule_counter_id[rule]} * 2 + direction);
+      RuleRuntime* runtime = runtime_.Reserve(size_t{next.rule_state_id[rule]} * 2 + direction);
+      if (runtime->prepared) {
+        // The worker may be using this state: it can only be shared, never rebuilt. A state id
+        // has the same effects in every profile compiled with the same RuleIdentities; the
+        // model state keeps copies of what it needs, never references into a profile (which is
+        // freed when a later change replaces it).
+        if (impairment.has_rate != (runtime->link != nullptr) ||
+            (impairment.has_rate && !(runtime->link->rate() == impairment.rate))) {
+          return "rule '" + next.rule_names[rule] + "' has state id " +
+                 std::to_string(next.rule_state_id[rule]) +
+                 " with other effects than before (compile every profile of a pipeline with "
+                 "the same RuleIdentities)";
+        }
+        continue;
+      }
+      if (impairment.has_rate) runtime->link = std::make_unique<RateLink>(impairment.rate);
+      if (flows_->ring_length()) {
+        runtime->shared_ring = std::make_unique<uint64_t[]>(flows_->ring_length());
+      }
+      runtime->prepared = true;
+    }
+  }
+  for (const CompiledPartition& partition : next.partitions) {
+    for (size_t direction = 0; direction < 2; ++direction) {
+      partition_counters_.Reserve(size_t{partition.counter_id} * 2 + direction);
+    }
+  }
+  return "";
+}
+
+void Pipeline::ResetCounters() {
+  counters_.Reset();
+  rule_counters_.ForEach([](RuleCounters& counters) { counters.Reset(); });
+  partition_counters_.ForEach([](PartitionCounters& counters) { counters.Reset(); });
+}
+
+void Pipeline::SeedRuntimes(const CompiledProfile& profile) {
+  for (size_t rule = 0; rule < profile.rule_count(); ++rule) {
+    for (size_t direction = 0; direction < 2; ++direction) {
+      RuleRuntime& runtime = runtime_[size_t{profile.rule_state_id[rule]} * 2 + direction];
+      if (runtime.seeded) continue;
+      SeedFlow(&runtime.shared_flow);
+      runtime.seeded = true;
+    }
+  }
+}
+
+Pipeline::~Pipeline() { DropAll(DropCause::kShutdown); }
+
+std::shared_ptr<const CompiledProfile> Pipeline::SwapProfile(
+    std::shared_ptr<const CompiledProfile> next) {
+  if (profile_ == nullptr || next == nullptr) {  // not allowed (see the header); keep running
+    return next;
+  }
+  SeedRuntimes(*next);
+  profile_.swap(next);
+  return next;
+}
+
+void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, uint64_t now) {
+  counters_.rx[in_port].Add(n);
+  const uint16_t out_port = in_port ^ 1;
+  const CompiledProfile* profile = profile_.get();
+  if (profile == nullptr) {
+    for (uint16_t i = 0; i < n; ++i) Schedule(packets[i], now + config_.delay, out_port, 0, now);
+    return;
+  }
+  // The parser reads each frame's first line and the mbuf's: fetch them for the whole burst
+  // first, so the misses overlap instead of stalling one frame at a time.
+  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(packets[i]);
+  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(packets[i], void*));
+  const uint16_t direction = in_port & 1;  // 0: a-to-b, 1: b-to-a
+  if (profile->any_link_down &&
+      (profile->link_down[direction] || profile->link_down[direction ^ 1])) {
+    // A side that is down neither delivers what arrived on it nor takes what would leave by it.
+    for (uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(packets[i]);
+    counters_.Drop(DropCause::kLinkDown, n);
+    return;
+  }
+  const Direction match_direction = direction == 0 ? Direction::kAToB : Direction::kBToA;
+  const Classifier& classifier = *profile->classifier;
+  const bool partitions = classifier.has_partitions();
+  const bool rules = profile->rules_active && classifier.rule_count() != 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    ParsedFrame parsed;
+    ParseFrame(packets[i], &parsed);
+    if (parsed.malformed) counters_.malformed.Add(1);
+    // Later fragments take the ports (and flow) of their first fragment.
+    if (parsed.fragment != Fragment::kNone && !fragments_->Track(&parsed, now)) {
+      counters_.fragments_unresolved.Add(1);
+    }
+    // Where the frame's endpoints fall matters only to partitions and active rules (not after
+    // `heal --impairments` with no partitions left).
+    const FrameEndpoints where = partitions || rules ? classifier.Locate(parsed) : FrameEndpoints{};
+    if (partitions) {
+      const int partition = classifier.Cut(parsed, where);
+      if (partition >= 0) {
+        CutFrame(packets[i], parsed, partition, direction, in_port, now);
+        continue;
+      }
+    }
+    const int rule = rules ? classifier.Classify(parsed, match_direction, where) : -1;
+    if (rule < 0) {
+      counters_.unmatched.Add(1);
+      Schedule(packets[i], now, out_port, 0, now);
+      continue;
+    }
+    IngestMatched(packets[i], parsed, rule, direction, out_port, now);
+  }
+}
+
+void Pipeline::CutFrame(rte_mbuf* packet, const ParsedFrame& parsed, int partition,
+                        uint16_t direction, uint16_t in_port, uint64_t now) {
+  PartitionCounters& counters =
+      partition_counters_[size_t{profile_->partitions[partition].counter_id} * 2 + direction];
+  rte_mbuf* answer =
+      BuildPartitionAnswer(profile_->partitions[partition].mode, packet, parsed, packet->pool);
+  rte_pktmbuf_free(packet);
+  counters.dropped.Add(1);
+  counters_.Drop(DropCause::kPartition);
+  if (answer != nullptr) {
+    counters.answered.Add(1);
+    Schedule(answer, now, in_port, 0, now);  // back to the sender, at once
+  }
+}
+
+void Pipeline::SeedFlow(FlowState* flow) {
+  // netem starts the jitter's correlated sequence from a random value (init_crandom); the
+  // yes/no decisions start from "no event before".
+  flow->delay_last = rng_.Next32();
+}
+
+void Pipeline::IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, uint16_t direction,
+                             uint16_t out_port, uint64_t now) {
+  const CompiledProfile& profile = *profile_;
+  // Counters and flows follow the rule's name, model state its name and effects (see
+  // RuleIdentities), so they survive live changes that keep them.
+  const uint16_t slot = static_cast<uint16_t>(profile.rule_counter_id[rule] * 2 + direction);
+  Context context;
+  context.impairment = &profile.impairments[profile.rule_impairment[rule]];
+  context.runtime = &runtime_[size_t{profile.rule_state_id[rule]} * 2 + direction];
+  context.counters = &rule_counters_[slot];
+  context.flow = nullptr;
+  context.ring = nullptr;
+  context.now = now;
+  context.ready = now;
+  context.out_port = out_port;
+  context.slot = slot;
+  context.l3_offset = parsed.l3_offset;
+  context.family = parsed.key.family;
+  context.ecn = parsed.ecn;
+  const CompiledImpairment& impairment = *context.impairment;
+  RuleRuntime& runtime = *context.runtime;
+  RuleCounters& counters = *context.counters;
+  counters.matched.Add(1);
+
+  if (impairment.needs_flow_state) {
+    parsed.key.rule_slot = slot;
+    FlowTable::Lookup lookup = FlowTable::Lookup::kFound;
+    context.flow =
+        flows_->FindOrInsert(parsed.key, HashFlowKey(parsed.key), now, config_.flow_idle, &lookup);
+    if (context.flow == nullptr) {
+      counters_.flows_untracked.Add(1);
+      context.flow = &runtime.shared_flow;
+      context.ring = runtime.shared_ring.get();
+    } else {
+      if (lookup == FlowTable::Lookup::kReused) counters_.flows_expired.Add(1);
+      if (lookup != FlowTable::Lookup::kFound) SeedFlow(context.flow);
+      if (flows_->ring_length()) context.ring = flows_->Ring(context.flow);
+    }
+  } else {
+    context.flow = &runtime.shared_flow;  // only read for correlation-free draws
+  }
+
+  const uint32_t bytes = rte_pktmbuf_pkt_len(packet);
+  if (impairment.has_stall) {
+    const uint64_t release = runtime.stall.ReleaseTime(impairment.stall, epoch_, now);
+    if (release != 0) {
+      if (!runtime.stall.Hold(impairment.stall, bytes)) {
+        DropMatched(packet, counters, DropCause::kStallLimit);
+        return;
+      }
+      context.ready = release;
+    }
+  }
+  if (impairment.has_loss && (impairment.loss.max_size == 0 || bytes <= impairment.loss.max_size) &&
+      LossEvent(impairment.loss, &context.flow->loss_state, &context.flow->loss_last, rng_)) {
+    DropMatched(packet, counters, DropCause::kLoss);
+    return;
+  }
+  rte_mbuf* copy = nullptr;
+  if (impairment.has_duplicate && impairment.duplicate.Draw(rng_, &context.flow->duplicate_last)) {
+    counters.duplicated.Add(1);
+    copy = DuplicatePacket(packet);
+    if (copy == nullptr) DropMatched(nullptr, counters, DropCause::kBufferExhausted);
+  }
+  Emit(packet, context);
+  if (copy != nullptr) Emit(copy, context);
+}
+
+void Pipeline::Emit(rte_mbuf* packet, const Context& context) {
+  const CompiledImpairment& impairment = *context.impairment;
+  RuleCounters& counters = *context.counters;
+  if (impairment.has_corrupt) {
+    const uint32_t flipped = Corrupt(impairment.corrupt, packet, rng_, &context.flow->corrupt_last,
+                                     &context.runtime->bits_to_error);
+    if (flipped) {
+      counters.corrupted.Add(1);
+      counters.bits_flipped.Add(flipped);
+    }
+  }
+  uint64_t ready = context.ready;
+  if (impairment.has_rate) {
+    uint64_t finish = 0;
+    const RateLink::Verdict verdict =
+        context.runtime->link->Enqueue(rte_pktmbuf_pkt_len(packet), ready, &finish);
+    if (verdict == RateLink::Verdict::kDropped) {
+      DropMatched(packet, counters, DropCause::kQueue);
+      return;
+    }
+    // ECT(0), ECT(1) -> CE; Not-ECT frames are queued unmarked (only the limit drops them).
+    if (verdict == RateLink::Verdict::kMarked && (context.ecn == 1 || context.ecn == 2)) {
+      MarkCongestionExperienced(packet, context.l3_offset, context.family);
+      counters.ecn_marked.Add(1);
+    }
+    ready = finish;
+  }
+  uint64_t departure = ready;
+  if (impairment.has_delay) departure += impairment.delay.Draw(rng_, &context.flow->delay_last);
+  if (impairment.needs_flow_state) {
+    departure = OrderDeparture(context, departure, ready);
+  }
+  Schedule(packet, departure, context.out_port, static_cast<uint16_t>(context.slot + 1),
+           context.now);
+}
+
+uint64_t Pipeline::OrderDeparture(const Context& context, uint64_t departure, uint64_t earliest) {
+  const CompiledImpairment& impairment = *context.impairment;
+  FlowState& flow = *context.flow;
+  if (!impairment.has_reorder) {
+    // Jitter never reorders a flow: no packet leaves before its predecessor.
+    departure = std::max(departure, flow.last_departure);
+    flow.last_departure = departure;
+    return departure;
+  }
+  // netem: every gap-th packet is a candidate; a chosen one is sent at once, ahead of the
+  // packets of its flow still queued. Jitter may reorder freely here, as in netem.
+  if (flow.reorder_counter + 1 < impairment.reorder_gap ||
+      !impairment.reorder.Draw(rng_, &flow.reorder_last)) {
+    ++flow.reorder_counter;
+  } else {
+    flow.reorder_counter = 0;
+    departure = earliest;
+    context.counters->reordered.Add(1);
+  }
+  const uint32_t bound = impairment.max_displacement;
+  if (bound != 0 && context.ring != nullptr) {
+    // ring[j] = max departure of packets 0..j of the flow. Packet j leaves no earlier than
+    // every packet up to j - N - 1, so it overtakes at most N packets, and a packet i is
+    // overtaken only by packets i + 1 .. i + N (for j > i + N, ring[j - N - 1] >= dep(i)).
+    const uint32_t mask = flows_->ring_length() - 1;
+    const uint64_t j = flow.packets;
+    if (j > bound) departure = std::max(departure, context.ring[(j - bound - 1) & mask]);
+    const uint64_t previous_max = j ? context.ring[(j - 1) & mask] : 0;
+    context.ring[j & mask] = std::max(previous_max, departure);
+  }
+  ++flow.packets;
+  return departure;
+}
+
+void Pipeline::Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port,
+                        uint16_t slot_plus_one, uint64_t now) {
+  if (wheel_.size() >= config_.hold_limit) {
+    if (slot_plus_one) {
+      DropMatched(packet, rule_counters_[slot_plus_one - 1], DropCause::kBufferExhausted);
+    } else {
+      rte_pktmbuf_free(packet);
+      counters_.Drop(DropCause::kBufferExhausted);
+    }
+    return;
+  }
+  PacketMeta* meta = Meta(packet);
+  meta->departure = departure;
+  meta->out_port = out_port;
+  meta->rule_slot = slot_plus_one;
+  if (slot_plus_one) rule_counters_[slot_plus_one - 1].delay_ns.Record(UnitsToNs(departure - now));
+  wheel_.Insert(packet);
+}
+
+void Pipeline::DropMatched(rte_mbuf* packet, RuleCounters& counters, DropCause cause) {
+  if (packet != nullptr) rte_pktmbuf_free(packet);
+  counters.Drop(cause);
+  counters_.Drop(cause);
+}
+
+void Pipeline::DropAll(DropCause cause) {
+  uint64_t dropped = 0;
+  wheel_.ForEachAndClear([&dropped](rte_mbuf* packet) {
+    rte_pktmbuf_free(packet);
+    ++dropped;
+  });
+  if (dropped) counters_.Drop(cause, dropped);
+}
+
+uint64_t Pipeline::NextEventTime() const {
+  const uint64_t tick = wheel_.NextEventTick();
+  if (tick == UINT64_MAX) return UINT64_MAX;
+  if (tick >= (UINT64_MAX >> wheel_.tick_shift())) return UINT64_MAX;
+  return tick << wheel_.tick_shift();
+}
+
+}  // namespace faultline

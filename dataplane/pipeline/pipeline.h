@@ -1,0 +1,221 @@
+// The per-lcore packet pipeline: gives every received packet a departure time and holds it in
+// the timing wheel until then. Live workers and offline replay drive the same object; only
+// where `now` comes from differs.
+//
+// Stage order (docs/architecture.md has the picture): parse -> partitions (a cut frame is
+// dropped, or answered with an ICMP unreachable or a TCP RST) -> then, for a frame matching a
+// rule:
+//   classify -> flow state -> stall (hold until the window ends, or drop past its limit)
+//   -> loss -> duplicate (the copy runs every following stage on its own) -> corrupt
+//   -> rate (queue, tail drop or ECN mark, serialisation) -> delay (base + jitter)
+//   -> order (keep flow order, or reorder with a displacement bound) -> hold limit -> wheel
+// Frames no rule matches leave at once, untouched. Without a profile every frame gets the
+// constant delay of PipelineConfig (the `--delay` shortcut's fast path).
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dataplane/fastpath/counters.h"
+#include "dataplane/fastpath/flow_table.h"
+#include "dataplane/fastpath/fragment_tracker.h"
+#include "dataplane/fastpath/packet_meta.h"
+#include "dataplane/fastpath/random.h"
+#include "dataplane/fastpath/stable_table.h"
+#include "dataplane/fastpath/timing_wheel.h"
+#include "dataplane/models/rule_counters.h"
+#include "dataplane/pipeline/compiled_profile.h"
+
+namespace faultline {
+
+// Immutable once built; times already in clock units.
+struct PipelineConfig {
+  uint64_t delay = 0;       // constant delay for every packet when there is no profile
+  uint64_t hold_limit = 0;  // packets this pipeline may hold at once (its share of the pool)
+  std::shared_ptr<const CompiledProfile> profile;  // null: constant delay only
+  uint64_t rng_stream = 0;                         // worker index: its own random sequence
+  uint32_t flow_capacity = 65536;                  // flows with model state per pipeline
+  // Idle time after which a flow's entry may be reused (FlowIdleTimeout: 30 s, at least twice
+  // the profile's delay horizon). Whoever builds the config sets it; the default never expires.
+  uint64_t flow_idle = UINT64_MAX;
+  uint32_t fragment_capacity = 4096;  // datagrams whose first fragment's ports are remembered
+  // Per-flow displacement ring length at least (a power of two, or 0). A live dataplane reserves
+  // room so that a later profile may bound reordering (max-displacement up to length - 2).
+  uint32_t min_displacement_ring = 0;
+};
+
+// The per-flow displacement ring of a dataplane whose profile may change (live, or replay with a
+// trace): a later profile may bound reordering up to max-displacement 14 without a restart (8
+// bytes x 16 per flow, 8 MiB per worker at 64Ki flows).
+inline constexpr uint32_t kChangeableDisplacementRing = 16;
+
+using PacketWheel = TimingWheel<rte_mbuf, MbufWheelTraits>;
+
+class alignas(64) Pipeline {
+ public:
+  Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint64_t now);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  // Takes ownership of `n` packets received on `in_port` at `now`. The port pair is
+  // (2k, 2k+1): what enters on one side leaves by the other.
+  void Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, uint64_t now);
+
+  // Moves packets whose departure time is <= now to the ready FIFO.
+  void Advance(uint64_t now) { wheel_.Advance(now); }
+  // Moves everything to the ready FIFO (end of input offline, drain at shutdown).
+  void AdvanceAll() { wheel_.AdvanceAll(); }
+
+  rte_mbuf* PeekReady() const { return wheel_.PeekReady(); }
+  // Takes the next ready packet; it counts as forwarded by its rule.
+  rte_mbuf* PopReady() {
+    rte_mbuf* packet = wheel_.PopReady();
+    if (packet != nullptr) {
+      const uint16_t slot = Meta(packet)->rule_slot;
+      if (slot != 0) rule_counters_[slot - 1].forwarded.Add(1);
+    }
+    return packet;
+  }
+
+  // Frees every held packet and counts it under `cause`.
+  void DropAll(DropCause cause);
+
+  // Time zero of the profile's schedules (stall windows): the first frame's time offline.
+  void set_epoch(uint64_t epoch) { epoch_ = epoch; }
+
+  uint64_t held() const { return wheel_.size(); }
+  // Clock time of the earliest held packet's tick, or UINT64_MAX.
+  uint64_t NextEventTime() const;
+
+  PipelineCounters& counters() { return counters_; }
+  const PipelineCounters& counters() const { return counters_; }
+
+  // The counters of the rules of the profile in force: view[2r + d] for rule r in direction d
+  // (0: a-to-b, 1: b-to-a). For the pipeline's own thread (tests, end of run); other threads use
+  // FindRuleCounters with the ids of a profile they hold.
+  class RuleCounterView {
+   public:
+    RuleCounterView(const Pipeline* pipeline) : pipeline_(pipeline) {}
+    size_t size() const { return pipeline_->profile_ ? pipeline_->profile_->rule_count() * 2 : 0; }
+    const RuleCounters& operator[](size_t slot) const {
+      return pipeline_
+          ->rule_counters_[pipeline_->profile_->rule_counter_id[slot / 2] * 2 + slot % 2];
+    }
+    struct Iterator {
+      const RuleCounterView* view;
+      size_t slot;
+      const RuleCounters& operator*() const { return (*view)[slot]; }
+      Iterator& operator++() {
+        ++slot;
+        return *this;
+      }
+      bool operator!=(const Iterator& other) const { return slot != other.slot; }
+    };
+    Iterator begin() const { return {this, 0}; }
+    Iterator end() const { return {this, size()}; }
+
+   private:
+    const Pipeline* pipeline_;
+  };
+  RuleCounterView rule_counters() const { return RuleCounterView(this); }
+  // Counters of the rule with counter id `id` (CompiledProfile::rule_counter_id) in direction
+  // `direction`, or null if no profile this pipeline was prepared for had it. Any thread.
+  const RuleCounters* FindRuleCounters(uint32_t id, int direction) const {
+    return rule_counters_.Find(size_t{id} * 2 + direction);
+  }
+  // Counters of the partition with counter id `id` (CompiledPartition::counter_id) in direction
+  // `direction`, or null if no profile this pipeline was prepared for had it. Any thread.
+  const PartitionCounters* FindPartitionCounters(uint32_t id, int direction) const {
+    return partition_counters_.Find(size_t{id} * 2 + direction);
+  }
+
+  // Every counter and histogram of this pipeline back to 0: its own thread, between bursts
+  // (Worker, at a statistics reset).
+  void ResetCounters();
+  const CompiledProfile* profile() const { return profile_.get(); }
+
+  // Control thread (any thread, once per profile, before the profile reaches SwapProfile): makes
+  // room for `next`'s rules, so the swap itself allocates nothing. Returns "" or why this
+  // pipeline cannot run `next` (a max-displacement beyond its flows' rings).
+  std::string Prepare(const CompiledProfile& next);
+
+  // Replaces the profile between bursts (a live `apply`, `heal` or trace step); `next` must have
+  // been Prepared. A rule keeps its counters and flows by name and its model state (stall window,
+  // rate queue) by name and effects (RuleIdentities); held packets leave as scheduled. Returns
+  // the previous profile so the caller can free it outside the fast path.
+  std::shared_ptr<const CompiledProfile> SwapProfile(std::shared_ptr<const CompiledProfile> next);
+  const FlowTable* flows() const { return flows_.get(); }
+
+ private:
+  // Mutable model state of one rule in one direction (the profile itself is shared, read-only).
+  struct alignas(64) RuleRuntime {
+    bool prepared = false;  // set by Prepare (control thread) before the worker sees the slot
+    bool seeded = false;    // shared_flow seeded (by the worker, from its generator)
+    StallState stall;
+    std::unique_ptr<RateLink> link;
+    uint64_t bits_to_error = UINT64_MAX;  // corrupt ber mode: distance to the next bit error
+    FlowState shared_flow{};              // used by flows the flow table had no room for
+    std::unique_ptr<uint64_t[]> shared_ring;
+  };
+
+  // Where a frame's processing stands once it has passed the per-original stages.
+  struct Context {
+    const CompiledImpairment* impairment;
+    RuleRuntime* runtime;
+    RuleCounters* counters;
+    FlowState* flow;
+    uint64_t* ring;
+    uint64_t now;
+    uint64_t ready;  // earliest the frame may enter the link (arrival or stall release)
+    uint16_t out_port;
+    uint16_t slot;
+    uint16_t l3_offset;
+    uint8_t family, ecn;
+  };
+
+  // A partition cut the frame: drop it, answer it if the partition's mode says so.
+  void CutFrame(rte_mbuf* packet, const ParsedFrame& parsed, int partition, uint16_t direction,
+                uint16_t in_port, uint64_t now);
+  void IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, uint16_t direction,
+                     uint16_t out_port, uint64_t now);
+  // Corrupt, rate, delay, order, schedule: every copy of a frame goes through these.
+  void Emit(rte_mbuf* packet, const Context& context);
+  // The departure that keeps the flow's order (or reorders it within its bound); `earliest` is
+  // when a frame chosen to go ahead leaves.
+  uint64_t OrderDeparture(const Context& context, uint64_t departure, uint64_t earliest);
+  // Frees `packet` (if any) and counts the drop for its rule and the pipeline.
+  void DropMatched(rte_mbuf* packet, RuleCounters& counters, DropCause cause);
+  void Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port, uint16_t slot_plus_one,
+                uint64_t now);
+  void SeedFlow(FlowState* flow);
+  uint64_t UnitsToNs(uint64_t units) const {
+    return static_cast<uint64_t>(
+        (static_cast<unsigned __int128>(units) * ns_per_unit_fp_ + (uint64_t{1} << 31)) >> 32);
+  }
+
+  PipelineCounters counters_;
+  const PipelineConfig config_;                     // without its profile (profile_ holds that)
+  std::shared_ptr<const CompiledProfile> profile_;  // config.profile until the first swap
+  PacketWheel wheel_;
+  Rng rng_;
+  uint64_t epoch_;
+  uint64_t ns_per_unit_fp_ = uint64_t{1} << 32;  // ns per clock unit << 32
+  std::unique_ptr<FlowTable> flows_;
+  std::unique_ptr<FragmentTracker> fragments_;
+  // Indexed by state id * 2 + direction and counter id * 2 + direction (CompiledProfile).
+  static constexpr size_t kRuleChunkBits = 5;
+  static constexpr size_t kRuleChunks = RuleIdentities::kMaxIds * 2 >> kRuleChunkBits;
+  StableTable<RuleRuntime, kRuleChunkBits, kRuleChunks> runtime_;
+  StableTable<RuleCounters, kRuleChunkBits, kRuleChunks> rule_counters_;
+  // Seeds the shared flow state of the profile's rules that have none yet (worker thread).
+  void SeedRuntimes(const CompiledProfile& profile);
+  // Indexed by partition counter id * 2 + direction: a partition keeps its counters by name
+  // through every change, and after it is healed (history, until a reset).
+  StableTable<PartitionCounters, kRuleChunkBits, kRuleChunks> partition_counters_;
+};
+
+}  // namespace faultline

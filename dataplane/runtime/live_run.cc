@@ -1,0 +1,380 @@
+#include "dataplane/runtime/live_run.h"
+
+#include <pthread.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "dataplane/fastpath/clock.h"
+#include "dataplane/fastpath/packet_meta.h"
+#include "dataplane/pipeline/compiled_profile.h"
+#include "dataplane/pipeline/snapshot_channel.h"
+#include "dataplane/pipeline/worker.h"
+#include "dataplane/reporting/stats.h"
+#include "dataplane/runtime/eal.h"
+#include "dataplane/runtime/output_paths.h"
+#include "dataplane/runtime/ports.h"
+
+namespace faultline {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnStopSignal(int) { g_stop.store(true); }
+
+struct LaunchedWorker {
+  std::unique_ptr<Worker> worker;
+  unsigned lcore = 0;
+};
+
+// Sets the calling thread's CPU set to the online CPUs no EAL lcore runs on; false (nothing
+// changed) if the lcores cover them all.
+bool MoveToControlCpus() {
+  cpu_set_t control;
+  CPU_ZERO(&control);
+  const long online = sysconf(_SC_NPROCESSORS_ONLN);
+  for (long cpu = 0; cpu < online && cpu < CPU_SETSIZE; ++cpu) CPU_SET(cpu, &control);
+  unsigned lcore = 0;
+  RTE_LCORE_FOREACH(lcore) {
+    const rte_cpuset_t cpus = rte_lcore_cpuset(lcore);
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &cpus)) CPU_CLR(cpu, &control);
+    }
+  }
+  if (CPU_COUNT(&control) == 0) return false;
+  return pthread_setaffinity_np(pthread_self(), sizeof(control), &control) == 0;
+}
+
+int WorkerMain(void* arg) {
+  static_cast<Worker*>(arg)->Run(g_stop);
+  return 0;
+}
+
+}  // namespace
+
+uint64_t DefaultHold(uint64_t delay_ns) {
+  constexpr uint64_t kLineRatePps = 2 * 14'880'952;
+  const uint64_t in_flight = static_cast<uint64_t>(
+      (static_cast<unsigned __int128>(kLineRatePps) * delay_ns) / 1'000'000'000);
+  return std::clamp<uint64_t>(in_flight, 64 * 1024, 1024 * 1024);
+}
+
+namespace {
+
+// Frames of the pool's per-lcore caches (rte_pktmbuf_pool_create's cache_size).
+constexpr uint32_t kMempoolCachePerLcore = 256;
+// What one mbuf takes in DPDK memory, for the message when a pool does not fit: the default data
+// room (RTE_MBUF_DEFAULT_BUF_SIZE, 2176) with the mbuf header and the mempool's object overhead.
+constexpr uint64_t kMbufFootprintBytes = 2432;
+
+// The workers, their snapshot channels and the publisher that feeds them. Destroyed in this
+// order: the workers (which free anything they still hold), the publisher, the channels.
+struct WorkerSet {
+  std::vector<std::unique_ptr<SnapshotChannel>> channels;  // one per worker
+  std::unique_ptr<SnapshotPublisher> publisher;
+  std::vector<LaunchedWorker> workers;
+
+  ~WorkerSet() {
+    workers.clear();
+    publisher.reset();
+  }
+};
+
+// One `faultline run`: each owned resource is a member, declared in the order it is acquired, so
+// that the destructors release them in reverse (workers, ports, pool, EAL) on every exit path.
+// Each step returns 0 or the exit status of the failure it printed.
+class LiveRun {
+ public:
+  explicit LiveRun(const RunOptions& options)
+      : options_(options),
+        profile_(StartingProfile(options.profile, options.delay_ns)),
+        horizon_ns_(ProfileDelayHorizonNs(profile_)),
+        hold_(options.hold ? options.hold : DefaultHold(horizon_ns_)) {}
+
+  int Run() {
+    int status = Start();
+    if (status != 0) return status;
+    const bool control_running = static_cast<bool>(options_.control_start);
+    Forward();
+    // Nothing publishes once the workers stop taking snapshots.
+    const bool control_stopped =
+        !control_running || !options_.control_stop || options_.control_stop(kControlStopTimeout);
+    if (!worker_on_main_) rte_eal_mp_wait_lcore();
+    status = Report();
+    if (!control_stopped) {
+      // A request is still running on the control thread (a huge or hostile one) and may still
+      // use the publisher, the pipelines and the pool: none of it may be freed, and a stop must
+      // not wait for it. The kernel frees the rest; hugepage files were unlinked at start.
+      std::fprintf(stderr,
+                   "faultline run: the control socket was still busy with a request %ld ms "
+                   "after the stop; exiting without waiting for it\n",
+                   static_cast<long>(kControlStopTimeout.count()));
+      std::fflush(stdout);
+      std::fflush(stderr);
+      std::_Exit(status);
+    }
+    return status;
+  }
+
+ private:
+  int Fail(int code, const std::string& message) {
+    std::fprintf(stderr, "faultline run: %s%s", message.c_str(),
+                 message.ends_with('\n') ? "" : "\n");
+    return code;
+  }
+
+  // Everything up to the point where traffic can flow; nothing is forwarded if a step fails.
+  int Start() {
+    // An hour of statistics must not be lost to an output path found wrong only at the end.
+    const std::string problem = CheckOutputPaths({{"--profile", options_.profile_path}},
+                                                 {{"--stats-json", options_.stats_json}});
+    if (!problem.empty()) return Fail(2, problem);
+    std::string error;
+    eal_ = EalSession::Start(WithHugepageHygiene(options_.eal_args), &error);
+    if (eal_ == nullptr) {
+      return Fail(2, error + " (the EAL arguments after --)\n" +
+                         ExplainEalStart(options_.eal_args, ReadEalHost(), options_.command, -1));
+    }
+    std::signal(SIGINT, OnStopSignal);
+    std::signal(SIGTERM, OnStopSignal);
+    port_count_ = std::min<uint16_t>(rte_eth_dev_count_avail(), kMaxPorts);
+    layout_.queues = static_cast<uint16_t>(options_.workers);
+    int status = CheckLayout();
+    if (status == 0) status = CreatePool();
+    if (status == 0 && !RegisterPacketMeta(&error)) status = Fail(1, error);
+    for (uint16_t port = 0; status == 0 && port < port_count_; ++port) {
+      ports_.push_back(port);
+      if (!started_ports_.Start(port, layout_, pool_.get(), &error)) status = Fail(1, error);
+    }
+    time_base_ = TimeBase::Tsc();
+    since_ = std::chrono::steady_clock::now();
+    if (status == 0) status = CreateWorkers();
+    if (status == 0) status = StartControl();
+    return status;
+  }
+
+  int CheckLayout() {
+    const unsigned worker_lcores = rte_lcore_count() - 1;
+    // A single worker may share the main lcore, so one core (-l N) is enough for a test bed.
+    worker_on_main_ = options_.workers == 1 && worker_lcores == 0;
+    if (port_count_ < 2 || port_count_ % 2 != 0) {
+      return Fail(
+          2,
+          "need an even number of ports, at least 2 (side a = port 0, side b = port "
+          "1); DPDK found " +
+              std::to_string(port_count_) + ". Add devices with --vdev or -a.\n" +
+              ExplainEalStart(options_.eal_args, ReadEalHost(), options_.command, port_count_));
+    }
+    if (options_.workers == 0 || (!worker_on_main_ && options_.workers > worker_lcores)) {
+      return Fail(2, std::to_string(options_.workers) +
+                         " worker(s) need as many lcores besides the main one; EAL has " +
+                         std::to_string(rte_lcore_count()) + " (use -l)");
+    }
+    return 0;
+  }
+
+  int CreatePool() {
+    const uint64_t descriptors =
+        uint64_t{port_count_} * layout_.queues * (layout_.rx_descriptors + layout_.tx_descriptors);
+    const uint64_t in_tx_buffers = uint64_t{options_.workers} * port_count_ * TxQueue::kCapacity;
+    const uint32_t pool_size =
+        static_cast<uint32_t>(hold_ + descriptors + in_tx_buffers +
+                              uint64_t{kMempoolCachePerLcore} * rte_lcore_count() + kBurstSize);
+    pool_.reset(rte_pktmbuf_pool_create("faultline_pool", pool_size, kMempoolCachePerLcore, 0,
+                                        RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id()));
+    if (pool_ != nullptr) return 0;
+    return Fail(1, "cannot allocate " + std::to_string(pool_size) + " mbufs (about " +
+                       std::to_string(uint64_t{pool_size} * kMbufFootprintBytes >> 20) +
+                       " MiB with hugepages, 4 KiB each with --no-huge): give EAL more memory "
+                       "(-m, hugepages) or hold fewer packets (--hold)");
+  }
+
+  int CreateWorkers() {
+    WorkerPlan plan;
+    plan.ports = ports_;
+    plan.time_base = time_base_;
+    bool seed_drawn = false;
+    const uint64_t seed = ResolveSeed(options_.seed, profile_, &seed_drawn);
+    try {
+      plan.pipeline.profile =
+          CompileProfile(profile_, time_base_, seed, CompileOptions{.identities = &identities_});
+    } catch (const std::exception& failure) {
+      return Fail(1, failure.what());
+    }
+    plan.pipeline.hold_limit = hold_ / options_.workers;
+    plan.pipeline.flow_idle = FlowIdleTimeout(time_base_, horizon_ns_);
+    // Room for a later profile's reorder bound without a restart.
+    plan.pipeline.min_displacement_ring = kChangeableDisplacementRing;
+    plan.idle_sleep_ns = options_.idle_sleep_ns;
+    plan.drain_on_exit = options_.drain_on_exit;
+    plan.drain_timeout_ns = horizon_ns_ + 1'000'000'000;
+    if (options_.profile) {
+      std::printf("faultline: profile with %zu rule(s), seed %lu%s\n",
+                  options_.profile->rules.size(), seed,
+                  seed_drawn ? " (drawn; --seed repeats it)" : "");
+    }
+    unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+    std::vector<SnapshotChannel*> ends;
+    std::vector<Pipeline*> pipelines;
+    for (unsigned i = 0; i < options_.workers; ++i) {
+      plan.queue = static_cast<uint16_t>(i);
+      plan.pipeline.rng_stream = i;
+      workers_.channels.push_back(std::make_unique<SnapshotChannel>());
+      plan.snapshots = workers_.channels.back().get();
+      LaunchedWorker launched;
+      launched.worker = std::make_unique<Worker>(plan, rte_rdtsc());
+      launched.lcore = worker_on_main_ ? rte_get_main_lcore() : lcore;
+      ends.push_back(plan.snapshots);
+      pipelines.push_back(&launched.worker->pipeline());
+      workers_.workers.push_back(std::move(launched));
+      if (!worker_on_main_) lcore = rte_get_next_lcore(lcore, 1, 0);
+    }
+    workers_.publisher =
+        std::make_unique<SnapshotPublisher>(ends, pipelines, plan.pipeline.profile);
+    return 0;
+  }
+
+  // Hands the running dataplane to the control plane (control_start), if there is one.
+  int StartControl() {
+    dataplane_.publisher = workers_.publisher.get();
+    dataplane_.identities = &identities_;
+    dataplane_.time_base = time_base_;
+    dataplane_.now = [] { return rte_rdtsc(); };
+    dataplane_.stats = [this] { return Statistics(/*at_stop=*/false); };
+    dataplane_.reset_stats = [this](std::string* error) { return ResetStatistics(error); };
+    if (!options_.control_start) return 0;
+    // The control threads (socket, trace runner) inherit the calling thread's CPU set, which EAL
+    // pinned to the main lcore, where a worker may busy-poll: they would run only when the
+    // kernel preempts it, and trace steps would be handed over late. They get the CPUs no lcore
+    // uses instead (if there are any).
+    cpu_set_t main_cpus;
+    const bool moved = pthread_getaffinity_np(pthread_self(), sizeof(main_cpus), &main_cpus) == 0 &&
+                       MoveToControlCpus();
+    std::string error;
+    const bool started = options_.control_start(&dataplane_, &error);
+    if (moved) pthread_setaffinity_np(pthread_self(), sizeof(main_cpus), &main_cpus);
+    if (started) return 0;
+    workers_.workers.clear();  // nothing ran: no statistics at the end
+    return Fail(1, error);
+  }
+
+  // Forwards until SIGINT/SIGTERM.
+  void Forward() {
+    const std::string delay =
+        options_.profile ? "profile" : "delay " + std::to_string(options_.delay_ns) + " ns";
+    std::printf(
+        "faultline: forwarding %u port(s) with %u worker(s), %s, hold %lu packets, "
+        "wheel tick %.1f ns\n",
+        port_count_, options_.workers, delay.c_str(), hold_, time_base_.TickNs());
+    std::fflush(stdout);
+    if (worker_on_main_) {
+      workers_.workers[0].worker->Run(g_stop);
+      return;
+    }
+    for (LaunchedWorker& launched : workers_.workers) {
+      rte_eal_remote_launch(WorkerMain, launched.worker.get(), launched.lcore);
+    }
+    while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  // Prints the final statistics and writes --stats-json. Returns the exit status.
+  int Report() {
+    const StatsReport report = Statistics(/*at_stop=*/true);
+    std::printf("faultline: stopped\n%s", ToText(report).c_str());
+    std::fflush(stdout);
+    if (options_.stats_json.empty()) return 0;
+    std::ofstream out(options_.stats_json);
+    out << ToJson(report).dump(2) << "\n";
+    return out ? 0 : Fail(1, "cannot write " + options_.stats_json);
+  }
+
+  // The statistics document from the workers' counters (single-writer atomics: any thread may
+  // read them while the workers run). Live, the rules are those of the snapshot last handed out.
+  StatsReport Statistics(bool at_stop) {
+    std::vector<const PipelineCounters*> counters;
+    std::vector<const Pipeline*> pipelines;
+    uint64_t held = 0;
+    for (const LaunchedWorker& launched : workers_.workers) {
+      counters.push_back(&launched.worker->pipeline().counters());
+      pipelines.push_back(&launched.worker->pipeline());
+      if (at_stop) held += launched.worker->held_at_stop();
+    }
+    StatsReport report = Summarize(counters, port_count_);
+    if (at_stop || workers_.publisher == nullptr) {
+      SummarizeRules(pipelines, &report);
+    } else {
+      SummarizeRules(pipelines, *workers_.publisher->installed(), &report);
+    }
+    report.held = held;
+    report.elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now() - since_)
+                            .count();
+    report.resets = resets_;
+    for (PortReport& port : report.ports) AddDeviceCounters(&port);
+    if (at_stop && options_.final_trace_report) report.trace = options_.final_trace_report();
+    return report;
+  }
+
+  std::optional<StatsReport> ResetStatistics(std::string* error) {
+    std::vector<Worker*> running;
+    for (LaunchedWorker& launched : workers_.workers) running.push_back(launched.worker.get());
+    std::optional<StatsReport> reset =
+        faultline::ResetStatistics(running, port_count_, std::chrono::seconds(5), error);
+    if (!reset) return std::nullopt;
+    const auto now = std::chrono::steady_clock::now();
+    reset->elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - since_).count();
+    reset->resets = ++resets_;
+    since_ = now;
+    return reset;
+  }
+
+  static void AddDeviceCounters(PortReport* port) {
+    rte_eth_stats device;
+    if (rte_eth_stats_get(port->port, &device) != 0) return;
+    port->has_device = true;
+    port->device_ipackets = device.ipackets;
+    port->device_opackets = device.opackets;
+    port->device_imissed = device.imissed;
+    port->device_ierrors = device.ierrors;
+    port->device_oerrors = device.oerrors;
+    port->device_rx_nombuf = device.rx_nombuf;
+  }
+
+  const RunOptions& options_;
+  const ProfileSpec profile_;
+  const uint64_t horizon_ns_;
+  const uint64_t hold_;
+  uint16_t port_count_ = 0;
+  bool worker_on_main_ = false;
+  PortLayout layout_;
+  std::vector<uint16_t> ports_;
+  // Owned resources, released in reverse order.
+  std::unique_ptr<EalSession> eal_;
+  MbufPool pool_;
+  StartedPorts started_ports_;
+  RuleIdentities identities_;
+  WorkerSet workers_;
+  TimeBase time_base_;  // the TSC's, once EAL runs
+  // The statistics count from the start of forwarding, or from the last reset.
+  std::chrono::steady_clock::time_point since_;
+  uint64_t resets_ = 0;
+  LiveDataplane dataplane_;
+};
+
+}  // namespace
+
+int RunLive(const RunOptions& options) { return LiveRun(options).Run(); }
+
+}  // namespace faultline

@@ -1,0 +1,70 @@
+// `faultline run`: the live dataplane on DPDK ports.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dataplane/config/profile_spec.h"
+#include "dataplane/fastpath/clock.h"
+#include "dataplane/reporting/stats.h"
+
+namespace faultline {
+
+class SnapshotPublisher;
+class RuleIdentities;
+
+// What the control plane gets of a running dataplane. Every member is used by one control thread
+// at a time (the control plane serialises its requests and trace steps).
+struct LiveDataplane {
+  SnapshotPublisher* publisher = nullptr;  // hands compiled snapshots to every worker
+  RuleIdentities* identities = nullptr;    // compile every snapshot with these
+  TimeBase time_base;                      // the workers' clock
+  std::function<uint64_t()> now;           // that clock, now
+  std::function<StatsReport()> stats;      // the statistics document's counters, now
+  // `stats --reset`: every worker's counters and histograms to 0 (ResetStatistics); what they
+  // held, over the time since the last reset, or nullopt with *error. Null: no resets here.
+  std::function<std::optional<StatsReport>(std::string* error)> reset_stats;
+};
+
+struct RunOptions {
+  unsigned workers = 1;
+  uint64_t delay_ns = 0;               // without a profile: a one-rule profile of this delay
+  std::optional<ProfileSpec> profile;  // validated profile (control/profile/profile_parser)
+  std::optional<uint64_t> seed;        // overrides the profile's seed
+  uint64_t hold = 0;           // packets held at most in all wheels; 0: sized from the delay
+  uint64_t idle_sleep_ns = 0;  // 0: busy-poll (production); > 0: back off when idle (tests)
+  bool drain_on_exit = false;  // deliver held packets at stop instead of freeing them
+  std::string stats_json;      // write the final statistics document here
+  std::string profile_path;    // the --profile file (read already; no output may be it)
+  std::vector<std::string> eal_args;
+  // The command line before `--` ("faultline run --delay 5ms"), for the ones a failed start
+  // suggests.
+  std::string command = "faultline run";
+  // The control plane (control/server/control_server): started once the workers exist and can take
+  // profile snapshots (`dataplane` outlives control_stop), stopped before they are gone. A
+  // failed start is a runtime failure (exit 1) and nothing is forwarded. control_stop returns
+  // false if the control plane is still busy with a request after `timeout`: it may still use
+  // the dataplane, so RunLive then writes the final statistics and ends the process at once
+  // (SIGTERM ends a run within a second whatever a client asked).
+  std::function<bool(LiveDataplane* dataplane, std::string* error)> control_start;
+  std::function<bool(std::chrono::milliseconds timeout)> control_stop;
+  // The final statistics document's `trace` section (the trace the control plane ran), if any.
+  std::function<nlohmann::json()> final_trace_report;
+};
+
+// Packets the wheels may hold when --hold is not given: what two directions of 10 GbE line
+// rate (2 x 14.88 Mpps) put in flight during the delay, within [64Ki, 1Mi].
+uint64_t DefaultHold(uint64_t delay_ns);
+
+// How long a stop waits for the control plane to finish a request it is handling.
+inline constexpr std::chrono::milliseconds kControlStopTimeout{300};
+
+// Runs until SIGINT/SIGTERM. Returns the process exit status (0, 1 runtime failure, 2 bad
+// usage). Prints "faultline: forwarding ..." on stdout once traffic can flow.
+int RunLive(const RunOptions& options);
+
+}  // namespace faultline
