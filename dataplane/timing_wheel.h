@@ -43,6 +43,7 @@
 // virtual call.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -302,8 +303,12 @@ class TimingWheel {
           occupied_levels_ &= ~(1u << level);
         }
         if (level == 0) {
+          const uint64_t ready_before = ready_tail_;
           Drain(slots_[0][slot],
                 [this](const Entry& entry) { ready_[ready_tail_++ & ready_mask_] = entry.node; });
+          if (event_tick <= prefetched_tick_) {
+            upcoming_prefetched_ -= std::min(upcoming_prefetched_, ready_tail_ - ready_before);
+          }
         } else {
           // Re-placed relative to the advanced current tick, in order; each lands on a lower
           // level or the ready ring, never back in this slot.
@@ -321,6 +326,39 @@ class TimingWheel {
     }
     if (limit > current_tick_) current_tick_ = limit;
     PrefetchReady();
+    PrefetchUpcoming();
+  }
+
+  // Keeps the nodes of the next occupied level-0 slots prefetched, up to kPrefetchAhead nodes
+  // past the current tick: released one tick at a time, nodes would otherwise reach the caller cold
+  // however far the ready window looks, as only what is due is on the ready ring. Each slot is
+  // prefetched once (prefetched_tick_); nodes inserted into it later are still prefetched by the
+  // ready window.
+  void PrefetchUpcoming() {
+    if (prefetched_tick_ <= current_tick_) upcoming_prefetched_ = 0;
+    if ((occupied_levels_ & 1u) == 0 || upcoming_prefetched_ >= kPrefetchAhead) return;
+    const uint64_t first = std::max(prefetched_tick_, current_tick_) + 1;
+    const uint64_t block = current_tick_ >> kBitsPerLevel;
+    if ((first >> kBitsPerLevel) != block) return;  // this level-0 block is all prefetched
+    uint64_t budget = kPrefetchAhead - upcoming_prefetched_;
+    unsigned slot = first & (kSlots - 1);
+    while (budget > 0 && slot < kSlots) {
+      unsigned word = slot / 64;
+      uint64_t bits = occupied_[0][word] & (~uint64_t{0} << (slot % 64));
+      while (bits == 0 && ++word < kWordsPerLevel) bits = occupied_[0][word];
+      if (bits == 0) break;
+      slot = word * 64 + std::countr_zero(bits);
+      const BlockList& list = slots_[0][slot];
+      for (uint32_t b = list.head; b != kNoBlock && budget > 0; b = block_next_[b]) {
+        const unsigned count = b == list.tail ? list.tail_fill : kBlockEntries;
+        for (unsigned i = 0; i < count && budget > 0; ++i, --budget) {
+          Prefetch(blocks_[b].entries[i].node);
+          ++upcoming_prefetched_;
+        }
+      }
+      prefetched_tick_ = (block << kBitsPerLevel) | slot;
+      ++slot;
+    }
   }
 
   const unsigned tick_shift_;
@@ -345,7 +383,9 @@ class TimingWheel {
   const uint64_t ready_mask_;
   uint64_t ready_head_ = 0;
   uint64_t ready_tail_ = 0;
-  uint64_t ready_prefetched_ = 0;  // nodes before this index have been prefetched
+  uint64_t ready_prefetched_ = 0;     // nodes before this index have been prefetched
+  uint64_t prefetched_tick_ = 0;      // level-0 slots up to this tick have been prefetched
+  uint64_t upcoming_prefetched_ = 0;  // of which nodes not yet released
 
   std::unique_ptr<Block[]> blocks_;
   std::unique_ptr<uint32_t[]> block_next_;
