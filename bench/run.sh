@@ -14,6 +14,7 @@
 #
 # Usage: bench/run.sh [repetitions, default 5] [seconds per run, default 5]
 #   BUILD=dir picks the meson build directory (default build; configured release if new).
+#   NO_HUGE=1 runs with --no-huge without trying hugepages.
 # Last line, exactly:
 #   RESULT testpmd_mpps=X passthrough_mpps=Y delay_mpps=Z pipeline_mpps=W lateness_p50_ns=A
 #   lateness_p999_ns=B
@@ -41,7 +42,7 @@ binary=$build/faultline
 
 # --- memory: hugepages, or --no-huge -----------------------------------------------------------
 huge_needed=1024  # 2 MiB pages: the mbuf pool for --hold 262144 and the rings fit in 2 GiB
-eal_memory=()
+eal_memory=(--in-memory)
 memory_note="hugepages (2 MiB)"
 reserve_hugepages() {
   local pages=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
@@ -53,9 +54,9 @@ reserve_hugepages() {
   local free; free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
   (( free >= huge_needed ))
 }
-if ! reserve_hugepages; then
-  eal_memory=(--no-huge -m 2048)
-  memory_note="NO HUGEPAGES: could not reserve $huge_needed free 2 MiB pages, running with --no-huge -m 2048"
+if [[ ${NO_HUGE:-0} == 1 ]] || ! reserve_hugepages; then
+  eal_memory=(--no-huge --no-shconf -m 2048)  # testpmd refuses --in-memory with --no-huge
+  memory_note="NO HUGEPAGES: could not reserve $huge_needed free 2 MiB pages (or NO_HUGE=1), running with --no-huge -m 2048 (memory from malloc)"
   echo "bench/run.sh: $memory_note" >&2
 fi
 
@@ -72,7 +73,9 @@ mpps_from_stats_json() {  # FILE: frames transmitted on all ports / elapsed
   python3 - "$1" <<'EOF' 2>/dev/null || true
 import json, sys
 d = json.load(open(sys.argv[1]))
-print(f"{sum(p['tx'] for p in d['ports']) / (d['elapsed_ns'] / 1e9) / 1e6:.3f}")
+tx = sum(p['tx'] for p in d['ports'])
+if tx > 0 and d['elapsed_ns'] > 0:  # else the run ended before forwarding (too short a run)
+    print(f"{tx / (d['elapsed_ns'] / 1e9) / 1e6:.3f}")
 EOF
 }
 
@@ -105,18 +108,27 @@ EOF
 run_faultline() {  # STATS_JSON, faultline run options...
   local stats=$1; shift
   rm -f "$stats"
-  timeout -s INT "$seconds" "$binary" run --hold 262144 --stats-json "$stats" "$@" -- \
-    --in-memory --no-pci "${eal_memory[@]}" -l "$lcore" "${vdevs[@]}" >"$work/out.txt" 2>&1 || true
-  [[ -s $stats ]] && mpps_from_stats_json "$stats"
+  # Its own control socket: a daemon already running on this machine keeps the default one.
+  timeout -s INT "$seconds" "$binary" run --hold 262144 --control "$work/control.sock" \
+    --stats-json "$stats" "$@" -- \
+    --no-pci "${eal_memory[@]}" -l "$lcore" "${vdevs[@]}" >"$work/out.txt" 2>&1 || true
+  local mpps=""
+  if [[ -s $stats ]]; then mpps=$(mpps_from_stats_json "$stats"); fi
+  if [[ -z $mpps ]]; then
+    # Start-up (EAL, the mbuf pool) takes seconds, more with --no-huge: runs must be longer.
+    echo "bench/run.sh: faultline run $* forwarded nothing in $seconds s:" >&2
+    tail -n 3 "$work/out.txt" >&2
+  fi
+  echo "$mpps"
 }
 
 # testpmd prints each port's throughput since the previous report every second (--stats-period);
 # the last report of each port is a steady-state rate, free of the start-up time.
 run_testpmd() {
   local out
-  out=$( (sleep "$seconds"; echo) | timeout $(( seconds + 30 )) dpdk-testpmd --in-memory --no-pci \
+  out=$( (sleep "$seconds"; echo) | timeout $(( seconds + 30 )) dpdk-testpmd --no-pci \
          "${eal_memory[@]}" -l 0,"$lcore" "${vdevs[@]}" -- --forward-mode=io --stats-period 1 2>&1 || true)
-  grep -o 'Tx-pps: *[0-9]*' <<<"$out" | grep -o '[0-9]*$' | tail -2 |
+  { grep -o 'Tx-pps: *[0-9]*' <<<"$out" || true; } | grep -o '[0-9]*$' | tail -2 |
     awk '{ total += $1; n++ } END { if (n == 2) printf "%.3f\n", total / 1e6 }'
 }
 
