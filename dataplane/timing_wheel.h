@@ -94,7 +94,15 @@ class TimingWheel {
   bool Insert(Node* node) {
     if (size_ >= capacity_) return false;
     ++size_;
-    Place(Entry{Traits::Time(node) >> tick_shift_, node});
+    const uint64_t tick = Traits::Time(node) >> tick_shift_;
+    if (tick <= current_tick_) {
+      // Due already (pass-through, or a late packet): the caller has just touched it, so it
+      // needs no prefetch when nothing before it on the ready ring waits for one.
+      if (ready_prefetched_ == ready_tail_) ++ready_prefetched_;
+      ready_[ready_tail_++ & ready_mask_] = node;
+    } else {
+      Place(Entry{tick, node});
+    }
     return true;
   }
 
@@ -112,7 +120,13 @@ class TimingWheel {
     if (!HasReady()) return nullptr;
     Node* node = ready_[ready_head_++ & ready_mask_];
     --size_;
-    PrefetchReady();
+    if (ready_head_ == ready_tail_) {
+      // Empty: start again at the front, so a ring drained every burst (pass-through) stays
+      // in a few warm cache lines instead of sweeping its whole capacity.
+      ready_head_ = ready_tail_ = ready_prefetched_ = 0;
+    } else {
+      PrefetchReady();
+    }
     return node;
   }
   bool HasReady() const { return ready_head_ != ready_tail_; }
@@ -192,10 +206,13 @@ class TimingWheel {
 
   // Keeps the nodes up to kPrefetchAhead past the ready head prefetched.
   void PrefetchReady() {
-    if (ready_prefetched_ < ready_head_) ready_prefetched_ = ready_head_;
+    if (ready_prefetched_ >= ready_tail_) return;
+    uint64_t next = std::max(ready_prefetched_, ready_head_);
     const uint64_t end =
         ready_tail_ - ready_head_ > kPrefetchAhead ? ready_head_ + kPrefetchAhead : ready_tail_;
-    while (ready_prefetched_ < end) Prefetch(ready_[ready_prefetched_++ & ready_mask_]);
+    Node* const* const ring = ready_.get();
+    for (; next < end; ++next) Prefetch(ring[next & ready_mask_]);
+    ready_prefetched_ = std::max(next, ready_prefetched_);
   }
 
   // Cannot fail: Insert keeps size_ <= capacity_, and the pool has a block for every
