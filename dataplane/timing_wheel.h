@@ -101,7 +101,7 @@ class TimingWheel {
       if (ready_prefetched_ == ready_tail_) ++ready_prefetched_;
       ready_[ready_tail_++ & ready_mask_] = node;
     } else {
-      Place(Entry{tick, node});
+      Place(Entry{tick, node}, /*cold=*/false);
     }
     return true;
   }
@@ -175,6 +175,10 @@ class TimingWheel {
     uint32_t head = kNoBlock;
     uint32_t tail = kNoBlock;
     uint32_t tail_fill = 0;
+    // Some entry came down from a higher level or the overflow list: its node was inserted
+    // more than a level-0 span ago and is cold. Nodes inserted into level 0 directly (short
+    // delays, pass-through) were touched by the caller moments ago and need no prefetch.
+    bool cold = false;
   };
   static constexpr uint32_t kNoBlock = UINT32_MAX;
   // Partial blocks the chains may hold besides the full ones (see the header comment).
@@ -269,7 +273,7 @@ class TimingWheel {
     }
   }
 
-  void Place(const Entry& entry) {
+  void Place(const Entry& entry, bool cold) {
     const uint64_t tick = entry.tick;
     if (tick <= current_tick_) {
       ready_[ready_tail_++ & ready_mask_] = entry.node;
@@ -285,6 +289,7 @@ class TimingWheel {
     }
     const unsigned slot = (tick >> (level * kBitsPerLevel)) & (kSlots - 1);
     Append(slots_[level][slot], entry);
+    slots_[level][slot].cold |= cold;
     occupied_[level][slot / 64] |= uint64_t{1} << (slot % 64);
     occupied_levels_ |= 1u << level;
   }
@@ -321,22 +326,24 @@ class TimingWheel {
         }
         if (level == 0) {
           const uint64_t ready_before = ready_tail_;
+          const bool cold = slots_[0][slot].cold;
           Drain(slots_[0][slot],
                 [this](const Entry& entry) { ready_[ready_tail_++ & ready_mask_] = entry.node; });
-          if (event_tick <= prefetched_tick_) {
+          if (!cold && ready_prefetched_ == ready_before) ready_prefetched_ = ready_tail_;
+          if (cold && event_tick <= prefetched_tick_) {
             upcoming_prefetched_ -= std::min(upcoming_prefetched_, ready_tail_ - ready_before);
           }
         } else {
           // Re-placed relative to the advanced current tick, in order; each lands on a lower
           // level or the ready ring, never back in this slot.
-          Drain(slots_[level][slot], [this](const Entry& entry) { Place(entry); });
+          Drain(slots_[level][slot], [this](const Entry& entry) { Place(entry, true); });
         }
       } else if (overflow_size_ != 0) {
         const uint64_t block_start = TopBlockStart(overflow_min_tick_);
         if (block_start > limit) break;
         current_tick_ = block_start;
         overflow_size_ = 0;
-        Drain(overflow_, [this](const Entry& entry) { Place(entry); });
+        Drain(overflow_, [this](const Entry& entry) { Place(entry, true); });
       } else {
         break;
       }
@@ -366,7 +373,8 @@ class TimingWheel {
       if (bits == 0) break;
       slot = word * 64 + std::countr_zero(bits);
       const BlockList& list = slots_[0][slot];
-      for (uint32_t b = list.head; b != kNoBlock && budget > 0; b = block_next_[b]) {
+      for (uint32_t b = list.cold ? list.head : kNoBlock; b != kNoBlock && budget > 0;
+           b = block_next_[b]) {
         const unsigned count = b == list.tail ? list.tail_fill : kBlockEntries;
         for (unsigned i = 0; i < count && budget > 0; ++i, --budget) {
           Prefetch(blocks_[b].entries[i].node);

@@ -289,7 +289,9 @@ TEST(TimingWheelTest, FullWheelNeverRunsOutOfBlocks) {
 
 // Nodes are prefetched before the caller needs them (Traits::Prefetch when the traits have it):
 // the next kAhead nodes due, while they still wait in level-0 slots, and the ready nodes up to
-// kAhead past the head, so the transmit side meets warm nodes.
+// kAhead past the head, so the transmit side meets warm nodes. Only nodes that waited longer
+// than a level-0 span (they came down from a higher level) are cold; nodes with shorter delays
+// were touched by the caller moments ago and are not prefetched.
 struct PrefetchCountingTraits : NodeTraits {
   static inline std::vector<const Node*> prefetched;
   static void Prefetch(const Node* n) { prefetched.push_back(n); }
@@ -298,21 +300,21 @@ struct PrefetchCountingTraits : NodeTraits {
   }
 };
 
-TEST(TimingWheelTest, PrefetchesNodesAheadOfRelease) {
+TEST(TimingWheelTest, PrefetchesColdNodesAheadOfRelease) {
   constexpr unsigned kAhead = 8;
   TimingWheel<Node, PrefetchCountingTraits, 8, 5, 16, kAhead> wheel(0, 0, 100);
   std::vector<Node> nodes(40);
   for (size_t i = 0; i < nodes.size(); ++i) {
-    nodes[i] = {.time = 10 + i, .id = i};
+    nodes[i] = {.time = 1000 + i, .id = i};  // level 1: beyond the first 256 ticks
     ASSERT_TRUE(wheel.Insert(&nodes[i]));
   }
   PrefetchCountingTraits::prefetched.clear();
-  wheel.Advance(14);  // releases nodes 0..4; 5..12 are the next kAhead due
+  wheel.Advance(1004);  // releases nodes 0..4; 5..12 are the next kAhead due
   for (size_t i = 0; i < nodes.size(); ++i) {
     EXPECT_EQ(PrefetchCountingTraits::WasPrefetched(&nodes[i]), i < 5 + kAhead) << "node " << i;
   }
   for (size_t popped = 0; popped < 5; ++popped) ASSERT_EQ(wheel.PopReady(), &nodes[popped]);
-  wheel.Advance(100);  // releases the rest: the ready window now looks kAhead past the head
+  wheel.Advance(2000);  // releases the rest: the ready window now looks kAhead past the head
   for (size_t popped = 5; popped < nodes.size(); ++popped) {
     for (size_t i = popped; i < std::min(nodes.size(), popped + kAhead); ++i) {
       ASSERT_TRUE(PrefetchCountingTraits::WasPrefetched(&nodes[i]))
@@ -322,6 +324,16 @@ TEST(TimingWheelTest, PrefetchesNodesAheadOfRelease) {
   }
   // Each node is prefetched at most twice (as upcoming, then in the ready window).
   EXPECT_LE(PrefetchCountingTraits::prefetched.size(), 2 * nodes.size());
+
+  // Short delays (inside the level-0 span) and packets due at once: warm, not prefetched.
+  PrefetchCountingTraits::prefetched.clear();
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    nodes[i].time = 2000 + i % 3;
+    ASSERT_TRUE(wheel.Insert(&nodes[i]));
+  }
+  wheel.Advance(2002);
+  EXPECT_EQ(PopAll(wheel).size(), nodes.size());
+  EXPECT_TRUE(PrefetchCountingTraits::prefetched.empty());
 }
 
 }  // namespace
