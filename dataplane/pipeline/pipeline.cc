@@ -23,7 +23,7 @@ PipelineConfig WithoutProfile(PipelineConfig config) {
 Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint64_t now)
     : config_(WithoutProfile(config)),
       profile_(config.profile),
-      wheel_(wheel_tick_shift, now),
+      wheel_(wheel_tick_shift, now, config.hold_limit),
       rng_(config.profile ? config.profile->seed : 0, config.rng_stream),
       epoch_(now) {
   const CompiledProfile* profile = profile_.get();

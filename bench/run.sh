@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# The forwarding-rate harness of issue 14 (run as root): builds faultline (release), then runs,
+# on the same two net_pcap infinite_rx ports fed with workload W's frames (bench/flows_pcap.py
+# --workload-w: 1,024 IPv4 UDP/TCP flows, side a's requests on port 0, the replies on port 1),
+#   testpmd      dpdk-testpmd --forward-mode=io: the ceiling of these ports on this machine
+#   passthrough  faultline run without a profile
+#   delay        faultline run --delay 1ms
+#   pipeline     faultline run --profile profiles/workload-w.yaml (workload W)
+# each `repetitions` times, interleaved (one of each, then again) so a machine that gets busier
+# or quieter affects all four alike, and prints every run and the medians. One worker on one
+# lcore; rates are frames transmitted per second, both directions together. Hugepages are
+# reserved and mounted; if that fails the runs fall back to --no-huge, and the output says so
+# (TLB misses then cost more: figures are not comparable with hugepage runs).
+#
+# Usage: bench/run.sh [repetitions, default 5] [seconds per run, default 5]
+#   BUILD=dir picks the meson build directory (default build; configured release if new).
+#   NO_HUGE=1 runs with --no-huge without trying hugepages.
+# Last line, exactly:
+#   RESULT testpmd_mpps=X passthrough_mpps=Y delay_mpps=Z pipeline_mpps=W lateness_p50_ns=A
+#   lateness_p999_ns=B
+set -euo pipefail
+cd "$(dirname "$0")/.."
+reps=${1:-5}
+seconds=${2:-5}
+build=${BUILD:-build}
+[[ $reps =~ ^[1-9][0-9]*$ && $seconds =~ ^[1-9][0-9]*$ ]] || {
+  echo "usage: bench/run.sh [repetitions] [seconds per run]" >&2
+  exit 2
+}
+[[ $EUID -eq 0 ]] || { echo "bench/run.sh: run as root (hugepages, DPDK)" >&2; exit 1; }
+command -v dpdk-testpmd >/dev/null || { echo "bench/run.sh: dpdk-testpmd missing (apt-get install dpdk)" >&2; exit 1; }
+
+# --- build (release) ---------------------------------------------------------------------------
+if [[ ! -f $build/build.ninja ]]; then
+  meson setup "$build" --buildtype=release >/dev/null
+elif [[ $(meson introspect "$build" --buildoptions |
+          python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))') != release ]]; then
+  meson configure "$build" -Dbuildtype=release >/dev/null
+fi
+ninja -C "$build" faultline >/dev/null
+binary=$build/faultline
+
+# --- memory: hugepages, or --no-huge -----------------------------------------------------------
+huge_needed=1024  # 2 MiB pages: the mbuf pool for --hold 262144 and the rings fit in 2 GiB
+eal_memory=(--in-memory)
+memory_note="hugepages (2 MiB)"
+reserve_hugepages() {
+  local pages=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+  [[ -w $pages ]] || return 1
+  local total; total=$(cat $pages)
+  if (( total < huge_needed )); then echo "$huge_needed" > $pages 2>/dev/null || return 1; fi
+  mkdir -p /dev/hugepages
+  mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null || return 1
+  local free; free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+  (( free >= huge_needed ))
+}
+if [[ ${NO_HUGE:-0} == 1 ]] || ! reserve_hugepages; then
+  eal_memory=(--no-huge --no-shconf -m 2048)  # testpmd refuses --in-memory with --no-huge
+  memory_note="NO HUGEPAGES: could not reserve $huge_needed free 2 MiB pages (or NO_HUGE=1), running with --no-huge -m 2048 (memory from malloc)"
+  echo "bench/run.sh: $memory_note" >&2
+fi
+
+# --- ports -------------------------------------------------------------------------------------
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 bench/flows_pcap.py --workload-w "$work/a.pcap" "$work/b.pcap" --flows 1024
+vdevs=(--vdev="net_pcap0,rx_pcap=$work/a.pcap,infinite_rx=1"
+       --vdev="net_pcap1,rx_pcap=$work/b.pcap,infinite_rx=1")
+lcore=$(( $(nproc) > 1 ? 1 : 0 ))  # testpmd: main on 0, forwarding on it; faultline: all on it
+
+# --- one run of each kind: prints Mpps (both directions), or nothing if the run failed ---------
+mpps_from_stats_json() {  # FILE: frames transmitted on all ports / elapsed
+  python3 - "$1" <<'EOF' 2>/dev/null || true
+import json, sys
+d = json.load(open(sys.argv[1]))
+tx = sum(p['tx'] for p in d['ports'])
+if tx > 0 and d['elapsed_ns'] > 0:  # else the run ended before forwarding (too short a run)
+    print(f"{tx / (d['elapsed_ns'] / 1e9) / 1e6:.3f}")
+EOF
+}
+
+# The departure-lateness percentiles of a run's statistics document. The dataplane does not keep
+# a lateness histogram yet (another step of issue 14 adds it, as `lateness_ns` with the same
+# percentile fields as the rules' `delay_ns`): until then this prints "NA NA". Point it at the
+# field's final place (top level, or per port/worker) when it lands.
+lateness_from_stats_json() {  # FILE -> "P50 P999" in ns
+  python3 - "$1" <<'EOF' 2>/dev/null || echo "NA NA"
+import json, sys
+def find(node):
+    if isinstance(node, dict):
+        if isinstance(node.get("lateness_ns"), dict):
+            return node["lateness_ns"]
+        for value in node.values():
+            found = find(value)
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            found = find(value)
+            if found is not None:
+                return found
+    return None
+found = find(json.load(open(sys.argv[1])))
+print(f"{found['p50']} {found['p999']}" if found else "NA NA")
+EOF
+}
+
+run_faultline() {  # STATS_JSON, faultline run options...
+  local stats=$1; shift
+  rm -f "$stats"
+  # Its own control socket: a daemon already running on this machine keeps the default one.
+  timeout -s INT "$seconds" "$binary" run --hold 262144 --control "$work/control.sock" \
+    --stats-json "$stats" "$@" -- \
+    --no-pci "${eal_memory[@]}" -l "$lcore" "${vdevs[@]}" >"$work/out.txt" 2>&1 || true
+  local mpps=""
+  if [[ -s $stats ]]; then mpps=$(mpps_from_stats_json "$stats"); fi
+  if [[ -z $mpps ]]; then
+    # Start-up (EAL, the mbuf pool) takes seconds, more with --no-huge: runs must be longer.
+    echo "bench/run.sh: faultline run $* forwarded nothing in $seconds s:" >&2
+    tail -n 3 "$work/out.txt" >&2
+  fi
+  echo "$mpps"
+}
+
+# testpmd prints each port's throughput since the previous report every second (--stats-period);
+# the last report of each port is a steady-state rate, free of the start-up time.
+run_testpmd() {
+  local out
+  out=$( (sleep "$seconds"; echo) | timeout $(( seconds + 30 )) dpdk-testpmd --no-pci \
+         "${eal_memory[@]}" -l 0,"$lcore" "${vdevs[@]}" -- --forward-mode=io --stats-period 1 2>&1 || true)
+  { grep -o 'Tx-pps: *[0-9]*' <<<"$out" || true; } | grep -o '[0-9]*$' | tail -2 |
+    awk '{ total += $1; n++ } END { if (n == 2) printf "%.3f\n", total / 1e6 }'
+}
+
+median() {  # values... (NA and empty ignored) -> the median, or NA
+  printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
+    awk '{ v[n++] = $1 } END { if (!n) print "NA"; else if (n % 2) print v[(n-1)/2]; else printf "%.3f\n", (v[n/2-1] + v[n/2]) / 2 }'
+}
+
+echo "bench/run.sh: $reps repetition(s) of $seconds s, 64 B frames of workload W on net_pcap infinite_rx,"
+echo "  1 worker on lcore $lcore, $memory_note, $binary ($(git rev-parse --short HEAD 2>/dev/null || echo '?')), $(date -u +%FT%TZ)"
+declare -a testpmd passthrough delay pipeline p50 p999
+for (( rep = 1; rep <= reps; ++rep )); do
+  testpmd+=("$(run_testpmd)")
+  passthrough+=("$(run_faultline "$work/passthrough.json")")
+  delay+=("$(run_faultline "$work/delay.json" --delay 1ms)")
+  pipeline+=("$(run_faultline "$work/pipeline.json" --profile profiles/workload-w.yaml)")
+  read -r late50 late999 < <(lateness_from_stats_json "$work/pipeline.json")
+  p50+=("$late50")
+  p999+=("$late999")
+  printf 'run %d: testpmd %s  passthrough %s  delay %s  pipeline %s Mpps  lateness p50 %s p99.9 %s ns\n' \
+    "$rep" "${testpmd[-1]:-FAILED}" "${passthrough[-1]:-FAILED}" "${delay[-1]:-FAILED}" \
+    "${pipeline[-1]:-FAILED}" "$late50" "$late999"
+done
+echo "RESULT testpmd_mpps=$(median "${testpmd[@]}") passthrough_mpps=$(median "${passthrough[@]}") delay_mpps=$(median "${delay[@]}") pipeline_mpps=$(median "${pipeline[@]}") lateness_p50_ns=$(median "${p50[@]}") lateness_p999_ns=$(median "${p999[@]}")"
