@@ -20,6 +20,7 @@
 #include "dataplane/fastpath/frame_parser.h"
 #include "dataplane/fastpath/packet_meta.h"
 #include "dataplane/models/corruptor.h"
+#include "dataplane/models/ecn_marker.h"
 #include "dataplane/models/partition_responder.h"
 #include "dataplane/runtime/eal.h"
 
