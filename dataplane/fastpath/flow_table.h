@@ -85,6 +85,10 @@ class FlowTable {
     return nullptr;
   }
 
+  // Starts loading the first entry of the probe window of `hash` (the staged burst hashes every
+  // frame's flow and prefetches its bucket before any frame runs the models).
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(&entries_[hash & mask_], 1, 3); }
+
   // The displacement ring of a flow returned by FindOrInsert (ring_length entries).
   uint64_t* Ring(const FlowState* state) {
     const size_t index = reinterpret_cast<const FlowEntry*>(reinterpret_cast<const char*>(state) -
