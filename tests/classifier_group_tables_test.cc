@@ -124,7 +124,8 @@ TEST(ClassifierGroupTablesTest, SharesGroupTablesOnlyWhenTheGroupsAreTheSame) {
   other_groups.partitions[0].cuts[0].to.macs.push_back({0x02, 0, 0, 0, 0, 0x12});
   other_groups.partitions[0].cuts[0].to.prefixes.clear();
   other_groups.partitions[0].cuts[0].from.prefixes.clear();
-  const std::vector<int> fresh_answers = Answers(Classifier(same_groups.rules, same_groups.partitions));
+  const std::vector<int> fresh_answers =
+      Answers(Classifier(same_groups.rules, same_groups.partitions));
   const Classifier before(first.rules, first.partitions);
   const Classifier after(same_groups.rules, same_groups.partitions, &before);
   EXPECT_TRUE(after.SharesGroupTables(before));

@@ -22,10 +22,10 @@ struct StageCycles {
 #ifdef FAULTLINE_STAGE_TIMING
 inline StageCycles g_stage_cycles;  // one pipeline per bench process, one thread
 #define FL_STAGE_START(name) const uint64_t name = rte_rdtsc()
-#define FL_STAGE_STOP(stage, name)                                                  \
-  do {                                                                              \
-    g_stage_cycles.cycles[static_cast<int>(stage)] += rte_rdtsc() - (name);         \
-    ++g_stage_cycles.calls[static_cast<int>(stage)];                                \
+#define FL_STAGE_STOP(stage, name)                                          \
+  do {                                                                      \
+    g_stage_cycles.cycles[static_cast<int>(stage)] += rte_rdtsc() - (name); \
+    ++g_stage_cycles.calls[static_cast<int>(stage)];                        \
   } while (0)
 #else
 #define FL_STAGE_START(name) \
