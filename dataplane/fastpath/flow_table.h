@@ -10,6 +10,7 @@
 
 #include "dataplane/fastpath/clock.h"
 #include "dataplane/fastpath/frame_parser.h"
+#include "dataplane/fastpath/huge_page_array.h"
 
 namespace faultline {
 
@@ -110,8 +111,8 @@ class FlowTable {
   uint32_t mask_;
   uint32_t size_ = 0;
   uint32_t ring_length_;
-  std::unique_ptr<FlowEntry[]> entries_;
-  std::unique_ptr<uint64_t[]> rings_;
+  HugePageArray<FlowEntry> entries_;
+  HugePageArray<uint64_t> rings_;
 };
 
 }  // namespace faultline
