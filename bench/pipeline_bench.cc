@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -45,8 +46,13 @@
 #include "dataplane/fastpath/packet_meta.h"
 #include "dataplane/pipeline/compiled_profile.h"
 #include "dataplane/pipeline/pipeline.h"
+#include "dataplane/pipeline/stage_timing.h"
 #include "dataplane/runtime/eal.h"
+#include "dataplane/runtime/pcap_io.h"
 
+#ifndef FAULTLINE_BENCH_W_PROFILE
+#define FAULTLINE_BENCH_W_PROFILE "profiles/workload-w.yaml"
+#endif
 #ifndef FAULTLINE_BENCH_PROFILE
 #define FAULTLINE_BENCH_PROFILE "profiles/bench-full-pipeline.yaml"
 #endif
@@ -67,41 +73,67 @@ rte_mempool* g_pool = nullptr;
 TimeBase g_time_base;
 std::optional<ProfileSpec> g_profile;
 std::string g_profile_error;
+std::optional<ProfileSpec> g_workload;  // profiles/workload-w.yaml (FAULTLINE_BENCH_W_PROFILE)
+std::string g_workload_error;
 
-// Frame templates: flow f is 10.0.(f / 256).(f % 256):(1024 + f) -> 10.1.0.1:5000 over UDP.
-struct Templates {
-  uint8_t frames[kFlows][kFrameLength];
-  Templates() {
-    for (uint32_t flow = 0; flow < kFlows; ++flow) {
-      uint8_t* data = frames[flow];
-      std::memset(data, 0, kFrameLength);
-      const uint16_t src_port = static_cast<uint16_t>(1024 + flow);
-      // clang-format off
-      const uint8_t header[] = {
-          0x02, 0, 0, 0, 0, 0xbb, 0x02, 0, 0, 0, 0, 0xaa, 0x08, 0x00,          // Ethernet
-          0x45, 0, 0, 50, 0, 0, 0, 0, 64, 17, 0, 0,                            // IPv4, 50 bytes
-          10, 0, static_cast<uint8_t>(flow >> 8), static_cast<uint8_t>(flow),  // source
-          10, 1, 0, 1,                                                         // destination
-          static_cast<uint8_t>(src_port >> 8), static_cast<uint8_t>(src_port),  // UDP, no checksum
-          0x13, 0x88, 0, 30, 0, 0};
-      // clang-format on
-      std::memcpy(data, header, sizeof(header));
-      auto* ip = reinterpret_cast<rte_ipv4_hdr*>(data + 14);
-      ip->hdr_checksum = rte_ipv4_cksum(ip);
+using FrameList = std::vector<std::vector<uint8_t>>;
+
+// The built-in frames: flow f is 10.0.(f / 256).(f % 256):(1024 + f) -> 10.1.0.1:5000 over UDP.
+FrameList BuiltInFrames() {
+  FrameList frames;
+  for (uint32_t flow = 0; flow < kFlows; ++flow) {
+    std::vector<uint8_t> data(kFrameLength, 0);
+    const uint16_t src_port = static_cast<uint16_t>(1024 + flow);
+    // clang-format off
+    const uint8_t header[] = {
+        0x02, 0, 0, 0, 0, 0xbb, 0x02, 0, 0, 0, 0, 0xaa, 0x08, 0x00,          // Ethernet
+        0x45, 0, 0, 50, 0, 0, 0, 0, 64, 17, 0, 0,                            // IPv4, 50 bytes
+        10, 0, static_cast<uint8_t>(flow >> 8), static_cast<uint8_t>(flow),  // source
+        10, 1, 0, 1,                                                         // destination
+        static_cast<uint8_t>(src_port >> 8), static_cast<uint8_t>(src_port),  // UDP, no checksum
+        0x13, 0x88, 0, 30, 0, 0};
+    // clang-format on
+    std::memcpy(data.data(), header, sizeof(header));
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(data.data() + 14);
+    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    frames.push_back(std::move(data));
+  }
+  return frames;
+}
+
+// Workload W's frames (bench/flows_pcap.py --workload-w A.pcap B.pcap) from the files named by
+// FAULTLINE_BENCH_W_A and FAULTLINE_BENCH_W_B: side a's on port 0, side b's on port 1.
+std::optional<std::array<FrameList, 2>> WorkloadFrames(std::string* error) {
+  std::array<FrameList, 2> sides;
+  const char* names[2] = {"FAULTLINE_BENCH_W_A", "FAULTLINE_BENCH_W_B"};
+  for (int side = 0; side < 2; ++side) {
+    const char* path = std::getenv(names[side]);
+    if (path == nullptr) {
+      *error = std::string("set ") + names[0] + " and " + names[1] +
+               " to bench/flows_pcap.py --workload-w files";
+      return std::nullopt;
+    }
+    PcapReader reader;
+    if (!reader.Open(path, error)) return std::nullopt;
+    for (PcapFrame frame; reader.Next(&frame);)
+      sides[side].emplace_back(frame.data, frame.data + frame.length);
+    if (sides[side].empty()) {
+      *error = std::string(path) + ": no frames";
+      return std::nullopt;
     }
   }
-};
-const Templates& FrameTemplates() {
-  static const Templates templates;
-  return templates;
+  return sides;
 }
+
+std::array<FrameList, 2> g_built_in;
+std::optional<std::array<FrameList, 2>> g_w_frames;
 
 // Where bursts come from and where released frames go: a LIFO stack of ready-made frames.
 class FrameSource {
  public:
-  FrameSource() {
+  FrameSource(rte_mempool* pool, const FrameList* frames) : pool_(pool), frames_(frames) {
     stack_.reserve(kPoolSize);
-    Refill(kPrebuilt);
+    Refill(kPrebuilt / 2);
     // FAULTLINE_BENCH_SHUFFLE=1: start from frames in random address order (the hardware
     // prefetcher can then not follow a steady cycle of mbufs).
     const char* shuffle = std::getenv("FAULTLINE_BENCH_SHUFFLE");
@@ -122,44 +154,52 @@ class FrameSource {
     stack_.resize(top);
   }
   void Give(rte_mbuf* packet) { stack_.push_back(packet); }
-  uint64_t allocated() const { return allocated_; }
 
  private:
   void Refill(uint32_t count) {
     std::vector<rte_mbuf*> fresh(count);
-    if (rte_pktmbuf_alloc_bulk(g_pool, fresh.data(), count) != 0) {
+    if (rte_pktmbuf_alloc_bulk(pool_, fresh.data(), count) != 0) {
       std::fprintf(stderr, "pipeline_bench: the pool ran dry\n");
       std::abort();
     }
     for (rte_mbuf* packet : fresh) {
-      char* data = rte_pktmbuf_append(packet, kFrameLength);
-      std::memcpy(data, FrameTemplates().frames[next_flow_], kFrameLength);
-      next_flow_ = (next_flow_ + 1) % kFlows;
+      const std::vector<uint8_t>& frame = (*frames_)[next_frame_];
+      char* data = rte_pktmbuf_append(packet, static_cast<uint16_t>(frame.size()));
+      std::memcpy(data, frame.data(), frame.size());
+      next_frame_ = (next_frame_ + 1) % frames_->size();
       stack_.push_back(packet);
     }
-    allocated_ += count;
   }
+  rte_mempool* pool_;
+  const FrameList* frames_;
   std::vector<rte_mbuf*> stack_;
-  uint32_t next_flow_ = 0;
-  uint64_t allocated_ = 0;
+  size_t next_frame_ = 0;
 };
 
-// Drives one pipeline: burst k arrives at start + k * 32 / (2 * line rate) on port k % 2.
+// Drives one pipeline: burst k arrives at start + k * 32 / (2 * line rate) on port k % 2, from
+// that port's frames; a released frame goes back to the port it came in on.
 class Driver {
  public:
-  explicit Driver(const PipelineConfig& config)
-      : start_(uint64_t{1} << 40), pipeline_(config, g_time_base.wheel_tick_shift, start_) {}
+  Driver(const PipelineConfig& config, rte_mempool* pool, const std::array<FrameList, 2>& frames)
+      : start_(uint64_t{1} << 40),
+        sources_{{{pool, &frames[0]}, {pool, &frames[1]}}},
+        pipeline_(config, g_time_base.wheel_tick_shift, start_) {}
 
   void Step() {
     rte_mbuf* burst[kBurst];
-    source_.Take(burst);
+    const uint16_t port = static_cast<uint16_t>(bursts_ & 1);
+    sources_[port].Take(burst);
     const uint64_t now = Now();
-    pipeline_.Ingest(static_cast<uint16_t>(bursts_ & 1), burst, kBurst, now);
+    pipeline_.Ingest(port, burst, kBurst, now);
+    FL_STAGE_START(release_start);
     pipeline_.Advance(now);
+    FL_STAGE_STOP(Stage::kRelease, release_start);
+    FL_STAGE_START(tx_start);  // the bench's TX: pop and recycle (no device)
     while (rte_mbuf* packet = pipeline_.PopReady()) {
-      source_.Give(packet);
+      sources_[Meta(packet)->out_port ^ 1].Give(packet);
       ++released_;
     }
+    FL_STAGE_STOP(Stage::kTx, tx_start);
     ++bursts_;
   }
   uint64_t Now() const {
@@ -173,7 +213,7 @@ class Driver {
 
  private:
   const uint64_t start_;
-  FrameSource source_;
+  std::array<FrameSource, 2> sources_;
   Pipeline pipeline_;
   uint64_t bursts_ = 0;
   uint64_t released_ = 0;
@@ -187,13 +227,51 @@ uint64_t TotalDropped(const PipelineCounters& counters) {
   return dropped;
 }
 
-void RunPipeline(benchmark::State& state, const PipelineConfig& config) {
-  Driver driver(config);
-  while (driver.ElapsedNs() < kWarmUpNs) driver.Step();
+#ifdef FAULTLINE_STAGE_TIMING
+// Cycles per frame of each stage over the timed bursts, less the cost of the timing itself (an
+// empty start/stop pair, measured here, once per timed call; the wheel inserts' pairs run inside
+// the models' window and are taken off it too).
+void ReportStages(benchmark::State& state, const StageCycles& before, double packets) {
+  constexpr int kPairs = 100000;
+  StageCycles probe = g_stage_cycles;
+  for (int i = 0; i < kPairs; ++i) {
+    FL_STAGE_START(t);
+    FL_STAGE_STOP(Stage::kCount, t);  // the spare slot past the stages
+  }
+  const double pair = static_cast<double>(g_stage_cycles.cycles[static_cast<int>(Stage::kCount)] -
+                                          probe.cycles[static_cast<int>(Stage::kCount)]) /
+                      kPairs;
+  auto net = [&](Stage stage) {
+    const int i = static_cast<int>(stage);
+    return static_cast<double>(probe.cycles[i] - before.cycles[i]) -
+           pair * static_cast<double>(probe.calls[i] - before.calls[i]);
+  };
+  const double insert = net(Stage::kWheelInsert);
+  const char* names[] = {"c_parse", "c_classify", "c_models", "c_insert", "c_release", "c_tx"};
+  for (int i = 0; i < static_cast<int>(Stage::kCount); ++i) {
+    double cycles = net(static_cast<Stage>(i));
+    if (static_cast<Stage>(i) == Stage::kModels) cycles -= insert;
+    state.counters[names[i]] = cycles / packets;
+  }
+  state.counters["c_timer_pair"] = pair;
+}
+#endif
+
+void RunPipeline(benchmark::State& state, const PipelineConfig& config,
+                 const std::array<FrameList, 2>& frames, rte_mempool* pool = g_pool,
+                 uint64_t warm_up_ns = kWarmUpNs) {
+  Driver driver(config, pool, frames);
+  while (driver.ElapsedNs() < warm_up_ns) driver.Step();
   const uint64_t bursts_before = driver.bursts(), released_before = driver.released();
   const uint64_t dropped_before = TotalDropped(driver.pipeline().counters());
+#ifdef FAULTLINE_STAGE_TIMING
+  const StageCycles stages_before = g_stage_cycles;
+#endif
   for (auto _ : state) driver.Step();
   const double packets = static_cast<double>((driver.bursts() - bursts_before) * kBurst);
+#ifdef FAULTLINE_STAGE_TIMING
+  ReportStages(state, stages_before, packets);
+#endif
   state.SetItemsProcessed(static_cast<int64_t>(packets));
   state.counters["ns_per_pkt"] =
       benchmark::Counter(packets, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
@@ -204,26 +282,30 @@ void RunPipeline(benchmark::State& state, const PipelineConfig& config) {
   if (const FlowTable* flows = driver.pipeline().flows()) {
     state.counters["flows"] = static_cast<double>(flows->size());
   }
-  if (TotalDropped(driver.pipeline().counters()) !=
-      driver.pipeline().counters().Dropped(DropCause::kLoss)) {
-    state.SkipWithError("frames dropped for another cause than loss (hold limit?)");
+  const PipelineCounters& counters = driver.pipeline().counters();
+  if (TotalDropped(counters) !=
+      counters.Dropped(DropCause::kLoss) + counters.Dropped(DropCause::kPartition)) {
+    state.SkipWithError("frames dropped for another cause than loss or a partition (hold limit?)");
   }
 }
 
 void BM_PassThrough(benchmark::State& state) {
-  RunPipeline(state, {.delay = 0, .hold_limit = kHoldLimit});
+  RunPipeline(state, {.delay = 0, .hold_limit = kHoldLimit}, g_built_in);
 }
 
 void BM_ConstantDelay1ms(benchmark::State& state) {
-  RunPipeline(state, {.delay = g_time_base.FromNs(1'000'000), .hold_limit = kHoldLimit});
+  RunPipeline(state, {.delay = g_time_base.FromNs(1'000'000), .hold_limit = kHoldLimit},
+              g_built_in);
 }
 
 // The same 1 ms through a one-rule profile (what `--delay` compiles to with a profile): adds the
 // parse, the classification and the per-rule counters, but no flow state.
 void BM_ProfileConstantDelay1ms(benchmark::State& state) {
-  RunPipeline(state, {.hold_limit = kHoldLimit,
-                      .profile = CompileProfile(ConstantDelayProfile(1'000'000), g_time_base, 1),
-                      .flow_idle = FlowIdleTimeout(g_time_base, 1'000'000)});
+  RunPipeline(state,
+              {.hold_limit = kHoldLimit,
+               .profile = CompileProfile(ConstantDelayProfile(1'000'000), g_time_base, 1),
+               .flow_idle = FlowIdleTimeout(g_time_base, 1'000'000)},
+              g_built_in);
 }
 
 void BM_FullProfile(benchmark::State& state) {
@@ -242,7 +324,73 @@ void BM_FullProfile(benchmark::State& state) {
   if (const char* capacity = std::getenv("FAULTLINE_BENCH_FLOW_CAPACITY")) {
     config.flow_capacity = static_cast<uint32_t>(std::strtoul(capacity, nullptr, 10));
   }
-  RunPipeline(state, config);
+  RunPipeline(state, config, g_built_in);
+}
+
+// Workload W (profiles/workload-w.yaml on its own frames) with its delay (and jitter, a tenth
+// of it) set to `state.range(0)` us: 34 us holds ~1k frames, 1000 us (W itself) ~30k, 34 ms ~1M
+// (on a pool of small mbufs of its own: 2 KiB ones would need 2.4 GB).
+void BM_WorkloadW(benchmark::State& state) {
+  if (!g_workload || !g_w_frames) {
+    state.SkipWithError((g_workload ? g_workload_error : std::string("workload W")).c_str());
+    for (auto _ : state) {
+    }
+    return;
+  }
+  ProfileSpec spec = *g_workload;
+  const uint64_t delay_ns = static_cast<uint64_t>(state.range(0)) * 1000;
+  for (ImpairmentSpec& impairment : spec.impairments) {
+    if (!impairment.delay) continue;
+    impairment.delay->base_ns = delay_ns;
+    impairment.delay->jitter_ns = delay_ns / 10;
+  }
+  const uint64_t in_flight = delay_ns * 2 * kLineRatePps / 1'000'000'000;
+  const uint64_t hold = std::max<uint64_t>(kHoldLimit, in_flight * 3 / 2);
+  rte_mempool* pool = g_pool;
+  if (hold > kHoldLimit) {
+    pool = rte_pktmbuf_pool_create("bench_big_pool", static_cast<unsigned>(hold + kPrebuilt), 256,
+                                   0, RTE_PKTMBUF_HEADROOM + 128, rte_socket_id());
+    if (pool == nullptr) {
+      state.SkipWithError("cannot allocate the mbufs of this many frames in flight");
+      for (auto _ : state) {
+      }
+      return;
+    }
+  }
+  {
+    PipelineConfig config{.hold_limit = hold,
+                          .profile = CompileProfile(spec, g_time_base, *spec.seed),
+                          .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(spec))};
+    RunPipeline(state, config, *g_w_frames, pool, std::max(kWarmUpNs, 3 * delay_ns));
+  }
+  if (pool != g_pool) rte_mempool_free(pool);
+}
+
+// What a live `apply` compiles on the control thread (bench, not the worker): W again with its
+// first rule's match changed (range 0: nothing, the classifier is shared; 1: a port, the groups
+// and their LPM tables are shared; 2: a group's prefix, every table is rebuilt).
+void BM_CompileApply(benchmark::State& state) {
+  if (!g_workload) {
+    state.SkipWithError(g_workload_error.c_str());
+    for (auto _ : state) {
+    }
+    return;
+  }
+  RuleIdentities identities;
+  const auto running = CompileProfile(*g_workload, g_time_base, 1, {.identities = &identities});
+  ProfileSpec next = *g_workload;
+  MatchSpec& match = next.rules[0].match;
+  if (state.range(0) == 1) {
+    match.has_dst_port = true;
+    match.dst_port_min = match.dst_port_max = 443;
+  } else if (state.range(0) == 2) {
+    match.src.prefixes[0].length = 17;
+  }
+  for (auto _ : state) {
+    auto compiled = CompileProfile(next, g_time_base, 1,
+                                   {.identities = &identities, .previous = running.get()});
+    benchmark::DoNotOptimize(compiled.get());
+  }
 }
 
 // One iteration is a burst of 32 frames; 100k bursts = 3.2M frames (~108 ms of traffic).
@@ -250,6 +398,13 @@ BENCHMARK(BM_PassThrough)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ConstantDelay1ms)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ProfileConstantDelay1ms)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FullProfile)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_WorkloadW)
+    ->Arg(34)
+    ->Arg(1000)
+    ->Arg(34000)
+    ->Iterations(100'000)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_CompileApply)->DenseRange(0, 2)->Unit(benchmark::kMillisecond);
 
 bool HugepagesUsable(unsigned needed_pages) {
   const char* no_huge = std::getenv("FAULTLINE_BENCH_NO_HUGE");
@@ -309,6 +464,13 @@ int main(int argc, char** argv) {
   const char* profile_env = std::getenv("FAULTLINE_BENCH_PROFILE");
   const std::string profile_path = profile_env ? profile_env : FAULTLINE_BENCH_PROFILE;
   faultline::g_profile = faultline::ParseProfileFile(profile_path, &faultline::g_profile_error);
+  const char* workload_env = std::getenv("FAULTLINE_BENCH_W_PROFILE");
+  faultline::g_workload = faultline::ParseProfileFile(
+      workload_env ? workload_env : FAULTLINE_BENCH_W_PROFILE, &faultline::g_workload_error);
+  faultline::g_built_in = {faultline::BuiltInFrames(), faultline::BuiltInFrames()};
+  std::string frames_error;
+  faultline::g_w_frames = faultline::WorkloadFrames(&frames_error);
+  if (!faultline::g_w_frames && faultline::g_workload) faultline::g_workload_error = frames_error;
   benchmark::AddCustomContext("eal_memory", memory);
   benchmark::AddCustomContext("profile", profile_path);
   benchmark::AddCustomContext("clock", std::to_string(faultline::g_time_base.hz) +

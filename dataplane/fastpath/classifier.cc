@@ -212,17 +212,22 @@ void Classifier::BuildFields(const std::vector<MatchSpec>& rules) {
 }
 
 Classifier::Classifier(const std::vector<MatchSpec>& rules,
-                       const std::vector<PartitionSpec>& partitions) {
+                       const std::vector<PartitionSpec>& partitions, const Classifier* previous) {
   SetRegistry registry;
   std::vector<std::pair<int, int>> rule_sets;
   std::vector<CutSides> cut_sets;
   RegisterAll(rules, partitions, &registry, &rule_sets, &cut_sets);
-  const std::vector<EndpointSet>& sets = registry.sets();
+  sets_ = registry.sets();
+  const std::vector<EndpointSet>& sets = sets_;
   for (const EndpointSet& set : sets) {
     locate_ip_ |= !set.prefixes.empty();
     locate_mac_ |= !set.macs.empty();
   }
-  if (!sets.empty()) classes_ = std::make_unique<EndpointClasses>(sets);
+  if (previous != nullptr && previous->sets_ == sets) {
+    classes_ = previous->classes_;  // the same groups: the same tables, read-only
+  } else if (!sets.empty()) {
+    classes_ = std::make_shared<const EndpointClasses>(sets);
+  }
   const size_t classes = classes_ ? classes_->class_count() : 1;
   BuildRuleRows(rules, rule_sets, sets.size());
   BuildFields(rules);
@@ -270,6 +275,35 @@ FrameEndpoints Classifier::Locate(const ParsedFrame& frame) const {
     where.dst_mac = classes_->ClassOfMac(frame.dst_mac);
   }
   return where;
+}
+
+void Classifier::LocateBurst(const ParsedFrame* frames, unsigned n, FrameEndpoints* where) const {
+  if (!locate_ip_ || n == 0) {
+    for (unsigned i = 0; i < n; ++i) where[i] = Locate(frames[i]);
+    return;
+  }
+  // Sources in [0, n), destinations in [n, 2n); a frame that is not IPv4 looks up 0 and is
+  // located one by one below.
+  uint32_t addresses[2 * kLocateBurst], ids[2 * kLocateBurst];
+  for (unsigned i = 0; i < n; ++i) {
+    const bool v4 = frames[i].key.family == 4;
+    addresses[i] = v4 ? Load32(frames[i].key.src) : 0;
+    addresses[n + i] = v4 ? Load32(frames[i].key.dst) : 0;
+  }
+  classes_->ClassOfIpv4Bulk(addresses, ids, 2 * n);
+  for (unsigned i = 0; i < n; ++i) {
+    const FlowKey& key = frames[i].key;
+    FrameEndpoints& at = where[i];
+    if (key.family == 4) {
+      at.src_ip = ids[i];
+      at.dst_ip = ids[n + i];
+    } else {
+      at.src_ip = classes_->ClassOfIp(key.family, key.src);
+      at.dst_ip = classes_->ClassOfIp(key.family, key.dst);
+    }
+    at.src_mac = locate_mac_ ? classes_->ClassOfMac(frames[i].src_mac) : 0;
+    at.dst_mac = locate_mac_ ? classes_->ClassOfMac(frames[i].dst_mac) : 0;
+  }
 }
 
 int Classifier::Classify(const ParsedFrame& frame, Direction direction,

@@ -28,9 +28,17 @@ class Classifier {
  public:
   // Needs the EAL when any rule or partition names addresses (the LPM tables live in DPDK
   // memory). Throws std::runtime_error when they cannot be allocated.
-  Classifier(const std::vector<MatchSpec>& rules, const std::vector<PartitionSpec>& partitions);
+  // `previous` (optional): a classifier whose group tables (EndpointClasses) this one shares when
+  // the rules and partitions name the same endpoint sets in the same order, so a change that
+  // keeps the groups builds no LPM table (tbl24 alone is 64 MiB to zero).
+  Classifier(const std::vector<MatchSpec>& rules, const std::vector<PartitionSpec>& partitions,
+             const Classifier* previous = nullptr);
 
   FrameEndpoints Locate(const ParsedFrame& frame) const;
+  // Locate for a burst of `n` frames (at most kLocateBurst): the IPv4 addresses of all of them in
+  // one bulk LPM lookup. where[i] equals Locate(frames[i]).
+  static constexpr unsigned kLocateBurst = 32;
+  void LocateBurst(const ParsedFrame* frames, unsigned n, FrameEndpoints* where) const;
 
   // The first rule matching a frame received in `direction` (kAToB or kBToA), or -1.
   int Classify(const ParsedFrame& frame, Direction direction, const FrameEndpoints& where) const;
@@ -44,6 +52,10 @@ class Classifier {
   int Cut(const ParsedFrame& frame) const { return Cut(frame, Locate(frame)); }
 
   size_t rule_count() const { return rule_count_; }
+  // Whether this classifier shares its group tables with `other` (tests).
+  bool SharesGroupTables(const Classifier& other) const {
+    return classes_ != nullptr && classes_ == other.classes_;
+  }
   bool has_partitions() const { return cut_words_ != 0; }
   // DPDK memory the tables of a profile take (sizes offline EAL memory).
   static uint64_t MemoryBytes(const std::vector<MatchSpec>& rules,
@@ -68,9 +80,10 @@ class Classifier {
   void BuildFields(const std::vector<MatchSpec>& rules);
 
   size_t rule_count_ = 0;
-  size_t rule_words_ = 0;  // 64-bit words per rule bitmap
-  size_t cut_words_ = 0;   // per cut bitmap (0: no partitions)
-  std::unique_ptr<EndpointClasses> classes_;
+  size_t rule_words_ = 0;          // 64-bit words per rule bitmap
+  size_t cut_words_ = 0;           // per cut bitmap (0: no partitions)
+  std::vector<EndpointSet> sets_;  // the distinct endpoint sets, in the order classes_ numbers them
+  std::shared_ptr<const EndpointClasses> classes_;
   bool locate_ip_ = false, locate_mac_ = false;  // whether any set has addresses / MACs
   std::vector<uint64_t> direction_bits_;         // [direction 0/1][word]
   std::vector<uint64_t> src_any_, dst_any_;      // rules without src / dst

@@ -201,6 +201,17 @@ uint32_t EndpointClasses::ClassOfIp(uint8_t family, const uint8_t* address) cons
   return id;
 }
 
+void EndpointClasses::ClassOfIpv4Bulk(const uint32_t* addresses, uint32_t* ids, unsigned n) const {
+  if (lpm4_ == nullptr) {
+    std::fill(ids, ids + n, default4_);
+    return;
+  }
+  rte_lpm_lookup_bulk(lpm4_, addresses, ids, n);
+  for (unsigned i = 0; i < n; ++i) {
+    ids[i] = (ids[i] & RTE_LPM_LOOKUP_SUCCESS) ? ids[i] & 0x00FFFFFF : default4_;
+  }
+}
+
 uint32_t EndpointClasses::ClassOfMac(uint64_t mac) const {
   if (macs_ == nullptr) return 0;
   void* data = nullptr;

@@ -14,8 +14,8 @@ uint64_t FlowIdleTimeout(const TimeBase& time_base, uint64_t delay_horizon_ns) {
 FlowTable::FlowTable(uint32_t capacity, uint32_t ring_length)
     : mask_(std::bit_ceil(capacity < 16 ? 16u : capacity) - 1),
       ring_length_(ring_length),
-      entries_(new FlowEntry[mask_ + 1]()),
-      rings_(ring_length ? new uint64_t[size_t{mask_ + 1} * ring_length]() : nullptr) {}
+      entries_(size_t{mask_} + 1),
+      rings_(size_t{mask_ + 1} * ring_length) {}
 
 FlowState* FlowTable::Claim(FlowEntry* entry, const FlowKey& key, uint64_t now, Lookup result,
                             Lookup* lookup) {

@@ -10,6 +10,7 @@
 
 #include "dataplane/fastpath/clock.h"
 #include "dataplane/fastpath/frame_parser.h"
+#include "dataplane/fastpath/huge_page_array.h"
 
 namespace faultline {
 
@@ -85,6 +86,10 @@ class FlowTable {
     return nullptr;
   }
 
+  // Starts loading the first entry of the probe window of `hash` (the staged burst hashes every
+  // frame's flow and prefetches its bucket before any frame runs the models).
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(&entries_[hash & mask_], 1, 3); }
+
   // The displacement ring of a flow returned by FindOrInsert (ring_length entries).
   uint64_t* Ring(const FlowState* state) {
     const size_t index = reinterpret_cast<const FlowEntry*>(reinterpret_cast<const char*>(state) -
@@ -106,8 +111,8 @@ class FlowTable {
   uint32_t mask_;
   uint32_t size_ = 0;
   uint32_t ring_length_;
-  std::unique_ptr<FlowEntry[]> entries_;
-  std::unique_ptr<uint64_t[]> rings_;
+  HugePageArray<FlowEntry> entries_;
+  HugePageArray<uint64_t> rings_;
 };
 
 }  // namespace faultline

@@ -204,7 +204,10 @@ std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
   if (options.previous != nullptr && SameClassification(options.previous->spec, spec)) {
     profile->classifier = options.previous->classifier;
   } else {
-    profile->classifier = std::make_shared<const Classifier>(matches, spec.partitions);
+    // Group tables are still shared when only the other match fields changed.
+    profile->classifier = std::make_shared<const Classifier>(
+        matches, spec.partitions,
+        options.previous != nullptr ? options.previous->classifier.get() : nullptr);
   }
   return profile;
 }

@@ -86,8 +86,9 @@ struct CompileOptions {
   // Where rule ids come from; null: rule i gets counter and state id i (a profile that never
   // changes: replay without a trace, tests, benchmarks).
   RuleIdentities* identities = nullptr;
-  // The classifier (and its DPDK tables) is shared with `previous` when the match fields,
-  // groups and partitions are the same (a set-impairment or link step, a heal of impairments).
+  // The classifier is shared with `previous` when the match fields and partitions are the same
+  // (a set-impairment or link step, a heal of impairments); its group tables (the DPDK LPM and
+  // MAC tables) whenever the endpoint sets are (any change that keeps the groups).
   const CompiledProfile* previous = nullptr;
 };
 

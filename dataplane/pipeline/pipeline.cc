@@ -6,6 +6,7 @@
 
 #include "dataplane/models/duplicate.h"
 #include "dataplane/models/partition_responder.h"
+#include "dataplane/pipeline/stage_timing.h"
 
 namespace faultline {
 
@@ -117,49 +118,92 @@ void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, ui
   const CompiledProfile* profile = profile_.get();
   if (profile == nullptr) {
     for (uint16_t i = 0; i < n; ++i) Schedule(packets[i], now + config_.delay, out_port, 0, now);
+    FreeDropped();
     return;
   }
-  // The parser reads each frame's first line and the mbuf's: fetch them for the whole burst
-  // first, so the misses overlap instead of stalling one frame at a time.
-  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(packets[i]);
-  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(packets[i], void*));
   const uint16_t direction = in_port & 1;  // 0: a-to-b, 1: b-to-a
   if (profile->any_link_down &&
       (profile->link_down[direction] || profile->link_down[direction ^ 1])) {
     // A side that is down neither delivers what arrived on it nor takes what would leave by it.
-    for (uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(packets[i]);
+    rte_pktmbuf_free_bulk(const_cast<rte_mbuf**>(packets), n);
     counters_.Drop(DropCause::kLinkDown, n);
     return;
   }
-  const Direction match_direction = direction == 0 ? Direction::kAToB : Direction::kBToA;
-  const Classifier& classifier = *profile->classifier;
-  const bool partitions = classifier.has_partitions();
-  const bool rules = profile->rules_active && classifier.rule_count() != 0;
+  for (uint16_t done = 0; done < n; done += kStageBurst) {
+    IngestBurst(in_port, packets + done, std::min<uint16_t>(kStageBurst, n - done), now);
+  }
+}
+
+void Pipeline::IngestBurst(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, uint64_t now) {
+  const uint16_t out_port = in_port ^ 1;
+  const uint16_t direction = in_port & 1;
+  ParsedFrame parsed[kStageBurst];
+  Verdict verdicts[kStageBurst];
+  FL_STAGE_START(parse_start);
+  ParseStage(packets, n, parsed, now);
+  FL_STAGE_STOP(Stage::kParse, parse_start);
+  FL_STAGE_START(classify_start);
+  ClassifyStage(parsed, n, direction, verdicts);
+  FL_STAGE_STOP(Stage::kClassify, classify_start);
+  FL_STAGE_START(models_start);  // wheel inserts included (they are timed on their own too)
   for (uint16_t i = 0; i < n; ++i) {
-    ParsedFrame parsed;
-    ParseFrame(packets[i], &parsed);
-    if (parsed.malformed) counters_.malformed.Add(1);
-    // Later fragments take the ports (and flow) of their first fragment.
-    if (parsed.fragment != Fragment::kNone && !fragments_->Track(&parsed, now)) {
-      counters_.fragments_unresolved.Add(1);
-    }
-    // Where the frame's endpoints fall matters only to partitions and active rules (not after
-    // `heal --impairments` with no partitions left).
-    const FrameEndpoints where = partitions || rules ? classifier.Locate(parsed) : FrameEndpoints{};
-    if (partitions) {
-      const int partition = classifier.Cut(parsed, where);
-      if (partition >= 0) {
-        CutFrame(packets[i], parsed, partition, direction, in_port, now);
-        continue;
-      }
-    }
-    const int rule = rules ? classifier.Classify(parsed, match_direction, where) : -1;
-    if (rule < 0) {
+    const Verdict& verdict = verdicts[i];
+    if (verdict.partition >= 0) {
+      CutFrame(packets[i], parsed[i], verdict.partition, direction, in_port, now);
+    } else if (verdict.rule < 0) {
       counters_.unmatched.Add(1);
       Schedule(packets[i], now, out_port, 0, now);
-      continue;
+    } else {
+      IngestMatched(packets[i], parsed[i], verdict, direction, out_port, now);
     }
-    IngestMatched(packets[i], parsed, rule, direction, out_port, now);
+  }
+  FreeDropped();
+  FL_STAGE_STOP(Stage::kModels, models_start);
+}
+
+void Pipeline::ParseStage(rte_mbuf* const* packets, uint16_t n, ParsedFrame* parsed, uint64_t now) {
+  // The parser reads each frame's first line and the mbuf's: fetch them for the whole burst
+  // first, so the misses overlap instead of stalling one frame at a time.
+  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(packets[i]);
+  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(packets[i], void*));
+  for (uint16_t i = 0; i < n; ++i) {
+    ParseFrame(packets[i], &parsed[i]);
+    if (parsed[i].malformed) counters_.malformed.Add(1);
+    // Later fragments take the ports (and flow) of their first fragment; the tracker sees the
+    // frames in arrival order, as before.
+    if (parsed[i].fragment != Fragment::kNone && !fragments_->Track(&parsed[i], now)) {
+      counters_.fragments_unresolved.Add(1);
+    }
+  }
+}
+
+void Pipeline::ClassifyStage(ParsedFrame* parsed, uint16_t n, uint16_t direction,
+                             Verdict* verdicts) {
+  const CompiledProfile& profile = *profile_;
+  const Classifier& classifier = *profile.classifier;
+  const bool partitions = classifier.has_partitions();
+  const bool rules = profile.rules_active && classifier.rule_count() != 0;
+  // Where the frames' endpoints fall matters only to partitions and active rules (not after
+  // `heal --impairments` with no partitions left).
+  FrameEndpoints where[kStageBurst];
+  if (partitions || rules) classifier.LocateBurst(parsed, n, where);
+  const Direction match_direction = direction == 0 ? Direction::kAToB : Direction::kBToA;
+  for (uint16_t i = 0; i < n; ++i) {
+    Verdict& verdict = verdicts[i];
+    verdict.partition = partitions ? classifier.Cut(parsed[i], where[i]) : -1;
+    verdict.rule = verdict.partition < 0 && rules
+                       ? classifier.Classify(parsed[i], match_direction, where[i])
+                       : -1;
+    if (verdict.rule < 0) continue;
+    // Counters and flows follow the rule's name (see RuleIdentities): the flow key carries the
+    // rule's slot. Hash it now and start loading its bucket for the model stage.
+    const CompiledImpairment& impairment =
+        profile.impairments[profile.rule_impairment[verdict.rule]];
+    if (!impairment.needs_flow_state) continue;
+    parsed[i].key.rule_slot =
+        static_cast<uint16_t>(profile.rule_counter_id[verdict.rule] * 2 + direction);
+    verdict.flow_hash = HashFlowKey(parsed[i].key);
+    flows_->Prefetch(verdict.flow_hash);
   }
 }
 
@@ -169,7 +213,7 @@ void Pipeline::CutFrame(rte_mbuf* packet, const ParsedFrame& parsed, int partiti
       partition_counters_[size_t{profile_->partitions[partition].counter_id} * 2 + direction];
   rte_mbuf* answer =
       BuildPartitionAnswer(profile_->partitions[partition].mode, packet, parsed, packet->pool);
-  rte_pktmbuf_free(packet);
+  Discard(packet);
   counters.dropped.Add(1);
   counters_.Drop(DropCause::kPartition);
   if (answer != nullptr) {
@@ -184,9 +228,10 @@ void Pipeline::SeedFlow(FlowState* flow) {
   flow->delay_last = rng_.Next32();
 }
 
-void Pipeline::IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, uint16_t direction,
-                             uint16_t out_port, uint64_t now) {
+void Pipeline::IngestMatched(rte_mbuf* packet, const ParsedFrame& parsed, const Verdict& verdict,
+                             uint16_t direction, uint16_t out_port, uint64_t now) {
   const CompiledProfile& profile = *profile_;
+  const int rule = verdict.rule;
   // Counters and flows follow the rule's name, model state its name and effects (see
   // RuleIdentities), so they survive live changes that keep them.
   const uint16_t slot = static_cast<uint16_t>(profile.rule_counter_id[rule] * 2 + direction);
@@ -209,10 +254,9 @@ void Pipeline::IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, ui
   counters.matched.Add(1);
 
   if (impairment.needs_flow_state) {
-    parsed.key.rule_slot = slot;
-    FlowTable::Lookup lookup = FlowTable::Lookup::kFound;
+    FlowTable::Lookup lookup = FlowTable::Lookup::kFound;  // the key carries `slot` (ClassifyStage)
     context.flow =
-        flows_->FindOrInsert(parsed.key, HashFlowKey(parsed.key), now, config_.flow_idle, &lookup);
+        flows_->FindOrInsert(parsed.key, verdict.flow_hash, now, config_.flow_idle, &lookup);
     if (context.flow == nullptr) {
       counters_.flows_untracked.Add(1);
       context.flow = &runtime.shared_flow;
@@ -328,7 +372,7 @@ void Pipeline::Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port,
     if (slot_plus_one) {
       DropMatched(packet, rule_counters_[slot_plus_one - 1], DropCause::kBufferExhausted);
     } else {
-      rte_pktmbuf_free(packet);
+      Discard(packet);
       counters_.Drop(DropCause::kBufferExhausted);
     }
     return;
@@ -338,11 +382,13 @@ void Pipeline::Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port,
   meta->out_port = out_port;
   meta->rule_slot = slot_plus_one;
   if (slot_plus_one) rule_counters_[slot_plus_one - 1].delay_ns.Record(UnitsToNs(departure - now));
+  FL_STAGE_START(insert_start);
   wheel_.Insert(packet);
+  FL_STAGE_STOP(Stage::kWheelInsert, insert_start);
 }
 
 void Pipeline::DropMatched(rte_mbuf* packet, RuleCounters& counters, DropCause cause) {
-  if (packet != nullptr) rte_pktmbuf_free(packet);
+  if (packet != nullptr) Discard(packet);
   counters.Drop(cause);
   counters_.Drop(cause);
 }

@@ -177,11 +177,36 @@ class alignas(64) Pipeline {
     uint8_t family, ecn;
   };
 
+  // What the classification stages decided for one frame of a burst: the partition cutting it
+  // (or -1), else the rule it matched (or -1), and its flow's hash if the rule keeps flow state.
+  struct Verdict {
+    int partition;
+    int rule;
+    uint64_t flow_hash;
+  };
+  // The staged burst (as DPDK's l3fwd): parse all, locate all (one bulk LPM lookup), classify
+  // all and prefetch their flow buckets, then run the models frame by frame in arrival order
+  // (so every random draw comes in the same order as one frame at a time).
+  static constexpr uint16_t kStageBurst = Classifier::kLocateBurst;
+  void IngestBurst(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, uint64_t now);
+  void ParseStage(rte_mbuf* const* packets, uint16_t n, ParsedFrame* parsed, uint64_t now);
+  void ClassifyStage(ParsedFrame* parsed, uint16_t n, uint16_t direction, Verdict* verdicts);
+  // Frees the frames dropped during the burst, in one call.
+  void FreeDropped() {
+    if (dropped_count_ == 0) return;
+    rte_pktmbuf_free_bulk(dropped_, dropped_count_);
+    dropped_count_ = 0;
+  }
+  void Discard(rte_mbuf* packet) {
+    if (dropped_count_ == kMaxDropped) FreeDropped();
+    dropped_[dropped_count_++] = packet;
+  }
+
   // A partition cut the frame: drop it, answer it if the partition's mode says so.
   void CutFrame(rte_mbuf* packet, const ParsedFrame& parsed, int partition, uint16_t direction,
                 uint16_t in_port, uint64_t now);
-  void IngestMatched(rte_mbuf* packet, ParsedFrame& parsed, int rule, uint16_t direction,
-                     uint16_t out_port, uint64_t now);
+  void IngestMatched(rte_mbuf* packet, const ParsedFrame& parsed, const Verdict& verdict,
+                     uint16_t direction, uint16_t out_port, uint64_t now);
   // Corrupt, rate, delay, order, schedule: every copy of a frame goes through these.
   void Emit(rte_mbuf* packet, const Context& context);
   // The departure that keeps the flow's order (or reorders it within its bound); `earliest` is
@@ -198,6 +223,10 @@ class alignas(64) Pipeline {
   }
 
   PipelineCounters counters_;
+  // Frames dropped during the current burst, freed together at its end (FreeDropped).
+  static constexpr uint16_t kMaxDropped = 2 * kStageBurst;
+  uint16_t dropped_count_ = 0;
+  rte_mbuf* dropped_[kMaxDropped];
   const PipelineConfig config_;                     // without its profile (profile_ holds that)
   std::shared_ptr<const CompiledProfile> profile_;  // config.profile until the first swap
   PacketWheel wheel_;
