@@ -183,6 +183,12 @@ class LiveRun {
     for (uint16_t port = 0; status == 0 && port < port_count_; ++port) {
       ports_.push_back(port);
       if (!started_ports_.Start(port, layout_, pool_.get(), &error)) status = Fail(1, error);
+      if (status == 0 && layout_.queues > 1 && !HasIpRss(port)) {
+        std::printf(
+            "faultline: port %u has no RSS: its %u rx queues carry what its source puts in "
+            "each (a flow must stay on one queue to keep its order)\n",
+            port, layout_.queues);
+      }
     }
     time_base_ = TimeBase::Tsc();
     since_ = std::chrono::steady_clock::now();
