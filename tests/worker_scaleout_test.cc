@@ -51,8 +51,8 @@ TEST(WorkerScaleOutTest, TwoWorkersLoseNothingAndKeepEachFlowInOrder) {
     ASSERT_GE(port, 0);
     ports[side] = static_cast<uint16_t>(port);
     std::string error;
-    ASSERT_TRUE(StartPort(ports[side], PortLayout{.queues = kWorkers}, EalEnvironment::pool(),
-                          &error))
+    ASSERT_TRUE(
+        StartPort(ports[side], PortLayout{.queues = kWorkers}, EalEnvironment::pool(), &error))
         << error;
   }
   ASSERT_EQ(ports[1], ports[0] + 1) << "a port pair";
