@@ -79,29 +79,13 @@ if tx > 0 and d['elapsed_ns'] > 0:  # else the run ended before forwarding (too 
 EOF
 }
 
-# The departure-lateness percentiles of a run's statistics document. The dataplane does not keep
-# a lateness histogram yet (another step of issue 14 adds it, as `lateness_ns` with the same
-# percentile fields as the rules' `delay_ns`): until then this prints "NA NA". Point it at the
-# field's final place (top level, or per port/worker) when it lands.
+# The departure-lateness percentiles of a run's statistics document: its top-level `lateness_ns`
+# (transmit call minus scheduled departure, all ports, the dataplane's own histogram).
 lateness_from_stats_json() {  # FILE -> "P50 P999" in ns
   python3 - "$1" <<'EOF' 2>/dev/null || echo "NA NA"
 import json, sys
-def find(node):
-    if isinstance(node, dict):
-        if isinstance(node.get("lateness_ns"), dict):
-            return node["lateness_ns"]
-        for value in node.values():
-            found = find(value)
-            if found is not None:
-                return found
-    elif isinstance(node, list):
-        for value in node:
-            found = find(value)
-            if found is not None:
-                return found
-    return None
-found = find(json.load(open(sys.argv[1])))
-print(f"{found['p50']} {found['p999']}" if found else "NA NA")
+late = json.load(open(sys.argv[1])).get("lateness_ns")
+print(f"{late['p50']} {late['p999']}" if late and late.get("count") else "NA NA")
 EOF
 }
 

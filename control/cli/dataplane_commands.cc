@@ -67,8 +67,13 @@ class RunCommand : public Subcommand {
             "Random seed of the impairment models (overrides the profile's `seed`), e.g. 42")
         ->check(CLI::Range(uint64_t{0}, kMaxSeed));
     app_->add_option("--hold", run_.hold,
-                     "Frames held in flight at most; more are dropped and "
-                     "counted as buffer_exhausted (default: 2 x 14.88 Mpps x delay, 64Ki..1Mi)");
+                     "Frames held in flight at most; more are dropped and counted as "
+                     "buffer_exhausted (default: --expected-rate x the longest delay, 64Ki..64Mi; "
+                     "without it 2 x 14.88 Mpps x the longest delay, 64Ki..1Mi)");
+    app_->add_option("--expected-rate", run_.expected_rate_pps,
+                     "Frames per second arriving on all ports together, to size --hold from the "
+                     "profile's longest delay, e.g. 1000000 (default: 10 GbE line rate both ways)")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1'000'000'000}));
     AddDuration(
         app_, "--idle-sleep", &run_.idle_sleep_ns,
         "Sleep this long when idle instead of busy polling (tests, shared cores), e.g. 50us");

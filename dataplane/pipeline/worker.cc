@@ -1,7 +1,6 @@
 #include "dataplane/pipeline/worker.h"
 
 #include <rte_ethdev.h>
-#include <rte_prefetch.h>
 
 #include <algorithm>
 #include <ctime>
@@ -25,8 +24,15 @@ WorkerPlan WithoutProfile(WorkerPlan plan) {
 }  // namespace
 
 Worker::Worker(const WorkerPlan& plan, uint64_t now)
-    : plan_(WithoutProfile(plan)), pipeline_(plan.pipeline, plan.time_base.wheel_tick_shift, now) {
-  for (uint16_t port : plan_.ports) tx_[port].Bind(port, plan_.queue);
+    : plan_(WithoutProfile(plan)),
+      pipeline_(plan.pipeline, plan.time_base.wheel_tick_shift, now),
+      lateness_(std::make_unique<LatencyHistogram[]>(kMaxPorts)) {
+  // ns = units * 1e9 / hz, as a 32.32 fixed-point factor (exact for nanosecond units).
+  const uint64_t ns_per_unit_q32 = static_cast<uint64_t>(
+      (static_cast<unsigned __int128>(1'000'000'000) << 32) / plan_.time_base.hz);
+  for (uint16_t port : plan_.ports) {
+    tx_[port].Bind(port, plan_.queue, &lateness_[port], ns_per_unit_q32);
+  }
 }
 
 bool Worker::PollOnce(uint64_t now) { return Poll(now, /*read_clock_at_rx=*/false); }
@@ -56,28 +62,30 @@ bool Worker::Poll(uint64_t now, bool read_clock_at_rx) {
     }
   }
   pipeline_.Advance(now);
-  return TransmitReady() || moved;
+  return TransmitReady(now, read_clock_at_rx) || moved;
 }
 
-bool Worker::TransmitReady() {
+bool Worker::TransmitReady(uint64_t now, bool read_clock) {
   bool sent = false;
   PipelineCounters& counters = pipeline_.counters();
+  // The lateness is measured at the transmit call: live, the clock is read right before it.
+  auto flush = [&](TxQueue& queue) {
+    return queue.Flush(counters, read_clock ? clock_.Now() : now) > 0;
+  };
   while (rte_mbuf* packet = pipeline_.PeekReady()) {
-    TxQueue& queue = tx_[Meta(packet)->out_port];
+    const PacketMeta* meta = Meta(packet);  // prefetched by the wheel
+    TxQueue& queue = tx_[meta->out_port];
     if (queue.Full()) {
-      sent |= queue.Flush(counters) > 0;
+      sent |= flush(queue);
       // Device full: the packet waits at the head of the ready FIFO, in order.
       if (queue.Full()) break;
     }
-    // The ready FIFO is linked through the mbufs' second cache line; the device will touch
-    // the first one. Prefetching it now overlaps that miss with the walk to the next packet.
-    rte_prefetch0(packet);
-    queue.Add(pipeline_.PopReady());
-    if (queue.ShouldFlush()) sent |= queue.Flush(counters) > 0;
+    queue.Add(pipeline_.PopReady(), meta->departure);
+    if (queue.ShouldFlush()) sent |= flush(queue);
   }
   // The drain timer is the loop period itself (about a microsecond under load): a longer timer
   // would add its whole length to the scheduling error of a lone packet.
-  for (uint16_t port : plan_.ports) sent |= tx_[port].Flush(counters) > 0;
+  for (uint16_t port : plan_.ports) sent |= flush(tx_[port]);
   return sent;
 }
 
@@ -124,7 +132,7 @@ void Worker::Shutdown() {
     const uint64_t deadline = clock_.Now() + plan_.time_base.FromNs(plan_.drain_timeout_ns);
     for (uint64_t now = clock_.Now(); now < deadline; now = clock_.Now()) {
       pipeline_.Advance(now);
-      TransmitReady();
+      TransmitReady(now, /*read_clock=*/true);
       if (pipeline_.held() == 0 && buffered_tx() == 0) break;
     }
   }
@@ -140,6 +148,7 @@ void Worker::ResetIfAsked() {
   reset_totals_.CopyFrom(counters);
   held_at_reset_ = pipeline_.held() + buffered_tx();
   pipeline_.ResetCounters();
+  for (uint16_t port : plan_.ports) lateness_[port].Reset();
   reset_done_.store(request, std::memory_order_release);
 }
 

@@ -5,11 +5,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "dataplane/fastpath/clock.h"
+#include "dataplane/fastpath/latency_histogram.h"
 #include "dataplane/fastpath/tx_queue.h"
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/pipeline/snapshot_channel.h"
@@ -62,9 +64,16 @@ class alignas(64) Worker {
   // Packets held (wheel and tx buffers) when the stop request arrived.
   uint64_t held_at_stop() const { return held_at_stop_; }
 
+  // Departure lateness of the packets sent by `port` (its direction: port 1 carries a-to-b):
+  // the time of the transmit call minus the scheduled departure, in ns. Written by the worker
+  // alone, readable by any thread; back to empty at a statistics reset.
+  const LatencyHistogram& lateness(uint16_t port) const { return lateness_[port]; }
+
  private:
-  // Moves ready packets into the tx buffers and flushes them. Returns whether any were sent.
-  bool TransmitReady();
+  // Moves ready packets into the tx buffers and flushes them. `now` is the time of the transmit
+  // calls, or with `read_clock` (live) the clock is read before each call. Returns whether any
+  // were sent.
+  bool TransmitReady(uint64_t now, bool read_clock);
   void IdleWait(uint64_t now);
   // Does the reset asked for, if one was (worker thread).
   void ResetIfAsked();
@@ -73,6 +82,8 @@ class alignas(64) Worker {
   TscClock clock_;
   Pipeline pipeline_;
   std::array<TxQueue, kMaxPorts> tx_;
+  // One per port, apart from the worker (15 KB each): the tx path touches a few lines of it.
+  std::unique_ptr<LatencyHistogram[]> lateness_;
   uint32_t idle_iterations_ = 0;
   uint64_t held_at_stop_ = 0;
   alignas(64) std::atomic<uint64_t> reset_requested_{0};  // written by control threads

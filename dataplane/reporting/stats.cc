@@ -24,6 +24,15 @@ void AddFlowCounters(const PipelineCounters& counters, StatsReport* report) {
 #undef FAULTLINE_FLOW_COUNTER_ADD
 }
 
+nlohmann::json LatenessJson(const HistogramSummary& lateness) {
+  return {{"count", lateness.total},
+          {"p50", lateness.Percentile(0.5)},
+          {"p90", lateness.Percentile(0.9)},
+          {"p99", lateness.Percentile(0.99)},
+          {"p999", lateness.Percentile(0.999)},
+          {"max", lateness.max}};
+}
+
 nlohmann::json DroppedJson(const uint64_t* dropped) {
   nlohmann::json json = nlohmann::json::object();
   uint64_t total = 0;
@@ -125,6 +134,17 @@ StatsReport Summarize(const std::vector<const PipelineCounters*>& workers, uint1
   return report;
 }
 
+void SummarizeLateness(const std::vector<const Worker*>& workers, StatsReport* report) {
+  report->lateness_ns.emplace();
+  for (PortReport& port : report->ports) {
+    port.lateness_ns.emplace();
+    for (const Worker* worker : workers) {
+      port.lateness_ns->Add(worker->lateness(port.port));
+      report->lateness_ns->Add(worker->lateness(port.port));
+    }
+  }
+}
+
 const char* SideName(uint16_t port) { return port % 2 == 0 ? "a" : "b"; }
 
 nlohmann::json TraceStepJson(const TraceStep& step, const TraceSpec& trace, uint64_t scheduled_ns,
@@ -186,6 +206,7 @@ nlohmann::json ToJson(const StatsReport& report) {
                          {"imissed", port.device_imissed},   {"ierrors", port.device_ierrors},
                          {"oerrors", port.device_oerrors},   {"rx_nombuf", port.device_rx_nombuf}};
     }
+    if (port.lateness_ns) entry["lateness_ns"] = LatenessJson(*port.lateness_ns);
     ports.push_back(entry);
   }
   nlohmann::json dropped = nlohmann::json::object();
@@ -229,6 +250,7 @@ nlohmann::json ToJson(const StatsReport& report) {
   FAULTLINE_FLOW_COUNTERS(FAULTLINE_FLOW_COUNTER_JSON)
 #undef FAULTLINE_FLOW_COUNTER_JSON
   if (report.seed) document["seed"] = *report.seed;
+  if (report.lateness_ns) document["lateness_ns"] = LatenessJson(*report.lateness_ns);
   return document;
 }
 
@@ -259,6 +281,18 @@ std::string RuleTextLine(const RuleReport& rule) {
     text.append(")");
   }
   return text;
+}
+
+// "lateness WHERE: p50 .. p99.9 .. max .. us over N frames": transmit call minus departure.
+std::string LatenessTextLine(const std::string& where, const HistogramSummary& lateness) {
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "lateness %s: p50 %.3f us p90 %.3f us p99 %.3f us p99.9 %.3f us max %.3f us over "
+                "%lu frame(s)\n",
+                where.c_str(), lateness.Percentile(0.5) / 1e3, lateness.Percentile(0.9) / 1e3,
+                lateness.Percentile(0.99) / 1e3, lateness.Percentile(0.999) / 1e3,
+                lateness.max / 1e3, lateness.total);
+  return line;
 }
 
 }  // namespace
@@ -293,6 +327,11 @@ std::string ToText(const StatsReport& report) {
   std::snprintf(line, sizeof(line), "\nheld %lu  tx_retries %lu  elapsed %s\n", report.held,
                 report.tx_retries, FormatHumanDuration(report.elapsed_ns).c_str());
   text += line;
+  if (report.lateness_ns) text += LatenessTextLine("all ports", *report.lateness_ns);
+  for (const PortReport& port : report.ports) {
+    if (!port.lateness_ns || port.lateness_ns->total == 0) continue;
+    text += LatenessTextLine("port " + std::to_string(port.port), *port.lateness_ns);
+  }
   for (const RuleReport& rule : report.rules) {
     text += RuleTextLine(rule);
     const HistogramSummary& delay = rule.total.delay_ns;
@@ -351,6 +390,10 @@ std::string Label(const std::string& value) {
   return escaped;
 }
 
+std::string QuantileLabels(const std::string& labels, const char* quantile) {
+  return labels + (labels.empty() ? "" : ",") + "quantile=\"" + quantile + "\"";
+}
+
 class Exposition {
  public:
   // Declares a metric once (HELP and TYPE lines), then its samples follow.
@@ -360,15 +403,20 @@ class Exposition {
   void Sample(const std::string& name, const std::string& labels, uint64_t value) {
     text_ += name + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(value) + "\n";
   }
+  // A summary's samples: quantiles 0.5, 0.9, 0.99, 0.999 and the count.
+  void Summary(const std::string& name, const std::string& labels,
+               const HistogramSummary& summary) {
+    for (const auto& [quantile, q] :
+         {std::pair{"0.5", 0.5}, {"0.9", 0.9}, {"0.99", 0.99}, {"0.999", 0.999}}) {
+      Sample(name, QuantileLabels(labels, quantile), summary.Percentile(q));
+    }
+    Sample(name + "_count", labels, summary.total);
+  }
   std::string text() && { return std::move(text_); }
 
  private:
   std::string text_;
 };
-
-std::string Quantile(const std::string& labels, const char* quantile) {
-  return labels + (labels.empty() ? "" : ",") + "quantile=\"" + quantile + "\"";
-}
 
 // Every rule's counters (FAULTLINE_RULE_COUNTERS rows with help), drops by cause and delays.
 void RuleMetrics(const std::vector<RuleReport>& rules, Exposition* out) {
@@ -401,13 +449,8 @@ void RuleMetrics(const std::vector<RuleReport>& rules, Exposition* out) {
   }
   out->Metric("faultline_rule_delay_ns", "summary", "Time frames of a rule were held (ns).");
   for (const RuleReport& rule : rules) {
-    const std::string labels = "rule=\"" + Label(rule.name) + "\"";
-    const HistogramSummary& delay = rule.total.delay_ns;
-    for (const auto& [name, q] :
-         {std::pair{"0.5", 0.5}, {"0.9", 0.9}, {"0.99", 0.99}, {"0.999", 0.999}}) {
-      out->Sample("faultline_rule_delay_ns", Quantile(labels, name), delay.Percentile(q));
-    }
-    out->Sample("faultline_rule_delay_ns_count", labels, delay.total);
+    out->Summary("faultline_rule_delay_ns", "rule=\"" + Label(rule.name) + "\"",
+                 rule.total.delay_ns);
   }
 }
 
@@ -421,11 +464,11 @@ void TraceMetrics(const nlohmann::json& trace, Exposition* out) {
   out->Metric("faultline_trace_lateness_ns", "summary",
               "Applied minus scheduled time of trace steps (ns).");
   const nlohmann::json lateness = trace.value("lateness_ns", nlohmann::json::object());
-  out->Sample("faultline_trace_lateness_ns", Quantile(labels, "0.5"),
+  out->Sample("faultline_trace_lateness_ns", QuantileLabels(labels, "0.5"),
               lateness.value("p50", uint64_t{0}));
-  out->Sample("faultline_trace_lateness_ns", Quantile(labels, "0.99"),
+  out->Sample("faultline_trace_lateness_ns", QuantileLabels(labels, "0.99"),
               lateness.value("p99", uint64_t{0}));
-  out->Sample("faultline_trace_lateness_ns", Quantile(labels, "1"),
+  out->Sample("faultline_trace_lateness_ns", QuantileLabels(labels, "1"),
               lateness.value("max", uint64_t{0}));
   out->Sample("faultline_trace_lateness_ns_count", labels, lateness.value("count", uint64_t{0}));
 }
@@ -459,6 +502,16 @@ std::string ToPrometheus(const StatsReport& report) {
              "Frames with cut or invalid headers (forwarded).");
   out.Sample("faultline_malformed_frames_total", "", report.malformed);
 
+  if (report.lateness_ns) {
+    out.Metric("faultline_port_lateness_ns", "summary",
+               "Transmit call minus scheduled departure of the frames a port sent (ns).");
+    for (const PortReport& port : report.ports) {
+      if (!port.lateness_ns) continue;
+      out.Summary("faultline_port_lateness_ns",
+                  "port=\"" + std::to_string(port.port) + "\",side=\"" + SideName(port.port) + "\"",
+                  *port.lateness_ns);
+    }
+  }
   RuleMetrics(report.rules, &out);
   out.Metric("faultline_partition_dropped_frames_total", "counter",
              "Frames a partition cut, by the side they arrived on.");

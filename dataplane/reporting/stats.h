@@ -24,6 +24,9 @@ struct PortReport {
   bool has_device = false;
   uint64_t device_ipackets = 0, device_opackets = 0, device_imissed = 0, device_ierrors = 0,
            device_oerrors = 0, device_rx_nombuf = 0;
+  // Live: departure lateness of the frames sent by this port (transmit call minus scheduled
+  // departure, ns), over all workers; absent offline (replay sends at the scheduled time).
+  std::optional<HistogramSummary> lateness_ns;
 };
 
 struct RuleReport {
@@ -56,6 +59,7 @@ struct StatsReport {
                                  // or the virtual time span (replay)
   uint64_t resets = 0;           // `stats --reset`s before this report (live)
   uint64_t clock_backwards = 0;  // replay: inputs stamped before their predecessor
+  std::optional<HistogramSummary> lateness_ns;  // live: the ports' lateness together
   // FAULTLINE_FLOW_COUNTERS (fastpath/counters.h): unmatched, flows_untracked, ...
 #define FAULTLINE_FLOW_COUNTER_TOTAL(member) uint64_t member = 0;
   FAULTLINE_FLOW_COUNTERS(FAULTLINE_FLOW_COUNTER_TOTAL)
@@ -72,6 +76,10 @@ struct StatsReport {
 
 // Adds up the per-worker counters for ports [0, port_count).
 StatsReport Summarize(const std::vector<const PipelineCounters*>& workers, uint16_t port_count);
+
+class Worker;
+// Adds up the workers' departure-lateness histograms into each port's and the total lateness_ns.
+void SummarizeLateness(const std::vector<const Worker*>& workers, StatsReport* report);
 
 class Pipeline;
 // Adds up the per-rule and per-partition counters of the pipelines (which share one profile)
@@ -115,11 +123,10 @@ std::string ToText(const StatsReport& report);
 // lateness as summaries with quantile labels. docs/formats.md lists every metric.
 std::string ToPrometheus(const StatsReport& report);
 
-class Worker;
 // Resets the statistics of `workers` (RequestReset on each) and waits up to `timeout` for all of
 // them. Returns what their counters held, summed into a statistics document of ports, drops and
-// pipeline counters (rules and partitions are reset too but not itemised; `held` is what was in
-// flight and counts when it leaves), or nullopt with *error naming the workers that did not
+// pipeline counters (rules, partitions and lateness are reset too but not itemised; `held` is what
+// was in flight and counts when it leaves), or nullopt with *error naming the workers that did not
 // answer in time (their reset still happens when they next poll).
 std::optional<StatsReport> ResetStatistics(const std::vector<Worker*>& workers, uint16_t port_count,
                                            std::chrono::milliseconds timeout, std::string* error);

@@ -64,11 +64,36 @@ int WorkerMain(void* arg) {
 
 }  // namespace
 
-uint64_t DefaultHold(uint64_t delay_ns) {
-  constexpr uint64_t kLineRatePps = 2 * 14'880'952;
+namespace {
+constexpr uint64_t kLineRatePps = 2 * 14'880'952;
+constexpr uint64_t kMinHold = 64 * 1024;
+constexpr uint64_t kLineRateHoldCap = 1024 * 1024;
+constexpr uint64_t kExpectedRateHoldCap = 64 * 1024 * 1024;
+}  // namespace
+
+uint64_t DefaultHold(uint64_t delay_ns, uint64_t rate_pps) {
+  const uint64_t rate = rate_pps ? rate_pps : kLineRatePps;
   const uint64_t in_flight = static_cast<uint64_t>(
-      (static_cast<unsigned __int128>(kLineRatePps) * delay_ns) / 1'000'000'000);
-  return std::clamp<uint64_t>(in_flight, 64 * 1024, 1024 * 1024);
+      (static_cast<unsigned __int128>(rate) * delay_ns + 999'999'999) / 1'000'000'000);
+  return std::clamp<uint64_t>(in_flight, kMinHold,
+                              rate_pps ? kExpectedRateHoldCap : kLineRateHoldCap);
+}
+
+std::string DescribeHold(uint64_t hold, const RunOptions& options, uint64_t delay_ns) {
+  std::string why;
+  if (options.hold) {
+    why = "--hold";
+  } else {
+    const uint64_t rate = options.expected_rate_pps ? options.expected_rate_pps : kLineRatePps;
+    why = std::to_string(rate) + " frames/s (" +
+          (options.expected_rate_pps ? "--expected-rate" : "2 x 10 GbE line rate of 64 B frames") +
+          ") x longest delay " + std::to_string(delay_ns) + " ns, within [" +
+          std::to_string(kMinHold) + ", " +
+          std::to_string(options.expected_rate_pps ? kExpectedRateHoldCap : kLineRateHoldCap) + "]";
+  }
+  return "faultline: holds up to " + std::to_string(hold) + " frames in flight (" + why +
+         "; the mbuf pool is sized for them); past that, arriving frames are dropped and counted "
+         "as buffer_exhausted";
 }
 
 namespace {
@@ -101,7 +126,7 @@ class LiveRun {
       : options_(options),
         profile_(StartingProfile(options.profile, options.delay_ns)),
         horizon_ns_(ProfileDelayHorizonNs(profile_)),
-        hold_(options.hold ? options.hold : DefaultHold(horizon_ns_)) {}
+        hold_(options.hold ? options.hold : DefaultHold(horizon_ns_, options.expected_rate_pps)) {}
 
   int Run() {
     int status = Start();
@@ -153,10 +178,17 @@ class LiveRun {
     layout_.queues = static_cast<uint16_t>(options_.workers);
     int status = CheckLayout();
     if (status == 0) status = CreatePool();
+    if (status == 0) std::printf("%s\n", DescribeHold(hold_, options_, horizon_ns_).c_str());
     if (status == 0 && !RegisterPacketMeta(&error)) status = Fail(1, error);
     for (uint16_t port = 0; status == 0 && port < port_count_; ++port) {
       ports_.push_back(port);
       if (!started_ports_.Start(port, layout_, pool_.get(), &error)) status = Fail(1, error);
+      if (status == 0 && layout_.queues > 1 && !HasIpRss(port)) {
+        std::printf(
+            "faultline: port %u has no RSS: its %u rx queues carry what its source puts in "
+            "each (a flow must stay on one queue to keep its order)\n",
+            port, layout_.queues);
+      }
     }
     time_base_ = TimeBase::Tsc();
     since_ = std::chrono::steady_clock::now();
@@ -305,13 +337,16 @@ class LiveRun {
   StatsReport Statistics(bool at_stop) {
     std::vector<const PipelineCounters*> counters;
     std::vector<const Pipeline*> pipelines;
+    std::vector<const Worker*> workers;
     uint64_t held = 0;
     for (const LaunchedWorker& launched : workers_.workers) {
       counters.push_back(&launched.worker->pipeline().counters());
       pipelines.push_back(&launched.worker->pipeline());
+      workers.push_back(launched.worker.get());
       if (at_stop) held += launched.worker->held_at_stop();
     }
     StatsReport report = Summarize(counters, port_count_);
+    SummarizeLateness(workers, &report);
     if (at_stop || workers_.publisher == nullptr) {
       SummarizeRules(pipelines, &report);
     } else {

@@ -35,11 +35,12 @@ struct RunOptions {
   uint64_t delay_ns = 0;               // without a profile: a one-rule profile of this delay
   std::optional<ProfileSpec> profile;  // validated profile (control/profile/profile_parser)
   std::optional<uint64_t> seed;        // overrides the profile's seed
-  uint64_t hold = 0;           // packets held at most in all wheels; 0: sized from the delay
-  uint64_t idle_sleep_ns = 0;  // 0: busy-poll (production); > 0: back off when idle (tests)
-  bool drain_on_exit = false;  // deliver held packets at stop instead of freeing them
-  std::string stats_json;      // write the final statistics document here
-  std::string profile_path;    // the --profile file (read already; no output may be it)
+  uint64_t hold = 0;               // packets held at most in all wheels; 0: sized from the delay
+  uint64_t expected_rate_pps = 0;  // frames/s in, both sides; 0: 2 x 10 GbE line rate (64 B)
+  uint64_t idle_sleep_ns = 0;      // 0: busy-poll (production); > 0: back off when idle (tests)
+  bool drain_on_exit = false;      // deliver held packets at stop instead of freeing them
+  std::string stats_json;          // write the final statistics document here
+  std::string profile_path;        // the --profile file (read already; no output may be it)
   std::vector<std::string> eal_args;
   // The command line before `--` ("faultline run --delay 5ms"), for the ones a failed start
   // suggests.
@@ -56,9 +57,13 @@ struct RunOptions {
   std::function<nlohmann::json()> final_trace_report;
 };
 
-// Packets the wheels may hold when --hold is not given: what two directions of 10 GbE line
-// rate (2 x 14.88 Mpps) put in flight during the delay, within [64Ki, 1Mi].
-uint64_t DefaultHold(uint64_t delay_ns);
+// Packets the wheels may hold when --hold is not given: what `rate_pps` puts in flight during the
+// longest delay, at least 64Ki. Without a rate (0), two directions of 10 GbE line rate
+// (2 x 14.88 Mpps), capped at 1Mi (29.76 M frames per second of delay would not fit in memory);
+// a given rate is capped at 64Mi only.
+uint64_t DefaultHold(uint64_t delay_ns, uint64_t rate_pps = 0);
+// The start-up line that says how many frames a run holds, why, and what happens past that.
+std::string DescribeHold(uint64_t hold, const RunOptions& options, uint64_t delay_ns);
 
 // How long a stop waits for the control plane to finish a request it is handling.
 inline constexpr std::chrono::milliseconds kControlStopTimeout{300};

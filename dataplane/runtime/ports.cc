@@ -4,6 +4,20 @@
 
 namespace faultline {
 
+namespace {
+// Toeplitz key of repeated 0x6d5a: the hash of (src, dst) equals that of (dst, src), so both
+// directions of a flow land on the same queue index, and so the same worker (its flow state).
+uint8_t g_symmetric_rss_key[40] = {0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+                                   0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+                                   0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+                                   0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a};
+}  // namespace
+
+bool HasIpRss(uint16_t port) {
+  rte_eth_dev_info info;
+  return rte_eth_dev_info_get(port, &info) == 0 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP);
+}
+
 bool StartPort(uint16_t port, const PortLayout& layout, rte_mempool* pool, std::string* error) {
   auto fail = [&](const char* what, int rc) {
     *error = "port " + std::to_string(port) + ": " + what + ": " + rte_strerror(-rc);
@@ -22,6 +36,17 @@ bool StartPort(uint16_t port, const PortLayout& layout, rte_mempool* pool, std::
   rte_eth_conf conf{};
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
     conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  }
+  // Several workers: the device spreads flows over their queues by an IP-only hash (addresses,
+  // no ports), so a flow's later fragments (no L4 header) follow its first one to the same
+  // worker, which keeps the flow's order and state.
+  if (layout.queues > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
+    if (info.hash_key_size == sizeof(g_symmetric_rss_key)) {
+      conf.rx_adv_conf.rss_conf.rss_key = g_symmetric_rss_key;
+      conf.rx_adv_conf.rss_conf.rss_key_len = sizeof(g_symmetric_rss_key);
+    }
   }
   rc = rte_eth_dev_configure(port, layout.queues, layout.queues, &conf);
   if (rc != 0) return fail("cannot configure", rc);

@@ -22,6 +22,11 @@ bool StartPort(uint16_t port, const PortLayout& layout, rte_mempool* pool, std::
 
 void StopPort(uint16_t port);
 
+// Whether the device can spread flows over its rx queues by an IP hash (RSS). StartPort turns it
+// on for several queues; virtual devices (net_ring, net_null, net_pcap) have none: their queues
+// carry whatever their source puts in each.
+bool HasIpRss(uint16_t port);
+
 // Ports started with StartPort, stopped (in the order started) when the set goes.
 class StartedPorts {
  public:
