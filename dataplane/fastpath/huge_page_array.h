@@ -21,7 +21,8 @@ class HugePageArray {
   // `count` zeroed elements (mmap's pages are zero). Throws std::bad_alloc.
   explicit HugePageArray(size_t count) : bytes_(RoundUp(count * sizeof(T))) {
     if (count == 0) return;
-    void* memory = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* memory =
+        mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED) throw std::bad_alloc();
     madvise(memory, bytes_, MADV_HUGEPAGE);  // a hint: without it the table still works
     data_ = static_cast<T*>(memory);
