@@ -43,8 +43,8 @@ std::optional<std::vector<std::pair<uint64_t, double>>> ConfiguredDelayCdf(
   const auto sigma = static_cast<int64_t>(jitter_ns);
   for (uint32_t i = 0; i < draws; ++i) {
     const uint32_t rnd = table->empty() ? static_cast<uint32_t>((uint64_t{i} << 32) / draws) : i;
-    const int64_t delay = TableDistribution(mu, sigma, rnd, table->data(),
-                                            static_cast<uint32_t>(table->size()));
+    const int64_t delay =
+        TableDistribution(mu, sigma, rnd, table->data(), static_cast<uint32_t>(table->size()));
     delays[i] = delay < 0 ? 0 : static_cast<uint64_t>(delay);
   }
   std::sort(delays.begin(), delays.end());

@@ -47,8 +47,8 @@ Json Rates(const Series& series) {
 
 // Events; a partition or stall without until_ns lasts until the next heal (or the series' end).
 Json Events(const Series& series) {
-  const uint64_t end_ns = series.intervals.empty() ? series.header.start_ns
-                                                   : series.intervals.back().t_ns;
+  const uint64_t end_ns =
+      series.intervals.empty() ? series.header.start_ns : series.intervals.back().t_ns;
   Json events = Json::array();
   for (size_t i = 0; i < series.events.size(); ++i) {
     const SeriesEvent& event = series.events[i];
@@ -97,8 +97,8 @@ Json DelayCdfs(const Series& series, std::vector<std::string>* notes) {
     for (const SeriesRuleDelay& delay : series.header.rules) {
       if (delay.name != rule) continue;
       std::string error;
-      const auto cdf = ConfiguredDelayCdf(delay.delay_ns, delay.jitter_ns, delay.distribution,
-                                          &error);
+      const auto cdf =
+          ConfiguredDelayCdf(delay.delay_ns, delay.jitter_ns, delay.distribution, &error);
       if (!cdf) {
         notes->push_back("rule " + rule + ": configured delay not drawn: " + error);
         continue;
@@ -128,15 +128,13 @@ Json Summary(const Series& series) {
     worst_p999 = std::max(worst_p999, interval.residence.p999);
     for (const auto& [cause, count] : interval.dropped) dropped[cause] += count;
   }
-  const double duration = series.intervals.empty()
-                              ? 0
-                              : Seconds(series, series.intervals.back().t_ns);
-  Json rows = Json::array({Json::array({"source", series.header.source}),
-                           Json::array({"profile", series.header.profile}),
-                           Json::array({"seed", series.header.seed}),
-                           Json::array({"duration (s)", duration}),
-                           Json::array({"intervals", series.intervals.size()}),
-                           Json::array({"delivered frames", delivered})});
+  const double duration =
+      series.intervals.empty() ? 0 : Seconds(series, series.intervals.back().t_ns);
+  Json rows = Json::array(
+      {Json::array({"source", series.header.source}),
+       Json::array({"profile", series.header.profile}), Json::array({"seed", series.header.seed}),
+       Json::array({"duration (s)", duration}), Json::array({"intervals", series.intervals.size()}),
+       Json::array({"delivered frames", delivered})});
   for (const auto& [cause, count] : dropped) rows.push_back({"dropped: " + cause, count});
   rows.push_back({"duplicated", duplicated});
   rows.push_back({"corrupted", corrupted});
@@ -158,10 +156,14 @@ std::string ScriptSafe(std::string text) {
 std::string HtmlEscape(const std::string& text) {
   std::string out;
   for (const char c : text) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else
+      out += c;
   }
   return out;
 }

@@ -36,13 +36,25 @@ const colour = (i) => palette[i % palette.length];
 const end = data.t.length ? data.t[data.t.length - 1] : 1;
 const bands = data.events.filter((e) => e.until !== null);
 
-// Counts the charts Chart.js drew, for the rendering test and for anyone scripting the page.
+// Pixels of a canvas in a colour (not white, grey or black: the axes and grid are grey).
+function colouredPixels(canvas) {
+  const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let count = 0;
+  for (let i = 0; i < pixels.length; i += 4) {
+    const r = pixels[i], g = pixels[i + 1], b = pixels[i + 2];
+    if (pixels[i + 3] > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 40) ++count;
+  }
+  return count;
+}
+// Marks each chart Chart.js drew, with how many coloured pixels it painted, and counts them: for
+// the rendering test (tests/report_render_test.py) and anyone scripting the page.
 let rendered = 0;
 Chart.register({
   id: 'faultlineRendered',
   afterRender(chart) {
     if (chart.canvas.dataset.rendered === '1') return;
     chart.canvas.dataset.rendered = '1';
+    chart.canvas.dataset.colouredPixels = String(colouredPixels(chart.canvas));
     document.body.dataset.chartsRendered = String(++rendered);
   },
 });

@@ -97,8 +97,8 @@ SeriesPercentiles ReadPercentiles(const Json& object) {
 SeriesInterval ReadInterval(const Json& line, uint64_t default_interval_ns) {
   SeriesInterval interval;
   interval.t_ns = Uint(line, "t_ns");
-  interval.interval_ns = line.contains("interval_ns") ? Uint(line, "interval_ns")
-                                                      : default_interval_ns;
+  interval.interval_ns =
+      line.contains("interval_ns") ? Uint(line, "interval_ns") : default_interval_ns;
   interval.delivered = Uint(line, "delivered");
   interval.duplicated = Uint(line, "duplicated", false);
   interval.corrupted = Uint(line, "corrupted", false);
@@ -148,7 +148,8 @@ void ReadLine(const std::string& text, bool* seen_header, Series* series) {
   if (!line.is_object()) throw LineError("each line must be a JSON object");
   const std::string type = Text(line, "type");
   if (!*seen_header) {
-    if (type != "header") throw LineError("the first line must be the header, not \"" + type + "\"");
+    if (type != "header")
+      throw LineError("the first line must be the header, not \"" + type + "\"");
     series->header = ReadHeader(line);
     *seen_header = true;
   } else if (type == "header") {
