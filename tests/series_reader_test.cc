@@ -40,12 +40,12 @@ TEST(SeriesReader, ReadsTheFixture) {
 
 TEST(SeriesReader, ReadsLinesAndSkipsUnknownTypes) {
   std::string error;
-  const auto series = ParseSeries(kHeader + "\n" + kInterval + "\n\n" +
-                                      R"({"type":"later-addition","x":1})" + "\n" +
-                                      R"({"type":"event","t_ns":5,"kind":"stall","until_ns":9})" +
-                                      "\n" + R"({"type":"histogram","t_ns":9,"rules":{"r":)" +
-                                      R"({"residence_ns":[[5000000,3],[5005000,1]]}}})",
-                                  "s.jsonl", &error);
+  const auto series =
+      ParseSeries(kHeader + "\n" + kInterval + "\n\n" + R"({"type":"later-addition","x":1})" +
+                      "\n" + R"({"type":"event","t_ns":5,"kind":"stall","until_ns":9})" + "\n" +
+                      R"({"type":"histogram","t_ns":9,"rules":{"r":)" +
+                      R"({"residence_ns":[[5000000,3],[5005000,1]]}}})",
+                  "s.jsonl", &error);
   ASSERT_TRUE(series.has_value()) << error;
   EXPECT_EQ(series->header.rules[0].jitter_ns, 100000u);
   ASSERT_EQ(series->intervals.size(), 1u);
@@ -69,13 +69,15 @@ TEST(SeriesReader, WrongTypeNamesTheLineAndField) {
   EXPECT_EQ(ErrorOf(kHeader + "\n[1,2]"), "s.jsonl:2: each line must be a JSON object");
   EXPECT_EQ(ErrorOf(kHeader + "\n" + R"({"type":"event","t_ns":-5,"kind":"stall"})"),
             "s.jsonl:2: \"t_ns\" must be a non-negative integer, not -5");
-  EXPECT_EQ(ErrorOf(kHeader + "\n" + R"({"type":"histogram","rules":{"r":{"residence_ns":[[1]]}}})"),
-            "s.jsonl:2: a residence_ns bucket must be [LOW_NS, COUNT], not [1]");
+  EXPECT_EQ(
+      ErrorOf(kHeader + "\n" + R"({"type":"histogram","rules":{"r":{"residence_ns":[[1]]}}})"),
+      "s.jsonl:2: a residence_ns bucket must be [LOW_NS, COUNT], not [1]");
 }
 
 TEST(SeriesReader, MissingHeaderIsAnError) {
   EXPECT_EQ(ErrorOf(kInterval), "s.jsonl:1: the first line must be the header, not \"interval\"");
-  EXPECT_EQ(ErrorOf(""), "s.jsonl:1: no header line (the first line must be {\"type\":\"header\",...})");
+  EXPECT_EQ(ErrorOf(""),
+            "s.jsonl:1: no header line (the first line must be {\"type\":\"header\",...})");
   EXPECT_EQ(ErrorOf(kHeader + "\n" + kHeader), "s.jsonl:2: a second header");
   std::string no_start = kHeader;
   no_start.replace(no_start.find("\"start_ns\":1000,"), 16, "");
