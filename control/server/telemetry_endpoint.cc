@@ -10,7 +10,7 @@
 namespace faultline {
 namespace {
 
-std::mutex g_mutex;                        // guards g_stats; never taken by a worker
+std::mutex g_mutex;                       // guards g_stats; never taken by a worker
 std::function<nlohmann::json()> g_stats;  // set while a run's control plane is up
 
 // A name telemetry accepts: it allows letters, digits, '_' and '/' only (rte_telemetry's
