@@ -93,12 +93,12 @@ TEST_F(TelemetryEndpointTest, DpdkTelemetryShowsTheStatisticsDocument) {
   testing::WritePcap(input_, testing::MakeUdpFrames(stream));
   testing::WritePcap(empty_, {});
   std::string error;
-  ASSERT_TRUE(dataplane_.Start(
-      {FaultlineBinary(), "run", "--delay", "1ms", "--control", socket_, "--", "--no-huge",
-       "--no-pci", "-m", "512", "-l", "0", "--file-prefix", prefix_,
-       "--vdev=net_pcap0,rx_pcap=" + input_ + ",tx_pcap=" + out_[0],
-       "--vdev=net_pcap1,rx_pcap=" + empty_ + ",tx_pcap=" + out_[1]},
-      &error))
+  ASSERT_TRUE(
+      dataplane_.Start({FaultlineBinary(), "run", "--delay", "1ms", "--control", socket_, "--",
+                        "--no-huge", "--no-pci", "-m", "512", "-l", "0", "--file-prefix", prefix_,
+                        "--vdev=net_pcap0,rx_pcap=" + input_ + ",tx_pcap=" + out_[0],
+                        "--vdev=net_pcap1,rx_pcap=" + empty_ + ",tx_pcap=" + out_[1]},
+                       &error))
       << error;
   ASSERT_TRUE(dataplane_.WaitForOutput("faultline: forwarding", seconds(20)))
       << dataplane_.output();

@@ -144,13 +144,19 @@ Json Summary(const Series& series) {
   return rows;
 }
 
-// JSON inside a <script> element: "</" would end it early, so it is written "<\/" (the same
-// string to JSON).
-std::string ScriptSafe(std::string text) {
-  for (size_t at = text.find("</"); at != std::string::npos; at = text.find("</", at + 3)) {
-    text.replace(at, 2, "<\\/");
+// JSON inside a <script> element: no '<' at all (written \u003c, the same string to JSON), so
+// no text from the series can close the element or open another ("</script>", "<!--").
+std::string ScriptSafe(const std::string& json) {
+  std::string out;
+  out.reserve(json.size());
+  for (const char c : json) {
+    if (c == '<') {
+      out += "\\u003c";
+    } else {
+      out += c;
+    }
   }
-  return text;
+  return out;
 }
 
 std::string HtmlEscape(const std::string& text) {
