@@ -12,12 +12,14 @@ packages=(
   libpcap-dev libcli11-dev nlohmann-json3-dev libyaml-dev   # libyaml: the YAML reader
   libgtest-dev libgmock-dev libbenchmark-dev   # meson configures the tests and benchmarks
   iproute2 iputils-ping iperf3 ethtool procps   # demo and end-to-end test bed
+  libjs-chart.js                     # `faultline report` inlines its Chart.js into the page
 )
 # Only for the tests (scripts/test.sh sets FAULTLINE_TEST_TOOLS=1): the demo does not wait for them.
 if [[ "${FAULTLINE_TEST_TOOLS:-0}" == 1 ]]; then
   packages+=(
     clang-14 libclang-rt-14-dev      # libFuzzer and the sanitizers (scripts/sanitize_build.sh)
     clang-format-14                  # the formatting check (scripts/check_format.sh)
+    chromium python3-pytest          # the report rendered headless (tests/report_render_test.py)
   )
 fi
 missing=()

@@ -17,6 +17,7 @@ std::vector<std::unique_ptr<Subcommand>> AddSubcommands(CLI::App* app, int argc,
   for (auto& command : AddTraceCommands(app, &trace)) all.push_back(std::move(command));
   all.push_back(AddShowCommand(app));
   all.push_back(AddDemoCommand(app));
+  all.push_back(AddReportCommand(app));
   all.push_back(AddTraceGenerateCommand(trace));
   return all;
 }

@@ -49,5 +49,6 @@ std::unique_ptr<Subcommand> AddStatsCommand(CLI::App* parent);
 std::vector<std::unique_ptr<Subcommand>> AddTraceCommands(CLI::App* parent, CLI::App** trace);
 std::unique_ptr<Subcommand> AddShowCommand(CLI::App* parent);
 std::unique_ptr<Subcommand> AddDemoCommand(CLI::App* parent);
+std::unique_ptr<Subcommand> AddReportCommand(CLI::App* parent);  // report_command.cc
 
 }  // namespace faultline

@@ -7,6 +7,7 @@
 
 #include "control/base/units.h"
 #include "control/server/control_commands.h"
+#include "control/server/telemetry_endpoint.h"
 
 namespace faultline {
 
@@ -41,12 +42,19 @@ int RunWithControl(RunOptions& run, const ControlServerOptions& socket,
     };
     server->Start(wrap ? wrap(std::move(handler)) : std::move(handler));
     std::printf("faultline: control socket %s\n", server->path().c_str());
+    // DPDK telemetry (/faultline/stats, ...) answers from the same `stats` request.
+    if (!AttachTelemetry([&commands] {
+          return commands->Handle({{"command", "stats"}}).value("stats", nlohmann::json());
+        })) {
+      std::fprintf(stderr, "faultline run: DPDK telemetry refused the /faultline/ commands\n");
+    }
     return true;
   };
   // The commands (and the trace runner's thread, which polls the publisher) go with the socket:
   // the dataplane they point into is gone once RunLive returns. A request still running after
   // `timeout` keeps all of it: RunLive then ends the process without freeing anything.
   run.control_stop = [&](std::chrono::milliseconds timeout) {
+    DetachTelemetry();
     if (!server->Stop(timeout)) return false;
     if (commands) final_trace = commands->TraceReport();
     commands.reset();
