@@ -3,6 +3,7 @@
 // times, and the same input and seed give the same bytes.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -69,10 +70,10 @@ class SeriesReplayTest : public ::testing::Test {
   // Replays with --series; returns its lines.
   std::vector<nlohmann::json> Replay(const std::string& series, const std::string& out,
                                      std::string* output = nullptr) {
-    const auto result = RunFaultline(
-        {"replay", "--in", Path("in.pcap"), "--out", Path(out), "--profile", Path("profile.yaml"),
-         "--trace", Path("trace.yaml"), "--stats-json", Path("stats.json"), "--series",
-         Path(series), "--series-interval", "500ms"});
+    const auto result =
+        RunFaultline({"replay", "--in", Path("in.pcap"), "--out", Path(out), "--profile",
+                      Path("profile.yaml"), "--trace", Path("trace.yaml"), "--stats-json",
+                      Path("stats.json"), "--series", Path(series), "--series-interval", "500ms"});
     EXPECT_EQ(result.status, 0) << result.output;
     if (output) *output = result.output;
     std::vector<nlohmann::json> lines;
@@ -156,9 +157,11 @@ TEST_F(SeriesReplayTest, EventsSitAtTheTraceTimes) {
       EXPECT_EQ(line["until_ns"].get<uint64_t>(), kStart + 3300 * kMs);
     }
   }
-  const std::vector<std::pair<std::string, uint64_t>> expected = {
-      {"set-impairment", 1500 * kMs}, {"partition", 2500 * kMs}, {"heal-partitions", 2800 * kMs},
-      {"stall", 3200 * kMs},          {"stall", 3300 * kMs}};
+  const std::vector<std::pair<std::string, uint64_t>> expected = {{"set-impairment", 1500 * kMs},
+                                                                  {"partition", 2500 * kMs},
+                                                                  {"heal-partitions", 2800 * kMs},
+                                                                  {"stall", 3200 * kMs},
+                                                                  {"stall", 3300 * kMs}};
   ASSERT_EQ(events.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(events[i].second, expected[i].second) << events[i].first;
@@ -173,14 +176,28 @@ TEST_F(SeriesReplayTest, TheSameInputAndSeedGiveTheSameBytesAndTheSameOutput) {
   Replay("two.jsonl", "two.pcap");
   EXPECT_EQ(testing::ReadFileBytes(Path("one.jsonl")), testing::ReadFileBytes(Path("two.jsonl")));
   // --series changes nothing in what is forwarded.
-  const auto result = RunFaultline({"replay", "--in", Path("in.pcap"), "--out",
-                                    Path("plain.pcap"), "--profile", Path("profile.yaml"),
-                                    "--trace", Path("trace.yaml")});
+  const auto result =
+      RunFaultline({"replay", "--in", Path("in.pcap"), "--out", Path("plain.pcap"), "--profile",
+                    Path("profile.yaml"), "--trace", Path("trace.yaml")});
   ASSERT_EQ(result.status, 0) << result.output;
   EXPECT_EQ(testing::ReadFileBytes(Path("one.pcap")), testing::ReadFileBytes(Path("plain.pcap")));
   // Not a terminal: no progress line.
   EXPECT_EQ(output.find('\r'), std::string::npos);
   EXPECT_EQ(output.find("% of input"), std::string::npos);
+}
+
+// On a terminal (a pty from util-linux's `script`) replay draws its progress line in place and
+// erases it at the end.
+TEST_F(SeriesReplayTest, ProgressLineOnATerminal) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no `script`";
+  const std::string command = testing::FaultlineBinary() + " replay --in " + Path("in.pcap") +
+                              " --out " + Path("tty.pcap") + " --delay 1ms";
+  const std::string shell = "script -qec '" + command + "' /dev/null > " + Path("tty.txt");
+  ASSERT_EQ(std::system(shell.c_str()), 0);
+  const std::string text = testing::ReadFileBytes(Path("tty.txt"));
+  EXPECT_NE(text.find("\rfaultline replay: 1024 frames, "), std::string::npos) << text;
+  EXPECT_NE(text.find("% of input"), std::string::npos) << text;
+  EXPECT_NE(text.find("\r\033[K"), std::string::npos) << "erased at the end: " << text;
 }
 
 }  // namespace

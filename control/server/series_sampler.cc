@@ -8,8 +8,7 @@
 
 namespace faultline {
 
-SeriesSampler::SeriesSampler(LiveDataplane* dataplane, std::mutex* mutex,
-                             const RunOptions& options)
+SeriesSampler::SeriesSampler(LiveDataplane* dataplane, std::mutex* mutex, const RunOptions& options)
     : dataplane_(dataplane), mutex_(mutex), options_(options) {}
 
 SeriesSampler::~SeriesSampler() { Stop(); }
@@ -75,9 +74,9 @@ void SeriesSampler::TakeSample(uint64_t t_ns) {
     return;
   }
   if (t_ns - status_from_ns_ < options_.status_interval_ns) return;
-  std::printf("%s\n", StatusLine(*status_from_, report, t_ns - status_from_ns_,
-                                 recorder_->LastEvent())
-                          .c_str());
+  std::printf(
+      "%s\n",
+      StatusLine(*status_from_, report, t_ns - status_from_ns_, recorder_->LastEvent()).c_str());
   std::fflush(stdout);
   status_from_ = report;
   status_from_ns_ = t_ns;

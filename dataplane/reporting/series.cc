@@ -190,8 +190,8 @@ nlohmann::json SeriesRecorder::IntervalJson(uint64_t t_ns, const StatsReport& no
         {"matched", Minus(rule.total.matched, was ? was->matched : 0)},
         {"forwarded", Minus(rule.total.forwarded, was ? was->forwarded : 0)},
         {"dropped", DroppedDelta(rule.total.dropped, was ? was->dropped : nullptr)},
-        {"residence_ns", PercentilesJson(Since(RuleResidence(rule.total),
-                                                was ? &RuleResidence(*was) : nullptr))}};
+        {"residence_ns",
+         PercentilesJson(Since(RuleResidence(rule.total), was ? &RuleResidence(*was) : nullptr))}};
   }
   HistogramSummary residence;
   for (const RuleReport& rule : now.rules) {
@@ -200,24 +200,23 @@ nlohmann::json SeriesRecorder::IntervalJson(uint64_t t_ns, const StatsReport& no
                Since(RuleResidence(rule.total), old ? &RuleResidence(old->total) : nullptr));
   }
   const std::optional<HistogramSummary> lateness = Lateness(now);
-  const std::optional<HistogramSummary> lateness_before =
-      before ? Lateness(*before) : std::nullopt;
-  return {{"type", "interval"},
-          {"t_ns", t_ns},
-          {"interval_ns", t_ns - last_t_ns_},
-          {"ports", ports},
-          {"delivered", delivered},
-          {"dropped", DroppedDelta(now.dropped, before ? before->dropped : nullptr)},
-          {"duplicated", duplicated},
-          {"corrupted", corrupted},
-          {"reordered", reordered},
-          {"residence_ns", PercentilesJson(residence)},
-          {"lateness_ns",
-           PercentilesJson(lateness ? Since(*lateness, lateness_before ? &*lateness_before
-                                                                        : nullptr)
-                                    : HistogramSummary{})},
-          {"rules", rules},
-          {"ring_dropped", ring_dropped_}};
+  const std::optional<HistogramSummary> lateness_before = before ? Lateness(*before) : std::nullopt;
+  return {
+      {"type", "interval"},
+      {"t_ns", t_ns},
+      {"interval_ns", t_ns - last_t_ns_},
+      {"ports", ports},
+      {"delivered", delivered},
+      {"dropped", DroppedDelta(now.dropped, before ? before->dropped : nullptr)},
+      {"duplicated", duplicated},
+      {"corrupted", corrupted},
+      {"reordered", reordered},
+      {"residence_ns", PercentilesJson(residence)},
+      {"lateness_ns",
+       PercentilesJson(lateness ? Since(*lateness, lateness_before ? &*lateness_before : nullptr)
+                                : HistogramSummary{})},
+      {"rules", rules},
+      {"ring_dropped", ring_dropped_}};
 }
 
 void SeriesRecorder::Sample(uint64_t t_ns, const StatsReport& report) {

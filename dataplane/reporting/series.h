@@ -108,7 +108,7 @@ class SeriesRecorder {
   std::function<void(const std::string&)> sink_;
   std::deque<std::pair<uint64_t, std::string>> lines_;  // (t_ns, line)
   uint64_t ring_dropped_ = 0;
-  std::deque<Cumulative> samples_;     // the last kWindowSamples, oldest first
+  std::deque<Cumulative> samples_;       // the last kWindowSamples, oldest first
   std::optional<StatsReport> previous_;  // the last sample, whole
   uint64_t last_t_ns_ = 0;
   std::string last_event_;

@@ -16,9 +16,9 @@ std::string ProgressLine::Text(uint64_t frames, uint64_t bytes, uint64_t total_b
   char text[160];
   const double rate = seconds > 0 ? static_cast<double>(frames) / seconds : 0;
   if (total_bytes != 0) {
-    std::snprintf(text, sizeof(text), "faultline replay: %lu frames, %.1f%% of input, %.0f frames/s",
-                  frames, 100.0 * static_cast<double>(bytes) / static_cast<double>(total_bytes),
-                  rate);
+    std::snprintf(text, sizeof(text),
+                  "faultline replay: %lu frames, %.1f%% of input, %.0f frames/s", frames,
+                  100.0 * static_cast<double>(bytes) / static_cast<double>(total_bytes), rate);
   } else {
     std::snprintf(text, sizeof(text), "faultline replay: %lu frames, %.0f frames/s", frames, rate);
   }

@@ -29,8 +29,7 @@ class ProgressLine {
   void Finish();
 
   // The text of the line (no carriage return), for tests.
-  static std::string Text(uint64_t frames, uint64_t bytes, uint64_t total_bytes,
-                          double seconds);
+  static std::string Text(uint64_t frames, uint64_t bytes, uint64_t total_bytes, double seconds);
 
  private:
   void Draw(uint64_t frames, uint64_t bytes);
