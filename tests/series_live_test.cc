@@ -8,8 +8,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,8 +25,8 @@ using testing::RunFaultline;
 
 std::string TempPath(const std::string& name) {
   const char* base = std::getenv("TMPDIR");
-  return std::string(base ? base : "/tmp") + "/faultline-series-" + std::to_string(getpid()) +
-         "-" + name;
+  return std::string(base ? base : "/tmp") + "/faultline-series-" + std::to_string(getpid()) + "-" +
+         name;
 }
 
 std::vector<nlohmann::json> JsonLines(const std::string& text) {
@@ -58,12 +58,33 @@ TEST(SeriesLiveTest, RunWritesTheSeriesWithApplyAndTraceEvents) {
                           "  - at: 0s\n    link: {side: b, state: down, for: 100ms}\n";
   Subprocess dataplane;
   std::string error;
-  ASSERT_TRUE(dataplane.Start(
-      {FaultlineBinary(), "run", "--control", socket, "--profile", profile, "--hold", "20000",
-       "--idle-sleep", "20us", "--series", series, "--series-interval", "100ms",
-       "--status-interval", "300ms", "--", "--no-huge", "--no-pci", "--no-shconf", "-m", "512",
-       "-l", "0", "--vdev=net_null0", "--vdev=net_null1"},
-      &error))
+  ASSERT_TRUE(dataplane.Start({FaultlineBinary(),
+                               "run",
+                               "--control",
+                               socket,
+                               "--profile",
+                               profile,
+                               "--hold",
+                               "20000",
+                               "--idle-sleep",
+                               "20us",
+                               "--series",
+                               series,
+                               "--series-interval",
+                               "100ms",
+                               "--status-interval",
+                               "300ms",
+                               "--",
+                               "--no-huge",
+                               "--no-pci",
+                               "--no-shconf",
+                               "-m",
+                               "512",
+                               "-l",
+                               "0",
+                               "--vdev=net_null0",
+                               "--vdev=net_null1"},
+                              &error))
       << error;
   ASSERT_TRUE(dataplane.WaitForOutput("faultline: forwarding", seconds(20))) << dataplane.output();
 
@@ -91,8 +112,8 @@ TEST(SeriesLiveTest, RunWritesTheSeriesWithApplyAndTraceEvents) {
   for (const nlohmann::json& line : answer) {
     if (line["type"] == "interval") last_t = line["t_ns"];
   }
-  result = RunFaultline(
-      {"stats", "--series", "--since", std::to_string(last_t), "--control", socket});
+  result =
+      RunFaultline({"stats", "--series", "--since", std::to_string(last_t), "--control", socket});
   ASSERT_EQ(result.status, 0) << result.output;
   for (const nlohmann::json& line : JsonLines(result.output)) {
     if (line["type"] != "histogram") {

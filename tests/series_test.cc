@@ -1,6 +1,8 @@
 // The series' arithmetic: window percentiles as the difference of cumulative histograms
 // (HistogramSummary::Subtract), interval lines as differences of statistics documents, the
 // bounded ring and its count of lines let go, and the status and progress lines' text.
+#include "dataplane/reporting/series.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -9,7 +11,6 @@
 
 #include "control/server/series_sampler.h"
 #include "dataplane/fastpath/latency_histogram.h"
-#include "dataplane/reporting/series.h"
 #include "dataplane/runtime/progress_line.h"
 
 namespace faultline {
