@@ -168,14 +168,26 @@ bool IsPlaceholder(const std::string& word) {
 // What a placeholder after `option` stands for.
 std::string PlaceholderValue(const std::string& option) {
   static const std::map<std::string, std::string> kValues = {
-      {"--delay", "5ms"},       {"--watch", "1s"},
-      {"--idle-sleep", "50us"}, {"--duration", "30d"},
-      {"--at", "+1s"},          {"--seed", "1"},
-      {"--hold", "1000"},       {"--expected-rate", "1000000"},
-      {"--workers", "1"},       {"--count", "2"},
-      {"--speed", "2"},         {"--compress", "1440"},
-      {"--scale", "2"},         {"--model", "gill2011"},
-      {"--on-exit", "drop"}};
+      {"--delay", "5ms"},
+      {"--watch", "1s"},
+      {"--idle-sleep", "50us"},
+      {"--duration", "30d"},
+      {"--at", "+1s"},
+      {"--seed", "1"},
+      {"--hold", "1000"},
+      {"--expected-rate", "1000000"},
+      {"--workers", "1"},
+      {"--count", "2"},
+      {"--speed", "2"},
+      {"--compress", "1440"},
+      {"--scale", "2"},
+      {"--model", "gill2011"},
+      {"--on-exit", "drop"},
+      // The time series (run, replay, stats).
+      {"--series-interval", "1s"},
+      {"--status-interval", "10s"},
+      {"--window", "10s"},
+      {"--since", "0"}};
   const auto found = kValues.find(option);
   return found != kValues.end() ? found->second : "placeholder.yaml";
 }

@@ -82,9 +82,22 @@ class StatsCommand : public Subcommand {
     reset_flag->excludes(watch_option)->excludes(prometheus_flag);
     app_->add_option("--count", count_,
                      "With --watch: stop after this many reports (default: until Ctrl-C)");
+    auto* window_option = AddDuration(
+        app_, "--window", &window_ns_,
+        "Also the residence percentiles (p50 ... p99.99, max) of the last DURATION beside the "
+        "whole run's, e.g. --window 10s (whole --series-interval steps, at most 60 of them)");
+    auto* series_flag = app_->add_flag(
+        "--series", series_,
+        "The time series kept by the dataplane (JSON lines, docs/formats.md \"Series\")");
+    app_->add_option("--since", since_ns_,
+                     "With --series: only the lines after this t_ns (Unix time, ns)");
+    series_flag->excludes(window_option)->excludes(reset_flag)->excludes(watch_option);
+    window_option->excludes(reset_flag)->excludes(watch_option)->excludes(prometheus_flag);
     app_->add_option("--control", control_, "Control socket of the running dataplane");
   }
   int Run() override {
+    if (series_) return RunStatsSeries(since_ns_, control_);
+    if (window_ns_) return RunStatsWindow(json_, window_ns_, control_);
     if (reset_) return RunStatsReset(json_, control_);
     const char* format = json_ ? "json" : prometheus_ ? "prometheus" : "text";
     return RunStats(format, watch_ns_, count_, control_);
@@ -92,8 +105,8 @@ class StatsCommand : public Subcommand {
 
  private:
   std::string control_ = kDefaultControlSocket;
-  bool json_ = false, prometheus_ = false, reset_ = false;
-  uint64_t watch_ns_ = 0, count_ = 0;
+  bool json_ = false, prometheus_ = false, reset_ = false, series_ = false;
+  uint64_t watch_ns_ = 0, count_ = 0, window_ns_ = 0, since_ns_ = 0;
 };
 
 class TraceStartCommand : public Subcommand {

@@ -37,6 +37,13 @@ bool LoadProfile(const std::string& path, uint64_t delay_ns, const char* command
   return true;
 }
 
+// A series interval of at least a millisecond (shorter ones would be mostly empty lines).
+bool CheckSeriesInterval(const char* command, uint64_t interval_ns) {
+  if (interval_ns >= 1'000'000) return true;
+  std::fprintf(stderr, "faultline %s: --series-interval must be at least 1ms\n", command);
+  return false;
+}
+
 class RunCommand : public Subcommand {
  public:
   RunCommand(CLI::App* parent, int argc, char** argv) : argc_(argc), argv_(argv) {
@@ -88,6 +95,13 @@ class RunCommand : public Subcommand {
     app_->add_option("--control-group", control_group_,
                      "Make the control socket 0660 and owned by this group, so its members can "
                      "drive the dataplane without root, e.g. --control-group faultline");
+    app_->add_option("--series", run_.series,
+                     "Write the time series here (JSON lines, docs/formats.md \"Series\"), "
+                     "flushed every interval");
+    AddDuration(app_, "--series-interval", &run_.series_interval_ns,
+                "Length of a series interval (default 1s; `stats --series` and --window use it)");
+    AddDuration(app_, "--status-interval", &run_.status_interval_ns,
+                "Log a status line this often (default 10s; 0 turns it off)");
     app_->add_option("eal-args", run_.eal_args, "EAL arguments (after --), e.g. -l 1 --vdev=...");
   }
 
@@ -99,6 +113,7 @@ class RunCommand : public Subcommand {
       run_.command += " " + ShellWord(argv_[i]);
     }
     if (!LoadProfile(profile_, run_.delay_ns, "run", &run_.profile)) return 2;
+    if (!CheckSeriesInterval("run", run_.series_interval_ns)) return 2;
     ControlServerOptions socket;
     socket.socket_path = control_;
     socket.group = control_group_;
@@ -150,12 +165,18 @@ class ReplayCommand : public Subcommand {
                      "are dropped and counted as buffer_exhausted")
         ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 24));
     app_->add_option("--stats-json", replay_.stats_json, "Write the statistics document here");
+    app_->add_option("--series", replay_.series,
+                     "Write the time series here, in the inputs' virtual time (JSON lines, "
+                     "docs/formats.md \"Series\")");
+    AddDuration(app_, "--series-interval", &replay_.series_interval_ns,
+                "Length of a series interval in virtual time (default 1s)");
   }
 
   int Run() override {
     replay_.profile_path = profile_;
     replay_.trace_path = trace_;
     if (!LoadProfile(profile_, replay_.delay_ns, "replay", &replay_.profile)) return 2;
+    if (!CheckSeriesInterval("replay", replay_.series_interval_ns)) return 2;
     if (!trace_.empty() && !LoadTrace()) return 2;
     return RunReplay(replay_);
   }

@@ -220,6 +220,32 @@ int RunStats(const std::string& format, uint64_t watch_ns, uint64_t count,
   }
 }
 
+int RunStatsWindow(bool json, uint64_t window_ns, const std::string& socket_path) {
+  int status = 0;
+  const nlohmann::json request = {
+      {"command", "stats"}, {"format", json ? "json" : "text"}, {"window_ns", window_ns}};
+  const auto response = Ask("stats --window", request, socket_path, &status);
+  if (!response) return status;
+  if (json) {
+    nlohmann::json document = (*response)["stats"];
+    document["window"] = (*response)["window"];
+    std::printf("%s\n", document.dump(2).c_str());
+  } else {
+    std::printf("%s%s", response->value("text", "").c_str(),
+                WindowText((*response)["window"], (*response)["stats"]).c_str());
+  }
+  return 0;
+}
+
+int RunStatsSeries(uint64_t since_ns, const std::string& socket_path) {
+  int status = 0;
+  const nlohmann::json request = {{"command", "stats"}, {"series", true}, {"since_ns", since_ns}};
+  const auto response = Ask("stats --series", request, socket_path, &status);
+  if (!response) return status;
+  for (const nlohmann::json& line : (*response)["series"]) std::printf("%s\n", line.dump().c_str());
+  return 0;
+}
+
 int RunStatsReset(bool json, const std::string& socket_path) {
   int status = 0;
   const auto response =

@@ -25,6 +25,12 @@ int RunStats(const std::string& format, uint64_t watch_ns, uint64_t count,
 // `faultline stats --reset [--json]`: every counter and delay histogram of the running dataplane
 // back to 0, each worker at an instant of its own; prints what they held.
 int RunStatsReset(bool json, const std::string& socket_path);
+// `faultline stats --window DUR` (window_ns): the statistics with the residence percentiles of
+// the last DUR beside the whole run's (text), or the document with a "window" object (json).
+int RunStatsWindow(bool json, uint64_t window_ns, const std::string& socket_path);
+// `faultline stats --series [--since NS]`: the series lines after NS (JSON lines, as --series
+// FILE has them), then the whole run's histogram line.
+int RunStatsSeries(uint64_t since_ns, const std::string& socket_path);
 
 // `faultline trace start FILE`: the daemon parses and validates the whole trace (errors name
 // FILE:LINE:COL) and starts it at `at` ("" = 200 ms from now, "+DUR", or an RFC 3339 time).

@@ -13,6 +13,7 @@
 #include "control/profile/profile_yaml.h"
 #include "control/server/control_server.h"
 #include "control/trace/trace_parser.h"
+#include "dataplane/reporting/series.h"
 #include "dataplane/reporting/stats.h"
 
 namespace faultline {
@@ -157,8 +158,16 @@ nlohmann::json ControlCommands::Heal(const nlohmann::json& request) {
   if (stopped_trace) response["trace_stopped"] = true;
   if (response.value("ok", false)) {
     changes_.push_back("heal " + what + (stopped_trace ? " (stopped the running trace)" : ""));
+    Note(what == "partitions" ? "heal-partitions" : "heal", "heal " + what);
   }
   return response;
+}
+
+void ControlCommands::Note(const std::string& kind, const std::string& detail) {
+  // Publish returned once every worker took the change: now is just after it took effect.
+  if (dataplane_->series) {
+    dataplane_->series->Event(dataplane_->wall_ns(dataplane_->now()), kind, detail);
+  }
 }
 
 nlohmann::json ControlCommands::Apply(const nlohmann::json& request) {
@@ -182,7 +191,10 @@ nlohmann::json ControlCommands::Apply(const nlohmann::json& request) {
   if (!spec) return ControlError("invalid-profile", error);
   spec->seed = dataplane_->publisher->current()->spec.seed;  // the models keep their seed
   nlohmann::json response = Publish(*spec, true);
-  if (response.value("ok", false)) Loaded(AppliedPath(name, directory), "faultline apply");
+  if (response.value("ok", false)) {
+    Loaded(AppliedPath(name, directory), "faultline apply");
+    Note("apply", "apply " + AppliedPath(name, directory));
+  }
   return response;
 }
 
@@ -210,9 +222,11 @@ nlohmann::json ControlCommands::Publish(const ProfileSpec& spec, bool rules_acti
 
 nlohmann::json ControlCommands::Stats(const nlohmann::json& request) {
   std::string format = "json", problem;
-  if (auto refused = RefuseUnknownKeys(request, "stats", {"command", "format", "reset"})) {
+  if (auto refused = RefuseUnknownKeys(
+          request, "stats", {"command", "format", "reset", "series", "since_ns", "window_ns"})) {
     return *refused;
   }
+  if (request.contains("series")) return Series(request);
   if (!StringField(request, "format", false, &format, &problem)) {
     return ControlError("bad-request", problem);
   }
@@ -234,7 +248,41 @@ nlohmann::json ControlCommands::Stats(const nlohmann::json& request) {
     response["stats"] = ToJson(report);  // the same sample, for `stats --watch`'s intervals
   }
   if (format == "prometheus") response["prometheus"] = ToPrometheus(report);
+  if (const auto window = request.find("window_ns"); window != request.end()) {
+    if (!window->is_number_unsigned() || window->get<uint64_t>() == 0) {
+      return ControlError("bad-request", "\"window_ns\" must be a whole number of ns above 0");
+    }
+    if (dataplane_->series == nullptr) {
+      return ControlError("unsupported", "this dataplane keeps no series");
+    }
+    response["window"] = dataplane_->series->Window(window->get<uint64_t>());
+  }
   return response;
+}
+
+nlohmann::json ControlCommands::Series(const nlohmann::json& request) {
+  if (!request["series"].is_boolean() || !request["series"].get<bool>()) {
+    return ControlError("bad-request", "\"series\" must be true");
+  }
+  uint64_t since_ns = 0;
+  if (const auto since = request.find("since_ns"); since != request.end()) {
+    if (!since->is_number_unsigned()) {
+      return ControlError("bad-request", "\"since_ns\" must be a whole number of ns");
+    }
+    since_ns = since->get<uint64_t>();
+  }
+  if (dataplane_->series == nullptr) {
+    return ControlError("unsupported", "this dataplane keeps no series");
+  }
+  uint64_t ring_dropped = 0;
+  nlohmann::json lines = nlohmann::json::array();
+  for (const std::string& line : dataplane_->series->LinesSince(since_ns, &ring_dropped)) {
+    lines.push_back(nlohmann::json::parse(line));
+  }
+  const uint64_t now = dataplane_->wall_ns(dataplane_->now());
+  lines.push_back(
+      nlohmann::json::parse(dataplane_->series->HistogramLine(now, dataplane_->stats())));
+  return {{"ok", true}, {"series", lines}, {"ring_dropped", ring_dropped}};
 }
 
 nlohmann::json ControlCommands::ResetStats() {
@@ -246,6 +294,7 @@ nlohmann::json ControlCommands::ResetStats() {
   std::string error;
   const std::optional<StatsReport> reset = dataplane_->reset_stats(&error);
   if (!reset) return ControlError("failed", error);
+  Note("reset", "stats --reset");
   nlohmann::json document = ToJson(*reset);
   // Rules and partitions were reset with everything else; the document itemises what the
   // workers kept at the instant of the reset: ports, drops and the pipeline's counters.
@@ -334,6 +383,9 @@ nlohmann::json ControlCommands::TraceStart(const nlohmann::json& request) {
   }
   changes_.push_back("trace " + trace_name + " started (time zero " +
                      response["trace"].value("started_at", "") + ")");
+  if (dataplane_->series) {
+    dataplane_->series->Event(dataplane_->wall_ns(origin), "trace-start", "trace " + trace_name);
+  }
   return response;
 }
 
@@ -361,6 +413,7 @@ nlohmann::json ControlCommands::TraceStop(const nlohmann::json& request) {
   if (!response.value("ok", false)) return response;
   changes_.push_back("trace " + name + " stopped" +
                      (keep ? ", what its last step left kept" : ", its base profile back"));
+  Note("trace-stop", "trace " + name + (keep ? " stopped, kept" : " stopped, base restored"));
   response["restored"] = !keep;
   response["trace"] = trace_->Report();
   return response;

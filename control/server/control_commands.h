@@ -38,12 +38,20 @@ class ControlCommands {
   // The statistics document's trace section (null if no trace ran). Thread safe.
   nlohmann::json TraceReport();
 
+  // Serialises every use of the dataplane (requests, trace steps, series samples).
+  std::mutex& mutex() { return mutex_; }
+
  private:
   nlohmann::json Heal(const nlohmann::json& request);
   nlohmann::json Apply(const nlohmann::json& request);
   nlohmann::json Show(const nlohmann::json& request);
   nlohmann::json Stats(const nlohmann::json& request);
   nlohmann::json ResetStats();
+  // {"command":"stats","series":true,"since_ns":T}: the series lines after T, then the
+  // whole run's histogram line.
+  nlohmann::json Series(const nlohmann::json& request);
+  // An event line in the series (if any) at the dataplane's time now.
+  void Note(const std::string& kind, const std::string& detail);
   nlohmann::json TraceStart(const nlohmann::json& request);
   nlohmann::json TraceStop(const nlohmann::json& request);
   nlohmann::json TraceStatus(const nlohmann::json& request);

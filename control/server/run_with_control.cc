@@ -7,6 +7,7 @@
 
 #include "control/base/units.h"
 #include "control/server/control_commands.h"
+#include "control/server/series_sampler.h"
 #include "control/server/telemetry_endpoint.h"
 
 namespace faultline {
@@ -23,9 +24,14 @@ int RunWithControl(RunOptions& run, const ControlServerOptions& socket,
     return usage ? 2 : 1;
   }
   std::unique_ptr<ControlCommands> commands;
+  std::unique_ptr<SeriesSampler> sampler;
   nlohmann::json final_trace;
-  run.control_start = [&](LiveDataplane* dataplane, std::string*) {
+  run.control_start = [&](LiveDataplane* dataplane, std::string* start_error) {
     commands = std::make_unique<ControlCommands>(dataplane);
+    // The time series: its ring answers `stats --series` and `--window`; --series FILE too.
+    sampler = std::make_unique<SeriesSampler>(dataplane, &commands->mutex(), run);
+    if (!sampler->Open(start_error)) return false;
+    sampler->Start();
     // Where the starting profile came from, for `faultline show`.
     if (!run.profile_path.empty()) {
       commands->SetSource(std::filesystem::absolute(run.profile_path).string(),
@@ -56,6 +62,8 @@ int RunWithControl(RunOptions& run, const ControlServerOptions& socket,
   run.control_stop = [&](std::chrono::milliseconds timeout) {
     DetachTelemetry();
     if (!server->Stop(timeout)) return false;
+    if (sampler) sampler->Stop();  // the last interval and the histogram line
+    sampler.reset();
     if (commands) final_trace = commands->TraceReport();
     commands.reset();
     return true;

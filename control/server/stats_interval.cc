@@ -163,4 +163,39 @@ std::string ResetText(const nlohmann::json& response) {
   return text;
 }
 
+namespace {
+
+// "p50 1.000ms p90 ... max ..." of a percentiles object.
+std::string PercentileText(const nlohmann::json& percentiles) {
+  std::string text;
+  for (const char* key : {"p50", "p90", "p99", "p999", "p9999", "max"}) {
+    if (!percentiles.contains(key)) continue;
+    text += std::string(text.empty() ? "" : " ") + key + " " +
+            FormatHumanDuration(percentiles[key].get<uint64_t>());
+  }
+  return text + " (" + std::to_string(percentiles.value("count", uint64_t{0})) + " frames)";
+}
+
+}  // namespace
+
+std::string WindowText(const nlohmann::json& window, const nlohmann::json& stats) {
+  if (!window.is_object()) {
+    return "window: not yet (the series needs two samples; see --series-interval)\n";
+  }
+  std::string text =
+      "window " + FormatHumanDuration(window.value("window_ns", uint64_t{0})) + " (residence):\n";
+  for (const auto& [name, rule] : window["rules"].items()) {
+    text += "  rule " + name + ": " + PercentileText(rule["residence_ns"]) + "\n";
+    for (const nlohmann::json& whole : stats.value("rules", nlohmann::json::array())) {
+      if (whole.value("name", "") == name && whole.contains("delay_ns")) {
+        text += "    whole run: " + PercentileText(whole["delay_ns"]) + "\n";
+      }
+    }
+  }
+  if (window.contains("lateness_ns")) {
+    text += "  lateness (all ports): " + PercentileText(window["lateness_ns"]) + "\n";
+  }
+  return text;
+}
+
 }  // namespace faultline

@@ -21,4 +21,8 @@ std::string IntervalText(const nlohmann::json& interval);
 // The answer to `stats --reset` for people: what the counters held when they were reset.
 std::string ResetText(const nlohmann::json& response);
 
+// `stats --window`: per rule, the residence percentiles of the window (`window`, the answer's
+// "window") beside the whole run's (`stats`, the statistics document), and the ports' lateness.
+std::string WindowText(const nlohmann::json& window, const nlohmann::json& stats);
+
 }  // namespace faultline

@@ -7,6 +7,7 @@
 #include "control/base/units.h"
 #include "dataplane/pipeline/compiled_profile.h"
 #include "dataplane/pipeline/snapshot_channel.h"
+#include "dataplane/reporting/series.h"
 #include "dataplane/reporting/stats.h"
 
 namespace faultline {
@@ -202,9 +203,21 @@ void TraceRunner::OnReturned(size_t, const SnapshotHandoff& handoff) {
                                 ? dataplane_->time_base.ToNs(record->applied - record->scheduled)
                                 : 0;
       lateness_ns_->Record(late);
+      NoteApplied(*record);
     }
     return;
   }
+}
+
+void TraceRunner::NoteApplied(const Record& record) {
+  if (dataplane_->series == nullptr) return;
+  const uint64_t at = dataplane_->wall_ns(record.applied);
+  if (record.step.event == SIZE_MAX) {
+    dataplane_->series->Event(at, "apply", "the profile of trace " + trace_->name);
+    return;
+  }
+  const SeriesEvent event = TraceStepEvent(record.step, *trace_, at);
+  dataplane_->series->Event(at, event.kind, event.detail, event.until_ns);
 }
 
 const char* TraceRunner::StateName(State state) {

@@ -79,6 +79,8 @@ class TraceRunner {
   void HandOver(uint64_t now);
   bool HandOverStep(const TraceStep& step, const TraceState& state, uint64_t activation);
   void OnReturned(size_t worker, const SnapshotHandoff& handoff);
+  // The series' event line of a step every worker installed, at its install time.
+  void NoteApplied(const Record& record);
   void Fail(const std::string& error);
   // Cancels the steps not yet due and leaves the trace in `final_state`.
   void End(State final_state);

@@ -29,4 +29,20 @@ uint64_t HistogramSummary::Percentile(double q) const {
   return max;
 }
 
+void HistogramSummary::Subtract(const HistogramSummary& earlier) {
+  int highest = -1;
+  for (int bucket = 0; bucket < LatencyHistogram::kBuckets; ++bucket) {
+    counts[bucket] -= std::min(counts[bucket], earlier.counts[bucket]);
+    if (counts[bucket] != 0) highest = bucket;
+  }
+  total -= std::min(total, earlier.total);
+  if (highest < 0 || total == 0) {
+    max = 0;
+    return;
+  }
+  const uint64_t top =
+      LatencyHistogram::BucketLow(highest) + LatencyHistogram::BucketWidth(highest) - 1;
+  max = std::min(max, top);
+}
+
 }  // namespace faultline

@@ -61,6 +61,11 @@ struct HistogramSummary {
   // The value below which a fraction q of the samples lie: the middle of the bucket holding the
   // q-th sample (exact below 32, within half a bucket width, <= 1.6%, above), capped at max.
   uint64_t Percentile(double q) const;
+  // Takes away an earlier summary of the same histograms (cumulative counts only grow), leaving
+  // the samples recorded between the two: the counts and total are exact. The maximum of that
+  // window is not kept by the histograms; it becomes the top of the highest bucket left (capped
+  // at the later maximum), 0 if nothing is left. `earlier` must not hold more than this.
+  void Subtract(const HistogramSummary& earlier);
 };
 
 }  // namespace faultline

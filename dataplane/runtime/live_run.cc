@@ -163,8 +163,9 @@ class LiveRun {
   // Everything up to the point where traffic can flow; nothing is forwarded if a step fails.
   int Start() {
     // An hour of statistics must not be lost to an output path found wrong only at the end.
-    const std::string problem = CheckOutputPaths({{"--profile", options_.profile_path}},
-                                                 {{"--stats-json", options_.stats_json}});
+    const std::string problem =
+        CheckOutputPaths({{"--profile", options_.profile_path}},
+                         {{"--stats-json", options_.stats_json}, {"--series", options_.series}});
     if (!problem.empty()) return Fail(2, problem);
     std::string error;
     eal_ = EalSession::Start(WithHugepageHygiene(options_.eal_args), &error);

@@ -15,6 +15,7 @@
 namespace faultline {
 
 class SnapshotPublisher;
+class SeriesRecorder;
 class RuleIdentities;
 
 // What the control plane gets of a running dataplane. Every member is used by one control thread
@@ -28,6 +29,11 @@ struct LiveDataplane {
   // `stats --reset`: every worker's counters and histograms to 0 (ResetStatistics); what they
   // held, over the time since the last reset, or nullopt with *error. Null: no resets here.
   std::function<std::optional<StatsReport>(std::string* error)> reset_stats;
+  // The time series: the control plane adds its events (apply, heal, trace steps, resets) at
+  // the Unix time they took effect. Null: no series.
+  SeriesRecorder* series = nullptr;
+  // The workers' clock time `clock` as Unix time (ns).
+  std::function<uint64_t(uint64_t clock)> wall_ns;
 };
 
 struct RunOptions {
@@ -40,7 +46,12 @@ struct RunOptions {
   uint64_t idle_sleep_ns = 0;      // 0: busy-poll (production); > 0: back off when idle (tests)
   bool drain_on_exit = false;      // deliver held packets at stop instead of freeing them
   std::string stats_json;          // write the final statistics document here
-  std::string profile_path;        // the --profile file (read already; no output may be it)
+  // The time series (dataplane/reporting/series.h): always kept in a ring for `stats --series`
+  // and `stats --window`, also written to `series` if given.
+  std::string series;
+  uint64_t series_interval_ns = 1'000'000'000;
+  uint64_t status_interval_ns = 10'000'000'000;  // a status line on stdout; 0: none
+  std::string profile_path;  // the --profile file (read already; no output may be it)
   std::vector<std::string> eal_args;
   // The command line before `--` ("faultline run --delay 5ms"), for the ones a failed start
   // suggests.

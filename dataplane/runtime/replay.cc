@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <vector>
@@ -14,10 +15,12 @@
 #include "dataplane/fastpath/clock.h"
 #include "dataplane/fastpath/packet_meta.h"
 #include "dataplane/pipeline/pipeline.h"
+#include "dataplane/reporting/series.h"
 #include "dataplane/reporting/stats.h"
 #include "dataplane/runtime/eal.h"
 #include "dataplane/runtime/output_paths.h"
 #include "dataplane/runtime/pcap_io.h"
+#include "dataplane/runtime/progress_line.h"
 
 namespace faultline {
 namespace {
@@ -27,6 +30,9 @@ constexpr uint16_t kPortB = 1;
 // Memory per mbuf offline: without hugepages the mempool keeps each ~2.4 KB object inside one
 // 4 KiB page, so an mbuf costs a page (plus its share of the ring).
 constexpr uint64_t kBytesPerMbuf = 4096 + 64;
+// A pcap file's header and each record's, for the progress line's share of the input read.
+constexpr uint64_t kPcapFileHeaderBytes = 24;
+constexpr uint64_t kPcapRecordHeaderBytes = 16;
 
 // Copies a captured frame into a chain of mbufs (as a NIC would scatter a jumbo frame).
 rte_mbuf* MbufFromFrame(rte_mempool* pool, const PcapFrame& frame) {
@@ -122,7 +128,8 @@ class ReplayRun {
     bool have_a = reader_a.Next(&frame_a);
     bool have_b = inputs_.has_b && reader_b.Next(&frame_b);
     bool first = true;
-    uint64_t first_ns = 0;
+    uint64_t first_ns = 0, frames = 0, bytes = kPcapFileHeaderBytes;
+    ProgressLine progress(stderr, InputBytes());
     while (have_a || have_b) {
       // Merge the two directions by time; side a first on a tie, so the order is defined.
       const bool take_a = have_a && (!have_b || frame_a.timestamp_ns <= frame_b.timestamp_ns);
@@ -132,10 +139,14 @@ class ReplayRun {
         first_ns = frame.timestamp_ns;
         pipeline_.set_epoch(first_ns);
         first = false;
+        if (!OpenSeries(first_ns)) return status_;
       }
       if (!clock_.AdvanceTo(frame.timestamp_ns)) ++clock_backwards_;
+      SampleSeries(clock_.Now());
       if (!ApplyTraceSteps(first_ns)) return status_;
       Receive(take_a ? kPortA : kPortB, frame);
+      bytes += kPcapRecordHeaderBytes + frame.length;
+      progress.Update(++frames, bytes);
       if (take_a) {
         have_a = reader_a.Next(&frame_a);
       } else {
@@ -143,11 +154,15 @@ class ReplayRun {
       }
     }
     // Frames still in flight when the input ends are delivered all the same, also when an input
-    // was cut short: what it held up to the cut is replayed in full.
+    // was cut short: what it held up to the cut is replayed in full. With a series, interval by
+    // interval, so each counts what left in it.
+    while (series_ && pipeline_.held() != 0) SampleSeries(next_boundary_);
     pipeline_.AdvanceAll();
     Transmit();
+    progress.Finish();
     std::string error;
     if (!writer_b_.Close(&error) || !writer_a_.Close(&error)) return Fail(1, error);
+    if (!CloseSeries()) return status_;
     const int status = WriteStats(clock_.Now() - first_ns);
     if (status != 0) return status;
     bool whole = true;
@@ -166,6 +181,80 @@ class ReplayRun {
   }
 
  private:
+  // The inputs' size, for the progress line's percentage.
+  uint64_t InputBytes() const {
+    std::error_code error;
+    uint64_t total = 0;
+    for (const std::string& path : {options_.in_a, options_.in_b}) {
+      if (path.empty()) continue;
+      const auto size = std::filesystem::file_size(path, error);
+      if (!error) total += size;
+    }
+    return total;
+  }
+
+  // The series file and its header, once the first frame set the clock.
+  bool OpenSeries(uint64_t first_ns) {
+    if (options_.series.empty()) return true;
+    series_file_.open(options_.series, std::ios::trunc);
+    if (!series_file_) {
+      Fail(1, "cannot write " + options_.series);
+      return false;
+    }
+    const ProfileSpec& spec = pipeline_.profile() ? pipeline_.profile()->spec : ProfileSpec{};
+    nlohmann::json header = {
+        {"source", "replay"},
+        {"start_ns", first_ns},
+        {"interval_ns", options_.series_interval_ns},
+        {"seed", pipeline_.profile() ? nlohmann::json(pipeline_.profile()->seed) : nullptr},
+        {"profile", ProfileSource()},
+        {"rules", SeriesRulesJson(spec)}};
+    series_ = std::make_unique<SeriesRecorder>(header);
+    series_->SetSink([this](const std::string& line) { series_file_ << line << "\n"; });
+    next_boundary_ = first_ns + options_.series_interval_ns;
+    return true;
+  }
+
+  std::string ProfileSource() const {
+    if (!options_.trace_path.empty()) return "trace " + options_.trace_path;
+    if (!options_.profile_path.empty()) return options_.profile_path;
+    if (options_.delay_ns != 0) return "--delay " + std::to_string(options_.delay_ns) + " ns";
+    return "none";
+  }
+
+  // The interval lines of every boundary up to `now`: what departed by the boundary is sent
+  // first, so an interval counts the frames that left in it.
+  void SampleSeries(uint64_t now) {
+    while (series_ && next_boundary_ <= now) {
+      pipeline_.Advance(next_boundary_);
+      Transmit();
+      series_->Sample(next_boundary_, SeriesReport());
+      next_boundary_ += options_.series_interval_ns;
+    }
+  }
+
+  StatsReport SeriesReport() const {
+    StatsReport report = Summarize({&pipeline_.counters()}, 2);
+    SummarizeRules({&pipeline_}, &report);
+    return report;
+  }
+
+  // The last (partial) interval, ending at the last departure, and the whole run's histograms.
+  bool CloseSeries() {
+    if (!series_) return true;
+    const uint64_t end = std::max(clock_.Now(), last_departure_);
+    SampleSeries(end);
+    const StatsReport report = SeriesReport();
+    if (end + options_.series_interval_ns > next_boundary_) series_->Sample(end, report);
+    series_file_ << series_->HistogramLine(end, report) << "\n";
+    series_file_.close();
+    if (!series_file_) {
+      Fail(1, "cannot write " + options_.series);
+      return false;
+    }
+    return true;
+  }
+
   int Fail(int code, const std::string& message) {
     std::fprintf(stderr, "faultline replay: %s\n", message.c_str());
     status_ = code;
@@ -216,6 +305,10 @@ class ReplayRun {
       // Virtual time: applied exactly when scheduled.
       trace_events_.push_back(
           TraceStepJson(step, *options_.trace, step.at_ns, step.at_ns, "applied"));
+      if (series_) {
+        const SeriesEvent event = TraceStepEvent(step, *options_.trace, at);
+        series_->Event(at, event.kind, event.detail, event.until_ns);
+      }
       last_step_index_ = step.index;
       next_step_ = timeline_->Next();
     }
@@ -270,6 +363,7 @@ class ReplayRun {
         bytes = static_cast<const uint8_t*>(rte_pktmbuf_read(packet, 0, length, scratch_.data()));
       }
       writer.Write(meta->departure, bytes, length, std::max(length, meta->original_length));
+      last_departure_ = std::max(last_departure_, meta->departure);
       pipeline_.counters().tx[meta->out_port].Add(1);
       rte_pktmbuf_free(packet);
     }
@@ -326,6 +420,10 @@ class ReplayRun {
   std::vector<uint8_t> scratch_;    // linearises multi-segment frames for the writer
   uint64_t clock_backwards_ = 0;
   int status_ = 0;
+  std::unique_ptr<SeriesRecorder> series_;  // with --series
+  std::ofstream series_file_;
+  uint64_t next_boundary_ = 0;   // the end of the series' current interval
+  uint64_t last_departure_ = 0;  // of the frames written
 };
 
 // The profile replay starts with: the trace's own, else --profile, else --delay's, else none.
@@ -373,12 +471,14 @@ bool CompileStartingProfile(const ReplayOptions& options, const ProfileSpec& sta
 int RunReplay(const ReplayOptions& options) {
   // Every file is checked before the first frame: no output may destroy an input, and none may
   // be found unwritable only when the run ends.
-  const std::string problem = CheckOutputPaths(
-      {{"--in", options.in_a},
-       {"--in-b", options.in_b},
-       {"--profile", options.profile_path},
-       {"--trace", options.trace_path}},
-      {{"--out", options.out_b}, {"--out-b", options.out_a}, {"--stats-json", options.stats_json}});
+  const std::string problem = CheckOutputPaths({{"--in", options.in_a},
+                                                {"--in-b", options.in_b},
+                                                {"--profile", options.profile_path},
+                                                {"--trace", options.trace_path}},
+                                               {{"--out", options.out_b},
+                                                {"--out-b", options.out_a},
+                                                {"--stats-json", options.stats_json},
+                                                {"--series", options.series}});
   if (!problem.empty()) {
     std::fprintf(stderr, "faultline replay: %s\n", problem.c_str());
     return 2;

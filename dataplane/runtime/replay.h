@@ -25,6 +25,10 @@ struct ReplayOptions {
   std::optional<TraceSpec> trace;
   uint64_t hold = 65536;  // packets in flight at most; more are dropped as buffer_exhausted
   std::string stats_json;
+  // --series FILE: the time series (docs/formats.md, "Series") in virtual time, one interval line
+  // per series_interval_ns of the inputs' clock from the first frame.
+  std::string series;
+  uint64_t series_interval_ns = 1'000'000'000;
   // Files the command line named and were read before the replay (no output may be one).
   std::string profile_path, trace_path;
 };
