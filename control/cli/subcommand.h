@@ -49,5 +49,7 @@ std::unique_ptr<Subcommand> AddStatsCommand(CLI::App* parent);
 std::vector<std::unique_ptr<Subcommand>> AddTraceCommands(CLI::App* parent, CLI::App** trace);
 std::unique_ptr<Subcommand> AddShowCommand(CLI::App* parent);
 std::unique_ptr<Subcommand> AddDemoCommand(CLI::App* parent);
+// `record export` (record_command.cc).
+std::unique_ptr<Subcommand> AddRecordCommand(CLI::App* parent);
 
 }  // namespace faultline

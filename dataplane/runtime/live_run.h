@@ -40,6 +40,7 @@ struct RunOptions {
   uint64_t idle_sleep_ns = 0;      // 0: busy-poll (production); > 0: back off when idle (tests)
   bool drain_on_exit = false;      // deliver held packets at stop instead of freeing them
   std::string stats_json;          // write the final statistics document here
+  std::string record;              // --record: every frame's fate (runtime/frame_record_writer)
   std::string profile_path;        // the --profile file (read already; no output may be it)
   std::vector<std::string> eal_args;
   // The command line before `--` ("faultline run --delay 5ms"), for the ones a failed start

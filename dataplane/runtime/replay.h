@@ -25,6 +25,7 @@ struct ReplayOptions {
   std::optional<TraceSpec> trace;
   uint64_t hold = 65536;  // packets in flight at most; more are dropped as buffer_exhausted
   std::string stats_json;
+  std::string record;  // --record: every frame's fate (reporting/frame_record_file.h)
   // Files the command line named and were read before the replay (no output may be one).
   std::string profile_path, trace_path;
 };
