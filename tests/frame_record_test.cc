@@ -2,11 +2,11 @@
 // profile, checked against the input, the output capture and the statistics document; damaged
 // record files rejected with the byte offset.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>

@@ -150,7 +150,8 @@ void Pipeline::IngestBurst(uint16_t in_port, rte_mbuf* const* packets, uint16_t 
   FL_STAGE_START(models_start);  // wheel inserts included (they are timed on their own too)
   for (uint16_t i = 0; i < n; ++i) {
     const Verdict& verdict = verdicts[i];
-    if (recorder_ != nullptr) packets[i]->hash.usr = static_cast<uint32_t>(HashFlowKey(parsed[i].key));
+    if (recorder_ != nullptr)
+      packets[i]->hash.usr = static_cast<uint32_t>(HashFlowKey(parsed[i].key));
     if (verdict.partition >= 0) {
       CutFrame(packets[i], parsed[i], verdict.partition, direction, in_port, now);
     } else if (verdict.rule < 0) {

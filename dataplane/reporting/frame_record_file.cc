@@ -152,9 +152,8 @@ std::string ExportRecordCsv(const std::string& in, std::FILE* out,
   FrameRecord record;
   while (reader.Next(&record, &error)) {
     const std::string rule = reader.RuleName(record.rule);
-    const char* cause = record.fate == kFateDropped
-                            ? DropCauseName(static_cast<DropCause>(record.cause))
-                            : "none";
+    const char* cause =
+        record.fate == kFateDropped ? DropCauseName(static_cast<DropCause>(record.cause)) : "none";
     if (options.rule && rule != *options.rule) continue;
     if (options.cause && *options.cause != cause) continue;
     const bool sent = record.fate == kFateTransmitted;

@@ -76,9 +76,8 @@ void FrameRecordWriter::Start() {
 uint64_t FrameRecordWriter::DrainOnce() {
   uint64_t total = 0;
   for (rte_ring* ring : rings_) {
-    const unsigned n =
-        rte_ring_sc_dequeue_burst_elem(ring, buffer_.data(), sizeof(FrameRecord), kDrainBurst,
-                                       nullptr);
+    const unsigned n = rte_ring_sc_dequeue_burst_elem(ring, buffer_.data(), sizeof(FrameRecord),
+                                                      kDrainBurst, nullptr);
     if (n == 0) continue;
     for (unsigned i = 0; i < n; ++i) {
       FrameRecord& record = buffer_[i];

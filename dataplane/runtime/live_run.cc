@@ -23,8 +23,8 @@
 #include "dataplane/pipeline/snapshot_channel.h"
 #include "dataplane/pipeline/worker.h"
 #include "dataplane/reporting/stats.h"
-#include "dataplane/runtime/frame_record_writer.h"
 #include "dataplane/runtime/eal.h"
+#include "dataplane/runtime/frame_record_writer.h"
 #include "dataplane/runtime/output_paths.h"
 #include "dataplane/runtime/ports.h"
 
@@ -164,9 +164,9 @@ class LiveRun {
   // Everything up to the point where traffic can flow; nothing is forwarded if a step fails.
   int Start() {
     // An hour of statistics must not be lost to an output path found wrong only at the end.
-    const std::string problem = CheckOutputPaths({{"--profile", options_.profile_path}},
-                                                 {{"--stats-json", options_.stats_json},
-                                                  {"--record", options_.record}});
+    const std::string problem =
+        CheckOutputPaths({{"--profile", options_.profile_path}},
+                         {{"--stats-json", options_.stats_json}, {"--record", options_.record}});
     if (!problem.empty()) return Fail(2, problem);
     std::string error;
     eal_ = EalSession::Start(WithHugepageHygiene(options_.eal_args), &error);
@@ -288,9 +288,9 @@ class LiveRun {
     std::string error;
     const RecordFileHeader header =
         RecordHeaderNow(workers_.publisher->installed().get(), /*virtual_clock=*/false);
-    recording_ = FrameRecordWriter::Open(
-        options_.record, header, {.base = time_base_, .start_units = rte_rdtsc()},
-        options_.workers, /*lossless=*/false, &error);
+    recording_ = FrameRecordWriter::Open(options_.record, header,
+                                         {.base = time_base_, .start_units = rte_rdtsc()},
+                                         options_.workers, /*lossless=*/false, &error);
     if (recording_ == nullptr) return Fail(1, error);
     for (unsigned i = 0; i < options_.workers; ++i) {
       workers_.workers[i].worker->SetRecorder(recording_->recorder(i));

@@ -375,8 +375,8 @@ class ReplayRun {
   nlohmann::json trace_events_ = nlohmann::json::array();
   uint64_t last_step_index_ = 0;
   VirtualClock clock_;
-  PcapWriter writer_a_, writer_b_;  // writer_a_ only with --out-b
-  std::vector<uint8_t> scratch_;    // linearises multi-segment frames for the writer
+  PcapWriter writer_a_, writer_b_;                // writer_a_ only with --out-b
+  std::vector<uint8_t> scratch_;                  // linearises multi-segment frames for the writer
   std::unique_ptr<FrameRecordWriter> recording_;  // --record
   uint64_t clock_backwards_ = 0;
   int status_ = 0;
@@ -427,13 +427,14 @@ bool CompileStartingProfile(const ReplayOptions& options, const ProfileSpec& sta
 int RunReplay(const ReplayOptions& options) {
   // Every file is checked before the first frame: no output may destroy an input, and none may
   // be found unwritable only when the run ends.
-  const std::string problem = CheckOutputPaths(
-      {{"--in", options.in_a},
-       {"--in-b", options.in_b},
-       {"--profile", options.profile_path},
-       {"--trace", options.trace_path}},
-      {{"--out", options.out_b}, {"--out-b", options.out_a}, {"--stats-json", options.stats_json},
-       {"--record", options.record}});
+  const std::string problem = CheckOutputPaths({{"--in", options.in_a},
+                                                {"--in-b", options.in_b},
+                                                {"--profile", options.profile_path},
+                                                {"--trace", options.trace_path}},
+                                               {{"--out", options.out_b},
+                                                {"--out-b", options.out_a},
+                                                {"--stats-json", options.stats_json},
+                                                {"--record", options.record}});
   if (!problem.empty()) {
     std::fprintf(stderr, "faultline replay: %s\n", problem.c_str());
     return 2;
