@@ -57,9 +57,9 @@ TEST(FrameRecordLiveTest, LowRateRunRecordsEveryFrameAndEveryDuplicate) {
 
   const std::string path = ::testing::TempDir() + "live-" + std::to_string(getpid()) + ".rec";
   std::string error;
-  auto writer = FrameRecordWriter::Open(
-      path, RecordHeaderNow(plan.pipeline.profile.get(), false),
-      {.base = tsc, .start_units = rte_rdtsc()}, 1, /*lossless=*/false, &error);
+  auto writer = FrameRecordWriter::Open(path, RecordHeaderNow(plan.pipeline.profile.get(), false),
+                                        {.base = tsc, .start_units = rte_rdtsc()}, 1,
+                                        /*lossless=*/false, &error);
   ASSERT_NE(writer, nullptr) << error;
   worker.SetRecorder(writer->recorder(0));
   writer->Start();
