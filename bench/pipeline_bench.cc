@@ -48,6 +48,7 @@
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/pipeline/stage_timing.h"
 #include "dataplane/runtime/eal.h"
+#include "dataplane/runtime/frame_record_writer.h"
 #include "dataplane/runtime/pcap_io.h"
 
 #ifndef FAULTLINE_BENCH_W_PROFILE
@@ -195,10 +196,13 @@ class Driver {
     pipeline_.Advance(now);
     FL_STAGE_STOP(Stage::kRelease, release_start);
     FL_STAGE_START(tx_start);  // the bench's TX: pop and recycle (no device)
+    FrameRecorder* recorder = pipeline_.recorder();
     while (rte_mbuf* packet = pipeline_.PopReady()) {
+      if (recorder != nullptr) recorder->Transmitted(packet, now);  // as TxQueue::Flush does
       sources_[Meta(packet)->out_port ^ 1].Give(packet);
       ++released_;
     }
+    if (recorder != nullptr) recorder->Flush();  // as Worker::Poll does
     FL_STAGE_STOP(Stage::kTx, tx_start);
     ++bursts_;
   }
@@ -259,8 +263,9 @@ void ReportStages(benchmark::State& state, const StageCycles& before, double pac
 
 void RunPipeline(benchmark::State& state, const PipelineConfig& config,
                  const std::array<FrameList, 2>& frames, rte_mempool* pool = g_pool,
-                 uint64_t warm_up_ns = kWarmUpNs) {
+                 uint64_t warm_up_ns = kWarmUpNs, FrameRecorder* recorder = nullptr) {
   Driver driver(config, pool, frames);
+  driver.pipeline().set_recorder(recorder);
   while (driver.ElapsedNs() < warm_up_ns) driver.Step();
   const uint64_t bursts_before = driver.bursts(), released_before = driver.released();
   const uint64_t dropped_before = TotalDropped(driver.pipeline().counters());
@@ -283,6 +288,10 @@ void RunPipeline(benchmark::State& state, const PipelineConfig& config,
     state.counters["flows"] = static_cast<double>(flows->size());
   }
   const PipelineCounters& counters = driver.pipeline().counters();
+  if (recorder != nullptr) {
+    state.counters["record_lost_per_in"] = static_cast<double>(counters.record_lost.Get()) /
+                                           static_cast<double>(driver.bursts() * kBurst);
+  }
   if (TotalDropped(counters) !=
       counters.Dropped(DropCause::kLoss) + counters.Dropped(DropCause::kPartition)) {
     state.SkipWithError("frames dropped for another cause than loss or a partition (hold limit?)");
@@ -324,7 +333,26 @@ void BM_FullProfile(benchmark::State& state) {
   if (const char* capacity = std::getenv("FAULTLINE_BENCH_FLOW_CAPACITY")) {
     config.flow_capacity = static_cast<uint32_t>(std::strtoul(capacity, nullptr, 10));
   }
-  RunPipeline(state, config, g_built_in);
+  if (state.range(0) == 0) {
+    RunPipeline(state, config, g_built_in);
+    return;
+  }
+  // --record: the records go through a live (lossy) ring to the writer thread and /dev/null (or
+  // FAULTLINE_BENCH_RECORD); record_lost says whether the writer kept up.
+  const char* path = std::getenv("FAULTLINE_BENCH_RECORD");
+  std::string error;
+  auto writer = FrameRecordWriter::Open(path ? path : "/dev/null",
+                                        RecordHeaderNow(config.profile.get(), false),
+                                        {.base = g_time_base}, 1, /*lossless=*/false, &error);
+  if (writer == nullptr) {
+    state.SkipWithError(error.c_str());
+    for (auto _ : state) {
+    }
+    return;
+  }
+  writer->Start();
+  RunPipeline(state, config, g_built_in, g_pool, kWarmUpNs, writer->recorder(0));
+  writer->Finish();
 }
 
 // Workload W (profiles/workload-w.yaml on its own frames) with its delay (and jitter, a tenth
@@ -397,7 +425,8 @@ void BM_CompileApply(benchmark::State& state) {
 BENCHMARK(BM_PassThrough)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ConstantDelay1ms)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ProfileConstantDelay1ms)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_FullProfile)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
+// Arg: --record off (0) or on (1), in the same run.
+BENCHMARK(BM_FullProfile)->Arg(0)->Arg(1)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_WorkloadW)
     ->Arg(34)
     ->Arg(1000)

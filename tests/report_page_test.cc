@@ -38,7 +38,7 @@ TEST(ReportPage, DataHasRatesPercentilesBandsAndCdfs) {
   EXPECT_EQ(data["t"], nlohmann::json({0.5, 1.0}));
   EXPECT_EQ(data["delivered"], nlohmann::json({200.0, 0.0}));  // per second over 0.5 s
   EXPECT_EQ(data["dropped"]["loss"], nlohmann::json({10.0, 0.0}));
-  EXPECT_EQ(data["residence"]["p50"][0], 5000.0);  // microseconds
+  EXPECT_EQ(data["residence"]["p50"][0], 5000.0);      // microseconds
   EXPECT_TRUE(data["residence"]["p99"][1].is_null());  // no frames: off the log axis
   // The partition lasts until heal-partitions; the stall until its until_ns.
   EXPECT_DOUBLE_EQ(data["events"][0]["until"].get<double>(), 0.4);

@@ -89,6 +89,9 @@ class RunCommand : public Subcommand {
                      "as shutdown) or drain (deliver them first, up to delay + 1s)")
         ->check(CLI::IsMember({"drop", "drain"}));
     app_->add_option("--stats-json", run_.stats_json, "Write the final statistics document here");
+    app_->add_option("--record", run_.record,
+                     "Write every frame's fate here (arrival, departure or drop cause, rule; "
+                     "docs/formats.md), e.g. --record run.rec");
     app_->add_option("--control", control_,
                      "Control socket for apply, heal, stats and trace (created 0600; default " +
                          std::string(kDefaultControlSocket) + ")");
@@ -170,6 +173,9 @@ class ReplayCommand : public Subcommand {
                      "docs/formats.md \"Series\")");
     AddDuration(app_, "--series-interval", &replay_.series_interval_ns,
                 "Length of a series interval in virtual time (default 1s)");
+    app_->add_option("--record", replay_.record,
+                     "Write every frame's fate here, in virtual time (docs/formats.md), e.g. "
+                     "--record replay.rec");
   }
 
   int Run() override {

@@ -19,6 +19,7 @@ std::vector<std::unique_ptr<Subcommand>> AddSubcommands(CLI::App* app, int argc,
   all.push_back(AddDemoCommand(app));
   all.push_back(AddReportCommand(app));
   all.push_back(AddTraceGenerateCommand(trace));
+  all.push_back(AddRecordCommand(app));
   return all;
 }
 

@@ -50,5 +50,7 @@ std::vector<std::unique_ptr<Subcommand>> AddTraceCommands(CLI::App* parent, CLI:
 std::unique_ptr<Subcommand> AddShowCommand(CLI::App* parent);
 std::unique_ptr<Subcommand> AddDemoCommand(CLI::App* parent);
 std::unique_ptr<Subcommand> AddReportCommand(CLI::App* parent);  // report_command.cc
+// `record export` (record_command.cc).
+std::unique_ptr<Subcommand> AddRecordCommand(CLI::App* parent);
 
 }  // namespace faultline

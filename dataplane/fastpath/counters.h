@@ -57,12 +57,13 @@ inline const char* DropCauseName(DropCause cause) {
 // The pipeline's counters of frames that no rule accounts for, declared once: X(member). Each is
 // a member of PipelineCounters and of the statistics document (reporting/stats.h, JSON key =
 // member), summed over workers with the rules.
-#define FAULTLINE_FLOW_COUNTERS(X)                                                   \
-  X(unmatched)            /* frames no rule matched: forwarded untouched */          \
-  X(flows_untracked)      /* no room in the flow table: handled with shared state */ \
-  X(flows_expired)        /* new flows that took over the entry of an idle flow */   \
-  X(fragments_unresolved) /* later fragments without their first: no ports */        \
-  X(malformed)            /* frames with cut or invalid headers (forwarded all the same) */
+#define FAULTLINE_FLOW_COUNTERS(X)                                                          \
+  X(unmatched)            /* frames no rule matched: forwarded untouched */                 \
+  X(flows_untracked)      /* no room in the flow table: handled with shared state */        \
+  X(flows_expired)        /* new flows that took over the entry of an idle flow */          \
+  X(fragments_unresolved) /* later fragments without their first: no ports */               \
+  X(malformed)            /* frames with cut or invalid headers (forwarded all the same) */ \
+  X(record_lost)          /* --record: records the writer's ring had no room for */
 
 // One per pipeline (per worker lcore), on its own cache lines.
 struct alignas(64) PipelineCounters {

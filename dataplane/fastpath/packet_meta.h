@@ -9,13 +9,17 @@
 
 namespace faultline {
 
-// Kept to 16 bytes so it fits the mbuf's dynamic area next to PMD fields (rx timestamp).
+// Kept to 24 bytes so it fits the mbuf's dynamic area (32 aligned bytes) next to a PMD's 8-byte
+// rx timestamp.
 struct PacketMeta {
   uint64_t departure;        // clock units (TSC cycles live, nanoseconds offline)
-  uint16_t out_port;         // DPDK port the packet leaves by
+  uint8_t out_port;          // DPDK port the packet leaves by (below kMaxPorts)
+  uint8_t copy;              // RecordCopy; written only while recording (--record)
   uint16_t rule_slot;        // 1 + rule * 2 + direction of the matching rule; 0: no rule matched
   uint32_t original_length;  // offline: the frame's length on the wire as captured
+  uint64_t arrival;          // clock units when received; written only while recording
 };
+static_assert(sizeof(PacketMeta) == 24);
 
 extern int g_packet_meta_offset;
 

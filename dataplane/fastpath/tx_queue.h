@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "dataplane/fastpath/counters.h"
+#include "dataplane/fastpath/frame_recorder.h"
 #include "dataplane/fastpath/latency_histogram.h"
 
 namespace faultline {
@@ -27,6 +28,9 @@ class TxQueue {
     lateness_ = lateness;
     ns_per_unit_q32_ = ns_per_unit_q32;
   }
+  // Records every packet the device takes (transmitted at the call's time) and every one freed
+  // at shutdown (--record); null: off.
+  void set_recorder(FrameRecorder* recorder) { recorder_ = recorder; }
   uint16_t port() const { return port_; }
   bool Full() const { return count_ == kCapacity; }
   uint16_t size() const { return count_; }
@@ -52,6 +56,7 @@ class TxQueue {
   uint16_t queue_ = 0;
   uint16_t count_ = 0;
   LatencyHistogram* lateness_ = nullptr;
+  FrameRecorder* recorder_ = nullptr;
   uint64_t ns_per_unit_q32_ = 0;
   rte_mbuf* packets_[kCapacity];
   uint64_t departures_[kCapacity];

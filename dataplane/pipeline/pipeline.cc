@@ -114,6 +114,7 @@ std::shared_ptr<const CompiledProfile> Pipeline::SwapProfile(
 
 void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, uint64_t now) {
   counters_.rx[in_port].Add(n);
+  if (recorder_ != nullptr) MarkArrivals(packets, n, now);
   const uint16_t out_port = in_port ^ 1;
   const CompiledProfile* profile = profile_.get();
   if (profile == nullptr) {
@@ -125,6 +126,7 @@ void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, ui
   if (profile->any_link_down &&
       (profile->link_down[direction] || profile->link_down[direction ^ 1])) {
     // A side that is down neither delivers what arrived on it nor takes what would leave by it.
+    if (recorder_ != nullptr) RecordDrops(packets, n, out_port, DropCause::kLinkDown);
     rte_pktmbuf_free_bulk(const_cast<rte_mbuf**>(packets), n);
     counters_.Drop(DropCause::kLinkDown, n);
     return;
@@ -148,6 +150,8 @@ void Pipeline::IngestBurst(uint16_t in_port, rte_mbuf* const* packets, uint16_t 
   FL_STAGE_START(models_start);  // wheel inserts included (they are timed on their own too)
   for (uint16_t i = 0; i < n; ++i) {
     const Verdict& verdict = verdicts[i];
+    if (recorder_ != nullptr)
+      packets[i]->hash.usr = static_cast<uint32_t>(HashFlowKey(parsed[i].key));
     if (verdict.partition >= 0) {
       CutFrame(packets[i], parsed[i], verdict.partition, direction, in_port, now);
     } else if (verdict.rule < 0) {
@@ -213,6 +217,14 @@ void Pipeline::CutFrame(rte_mbuf* packet, const ParsedFrame& parsed, int partiti
       partition_counters_[size_t{profile_->partitions[partition].counter_id} * 2 + direction];
   rte_mbuf* answer =
       BuildPartitionAnswer(profile_->partitions[partition].mode, packet, parsed, packet->pool);
+  if (recorder_ != nullptr) {
+    Meta(packet)->out_port = static_cast<uint8_t>(in_port ^ 1);
+    recorder_->Dropped(packet, DropCause::kPartition);
+    if (answer != nullptr) {
+      FrameRecorder::MarkArrival(answer, now);
+      Meta(answer)->copy = kCopyAnswer;
+    }
+  }
   Discard(packet);
   counters.dropped.Add(1);
   counters_.Drop(DropCause::kPartition);
@@ -252,6 +264,10 @@ void Pipeline::IngestMatched(rte_mbuf* packet, const ParsedFrame& parsed, const 
   RuleRuntime& runtime = *context.runtime;
   RuleCounters& counters = *context.counters;
   counters.matched.Add(1);
+  if (recorder_ != nullptr) {
+    Meta(packet)->rule_slot = static_cast<uint16_t>(slot + 1);
+    Meta(packet)->out_port = static_cast<uint8_t>(out_port);
+  }
 
   if (impairment.needs_flow_state) {
     FlowTable::Lookup lookup = FlowTable::Lookup::kFound;  // the key carries `slot` (ClassifyStage)
@@ -291,6 +307,7 @@ void Pipeline::IngestMatched(rte_mbuf* packet, const ParsedFrame& parsed, const 
     counters.duplicated.Add(1);
     copy = DuplicatePacket(packet);
     if (copy == nullptr) DropMatched(nullptr, counters, DropCause::kBufferExhausted);
+    if (recorder_ != nullptr) RecordCopy(packet, copy);
   }
   Emit(packet, context);
   if (copy != nullptr) Emit(copy, context);
@@ -369,9 +386,11 @@ uint64_t Pipeline::OrderDeparture(const Context& context, uint64_t departure, ui
 void Pipeline::Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port,
                         uint16_t slot_plus_one, uint64_t now) {
   if (wheel_.size() >= config_.hold_limit) {
+    if (recorder_ != nullptr) Meta(packet)->out_port = static_cast<uint8_t>(out_port);
     if (slot_plus_one) {
       DropMatched(packet, rule_counters_[slot_plus_one - 1], DropCause::kBufferExhausted);
     } else {
+      if (recorder_ != nullptr) recorder_->Dropped(packet, DropCause::kBufferExhausted);
       Discard(packet);
       counters_.Drop(DropCause::kBufferExhausted);
     }
@@ -379,7 +398,7 @@ void Pipeline::Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port,
   }
   PacketMeta* meta = Meta(packet);
   meta->departure = departure;
-  meta->out_port = out_port;
+  meta->out_port = static_cast<uint8_t>(out_port);
   meta->rule_slot = slot_plus_one;
   if (slot_plus_one) rule_counters_[slot_plus_one - 1].delay_ns.Record(UnitsToNs(departure - now));
   FL_STAGE_START(insert_start);
@@ -388,18 +407,46 @@ void Pipeline::Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port,
 }
 
 void Pipeline::DropMatched(rte_mbuf* packet, RuleCounters& counters, DropCause cause) {
-  if (packet != nullptr) Discard(packet);
+  if (packet != nullptr) {
+    if (recorder_ != nullptr) recorder_->Dropped(packet, cause);
+    Discard(packet);
+  }
   counters.Drop(cause);
   counters_.Drop(cause);
 }
 
 void Pipeline::DropAll(DropCause cause) {
   uint64_t dropped = 0;
-  wheel_.ForEachAndClear([&dropped](rte_mbuf* packet) {
+  wheel_.ForEachAndClear([this, &dropped, cause](rte_mbuf* packet) {
+    if (recorder_ != nullptr) recorder_->Dropped(packet, cause);
     rte_pktmbuf_free(packet);
     ++dropped;
   });
   if (dropped) counters_.Drop(cause, dropped);
+}
+
+void Pipeline::MarkArrivals(rte_mbuf* const* packets, uint16_t n, uint64_t now) {
+  for (uint16_t i = 0; i < n; ++i) FrameRecorder::MarkArrival(packets[i], now);
+}
+
+void Pipeline::RecordDrops(rte_mbuf* const* packets, uint16_t n, uint16_t out_port,
+                           DropCause cause) {
+  for (uint16_t i = 0; i < n; ++i) {
+    Meta(packets[i])->out_port = static_cast<uint8_t>(out_port);
+    recorder_->Dropped(packets[i], cause);
+  }
+}
+
+void Pipeline::RecordCopy(rte_mbuf* original, rte_mbuf* copy) {
+  if (copy != nullptr) {
+    Meta(copy)->copy = kCopyDuplicate;  // DuplicatePacket copied the original's meta
+    return;
+  }
+  // The copy the pool could not hold: its drop is recorded as the copy's.
+  FrameRecord record = FrameRecorder::Of(original, 0, kFateDropped,
+                                         static_cast<uint8_t>(DropCause::kBufferExhausted));
+  record.copy = kCopyDuplicate;
+  recorder_->Add(record);
 }
 
 uint64_t Pipeline::NextEventTime() const {

@@ -22,6 +22,7 @@
 #include "dataplane/fastpath/counters.h"
 #include "dataplane/fastpath/flow_table.h"
 #include "dataplane/fastpath/fragment_tracker.h"
+#include "dataplane/fastpath/frame_recorder.h"
 #include "dataplane/fastpath/packet_meta.h"
 #include "dataplane/fastpath/random.h"
 #include "dataplane/fastpath/stable_table.h"
@@ -83,6 +84,14 @@ class alignas(64) Pipeline {
 
   // Frees every held packet and counts it under `cause`.
   void DropAll(DropCause cause);
+
+  // Records every frame's fate into `recorder` (--record), or nothing (null: off, one
+  // predictable branch per hook). Set before the first Ingest.
+  void set_recorder(FrameRecorder* recorder) {
+    recorder_ = recorder;
+    if (recorder != nullptr) recorder->CountLostIn(&counters_.record_lost);
+  }
+  FrameRecorder* recorder() const { return recorder_; }
 
   // Time zero of the profile's schedules (stall windows): the first frame's time offline.
   void set_epoch(uint64_t epoch) { epoch_ = epoch; }
@@ -217,12 +226,17 @@ class alignas(64) Pipeline {
   void Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port, uint16_t slot_plus_one,
                 uint64_t now);
   void SeedFlow(FlowState* flow);
+  // Recording (recorder_ set): arrival marks, drops of a whole burst, a duplicate's copy.
+  void MarkArrivals(rte_mbuf* const* packets, uint16_t n, uint64_t now);
+  void RecordDrops(rte_mbuf* const* packets, uint16_t n, uint16_t out_port, DropCause cause);
+  void RecordCopy(rte_mbuf* original, rte_mbuf* copy);
   uint64_t UnitsToNs(uint64_t units) const {
     return static_cast<uint64_t>(
         (static_cast<unsigned __int128>(units) * ns_per_unit_fp_ + (uint64_t{1} << 31)) >> 32);
   }
 
   PipelineCounters counters_;
+  FrameRecorder* recorder_ = nullptr;
   // Frames dropped during the current burst, freed together at its end (FreeDropped).
   static constexpr uint16_t kMaxDropped = 2 * kStageBurst;
   uint16_t dropped_count_ = 0;

@@ -62,7 +62,9 @@ bool Worker::Poll(uint64_t now, bool read_clock_at_rx) {
     }
   }
   pipeline_.Advance(now);
-  return TransmitReady(now, read_clock_at_rx) || moved;
+  const bool sent = TransmitReady(now, read_clock_at_rx);
+  if (pipeline_.recorder() != nullptr) pipeline_.recorder()->Flush();
+  return sent || moved;
 }
 
 bool Worker::TransmitReady(uint64_t now, bool read_clock) {
@@ -140,6 +142,12 @@ void Worker::Shutdown() {
   for (uint16_t port : plan_.ports) freed += tx_[port].FreeAll();
   pipeline_.counters().Drop(DropCause::kShutdown, freed);
   pipeline_.DropAll(DropCause::kShutdown);
+  if (pipeline_.recorder() != nullptr) pipeline_.recorder()->Flush();
+}
+
+void Worker::SetRecorder(FrameRecorder* recorder) {
+  pipeline_.set_recorder(recorder);
+  for (uint16_t port : plan_.ports) tx_[port].set_recorder(recorder);
 }
 
 void Worker::ResetIfAsked() {

@@ -44,6 +44,9 @@ class alignas(64) Worker {
   // once it has arrived, not by `now`.
   bool Poll(uint64_t now, bool read_clock_at_rx);
 
+  // Records every frame's fate into `recorder` (--record; null: off). Before Run.
+  void SetRecorder(FrameRecorder* recorder);
+
   // Delivers (if planned) or frees everything still held; every freed packet is counted.
   void Shutdown();
 

@@ -24,6 +24,7 @@
 #include "dataplane/pipeline/worker.h"
 #include "dataplane/reporting/stats.h"
 #include "dataplane/runtime/eal.h"
+#include "dataplane/runtime/frame_record_writer.h"
 #include "dataplane/runtime/output_paths.h"
 #include "dataplane/runtime/ports.h"
 
@@ -163,9 +164,10 @@ class LiveRun {
   // Everything up to the point where traffic can flow; nothing is forwarded if a step fails.
   int Start() {
     // An hour of statistics must not be lost to an output path found wrong only at the end.
-    const std::string problem =
-        CheckOutputPaths({{"--profile", options_.profile_path}},
-                         {{"--stats-json", options_.stats_json}, {"--series", options_.series}});
+    const std::string problem = CheckOutputPaths({{"--profile", options_.profile_path}},
+                                                 {{"--stats-json", options_.stats_json},
+                                                  {"--series", options_.series},
+                                                  {"--record", options_.record}});
     if (!problem.empty()) return Fail(2, problem);
     std::string error;
     eal_ = EalSession::Start(WithHugepageHygiene(options_.eal_args), &error);
@@ -194,6 +196,7 @@ class LiveRun {
     time_base_ = TimeBase::Tsc();
     since_ = std::chrono::steady_clock::now();
     if (status == 0) status = CreateWorkers();
+    if (status == 0) status = StartRecording();
     if (status == 0) status = StartControl();
     return status;
   }
@@ -279,6 +282,34 @@ class LiveRun {
     return 0;
   }
 
+  // --record: one ring per worker, drained by the writer thread (live: a full ring loses
+  // records, counted as record_lost; the workers never wait).
+  int StartRecording() {
+    if (options_.record.empty()) return 0;
+    std::string error;
+    const RecordFileHeader header =
+        RecordHeaderNow(workers_.publisher->installed().get(), /*virtual_clock=*/false);
+    recording_ = FrameRecordWriter::Open(options_.record, header,
+                                         {.base = time_base_, .start_units = rte_rdtsc()},
+                                         options_.workers, /*lossless=*/false, &error);
+    if (recording_ == nullptr) return Fail(1, error);
+    for (unsigned i = 0; i < options_.workers; ++i) {
+      workers_.workers[i].worker->SetRecorder(recording_->recorder(i));
+    }
+    recording_->Start();
+    return 0;
+  }
+
+  // Once the workers stopped: the rest of the records to the file, and what was lost said.
+  int FinishRecording(const StatsReport& report) {
+    if (recording_ == nullptr) return 0;
+    const std::string error = recording_->Finish();
+    if (!error.empty()) return Fail(1, error);
+    std::printf("faultline: recorded %lu frame fate(s) in %s, %lu lost (record_lost)\n",
+                recording_->written(), options_.record.c_str(), report.record_lost);
+    return 0;
+  }
+
   // Hands the running dataplane to the control plane (control_start), if there is one.
   int StartControl() {
     dataplane_.publisher = workers_.publisher.get();
@@ -326,6 +357,7 @@ class LiveRun {
   int Report() {
     const StatsReport report = Statistics(/*at_stop=*/true);
     std::printf("faultline: stopped\n%s", ToText(report).c_str());
+    if (const int status = FinishRecording(report); status != 0) return status;
     std::fflush(stdout);
     if (options_.stats_json.empty()) return 0;
     std::ofstream out(options_.stats_json);
@@ -401,6 +433,7 @@ class LiveRun {
   MbufPool pool_;
   StartedPorts started_ports_;
   RuleIdentities identities_;
+  std::unique_ptr<FrameRecordWriter> recording_;  // outlives the workers, which record into it
   WorkerSet workers_;
   TimeBase time_base_;  // the TSC's, once EAL runs
   // The statistics count from the start of forwarding, or from the last reset.

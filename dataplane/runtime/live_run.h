@@ -51,6 +51,7 @@ struct RunOptions {
   std::string series;
   uint64_t series_interval_ns = 1'000'000'000;
   uint64_t status_interval_ns = 10'000'000'000;  // a status line on stdout; 0: none
+  std::string record;        // --record: every frame's fate (runtime/frame_record_writer)
   std::string profile_path;  // the --profile file (read already; no output may be it)
   std::vector<std::string> eal_args;
   // The command line before `--` ("faultline run --delay 5ms"), for the ones a failed start

@@ -18,6 +18,7 @@
 #include "dataplane/reporting/series.h"
 #include "dataplane/reporting/stats.h"
 #include "dataplane/runtime/eal.h"
+#include "dataplane/runtime/frame_record_writer.h"
 #include "dataplane/runtime/output_paths.h"
 #include "dataplane/runtime/pcap_io.h"
 #include "dataplane/runtime/progress_line.h"
@@ -120,8 +121,11 @@ class ReplayRun {
     }
   }
 
+  // A run that failed half-way frees what its pipeline holds without recording it.
+  ~ReplayRun() { pipeline_.set_recorder(nullptr); }
+
   int Run() {
-    if (!OpenOutputs()) return status_;
+    if (!OpenOutputs() || !StartRecording()) return status_;
     PcapReader& reader_a = inputs_.a;
     PcapReader& reader_b = inputs_.b;
     PcapFrame frame_a, frame_b;
@@ -160,6 +164,7 @@ class ReplayRun {
     pipeline_.AdvanceAll();
     Transmit();
     progress.Finish();
+    if (!FinishRecording()) return status_;
     std::string error;
     if (!writer_b_.Close(&error) || !writer_a_.Close(&error)) return Fail(1, error);
     if (!CloseSeries()) return status_;
@@ -273,6 +278,35 @@ class ReplayRun {
     return true;
   }
 
+  // --record: lossless (the replay waits for the writer); times are the captures' (virtual).
+  bool StartRecording() {
+    if (options_.record.empty()) return true;
+    std::string error;
+    recording_ = FrameRecordWriter::Open(options_.record,
+                                         RecordHeaderNow(pipeline_.profile(), /*virtual=*/true),
+                                         {.virtual_time = true}, 1, /*lossless=*/true, &error);
+    if (recording_ == nullptr) {
+      Fail(1, error);
+      return false;
+    }
+    pipeline_.set_recorder(recording_->recorder(0));
+    recording_->Start();
+    return true;
+  }
+
+  bool FinishRecording() {
+    if (recording_ == nullptr) return true;
+    recording_->recorder(0)->Flush();
+    const std::string error = recording_->Finish();
+    if (!error.empty()) {
+      Fail(1, error);
+      return false;
+    }
+    std::fprintf(stderr, "faultline replay: recorded %lu frame fate(s) in %s\n",
+                 recording_->written(), options_.record.c_str());
+    return true;
+  }
+
   // Applies every trace step due by the clock's time (time zero: `first_ns`), exactly then: the
   // frame at hand and every later one see the new profile.
   bool ApplyTraceSteps(uint64_t first_ns) {
@@ -336,6 +370,19 @@ class ReplayRun {
       // The pool holds hold + margin mbufs, so this only happens with very long chains.
       pipeline_.counters().rx[port].Add(1);
       pipeline_.counters().Drop(DropCause::kBufferExhausted);
+      if (FrameRecorder* recorder = pipeline_.recorder()) {
+        recorder->Add(FrameRecord{.arrival = now,
+                                  .departure = 0,
+                                  .flow_hash = 0,
+                                  .length = frame.length,
+                                  .rule = kNoRule,
+                                  .direction = static_cast<uint8_t>(port & 1),
+                                  .fate = kFateDropped,
+                                  .cause = static_cast<uint8_t>(DropCause::kBufferExhausted),
+                                  .copy = kCopyOriginal,
+                                  .out_port = static_cast<uint8_t>(port ^ 1),
+                                  .reserved = 0});
+      }
     } else {
       packet->port = port;
       Meta(packet)->original_length = frame.original_length;
@@ -353,6 +400,9 @@ class ReplayRun {
         // Only partitions' answers go back to side a without --in-b; without --out-b they have
         // nowhere to go.
         pipeline_.counters().Drop(DropCause::kNoOutput);
+        if (FrameRecorder* recorder = pipeline_.recorder()) {
+          recorder->Dropped(packet, DropCause::kNoOutput);
+        }
         rte_pktmbuf_free(packet);
         continue;
       }
@@ -364,6 +414,9 @@ class ReplayRun {
       }
       writer.Write(meta->departure, bytes, length, std::max(length, meta->original_length));
       last_departure_ = std::max(last_departure_, meta->departure);
+      if (FrameRecorder* recorder = pipeline_.recorder()) {
+        recorder->Transmitted(packet, meta->departure);
+      }
       pipeline_.counters().tx[meta->out_port].Add(1);
       rte_pktmbuf_free(packet);
     }
@@ -416,8 +469,9 @@ class ReplayRun {
   nlohmann::json trace_events_ = nlohmann::json::array();
   uint64_t last_step_index_ = 0;
   VirtualClock clock_;
-  PcapWriter writer_a_, writer_b_;  // writer_a_ only with --out-b
-  std::vector<uint8_t> scratch_;    // linearises multi-segment frames for the writer
+  PcapWriter writer_a_, writer_b_;                // writer_a_ only with --out-b
+  std::vector<uint8_t> scratch_;                  // linearises multi-segment frames for the writer
+  std::unique_ptr<FrameRecordWriter> recording_;  // --record
   uint64_t clock_backwards_ = 0;
   int status_ = 0;
   std::unique_ptr<SeriesRecorder> series_;  // with --series
@@ -478,7 +532,8 @@ int RunReplay(const ReplayOptions& options) {
                                                {{"--out", options.out_b},
                                                 {"--out-b", options.out_a},
                                                 {"--stats-json", options.stats_json},
-                                                {"--series", options.series}});
+                                                {"--series", options.series},
+                                                {"--record", options.record}});
   if (!problem.empty()) {
     std::fprintf(stderr, "faultline replay: %s\n", problem.c_str());
     return 2;

@@ -29,6 +29,7 @@ struct ReplayOptions {
   // per series_interval_ns of the inputs' clock from the first frame.
   std::string series;
   uint64_t series_interval_ns = 1'000'000'000;
+  std::string record;  // --record: every frame's fate (reporting/frame_record_file.h)
   // Files the command line named and were read before the replay (no output may be one).
   std::string profile_path, trace_path;
 };
