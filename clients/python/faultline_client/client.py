@@ -69,6 +69,7 @@ class Box:
                  verify=True):
         if token is not None and token_file is not None:
             raise ValueError("give token or token_file, not both")
+        self.token_file = token_file
         if token_file is not None:
             with open(token_file, encoding="utf-8") as f:
                 token = f.read().strip()
