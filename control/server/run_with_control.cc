@@ -11,7 +11,8 @@
 namespace faultline {
 
 int RunWithControl(RunOptions& run, const ControlServerOptions& socket,
-                   const std::function<ControlHandler(ControlHandler)>& wrap) {
+                   const std::function<ControlHandler(ControlHandler)>& wrap,
+                   const std::vector<ControlFrontend*>& frontends) {
   std::string error;
   ListenFailure failure;
   std::unique_ptr<ControlServer> server = ControlServer::Listen(socket, &error, &failure);
@@ -39,7 +40,9 @@ int RunWithControl(RunOptions& run, const ControlServerOptions& socket,
     ControlHandler handler = [&commands](const nlohmann::json& request) {
       return commands->Handle(request);
     };
-    server->Start(wrap ? wrap(std::move(handler)) : std::move(handler));
+    if (wrap) handler = wrap(std::move(handler));
+    for (ControlFrontend* frontend : frontends) frontend->Start(handler);
+    server->Start(std::move(handler));
     std::printf("faultline: control socket %s\n", server->path().c_str());
     return true;
   };
@@ -47,6 +50,9 @@ int RunWithControl(RunOptions& run, const ControlServerOptions& socket,
   // the dataplane they point into is gone once RunLive returns. A request still running after
   // `timeout` keeps all of it: RunLive then ends the process without freeing anything.
   run.control_stop = [&](std::chrono::milliseconds timeout) {
+    for (ControlFrontend* frontend : frontends) {
+      if (!frontend->Stop(timeout)) return false;
+    }
     if (!server->Stop(timeout)) return false;
     if (commands) final_trace = commands->TraceReport();
     commands.reset();
