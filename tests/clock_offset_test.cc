@@ -13,7 +13,8 @@ constexpr int64_t kNow = 1'796'126'400'000'000'000;  // 2026-12-01T12:00:00Z
 
 TEST(ClockOffset, IsBoxMinusTheMidpointWithTheRoundTripAsError) {
   // Sent at now, answered 200us later; the box said now + 100us + 30us: offset +30us.
-  const auto offset = OffsetOf({.send_ns = kNow, .box_ns = kNow + 130'000, .recv_ns = kNow + 200'000});
+  const auto offset =
+      OffsetOf({.send_ns = kNow, .box_ns = kNow + 130'000, .recv_ns = kNow + 200'000});
   ASSERT_TRUE(offset);
   EXPECT_EQ(offset->offset_ns, 30'000);
   EXPECT_EQ(offset->round_trip_ns, 200'000);

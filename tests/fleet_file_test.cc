@@ -36,7 +36,8 @@ TEST(FleetFile, ReadsBoxesInFileOrder) {
 }
 
 TEST(FleetFile, ErrorsNameTheLineAndColumn) {
-  EXPECT_EQ(ErrorOf("version: 1\n"), "f.yaml:1:1: the fleet file needs 'boxes' (a map of named boxes)");
+  EXPECT_EQ(ErrorOf("version: 1\n"),
+            "f.yaml:1:1: the fleet file needs 'boxes' (a map of named boxes)");
   EXPECT_EQ(ErrorOf("version: 2\nboxes: {a: {api: http://h:1}}\n").substr(0, 11), "f.yaml:1:10");
   EXPECT_EQ(ErrorOf("version: 1\nboxes:\n  a: {api: ftp://h:1}\n"),
             "f.yaml:3:12: api: 'ftp://h:1' is not http://HOST:PORT or https://HOST:PORT (the "

@@ -18,7 +18,7 @@ namespace faultline {
 namespace {
 
 struct FakeState {
-  std::string refuse;           // a command this box refuses with `code`
+  std::string refuse;  // a command this box refuses with `code`
   std::string code = "invalid-profile";
   int64_t clock_offset_ns = 0;  // added to our clock in Time()
   bool unreachable = false;
@@ -66,7 +66,8 @@ class FleetRunnerTest : public ::testing::Test {
       states_[name] = std::make_shared<FakeState>();
       fleet_.boxes.push_back({.name = name, .api = std::string("http://") + name + ":1"});
     }
-    dir_ = std::filesystem::temp_directory_path() / ("fleet_runner_test." + std::to_string(getpid()));
+    dir_ =
+        std::filesystem::temp_directory_path() / ("fleet_runner_test." + std::to_string(getpid()));
     std::filesystem::create_directories(dir_);
     std::ofstream(dir_ / "p.yaml") << "version: 1\nrules: []\n";
     std::ofstream(dir_ / "bad.yaml") << "version: 1\nrules: 3\n";
@@ -76,8 +77,9 @@ class FleetRunnerTest : public ::testing::Test {
 
   FleetRunner Runner() {
     return FleetRunner(
-        fleet_, [this](const FleetBox& box) { return std::make_unique<FakeBox>(states_[box.name]); },
-        out_, err_);
+        fleet_,
+        [this](const FleetBox& box) { return std::make_unique<FakeBox>(states_[box.name]); }, out_,
+        err_);
   }
   std::string File(const char* name) const { return (dir_ / name).string(); }
 
@@ -92,7 +94,8 @@ TEST_F(FleetRunnerTest, ApplyReachesEveryBox) {
   for (const auto& [name, state] : states_) {
     ASSERT_EQ(state->requests.size(), 1u) << name;
     EXPECT_EQ(state->requests[0]["profile"], "version: 1\nrules: []\n");
-    EXPECT_NE(out_.str().find("box " + name + ": " + File("p.yaml") + " applied"), std::string::npos);
+    EXPECT_NE(out_.str().find("box " + name + ": " + File("p.yaml") + " applied"),
+              std::string::npos);
   }
 }
 
@@ -106,7 +109,8 @@ TEST_F(FleetRunnerTest, UnreachableBoxStopsTheApplyBeforeAnyChange) {
   states_["north"]->unreachable = true;
   EXPECT_EQ(Runner().Apply(File("p.yaml")), 1);
   for (const auto& [name, state] : states_) EXPECT_TRUE(state->requests.empty()) << name;
-  EXPECT_NE(err_.str().find("box north (http://north:1): no route (unreachable)"), std::string::npos);
+  EXPECT_NE(err_.str().find("box north (http://north:1): no route (unreachable)"),
+            std::string::npos);
 }
 
 TEST_F(FleetRunnerTest, RefusedApplyPutsTheChangedBoxesBack) {

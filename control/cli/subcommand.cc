@@ -18,6 +18,7 @@ std::vector<std::unique_ptr<Subcommand>> AddSubcommands(CLI::App* app, int argc,
   all.push_back(AddShowCommand(app));
   all.push_back(AddDemoCommand(app));
   all.push_back(AddTraceGenerateCommand(trace));
+  for (auto& command : AddFleetCommands(app)) all.push_back(std::move(command));
   return all;
 }
 

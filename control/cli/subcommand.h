@@ -49,5 +49,7 @@ std::unique_ptr<Subcommand> AddStatsCommand(CLI::App* parent);
 std::vector<std::unique_ptr<Subcommand>> AddTraceCommands(CLI::App* parent, CLI::App** trace);
 std::unique_ptr<Subcommand> AddShowCommand(CLI::App* parent);
 std::unique_ptr<Subcommand> AddDemoCommand(CLI::App* parent);
+// `fleet FILE` and its subcommands apply, heal, stats, trace start/stop/status (fleet_command.cc).
+std::vector<std::unique_ptr<Subcommand>> AddFleetCommands(CLI::App* parent);
 
 }  // namespace faultline

@@ -43,8 +43,8 @@ std::string FormatOffset(int64_t ns) {
 std::string CheckOffset(const ClockOffset& offset, uint64_t max_offset_ns) {
   if (Magnitude(offset.offset_ns) <= max_offset_ns) return "";
   return "clock offset " + FormatOffset(offset.offset_ns) + " (+-" +
-         FormatOffset(offset.round_trip_ns / 2).substr(1) + ") is beyond " +
-         "--max-offset " + FormatDuration(max_offset_ns);
+         FormatOffset(offset.round_trip_ns / 2).substr(1) + ") is beyond " + "--max-offset " +
+         FormatDuration(max_offset_ns);
 }
 
 }  // namespace faultline

@@ -116,8 +116,8 @@ class FleetParser : public yaml_source::Reader {
     } else if (entry.value.IsSequence()) {
       for (const yaml::Node& item : entry.value) items.push_back(item);
     } else if (!entry.value.IsNull()) {
-      return Fail(entry, "carries: needs a group name or a list of them, not " +
-                             KindOf(entry.value));
+      return Fail(entry,
+                  "carries: needs a group name or a list of them, not " + KindOf(entry.value));
     }
     std::set<std::string> seen;
     for (const yaml::Node& item : items) {

@@ -103,12 +103,12 @@ int FleetRunner::Apply(const std::string& file) {
           out_ << "box " << fleet_.boxes[j].name << ": the profile it showed before is back\n";
         }
       }
-      err_ << "faultline fleet apply: " << file << " was not applied (box "
-           << fleet_.boxes[i].name << " refused it)\n";
+      err_ << "faultline fleet apply: " << file << " was not applied (box " << fleet_.boxes[i].name
+           << " refused it)\n";
       return status;
     }
-    out_ << "box " << fleet_.boxes[i].name << ": " << file << " applied; now "
-         << StateText(*state) << "\n";
+    out_ << "box " << fleet_.boxes[i].name << ": " << file << " applied; now " << StateText(*state)
+         << "\n";
   }
   return 0;
 }
@@ -118,8 +118,8 @@ int FleetRunner::Heal(const std::string& what) {
   for (size_t i = 0; i < connections_.size(); ++i) {
     const auto state = Ask(i, {{"command", "heal"}, {"what", what}}, &status);
     if (state) {
-      out_ << "box " << fleet_.boxes[i].name << ": " << what << " healed; now "
-           << StateText(*state) << "\n";
+      out_ << "box " << fleet_.boxes[i].name << ": " << what << " healed; now " << StateText(*state)
+           << "\n";
     }
   }
   return status;

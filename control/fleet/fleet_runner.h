@@ -38,10 +38,10 @@ using BoxConnector = std::function<std::unique_ptr<BoxConnection>(const FleetBox
 struct FleetTraceOptions {
   std::string file;
   double speed = 1;
-  std::string at;                        // "" (2 s from now), "+DUR" or RFC 3339
-  uint64_t max_offset_ns = 1'000'000;    // --max-offset
-  bool offset_warn_only = false;         // --offset-warn-only
-  int clock_samples = 5;                 // GET /v1/time per box; the shortest round trip wins
+  std::string at;                      // "" (2 s from now), "+DUR" or RFC 3339
+  uint64_t max_offset_ns = 1'000'000;  // --max-offset
+  bool offset_warn_only = false;       // --offset-warn-only
+  int clock_samples = 5;               // GET /v1/time per box; the shortest round trip wins
 };
 
 class FleetRunner {

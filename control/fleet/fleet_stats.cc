@@ -8,9 +8,9 @@ namespace {
 
 // Keys that are not counters: names and descriptions stay as the first box has them, and
 // per-box facts (seed, elapsed time, the trace, device details) are not summed.
-const std::set<std::string> kNotSummed = {
-    "port",  "side",        "name",        "impairment", "mode",   "connections",
-    "seed",  "elapsed_ns",  "trace",       "in_force",   "device", "interval"};
+const std::set<std::string> kNotSummed = {"port",  "side",        "name",   "impairment",
+                                          "mode",  "connections", "seed",   "elapsed_ns",
+                                          "trace", "in_force",    "device", "interval"};
 
 void AddSummary(nlohmann::json& total, const nlohmann::json& summary) {
   if (!summary.is_object()) return;
@@ -29,9 +29,8 @@ void AddNamed(nlohmann::json& total, const nlohmann::json& entries) {
   for (const nlohmann::json& entry : entries) {
     if (!entry.is_object()) continue;
     const std::string name = entry.value("name", "");
-    auto found = std::find_if(total.begin(), total.end(), [&](const nlohmann::json& t) {
-      return t.value("name", "") == name;
-    });
+    auto found = std::find_if(total.begin(), total.end(),
+                              [&](const nlohmann::json& t) { return t.value("name", "") == name; });
     if (found == total.end()) {
       total.push_back(nlohmann::json::object());
       found = total.end() - 1;
@@ -102,17 +101,19 @@ nlohmann::json SumStatistics(const std::vector<nlohmann::json>& documents) {
 std::string FleetStatsText(const std::vector<std::pair<std::string, nlohmann::json>>& boxes,
                            const nlohmann::json& total) {
   std::string text;
-  for (const auto& [name, document] : boxes) text += "box " + name + ": " + PortsAndDrops(document) + "\n";
+  for (const auto& [name, document] : boxes)
+    text += "box " + name + ": " + PortsAndDrops(document) + "\n";
   nlohmann::json as_ports = total;
   as_ports["ports"] = {{{"rx", total.value("rx", 0)}, {"tx", total.value("tx", 0)}}};
   text += "fleet (" + std::to_string(boxes.size()) + " boxes): " + PortsAndDrops(as_ports) +
           ", unmatched " + std::to_string(total.value("unmatched", int64_t{0})) + "\n";
   for (const nlohmann::json& rule : total.value("rules", nlohmann::json::array())) {
-    text += "  rule " + rule.value("name", "") + ": matched " +
-            std::to_string(rule.value("matched", int64_t{0})) + " forwarded " +
-            std::to_string(rule.value("forwarded", int64_t{0})) + " dropped " +
-            std::to_string(rule.value("dropped", nlohmann::json::object()).value("total", int64_t{0})) +
-            "\n";
+    text +=
+        "  rule " + rule.value("name", "") + ": matched " +
+        std::to_string(rule.value("matched", int64_t{0})) + " forwarded " +
+        std::to_string(rule.value("forwarded", int64_t{0})) + " dropped " +
+        std::to_string(rule.value("dropped", nlohmann::json::object()).value("total", int64_t{0})) +
+        "\n";
   }
   for (const nlohmann::json& partition : total.value("partitions", nlohmann::json::array())) {
     text += "  partition " + partition.value("name", "") + ": dropped " +

@@ -128,8 +128,8 @@ int FleetRunner::TraceStart(const FleetTraceOptions& options) {
       return status;
     }
     const nlohmann::json& trace = (*response)["trace"];
-    out_ << "box " << fleet_.boxes[i].name << ": trace " << trace.value("name", "")
-         << " starts at " << trace.value("started_at", "") << "\n";
+    out_ << "box " << fleet_.boxes[i].name << ": trace " << trace.value("name", "") << " starts at "
+         << trace.value("started_at", "") << "\n";
   }
   return 0;
 }
@@ -164,10 +164,9 @@ int FleetRunner::TraceStatus(bool json) {
       continue;
     }
     const nlohmann::json lateness = trace.value("lateness_ns", nlohmann::json::object());
-    out_ << "trace " << trace.value("name", "") << " " << trace.value("state", "")
-         << ", started " << trace.value("started_at", "") << ", steps applied "
-         << trace.value("steps_applied", 0) << ", lateness max "
-         << Micro(lateness.value("max", nlohmann::json())) << "\n";
+    out_ << "trace " << trace.value("name", "") << " " << trace.value("state", "") << ", started "
+         << trace.value("started_at", "") << ", steps applied " << trace.value("steps_applied", 0)
+         << ", lateness max " << Micro(lateness.value("max", nlohmann::json())) << "\n";
   }
   if (json) out_ << nlohmann::json{{"boxes", boxes}}.dump(2) << "\n";
   return status;
