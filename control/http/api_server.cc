@@ -131,7 +131,8 @@ bool SplitHostPort(const std::string& address, std::string* host, int* port, std
   return true;
 }
 
-std::unique_ptr<ApiServer> ApiServer::Listen(const ApiServerOptions& options, std::string* error) {
+std::unique_ptr<ApiServer> ApiServer::Listen(const ApiServerOptions& options,
+                                             std::string* error) {
   std::unique_ptr<ApiServer> server(new ApiServer(options));
   int port = 0;
   if (!SplitHostPort(options.address, &server->host_, &port, error)) return nullptr;
@@ -145,11 +146,11 @@ std::unique_ptr<ApiServer> ApiServer::Listen(const ApiServerOptions& options, st
     return nullptr;
   }
   if (!options.cert_file.empty()) {
-    auto tls =
-        std::make_unique<httplib::SSLServer>(options.cert_file.c_str(), options.key_file.c_str());
+    auto tls = std::make_unique<httplib::SSLServer>(options.cert_file.c_str(),
+                                                    options.key_file.c_str());
     if (!tls->is_valid()) {
-      *error = "cannot load the certificate " + options.cert_file + " and key " + options.key_file +
-               " (PEM files, the key matching the certificate)";
+      *error = "cannot load the certificate " + options.cert_file + " and key " +
+               options.key_file + " (PEM files, the key matching the certificate)";
       return nullptr;
     }
     server->http_ = std::move(tls);
@@ -230,32 +231,33 @@ bool ApiServer::Refuse(const std::string& method, const std::string& path,
 }
 
 void ApiServer::Register() {
-  http_->set_pre_routing_handler(
-      [this](const httplib::Request& request, httplib::Response& response) {
-        int status = 0;
-        nlohmann::json body;
-        const std::string length = request.get_header_value("Content-Length");
-        const bool chunked =
-            request.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
-        if (length.find_first_not_of("0123456789") != std::string::npos) {
-          Send(response, 400, ControlError("bad-request", "Content-Length is not a number"));
-          response.set_header("Connection", "close");
-          return httplib::Server::HandlerResponse::Handled;
-        }
-        if (!Refuse(request.method, request.path, request.get_header_value("Authorization"), length,
-                    chunked, &status, &body)) {
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        Send(response, status, body);
-        // The body (if any) was not read: the connection cannot carry another request.
-        response.set_header("Connection", "close");
-        return httplib::Server::HandlerResponse::Handled;
-      });
+  http_->set_pre_routing_handler([this](const httplib::Request& request,
+                                        httplib::Response& response) {
+    int status = 0;
+    nlohmann::json body;
+    const std::string length = request.get_header_value("Content-Length");
+    const bool chunked =
+        request.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+    if (length.find_first_not_of("0123456789") != std::string::npos) {
+      Send(response, 400, ControlError("bad-request", "Content-Length is not a number"));
+      response.set_header("Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!Refuse(request.method, request.path, request.get_header_value("Authorization"), length,
+                chunked, &status, &body)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    Send(response, status, body);
+    // The body (if any) was not read: the connection cannot carry another request.
+    response.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   for (const ApiRoute& route : kApiRoutes) {
     const std::string path(route.path);
     httplib::Server::Handler handle = [this, path](const httplib::Request& request,
                                                    httplib::Response& response) {
-      const nlohmann::json answer = Answer(path, request.body, request.get_param_value("format"));
+      const nlohmann::json answer =
+          Answer(path, request.body, request.get_param_value("format"));
       if (path == kMetricsPath && answer.value("ok", false)) {
         response.set_content(answer.value("prometheus", "") + counters_.ToPrometheus(),
                              "text/plain; version=0.0.4");

@@ -30,11 +30,11 @@ class Server;
 namespace faultline {
 
 struct ApiServerOptions {
-  std::string address;        // HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080; port 0: any free one
-  bool api = true;            // serves /v1/... (false: a metrics-only listener)
-  bool metrics = true;        // serves /metrics
+  std::string address;     // HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080; port 0: any free one
+  bool api = true;         // serves /v1/... (false: a metrics-only listener)
+  bool metrics = true;     // serves /metrics
   bool metrics_open = false;  // /metrics without the token (the --metrics listener)
-  std::string token_file;     // "" = no authentication
+  std::string token_file;  // "" = no authentication
   std::string cert_file, key_file;  // both or neither: TLS
   size_t max_body_bytes = size_t{4} << 20;
   size_t threads = 4;
