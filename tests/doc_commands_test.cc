@@ -175,7 +175,7 @@ std::string PlaceholderValue(const std::string& option) {
       {"--workers", "1"},       {"--count", "2"},
       {"--speed", "2"},         {"--compress", "1440"},
       {"--scale", "2"},         {"--model", "gill2011"},
-      {"--on-exit", "drop"}};
+      {"--on-exit", "drop"},    {"--max-offset", "1ms"}};
   const auto found = kValues.find(option);
   return found != kValues.end() ? found->second : "placeholder.yaml";
 }
