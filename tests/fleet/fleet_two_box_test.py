@@ -24,7 +24,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "clients", "python"))
 
-from faultline_client.local import LocalBox  # noqa: E402
+from faultline_client.local import LocalBox, binary_from_environment  # noqa: E402
 
 PROFILE = """\
 version: 1
@@ -54,18 +54,14 @@ ON_TIME_NS = 50_000      # a box whose own lateness is under this was not desche
 
 
 def faultline():
-    path = os.environ.get("FAULTLINE_BIN")
-    if not path:
-        pytest.skip("FAULTLINE_BIN is not set (meson test sets it to build/faultline)")
-    return path
+    return binary_from_environment() or pytest.skip("FAULTLINE_BIN is not set")
 
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
     directory = tmp_path_factory.mktemp("fleet")
-    (directory / "base.yaml").write_text(PROFILE)
-    (directory / "other.yaml").write_text(OTHER)
-    (directory / "trace.yaml").write_text(TRACE)
+    for name, text in (("base", PROFILE), ("other", OTHER), ("trace", TRACE)):
+        (directory / f"{name}.yaml").write_text(text)
     with LocalBox(faultline(), profile=str(directory / "base.yaml"), token="east-token") as east, \
          LocalBox(faultline(), profile=str(directory / "base.yaml"), token="west-token") as west:
         (directory / "fleet.yaml").write_text(

@@ -21,6 +21,11 @@ EAL_ARGS = ["--no-huge", "--no-pci", "--no-shconf", "-m", "512", "-l", "0",
             "--vdev=net_ring0", "--vdev=net_ring1"]
 
 
+def binary_from_environment():
+    """$FAULTLINE_BIN (meson test sets it to build/faultline), or None."""
+    return os.environ.get("FAULTLINE_BIN") or None
+
+
 def free_port():
     """A TCP port nothing listens on now (the box binds it a moment later)."""
     with socket.socket() as s:

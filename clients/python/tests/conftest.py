@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from faultline_client.local import LocalBox  # noqa: E402
+from faultline_client.local import LocalBox, binary_from_environment  # noqa: E402
 
 PROFILE = """\
 version: 1
@@ -40,10 +40,8 @@ partitions:
 
 
 def binary():
-    path = os.environ.get("FAULTLINE_BIN")
-    if not path:
-        pytest.skip("FAULTLINE_BIN is not set (meson test sets it to build/faultline)")
-    return path
+    return binary_from_environment() or pytest.skip(
+        "FAULTLINE_BIN is not set (meson test sets it to build/faultline)")
 
 
 @pytest.fixture(scope="session")
