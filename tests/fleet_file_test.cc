@@ -17,10 +17,11 @@ TEST(FleetFile, ReadsBoxesInFileOrder) {
   const auto fleet = ParseFleetText(
       "version: 1\n"
       "boxes:\n"
-      "  west: {api: https://10.0.0.2:8443, carries: rack-c}\n"
+      "  west: {api: https://10.0.0.2:8443, ca-file: /etc/ca.pem, carries: rack-c}\n"
       "  east:\n"
       "    api: http://127.0.0.1:8080\n"
       "    token-file: east.token\n"
+      "    ca-file: ca.pem\n"
       "    carries: [rack-a, rack-b]\n",
       "f.yaml", "/etc/fl", &error);
   ASSERT_TRUE(fleet) << error;
@@ -31,6 +32,8 @@ TEST(FleetFile, ReadsBoxesInFileOrder) {
   EXPECT_EQ(fleet->boxes[0].token_file, "");
   EXPECT_EQ(fleet->boxes[1].name, "east");
   EXPECT_EQ(fleet->boxes[1].token_file, "/etc/fl/east.token");
+  EXPECT_EQ(fleet->boxes[1].ca_file, "/etc/fl/ca.pem");
+  EXPECT_EQ(fleet->boxes[0].ca_file, "/etc/ca.pem");
   EXPECT_EQ(fleet->boxes[1].carries, (std::vector<std::string>{"rack-a", "rack-b"}));
   EXPECT_EQ(fleet->boxes[1].line, 4);
 }

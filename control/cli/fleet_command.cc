@@ -21,7 +21,7 @@ namespace {
 class HttpBox : public BoxConnection {
  public:
   explicit HttpBox(const FleetBox& box) {
-    ApiClientOptions options{.box = box.api};
+    ApiClientOptions options{.box = box.api, .ca_file = box.ca_file};
     if (!box.token_file.empty()) {
       const std::optional<std::string> token = ReadTokenFile(box.token_file, false, &error_);
       if (!token) return;

@@ -66,16 +66,14 @@ class FleetParser : public yaml_source::Reader {
         if (!Text(entry, &box.api)) return false;
         if (!Api(entry, box)) return false;
         has_api = true;
-      } else if (entry.key == "token-file") {
-        if (!Text(entry, &box.token_file)) return false;
-        if (box.token_file.empty()) return Fail(entry, "token-file: needs a path");
-        if (std::filesystem::path(box.token_file).is_relative() && !directory_.empty()) {
-          box.token_file = (std::filesystem::path(directory_) / box.token_file).string();
-        }
+      } else if (entry.key == "token-file" || entry.key == "ca-file") {
+        std::string* path = entry.key == "token-file" ? &box.token_file : &box.ca_file;
+        if (!Path(entry, path)) return false;
       } else if (entry.key == "carries") {
         if (!Carries(entry, &box.carries)) return false;
       } else {
-        return UnknownKey(entry, "box '" + box.name + "'", {"api", "token-file", "carries"});
+        return UnknownKey(entry, "box '" + box.name + "'",
+                          {"api", "token-file", "ca-file", "carries"});
       }
     }
     if (!has_api) {
@@ -83,6 +81,16 @@ class FleetParser : public yaml_source::Reader {
                   "box '" + box.name + "' needs 'api' (http://HOST:PORT or https://HOST:PORT)");
     }
     fleet_.boxes.push_back(std::move(box));
+    return true;
+  }
+
+  // A file path, relative ones resolved against the fleet file's directory.
+  bool Path(const Entry& entry, std::string* path) {
+    if (!Text(entry, path)) return false;
+    if (path->empty()) return Fail(entry, entry.key + ": needs a path");
+    if (std::filesystem::path(*path).is_relative() && !directory_.empty()) {
+      *path = (std::filesystem::path(directory_) / *path).string();
+    }
     return true;
   }
 

@@ -5,7 +5,7 @@
 //   boxes:
 //     east: {api: http://10.0.0.1:8080, token-file: /etc/faultline/east.token,
 //            carries: [rack-a, rack-b]}
-//     west: {api: https://10.0.0.2:8443, carries: [rack-c]}
+//     west: {api: https://10.0.0.2:8443, ca-file: ca.pem, carries: [rack-c]}
 #pragma once
 
 #include <optional>
@@ -18,6 +18,7 @@ struct FleetBox {
   std::string name;                  // the key in `boxes:`
   std::string api;                   // http://HOST:PORT or https://HOST:PORT
   std::string token_file;            // "" without one; relative paths resolved against the file
+  std::string ca_file;               // https: the CA (PEM) that signed its certificate; "" system
   std::vector<std::string> carries;  // group names (may be empty)
   int line = 0;                      // where the box is written, for messages
 };
