@@ -22,6 +22,11 @@ if [[ "${FAULTLINE_TEST_TOOLS:-0}" == 1 ]]; then
     chromium python3-pytest          # the report rendered headless (tests/report_render_test.py)
   )
 fi
+# clients/python: its tests (pytest from Debian) and `pip install ./clients/python` offline
+# (--no-build-isolation uses Debian's setuptools and wheel).
+if [[ "${FAULTLINE_TEST_TOOLS:-0}" == 1 ]]; then
+  packages+=(python3-pytest python3-setuptools python3-wheel python3-pip)
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||

@@ -187,7 +187,8 @@ std::string PlaceholderValue(const std::string& option) {
       {"--series-interval", "1s"},
       {"--status-interval", "10s"},
       {"--window", "10s"},
-      {"--since", "0"}};
+      {"--since", "0"},
+      {"--max-offset", "1ms"}};
   const auto found = kValues.find(option);
   return found != kValues.end() ? found->second : "placeholder.yaml";
 }

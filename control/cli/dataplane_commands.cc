@@ -5,6 +5,7 @@
 #include <string>
 
 #include "control/cli/subcommand.h"
+#include "control/http/api_server.h"
 #include "control/profile/profile_parser.h"
 #include "control/server/control_server.h"
 #include "control/server/run_with_control.h"
@@ -105,6 +106,7 @@ class RunCommand : public Subcommand {
                 "Length of a series interval (default 1s; `stats --series` and --window use it)");
     AddDuration(app_, "--status-interval", &run_.status_interval_ns,
                 "Log a status line this often (default 10s; 0 turns it off)");
+    AddApiOptions();
     app_->add_option("eal-args", run_.eal_args, "EAL arguments (after --), e.g. -l 1 --vdev=...");
   }
 
@@ -121,13 +123,66 @@ class RunCommand : public Subcommand {
     socket.socket_path = control_;
     socket.group = control_group_;
     run_.profile_path = profile_;
-    return RunWithControl(run_, socket);
+    std::vector<std::unique_ptr<ApiServer>> servers;
+    if (!ListenApi(&servers)) return 2;
+    std::vector<ControlFrontend*> frontends;
+    for (const auto& server : servers) frontends.push_back(server.get());
+    return RunWithControl(run_, socket, nullptr, frontends);
   }
 
  private:
+  void AddApiOptions() {
+    app_->add_option("--api", api_.address,
+                     "Serve the control requests as HTTP/JSON on ADDR:PORT (docs/formats.md, "
+                     "\"HTTP API\"), e.g. --api 127.0.0.1:8080; off by default");
+    app_->add_option("--api-token-file", api_.token_file,
+                     "Require Authorization: Bearer TOKEN, the token being this file's first "
+                     "line (the file must be mode 0600 and yours)");
+    app_->add_option("--api-cert", api_.cert_file, "TLS certificate (PEM) for --api and --metrics");
+    app_->add_option("--api-key", api_.key_file, "TLS private key (PEM) of --api-cert");
+    app_->add_option("--metrics", metrics_address_,
+                     "Serve Prometheus metrics on ADDR:PORT/metrics (no token), e.g. --metrics "
+                     "127.0.0.1:9464; the same address as --api: one server");
+  }
+
+  // Binds --api and --metrics (one server if they are the same address); false: printed why.
+  bool ListenApi(std::vector<std::unique_ptr<ApiServer>>* servers) {
+    std::vector<ApiServerOptions> wanted;
+    if (!api_.address.empty()) {
+      wanted.push_back(api_);
+      wanted.back().metrics_open = api_.address == metrics_address_;
+    }
+    if (!metrics_address_.empty() && metrics_address_ != api_.address) {
+      ApiServerOptions metrics = api_;
+      metrics.address = metrics_address_;
+      metrics.api = false;
+      metrics.metrics_open = true;
+      metrics.token_file.clear();
+      wanted.push_back(metrics);
+    }
+    if (api_.address.empty() && (!api_.token_file.empty() || !api_.cert_file.empty())) {
+      std::fprintf(stderr,
+                   "faultline run: --api-token-file, --api-cert and --api-key need --api\n");
+      return false;
+    }
+    for (const ApiServerOptions& options : wanted) {
+      std::string error;
+      servers->push_back(ApiServer::Listen(options, &error));
+      if (!servers->back()) {
+        std::fprintf(stderr, "faultline run: %s\n", error.c_str());
+        return false;
+      }
+      std::printf("faultline: %s %s\n", options.api ? "HTTP API" : "metrics",
+                  servers->back()->url().c_str());
+    }
+    return true;
+  }
+
   int argc_;
   char** argv_;
   RunOptions run_;
+  ApiServerOptions api_;
+  std::string metrics_address_;
   std::string profile_;
   std::string on_exit_ = "drop";
   std::string control_ = kDefaultControlSocket;

@@ -13,7 +13,8 @@
 namespace faultline {
 
 int RunWithControl(RunOptions& run, const ControlServerOptions& socket,
-                   const std::function<ControlHandler(ControlHandler)>& wrap) {
+                   const std::function<ControlHandler(ControlHandler)>& wrap,
+                   const std::vector<ControlFrontend*>& frontends) {
   std::string error;
   ListenFailure failure;
   std::unique_ptr<ControlServer> server = ControlServer::Listen(socket, &error, &failure);
@@ -46,7 +47,9 @@ int RunWithControl(RunOptions& run, const ControlServerOptions& socket,
     ControlHandler handler = [&commands](const nlohmann::json& request) {
       return commands->Handle(request);
     };
-    server->Start(wrap ? wrap(std::move(handler)) : std::move(handler));
+    if (wrap) handler = wrap(std::move(handler));
+    for (ControlFrontend* frontend : frontends) frontend->Start(handler);
+    server->Start(std::move(handler));
     std::printf("faultline: control socket %s\n", server->path().c_str());
     // DPDK telemetry (/faultline/stats, ...) answers from the same `stats` request.
     if (!AttachTelemetry([&commands] {
@@ -61,6 +64,9 @@ int RunWithControl(RunOptions& run, const ControlServerOptions& socket,
   // `timeout` keeps all of it: RunLive then ends the process without freeing anything.
   run.control_stop = [&](std::chrono::milliseconds timeout) {
     DetachTelemetry();
+    for (ControlFrontend* frontend : frontends) {
+      if (!frontend->Stop(timeout)) return false;
+    }
     if (!server->Stop(timeout)) return false;
     if (sampler) sampler->Stop();  // the last interval and the histogram line
     sampler.reset();

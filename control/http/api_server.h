@@ -1,0 +1,96 @@
+// The HTTP/JSON API of `faultline run --api ADDR:PORT` and its Prometheus endpoint (`--metrics`),
+// on cpp-httplib: every route hands its control request to the same ControlHandler as the control
+// socket (control/server/control_commands.h), so validation and atomicity are the socket's. It
+// runs on its own threads, never a worker's.
+//
+// Limits: a request body longer than max_body_bytes is refused (413) from its Content-Length
+// before any of it is read, and the connection closed; bodies without a length (chunked) get 411.
+// `threads` connections are served at once, `max_waiting` more wait for a thread; beyond that a
+// connection gets 503 from a thread of its own that reads nothing but the request head. Each read
+// and write has its timeout; a keep-alive connection idle for keep_alive_timeout is closed.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "control/server/control_server.h"
+#include "control/server/run_with_control.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace faultline {
+
+struct ApiServerOptions {
+  std::string address;        // HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080; port 0: any free one
+  bool api = true;            // serves /v1/... (false: a metrics-only listener)
+  bool metrics = true;        // serves /metrics
+  bool metrics_open = false;  // /metrics without the token (the --metrics listener)
+  std::string token_file;     // "" = no authentication
+  std::string cert_file, key_file;  // both or neither: TLS
+  size_t max_body_bytes = size_t{4} << 20;
+  size_t threads = 4;
+  size_t max_waiting = 16;
+  std::chrono::seconds read_timeout{5}, write_timeout{5}, keep_alive_timeout{2};
+};
+
+// What the API refused, for the statistics ("api" section of stats over HTTP, and /metrics).
+struct ApiCounters {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> unauthorized{0};
+  std::atomic<uint64_t> too_large{0};
+  std::atomic<uint64_t> too_many_connections{0};
+  nlohmann::json ToJson() const;
+  std::string ToPrometheus() const;
+};
+
+class ApiServer : public ControlFrontend {
+ public:
+  // Binds the address (and reads the token file, the certificate and key); nullptr with *error.
+  static std::unique_ptr<ApiServer> Listen(const ApiServerOptions& options, std::string* error);
+  ~ApiServer() override;
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  void Start(ControlHandler handler) override;
+  bool Stop(std::chrono::milliseconds timeout) override;
+
+  int port() const { return port_; }
+  std::string url() const;  // http(s)://HOST:PORT
+  const ApiCounters& counters() const { return counters_; }
+
+ private:
+  explicit ApiServer(const ApiServerOptions& options);
+  void Register();
+  // Refuses what must not reach a route (busy, unknown path or method, token, body size):
+  // true if it answered.
+  bool Refuse(const std::string& method, const std::string& path, const std::string& authorization,
+              const std::string& content_length, bool chunked, int* status, nlohmann::json* body);
+  nlohmann::json Answer(const std::string& path, const std::string& body,
+                        const std::string& format);
+
+  ApiServerOptions options_;
+  std::string token_;
+  std::unique_ptr<httplib::Server> http_;
+  ControlHandler handler_;
+  ApiCounters counters_;
+  std::string host_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex finished_mutex_;
+  std::condition_variable finished_changed_;
+  bool finished_ = false;
+};
+
+// Splits "HOST:PORT" ("[V6]:PORT" too); false with *error if it is not one.
+bool SplitHostPort(const std::string& address, std::string* host, int* port, std::string* error);
+
+}  // namespace faultline
