@@ -1,22 +1,27 @@
 #include "control/http/api_client.h"
 
 #include <httplib.h>
+#include <signal.h>
 
 namespace faultline {
 
-std::unique_ptr<ApiClient> ApiClient::Create(const ApiClientOptions& options,
-                                             std::string* error) {
+std::unique_ptr<ApiClient> ApiClient::Create(const ApiClientOptions& options, std::string* error) {
   const bool https = options.box.starts_with("https://");
   if (!https && !options.box.starts_with("http://")) {
-    *error = "'" + options.box + "' is not a box address: give http://HOST:PORT or https://HOST:PORT";
+    *error =
+        "'" + options.box + "' is not a box address: give http://HOST:PORT or https://HOST:PORT";
     return nullptr;
   }
+  // A box that hangs up while TLS writes to it must not end the caller (SSL_write does not pass
+  // MSG_NOSIGNAL): the call fails instead.
+  signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<ApiClient> client(new ApiClient(options));
   std::string base = options.box;
   while (base.ends_with('/')) base.pop_back();
   client->http_ = std::make_unique<httplib::Client>(base);
   if (!client->http_->is_valid()) {
-    *error = "'" + options.box + "' is not a box address: give http://HOST:PORT or https://HOST:PORT";
+    *error =
+        "'" + options.box + "' is not a box address: give http://HOST:PORT or https://HOST:PORT";
     return nullptr;
   }
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(options.timeout);
@@ -37,9 +42,8 @@ ApiClient::~ApiClient() = default;
 std::optional<std::string> ApiClient::Call(const std::string& method, const std::string& path,
                                            const std::string& body, int* status,
                                            std::string* error) {
-  httplib::Result result = method == "GET"
-                               ? http_->Get(path)
-                               : http_->Post(path, body, "application/json");
+  httplib::Result result =
+      method == "GET" ? http_->Get(path) : http_->Post(path, body, "application/json");
   if (!result) {
     *error = "no answer from " + options_.box + path + ": " + httplib::to_string(result.error());
     const long tls = http_->get_openssl_verify_result();
@@ -78,8 +82,8 @@ std::optional<int64_t> ApiClient::TimeNs(std::string* error) {
   const nlohmann::json response = nlohmann::json::parse(*body, nullptr, false);
   if (status != 200 || !response.is_object() || !response.contains("unix_ns") ||
       !response["unix_ns"].is_number_integer()) {
-    *error = "GET /v1/time on " + options_.box + " answered HTTP " + std::to_string(status) +
-             ": " + body->substr(0, 200);
+    *error = "GET /v1/time on " + options_.box + " answered HTTP " + std::to_string(status) + ": " +
+             body->substr(0, 200);
     return std::nullopt;
   }
   return response["unix_ns"].get<int64_t>();

@@ -17,9 +17,9 @@ class Client;
 namespace faultline {
 
 struct ApiClientOptions {
-  std::string box;         // http://HOST:PORT or https://HOST:PORT
-  std::string token;       // "" = none; else sent as Authorization: Bearer TOKEN
-  std::string ca_file;     // https: trust this CA (PEM) instead of the system's
+  std::string box;                            // http://HOST:PORT or https://HOST:PORT
+  std::string token;                          // "" = none; else sent as Authorization: Bearer TOKEN
+  std::string ca_file;                        // https: trust this CA (PEM) instead of the system's
   std::chrono::milliseconds timeout{10'000};  // connect, read and write, each
 };
 

@@ -131,8 +131,7 @@ bool SplitHostPort(const std::string& address, std::string* host, int* port, std
   return true;
 }
 
-std::unique_ptr<ApiServer> ApiServer::Listen(const ApiServerOptions& options,
-                                             std::string* error) {
+std::unique_ptr<ApiServer> ApiServer::Listen(const ApiServerOptions& options, std::string* error) {
   std::unique_ptr<ApiServer> server(new ApiServer(options));
   int port = 0;
   if (!SplitHostPort(options.address, &server->host_, &port, error)) return nullptr;
@@ -146,11 +145,11 @@ std::unique_ptr<ApiServer> ApiServer::Listen(const ApiServerOptions& options,
     return nullptr;
   }
   if (!options.cert_file.empty()) {
-    auto tls = std::make_unique<httplib::SSLServer>(options.cert_file.c_str(),
-                                                    options.key_file.c_str());
+    auto tls =
+        std::make_unique<httplib::SSLServer>(options.cert_file.c_str(), options.key_file.c_str());
     if (!tls->is_valid()) {
-      *error = "cannot load the certificate " + options.cert_file + " and key " +
-               options.key_file + " (PEM files, the key matching the certificate)";
+      *error = "cannot load the certificate " + options.cert_file + " and key " + options.key_file +
+               " (PEM files, the key matching the certificate)";
       return nullptr;
     }
     server->http_ = std::move(tls);
@@ -187,9 +186,21 @@ std::string ApiServer::url() const {
          (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
 }
 
+bool ApiServer::Authorized(const std::string& path, const std::string& authorization) {
+  const bool open = path == kMetricsPath && options_.metrics_open;
+  const std::string_view bearer = "Bearer ";
+  if (token_.empty() || open ||
+      (authorization.starts_with(bearer) &&
+       TokensEqual(std::string_view(authorization).substr(bearer.size()), token_))) {
+    return true;
+  }
+  counters_.unauthorized.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
 bool ApiServer::Refuse(const std::string& method, const std::string& path,
-                       const std::string& authorization, const std::string& content_length,
-                       bool chunked, int* status, nlohmann::json* body) {
+                       const std::string& content_length, bool chunked, int* status,
+                       nlohmann::json* body) {
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
   const auto refuse = [&](const char* code, const std::string& message) {
     *body = ControlError(code, message);
@@ -210,14 +221,6 @@ bool ApiServer::Refuse(const std::string& method, const std::string& path,
     return refuse("method-not-allowed",
                   path + " takes " + std::string(route->method) + ", not " + method);
   }
-  const bool open = metrics && options_.metrics_open;
-  const std::string_view bearer = "Bearer ";
-  if (!token_.empty() && !open &&
-      !(authorization.starts_with(bearer) &&
-        TokensEqual(std::string_view(authorization).substr(bearer.size()), token_))) {
-    counters_.unauthorized.fetch_add(1, std::memory_order_relaxed);
-    return refuse("unauthorized", "missing or wrong token (Authorization: Bearer TOKEN)");
-  }
   if (chunked) {
     return refuse("length-required", "a request body needs a Content-Length (no chunked bodies)");
   }
@@ -231,33 +234,37 @@ bool ApiServer::Refuse(const std::string& method, const std::string& path,
 }
 
 void ApiServer::Register() {
-  http_->set_pre_routing_handler([this](const httplib::Request& request,
-                                        httplib::Response& response) {
-    int status = 0;
-    nlohmann::json body;
-    const std::string length = request.get_header_value("Content-Length");
-    const bool chunked =
-        request.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
-    if (length.find_first_not_of("0123456789") != std::string::npos) {
-      Send(response, 400, ControlError("bad-request", "Content-Length is not a number"));
-      response.set_header("Connection", "close");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (!Refuse(request.method, request.path, request.get_header_value("Authorization"), length,
-                chunked, &status, &body)) {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
-    Send(response, status, body);
-    // The body (if any) was not read: the connection cannot carry another request.
-    response.set_header("Connection", "close");
-    return httplib::Server::HandlerResponse::Handled;
-  });
+  http_->set_pre_routing_handler(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        int status = 0;
+        nlohmann::json body;
+        const std::string length = request.get_header_value("Content-Length");
+        const bool chunked =
+            request.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+        if (length.find_first_not_of("0123456789") != std::string::npos) {
+          Send(response, 400, ControlError("bad-request", "Content-Length is not a number"));
+          response.set_header("Connection", "close");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        if (!Refuse(request.method, request.path, length, chunked, &status, &body)) {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        Send(response, status, body);
+        // The body (if any) was not read: the connection cannot carry another request.
+        response.set_header("Connection", "close");
+        return httplib::Server::HandlerResponse::Handled;
+      });
   for (const ApiRoute& route : kApiRoutes) {
     const std::string path(route.path);
     httplib::Server::Handler handle = [this, path](const httplib::Request& request,
                                                    httplib::Response& response) {
-      const nlohmann::json answer =
-          Answer(path, request.body, request.get_param_value("format"));
+      // After the body (at most max_body_bytes) was read, so the client reads the answer.
+      if (!Authorized(path, request.get_header_value("Authorization"))) {
+        Send(response, 401,
+             ControlError("unauthorized", "missing or wrong token (Authorization: Bearer TOKEN)"));
+        return;
+      }
+      const nlohmann::json answer = Answer(path, request.body, request.get_param_value("format"));
       if (path == kMetricsPath && answer.value("ok", false)) {
         response.set_content(answer.value("prometheus", "") + counters_.ToPrometheus(),
                              "text/plain; version=0.0.4");
@@ -312,6 +319,9 @@ nlohmann::json ApiServer::Answer(const std::string& path, const std::string& bod
 
 void ApiServer::Start(ControlHandler handler) {
   handler_ = std::move(handler);
+  // A client that hangs up while TLS writes to it must not end the process (SSL_write does not
+  // pass MSG_NOSIGNAL).
+  signal(SIGPIPE, SIG_IGN);
   sigset_t blocked, previous;
   sigemptyset(&blocked);
   sigaddset(&blocked, SIGINT);

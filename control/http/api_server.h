@@ -30,11 +30,11 @@ class Server;
 namespace faultline {
 
 struct ApiServerOptions {
-  std::string address;     // HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080; port 0: any free one
-  bool api = true;         // serves /v1/... (false: a metrics-only listener)
-  bool metrics = true;     // serves /metrics
+  std::string address;        // HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080; port 0: any free one
+  bool api = true;            // serves /v1/... (false: a metrics-only listener)
+  bool metrics = true;        // serves /metrics
   bool metrics_open = false;  // /metrics without the token (the --metrics listener)
-  std::string token_file;  // "" = no authentication
+  std::string token_file;     // "" = no authentication
   std::string cert_file, key_file;  // both or neither: TLS
   size_t max_body_bytes = size_t{4} << 20;
   size_t threads = 4;
@@ -70,10 +70,12 @@ class ApiServer : public ControlFrontend {
  private:
   explicit ApiServer(const ApiServerOptions& options);
   void Register();
-  // Refuses what must not reach a route (busy, unknown path or method, token, body size):
-  // true if it answered.
-  bool Refuse(const std::string& method, const std::string& path, const std::string& authorization,
-              const std::string& content_length, bool chunked, int* status, nlohmann::json* body);
+  // Refuses, before the body is read, what must not reach a route (busy, unknown path or
+  // method, body size): true with the answer.
+  bool Refuse(const std::string& method, const std::string& path, const std::string& content_length,
+              bool chunked, int* status, nlohmann::json* body);
+  // Whether the request carries the token (or needs none); counts those that do not.
+  bool Authorized(const std::string& path, const std::string& authorization);
   nlohmann::json Answer(const std::string& path, const std::string& body,
                         const std::string& format);
 

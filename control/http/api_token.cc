@@ -34,13 +34,13 @@ std::optional<std::string> ReadTokenFile(const std::string& path, bool check_mod
     *error = "cannot read the token file " + path + ": " + std::strerror(errno);
     return std::nullopt;
   }
-  if (check_mode && (!S_ISREG(status.st_mode) || status.st_uid != geteuid() ||
-                     (status.st_mode & 0177) != 0)) {
+  if (check_mode &&
+      (!S_ISREG(status.st_mode) || status.st_uid != geteuid() || (status.st_mode & 0177) != 0)) {
     char mode[8];
     std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(status.st_mode & 07777));
-    *error = "the token file " + path + " must be a regular file owned by this user with mode 0600 " +
-             "(it has mode " + mode + " and owner uid " + std::to_string(status.st_uid) +
-             "): chmod 600 " + path;
+    *error = "the token file " + path +
+             " must be a regular file owned by this user with mode 0600 " + "(it has mode " + mode +
+             " and owner uid " + std::to_string(status.st_uid) + "): chmod 600 " + path;
     return std::nullopt;
   }
   std::string text(kMaxTokenFileBytes, '\0');
