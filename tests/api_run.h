@@ -23,8 +23,8 @@ class TempDir {
  public:
   explicit TempDir(const std::string& name) {
     const char* base = std::getenv("TMPDIR");
-    path_ = std::string(base ? base : "/tmp") + "/faultline-" + name + "-" +
-            std::to_string(getpid());
+    path_ =
+        std::string(base ? base : "/tmp") + "/faultline-" + name + "-" + std::to_string(getpid());
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
@@ -44,16 +44,24 @@ class TempDir {
 
 // The EAL arguments of a run on two net_null ports with a file prefix of its own.
 inline std::vector<std::string> NullPortsEal(const std::string& prefix) {
-  return {"--no-huge", "--no-pci", "-m",  "512", "-l", "0", "--file-prefix",
-          prefix + std::to_string(getpid()), "--vdev=net_null0", "--vdev=net_null1"};
+  return {"--no-huge",
+          "--no-pci",
+          "-m",
+          "512",
+          "-l",
+          "0",
+          "--file-prefix",
+          prefix + std::to_string(getpid()),
+          "--vdev=net_null0",
+          "--vdev=net_null1"};
 }
 
 // Starts `faultline run OPTIONS -- EAL` and waits until it forwards; false (with the output as a
 // test failure) if it does not.
 inline bool StartRun(Subprocess& run, const std::vector<std::string>& options,
                      const std::vector<std::string>& eal) {
-  std::vector<std::string> argv = {FaultlineBinary(), "run", "--idle-sleep", "50us",
-                                   "--hold", "20000"};
+  std::vector<std::string> argv = {FaultlineBinary(), "run",  "--idle-sleep", "50us",
+                                   "--hold",          "20000"};
   argv.insert(argv.end(), options.begin(), options.end());
   argv.push_back("--");
   argv.insert(argv.end(), eal.begin(), eal.end());

@@ -134,14 +134,16 @@ TEST_F(HttpApiTest, EveryRequestAnswersAsOverTheSocket) {
   // The named routes and the status codes.
   int status = 0;
   std::string error;
-  auto body = Client()->Call("POST", "/v1/apply", R"({"profile": "rules: [oops"})", &status, &error);
+  auto body =
+      Client()->Call("POST", "/v1/apply", R"({"profile": "rules: [oops"})", &status, &error);
   ASSERT_TRUE(body) << error;
   EXPECT_EQ(status, 400) << *body;
   EXPECT_EQ(nlohmann::json::parse(*body)["code"], "invalid-profile");
   body = Client()->Call("GET", "/v1/show", "", &status, &error);
   ASSERT_TRUE(body) << error;
   EXPECT_EQ(status, 200);
-  EXPECT_EQ(nlohmann::json::parse(*body)["show"]["yaml"], OverSocket({{"command", "show"}})["show"]["yaml"]);
+  EXPECT_EQ(nlohmann::json::parse(*body)["show"]["yaml"],
+            OverSocket({{"command", "show"}})["show"]["yaml"]);
   body = Client()->Call("POST", "/v1/heal", R"({"what": "all"})", &status, &error);
   EXPECT_EQ(status, 200) << body.value_or(error);
   body = Client()->Call("GET", "/v1/no-such-route", "", &status, &error);
@@ -155,7 +157,8 @@ TEST_F(HttpApiTest, WrongOrMissingTokenGets401AndChangesNothing) {
   const nlohmann::json before = OverSocket({{"command", "show"}});
   const uint64_t refused = OverHttp({{"command", "stats"}})["stats"]["api"]["unauthorized"];
   const nlohmann::json heal = {{"command", "heal"}, {"what", "all"}};
-  for (const std::string& token : {std::string(""), std::string("wrong"), std::string(kToken) + "x"}) {
+  for (const std::string& token :
+       {std::string(""), std::string("wrong"), std::string(kToken) + "x"}) {
     int status = 0;
     std::string error;
     const auto body = Client(token)->Call("POST", "/v1/request", heal.dump(), &status, &error);
@@ -244,7 +247,8 @@ TEST_F(HttpApiTest, OpenApiDocumentMatchesTheRoutes) {
   std::ifstream file(std::string(FAULTLINE_SOURCE_ROOT) + "/docs/openapi.yaml");
   ASSERT_TRUE(file) << "docs/openapi.yaml";
   std::set<std::pair<std::string, std::string>> documented, served;
-  const std::regex path_line(R"(^  (/[^:]*):\s*$)"), method_line(R"(^    (get|post|put|delete|patch):\s*$)");
+  const std::regex path_line(R"(^  (/[^:]*):\s*$)"),
+      method_line(R"(^    (get|post|put|delete|patch):\s*$)");
   std::string line, path;
   bool in_paths = false;
   while (std::getline(file, line)) {
@@ -277,11 +281,12 @@ TEST_F(HttpApiTest, OpenApiDocumentMatchesTheRoutes) {
 // aside) for show, stats, apply, heal and an invalid profile.
 TEST_F(HttpApiTest, BoxGivesTheSocketsOutputAndExitStatus) {
   const std::string good = dir_->Write("good.yaml", kProfile);
-  const std::string bad = dir_->Write("bad.yaml", "rules:\n  - name: x\n    match: {src: nowhere}\n");
+  const std::string bad =
+      dir_->Write("bad.yaml", "rules:\n  - name: x\n    match: {src: nowhere}\n");
   const std::vector<std::string> box = {"--box", api_url_, "--token-file", token_file_};
   const std::vector<std::vector<std::string>> commands = {
-      {"apply", good}, {"show"}, {"heal", "--all"}, {"apply", bad}, {"heal", "--impairments"},
-      {"show", "--json"}, {"trace", "status"}};
+      {"apply", good},           {"show"},           {"heal", "--all"},  {"apply", bad},
+      {"heal", "--impairments"}, {"show", "--json"}, {"trace", "status"}};
   for (const std::vector<std::string>& command : commands) {
     std::vector<std::string> remote = box, local = command;
     remote.insert(remote.end(), command.begin(), command.end());
@@ -320,16 +325,16 @@ TEST(HttpApiTlsTest, ServesHttpsWithATestCertificate) {
   const std::string key = dir.Path("key.pem"), cert = dir.Path("cert.pem");
   Subprocess openssl;
   std::string error;
-  ASSERT_TRUE(openssl.Start({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                             key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
-                             "subjectAltName=IP:127.0.0.1"},
-                            &error))
+  ASSERT_TRUE(openssl.Start(
+      {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+       "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"},
+      &error))
       << error;
   ASSERT_EQ(openssl.Wait(std::chrono::seconds(60)), 0) << openssl.output();
   const std::string loose = dir.Write("loose-token", "t\n", 0644);
   const std::vector<std::string> eal = NullPortsEal("http-api-tls");
-  std::vector<std::string> refused = {"run", "--api", "127.0.0.1:0", "--api-token-file", loose,
-                                      "--control", dir.Path("c.sock"), "--"};
+  std::vector<std::string> refused = {"run", "--api",     "127.0.0.1:0",      "--api-token-file",
+                                      loose, "--control", dir.Path("c.sock"), "--"};
   refused.insert(refused.end(), eal.begin(), eal.end());
   const CommandResult loose_run = RunFaultline(refused);
   EXPECT_EQ(loose_run.status, 2) << loose_run.output;
@@ -359,7 +364,8 @@ TEST(HttpApiTlsTest, ServesHttpsWithATestCertificate) {
   const CommandResult remote =
       RunFaultline({"--box", url, "--token-file", token, "--ca-file", cert, "show"});
   EXPECT_EQ(remote.status, 0) << remote.output;
-  EXPECT_EQ(remote.output.substr(remote.output.find('\n')), local.output.substr(local.output.find('\n')));
+  EXPECT_EQ(remote.output.substr(remote.output.find('\n')),
+            local.output.substr(local.output.find('\n')));
   EXPECT_EQ(run.Stop(SIGTERM, std::chrono::seconds(20)), 0) << run.output();
 }
 
