@@ -12,12 +12,14 @@ packages=(
   libpcap-dev libcli11-dev nlohmann-json3-dev libyaml-dev   # libyaml: the YAML reader
   libgtest-dev libgmock-dev libbenchmark-dev   # meson configures the tests and benchmarks
   iproute2 iputils-ping iperf3 ethtool procps   # demo and end-to-end test bed
+  libcpp-httplib-dev libssl-dev      # the HTTP API (run --api, --metrics) and its client (--box)
 )
 # Only for the tests (scripts/test.sh sets FAULTLINE_TEST_TOOLS=1): the demo does not wait for them.
 if [[ "${FAULTLINE_TEST_TOOLS:-0}" == 1 ]]; then
   packages+=(
     clang-14 libclang-rt-14-dev      # libFuzzer and the sanitizers (scripts/sanitize_build.sh)
     clang-format-14                  # the formatting check (scripts/check_format.sh)
+    openssl prometheus               # http_api_test's certificate; prometheus_scrape_test
   )
 fi
 missing=()
