@@ -13,6 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev   # meson configures the tests and benchmarks
   iproute2 iputils-ping iperf3 ethtool procps   # demo and end-to-end test bed
   libjs-chart.js                     # `faultline report` inlines its Chart.js into the page
+  libcpp-httplib-dev libssl-dev      # the HTTP API (run --api, --metrics) and its client (--box)
 )
 # Only for the tests (scripts/test.sh sets FAULTLINE_TEST_TOOLS=1): the demo does not wait for them.
 if [[ "${FAULTLINE_TEST_TOOLS:-0}" == 1 ]]; then
@@ -20,12 +21,11 @@ if [[ "${FAULTLINE_TEST_TOOLS:-0}" == 1 ]]; then
     clang-14 libclang-rt-14-dev      # libFuzzer and the sanitizers (scripts/sanitize_build.sh)
     clang-format-14                  # the formatting check (scripts/check_format.sh)
     chromium python3-pytest          # the report rendered headless (tests/report_render_test.py)
+    openssl prometheus               # http_api_test's certificate; prometheus_scrape_test
+    # clients/python: its tests and `pip install ./clients/python` offline (--no-build-isolation
+    # uses Debian's setuptools and wheel)
+    python3-setuptools python3-wheel python3-pip
   )
-fi
-# clients/python: its tests (pytest from Debian) and `pip install ./clients/python` offline
-# (--no-build-isolation uses Debian's setuptools and wheel).
-if [[ "${FAULTLINE_TEST_TOOLS:-0}" == 1 ]]; then
-  packages+=(python3-pytest python3-setuptools python3-wheel python3-pip)
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "control/base/units.h"
+#include "control/cli/remote_box.h"
 #include "control/cli/subcommand.h"
 #include "control/server/control_client.h"
 #include "control/server/control_server.h"
@@ -11,6 +12,13 @@
 
 namespace faultline {
 namespace {
+
+// Runs `run` on the control socket `control`, or on the box of --box (remote_box.h).
+template <typename Run>
+int OnTarget(const std::string& control, const char* command, Run run) {
+  const std::optional<std::string> target = ControlTarget(control, command);
+  return target ? run(*target) : 2;
+}
 
 class ApplyCommand : public Subcommand {
  public:
@@ -24,7 +32,9 @@ class ApplyCommand : public Subcommand {
     app_->add_option("file", file_, "Profile (YAML)")->required();
     app_->add_option("--control", control_, "Control socket of the running dataplane");
   }
-  int Run() override { return RunApply(file_, control_); }
+  int Run() override {
+    return OnTarget(control_, "apply", [&](const std::string& to) { return RunApply(file_, to); });
+  }
 
  private:
   std::string file_, control_ = kDefaultControlSocket;
@@ -49,7 +59,7 @@ class HealCommand : public Subcommand {
   }
   int Run() override {
     const char* what = all_ ? "all" : impairments_ ? "impairments" : "partitions";
-    return RunHeal(what, control_);
+    return OnTarget(control_, "heal", [&](const std::string& to) { return RunHeal(what, to); });
   }
 
  private:
@@ -96,11 +106,12 @@ class StatsCommand : public Subcommand {
     app_->add_option("--control", control_, "Control socket of the running dataplane");
   }
   int Run() override {
-    if (series_) return RunStatsSeries(since_ns_, control_);
-    if (window_ns_) return RunStatsWindow(json_, window_ns_, control_);
-    if (reset_) return RunStatsReset(json_, control_);
     const char* format = json_ ? "json" : prometheus_ ? "prometheus" : "text";
-    return RunStats(format, watch_ns_, count_, control_);
+    return OnTarget(control_, "stats", [&](const std::string& to) {
+      if (series_) return RunStatsSeries(since_ns_, to);
+      if (window_ns_) return RunStatsWindow(json_, window_ns_, to);
+      return reset_ ? RunStatsReset(json_, to) : RunStats(format, watch_ns_, count_, to);
+    });
   }
 
  private:
@@ -140,7 +151,10 @@ class TraceStartCommand : public Subcommand {
         "200ms from now");
     app_->add_option("--control", control_, "Control socket of the running dataplane");
   }
-  int Run() override { return RunTraceStart(file_, speed_, at_, control_); }
+  int Run() override {
+    return OnTarget(control_, "trace start",
+                    [&](const std::string& to) { return RunTraceStart(file_, speed_, at_, to); });
+  }
 
  private:
   std::string file_, at_, control_ = kDefaultControlSocket;
@@ -160,7 +174,10 @@ class TraceStopCommand : public Subcommand {
                    "down, stalls) instead; `faultline heal --all` lifts it later");
     app_->add_option("--control", control_, "Control socket of the running dataplane");
   }
-  int Run() override { return RunTraceStop(keep_, control_); }
+  int Run() override {
+    return OnTarget(control_, "trace stop",
+                    [&](const std::string& to) { return RunTraceStop(keep_, to); });
+  }
 
  private:
   std::string control_ = kDefaultControlSocket;
@@ -178,7 +195,10 @@ class TraceStatusCommand : public Subcommand {
     app_->add_flag("--json", json_, "Every step, as JSON");
     app_->add_option("--control", control_, "Control socket of the running dataplane");
   }
-  int Run() override { return RunTraceStatus(json_, control_); }
+  int Run() override {
+    return OnTarget(control_, "trace status",
+                    [&](const std::string& to) { return RunTraceStatus(json_, to); });
+  }
 
  private:
   std::string control_ = kDefaultControlSocket;
@@ -199,7 +219,9 @@ class ShowCommand : public Subcommand {
                    "All of it as JSON, the profile with the same keys as the YAML");
     app_->add_option("--control", control_, "Control socket of the running dataplane");
   }
-  int Run() override { return RunShow(json_, control_); }
+  int Run() override {
+    return OnTarget(control_, "show", [&](const std::string& to) { return RunShow(json_, to); });
+  }
 
  private:
   std::string control_ = kDefaultControlSocket;

@@ -148,11 +148,13 @@ class RunCommand : public Subcommand {
   // Binds --api and --metrics (one server if they are the same address); false: printed why.
   bool ListenApi(std::vector<std::unique_ptr<ApiServer>>* servers) {
     std::vector<ApiServerOptions> wanted;
+    // Port 0 (any free port) twice is two listeners.
+    const bool shared = api_.address == metrics_address_ && !api_.address.ends_with(":0");
     if (!api_.address.empty()) {
       wanted.push_back(api_);
-      wanted.back().metrics_open = api_.address == metrics_address_;
+      wanted.back().metrics_open = shared;
     }
-    if (!metrics_address_.empty() && metrics_address_ != api_.address) {
+    if (!metrics_address_.empty() && !shared) {
       ApiServerOptions metrics = api_;
       metrics.address = metrics_address_;
       metrics.api = false;

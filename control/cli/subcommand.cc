@@ -1,12 +1,14 @@
 #include "control/cli/subcommand.h"
 
 #include "control/base/units.h"
+#include "control/cli/remote_box.h"
 #include "control/cli/trace_generate_command.h"
 
 namespace faultline {
 
 std::vector<std::unique_ptr<Subcommand>> AddSubcommands(CLI::App* app, int argc, char** argv) {
   std::vector<std::unique_ptr<Subcommand>> all;
+  AddRemoteBoxOptions(app);
   all.push_back(AddRunCommand(app, argc, argv));
   all.push_back(AddReplayCommand(app));
   all.push_back(AddValidateCommand(app));

@@ -1,6 +1,7 @@
 #include "control/http/api_client.h"
 
 #include <httplib.h>
+#include <signal.h>
 
 namespace faultline {
 
@@ -11,6 +12,9 @@ std::unique_ptr<ApiClient> ApiClient::Create(const ApiClientOptions& options, st
         "'" + options.box + "' is not a box address: give http://HOST:PORT or https://HOST:PORT";
     return nullptr;
   }
+  // A box that hangs up while TLS writes to it must not end the caller (SSL_write does not pass
+  // MSG_NOSIGNAL): the call fails instead.
+  signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<ApiClient> client(new ApiClient(options));
   std::string base = options.box;
   while (base.ends_with('/')) base.pop_back();

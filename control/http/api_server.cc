@@ -186,9 +186,21 @@ std::string ApiServer::url() const {
          (v6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_);
 }
 
+bool ApiServer::Authorized(const std::string& path, const std::string& authorization) {
+  const bool open = path == kMetricsPath && options_.metrics_open;
+  const std::string_view bearer = "Bearer ";
+  if (token_.empty() || open ||
+      (authorization.starts_with(bearer) &&
+       TokensEqual(std::string_view(authorization).substr(bearer.size()), token_))) {
+    return true;
+  }
+  counters_.unauthorized.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
 bool ApiServer::Refuse(const std::string& method, const std::string& path,
-                       const std::string& authorization, const std::string& content_length,
-                       bool chunked, int* status, nlohmann::json* body) {
+                       const std::string& content_length, bool chunked, int* status,
+                       nlohmann::json* body) {
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
   const auto refuse = [&](const char* code, const std::string& message) {
     *body = ControlError(code, message);
@@ -208,14 +220,6 @@ bool ApiServer::Refuse(const std::string& method, const std::string& path,
   if (route->method != method) {
     return refuse("method-not-allowed",
                   path + " takes " + std::string(route->method) + ", not " + method);
-  }
-  const bool open = metrics && options_.metrics_open;
-  const std::string_view bearer = "Bearer ";
-  if (!token_.empty() && !open &&
-      !(authorization.starts_with(bearer) &&
-        TokensEqual(std::string_view(authorization).substr(bearer.size()), token_))) {
-    counters_.unauthorized.fetch_add(1, std::memory_order_relaxed);
-    return refuse("unauthorized", "missing or wrong token (Authorization: Bearer TOKEN)");
   }
   if (chunked) {
     return refuse("length-required", "a request body needs a Content-Length (no chunked bodies)");
@@ -242,8 +246,7 @@ void ApiServer::Register() {
           response.set_header("Connection", "close");
           return httplib::Server::HandlerResponse::Handled;
         }
-        if (!Refuse(request.method, request.path, request.get_header_value("Authorization"), length,
-                    chunked, &status, &body)) {
+        if (!Refuse(request.method, request.path, length, chunked, &status, &body)) {
           return httplib::Server::HandlerResponse::Unhandled;
         }
         Send(response, status, body);
@@ -255,6 +258,12 @@ void ApiServer::Register() {
     const std::string path(route.path);
     httplib::Server::Handler handle = [this, path](const httplib::Request& request,
                                                    httplib::Response& response) {
+      // After the body (at most max_body_bytes) was read, so the client reads the answer.
+      if (!Authorized(path, request.get_header_value("Authorization"))) {
+        Send(response, 401,
+             ControlError("unauthorized", "missing or wrong token (Authorization: Bearer TOKEN)"));
+        return;
+      }
       const nlohmann::json answer = Answer(path, request.body, request.get_param_value("format"));
       if (path == kMetricsPath && answer.value("ok", false)) {
         response.set_content(answer.value("prometheus", "") + counters_.ToPrometheus(),
@@ -310,6 +319,9 @@ nlohmann::json ApiServer::Answer(const std::string& path, const std::string& bod
 
 void ApiServer::Start(ControlHandler handler) {
   handler_ = std::move(handler);
+  // A client that hangs up while TLS writes to it must not end the process (SSL_write does not
+  // pass MSG_NOSIGNAL).
+  signal(SIGPIPE, SIG_IGN);
   sigset_t blocked, previous;
   sigemptyset(&blocked);
   sigaddset(&blocked, SIGINT);

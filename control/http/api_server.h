@@ -70,10 +70,12 @@ class ApiServer : public ControlFrontend {
  private:
   explicit ApiServer(const ApiServerOptions& options);
   void Register();
-  // Refuses what must not reach a route (busy, unknown path or method, token, body size):
-  // true if it answered.
-  bool Refuse(const std::string& method, const std::string& path, const std::string& authorization,
-              const std::string& content_length, bool chunked, int* status, nlohmann::json* body);
+  // Refuses, before the body is read, what must not reach a route (busy, unknown path or
+  // method, body size): true with the answer.
+  bool Refuse(const std::string& method, const std::string& path, const std::string& content_length,
+              bool chunked, int* status, nlohmann::json* body);
+  // Whether the request carries the token (or needs none); counts those that do not.
+  bool Authorized(const std::string& path, const std::string& authorization);
   nlohmann::json Answer(const std::string& path, const std::string& body,
                         const std::string& format);
 

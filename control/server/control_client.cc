@@ -27,6 +27,11 @@ namespace {
 // Long enough for the daemon to parse, compile and wait its second for the workers.
 constexpr std::chrono::seconds kResponseTimeout{10};
 
+ControlTransport& Transport() {
+  static ControlTransport transport = ControlRequest;
+  return transport;
+}
+
 // The exit status of a refused request: a runtime failure, or bad input.
 int RefusedStatus(const nlohmann::json& response) {
   const std::string code = response.value("code", "failed");
@@ -38,7 +43,7 @@ std::optional<nlohmann::json> Ask(const char* command, const nlohmann::json& req
                                   const std::string& socket_path, int* status) {
   std::string error;
   bool connected = false;
-  auto response = ControlRequest(socket_path, request, kResponseTimeout, &error, &connected);
+  auto response = Transport()(socket_path, request, kResponseTimeout, &error, &connected);
   if (!response) {
     std::fprintf(stderr, "faultline %s: %s\n", command, error.c_str());
     *status = 1;
@@ -162,6 +167,8 @@ int Send(const char* command, const nlohmann::json& request, const std::string& 
 }
 
 }  // namespace
+
+void SetControlTransport(ControlTransport transport) { Transport() = std::move(transport); }
 
 int RunHeal(const std::string& what, const std::string& socket_path) {
   return Send("heal", {{"command", "heal"}, {"what", what}}, socket_path, what + " healed");

@@ -1,10 +1,23 @@
 // `faultline heal` and `faultline apply`: the command-line end of the control socket.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace faultline {
+
+// How the commands below send a request: by default ControlRequest on the socket path they are
+// given. `faultline --box URL` (control/cli/remote_box.h) sets one that posts it to a box's HTTP
+// API instead; the commands then get the URL where they would get the socket path, so what they
+// print and return is the same.
+using ControlTransport = std::function<std::optional<nlohmann::json>(
+    const std::string& target, const nlohmann::json& request, std::chrono::milliseconds timeout,
+    std::string* error, bool* connected)>;
+void SetControlTransport(ControlTransport transport);
 
 // Heals "partitions", "impairments" or "all" on the dataplane listening on `socket_path`.
 // Returns the exit status: 0 done, 1 runtime failure (no dataplane there, no answer, a worker
