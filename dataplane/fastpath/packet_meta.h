@@ -9,9 +9,11 @@
 
 namespace faultline {
 
-// Kept to 16 bytes so it fits the mbuf's dynamic area next to PMD fields (rx timestamp).
+// 24 bytes: the 8-aligned part of the mbuf's dynamic area is 32 bytes (dynfield1), and the PMDs'
+// rx timestamp fits dynfield2.
 struct PacketMeta {
   uint64_t departure;        // clock units (TSC cycles live, nanoseconds offline)
+  uint64_t arrival;          // when it was received (clock units): residence = transmit - arrival
   uint16_t out_port;         // DPDK port the packet leaves by
   uint16_t rule_slot;        // 1 + rule * 2 + direction of the matching rule; 0: no rule matched
   uint32_t original_length;  // offline: the frame's length on the wire as captured

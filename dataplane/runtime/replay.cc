@@ -270,6 +270,8 @@ class ReplayRun {
         bytes = static_cast<const uint8_t*>(rte_pktmbuf_read(packet, 0, length, scratch_.data()));
       }
       writer.Write(meta->departure, bytes, length, std::max(length, meta->original_length));
+      // Virtual time: the frame leaves exactly at its departure (lateness 0).
+      pipeline_.RecordTransmit(meta->out_port, meta->rule_slot, meta->departure - meta->arrival, 0);
       pipeline_.counters().tx[meta->out_port].Add(1);
       rte_pktmbuf_free(packet);
     }
@@ -280,6 +282,7 @@ class ReplayRun {
     report.elapsed_ns = span_ns;
     report.clock_backwards = clock_backwards_;
     SummarizeRules({&pipeline_}, &report);
+    SummarizeLatency({&pipeline_}, &report);
     report.trace = TraceReport();
     const uint64_t exhausted = report.dropped[static_cast<int>(DropCause::kBufferExhausted)];
     if (exhausted != 0) {
