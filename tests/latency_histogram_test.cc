@@ -137,9 +137,9 @@ TEST(LatencyHistogramTest, ValuesBeyondHundredSecondsAreClampedAndCounted) {
   auto histogram = std::make_unique<H>();
   histogram->Record(0);
   histogram->Record(3);
-  histogram->Record(H::kMaxValue);        // the top of the range: not clamped
-  histogram->Record(H::kMaxValue + 1);    // clamped
-  histogram->Record(1'000'000'000'000);   // 1000 s: clamped
+  histogram->Record(H::kMaxValue);       // the top of the range: not clamped
+  histogram->Record(H::kMaxValue + 1);   // clamped
+  histogram->Record(1'000'000'000'000);  // 1000 s: clamped
   EXPECT_EQ(histogram->Count(0), 1u);
   EXPECT_EQ(histogram->Count(3), 1u);
   EXPECT_EQ(histogram->Count(H::kBuckets - 1), 3u);

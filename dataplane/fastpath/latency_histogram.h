@@ -36,7 +36,9 @@ class LatencyHistogram {
   static constexpr int kSubBuckets = latency_histogram_detail::kSubBuckets;  // per power of two
   // The range: values above kMaxValue (100 s) are counted in its bucket, and in Clamped().
   static constexpr uint64_t kMaxValue = latency_histogram_detail::kMaxValue;
-  static constexpr int BucketOf(uint64_t value) { return latency_histogram_detail::BucketOf(value); }
+  static constexpr int BucketOf(uint64_t value) {
+    return latency_histogram_detail::BucketOf(value);
+  }
   static constexpr int kBuckets = latency_histogram_detail::BucketOf(kMaxValue) + 1;  // 28115
 
   // The smallest value of a bucket and its width.
@@ -82,7 +84,7 @@ struct HistogramSummary {
   uint64_t total = 0;
   uint64_t max = 0;
   uint64_t min = UINT64_MAX;  // UINT64_MAX while empty
-  uint64_t clamped = 0;  // values above LatencyHistogram::kMaxValue (in its bucket)
+  uint64_t clamped = 0;       // values above LatencyHistogram::kMaxValue (in its bucket)
 
   // Adds the counts bucket by bucket: the merge of several histograms is exactly the histogram of
   // all their samples.

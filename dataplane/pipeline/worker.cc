@@ -28,8 +28,8 @@ Worker::Worker(const WorkerPlan& plan, uint64_t now)
       pipeline_(plan.pipeline, plan.time_base.wheel_tick_shift, now),
       // ns = units * 1e9 / hz, as a 32.32 fixed-point factor (exact for nanosecond units): one
       // multiply per value, where a division would cost tens of cycles.
-      ns_per_unit_q32_(static_cast<uint64_t>(
-          (static_cast<unsigned __int128>(1'000'000'000) << 32) / plan_.time_base.hz)) {
+      ns_per_unit_q32_(static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) /
+                                             plan_.time_base.hz)) {
   for (uint16_t port : plan_.ports) tx_[port].Bind(port, plan_.queue);
 }
 

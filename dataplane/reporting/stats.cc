@@ -6,9 +6,9 @@
 #include <tuple>
 
 #include "dataplane/config/duration_text.h"
-#include "dataplane/reporting/latency_report.h"
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/pipeline/worker.h"
+#include "dataplane/reporting/latency_report.h"
 
 namespace faultline {
 

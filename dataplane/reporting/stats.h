@@ -61,7 +61,7 @@ struct StatsReport {
                                  // or the virtual time span (replay)
   uint64_t resets = 0;           // `stats --reset`s before this report (live)
   uint64_t clock_backwards = 0;  // replay: inputs stamped before their predecessor
-  std::optional<HistogramSummary> lateness_ns;  // live: the ports' lateness together
+  std::optional<HistogramSummary> lateness_ns;   // live: the ports' lateness together
   std::optional<HistogramSummary> residence_ns;  // the ports' residence time together
   // FAULTLINE_FLOW_COUNTERS (fastpath/counters.h): unmatched, flows_untracked, ...
 #define FAULTLINE_FLOW_COUNTER_TOTAL(member) uint64_t member = 0;
