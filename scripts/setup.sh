@@ -19,6 +19,9 @@ if [[ "${FAULTLINE_TEST_TOOLS:-0}" == 1 ]]; then
     clang-14 libclang-rt-14-dev      # libFuzzer and the sanitizers (scripts/sanitize_build.sh)
     clang-format-14                  # the formatting check (scripts/check_format.sh)
   )
+  packages+=(
+    prometheus                       # promtool: tests/stats_test.cc checks the exposition
+  )
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -174,9 +174,10 @@ TEST_F(WorkerForwardingTest, LatenessIsTransmitTimeMinusScheduledDeparture) {
   EXPECT_EQ(json["ports"][1]["lateness_ns"]["count"], 100u);
   EXPECT_EQ(json["ports"][0]["lateness_ns"]["count"], 0u);
   EXPECT_NE(ToText(report).find("lateness port 1: p50 "), std::string::npos);
-  EXPECT_NE(ToPrometheus(report).find(
-                "faultline_port_lateness_ns{port=\"1\",side=\"b\",quantile=\"0.5\"}"),
-            std::string::npos);
+  EXPECT_NE(
+      ToPrometheus(report).find(
+          "faultline_port_lateness_seconds{port=\"1\",side=\"b\",quantile=\"0.5\"} 0.000010000"),
+      std::string::npos);
 
   const uint64_t request = worker.RequestReset();
   worker.PollOnce(kStart + delay + 2 * late);

@@ -396,14 +396,21 @@ class Exposition {
   void Metric(const std::string& name, const char* type, const char* help) {
     text_ += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
   }
+  // A duration sample: `ns` nanoseconds in seconds, the base unit promtool's lint asks for.
+  void Seconds(const std::string& name, const std::string& labels, uint64_t ns) {
+    char value[32];
+    std::snprintf(value, sizeof(value), "%.9f", ns / 1e9);
+    text_ += name + (labels.empty() ? "" : "{" + labels + "}") + " " + value + "\n";
+  }
   void Sample(const std::string& name, const std::string& labels, uint64_t value) {
     text_ += name + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(value) + "\n";
   }
-  // A summary's samples: quantiles 0.5 .. 0.9999 (kLatencyQuantiles) and the count.
+  // A latency summary's samples: quantiles 0.5 .. 0.9999 (kLatencyQuantiles) in seconds, and
+  // the count.
   void Summary(const std::string& name, const std::string& labels,
                const HistogramSummary& summary) {
     for (const LatencyQuantile& quantile : kLatencyQuantiles) {
-      Sample(name, QuantileLabels(labels, quantile.label), summary.Percentile(quantile.q));
+      Seconds(name, QuantileLabels(labels, quantile.label), summary.Percentile(quantile.q));
     }
     Sample(name + "_count", labels, summary.total);
   }
@@ -442,16 +449,16 @@ void RuleMetrics(const std::vector<RuleReport>& rules, Exposition* out) {
       }
     }
   }
-  out->Metric("faultline_rule_delay_ns", "summary", "Time frames of a rule were held (ns).");
+  out->Metric("faultline_rule_delay_seconds", "summary", "Time frames of a rule were held.");
   for (const RuleReport& rule : rules) {
-    out->Summary("faultline_rule_delay_ns", "rule=\"" + Label(rule.name) + "\"",
+    out->Summary("faultline_rule_delay_seconds", "rule=\"" + Label(rule.name) + "\"",
                  rule.total.delay_ns);
   }
   for (const auto& [metric, member, help] :
-       {std::tuple{"faultline_rule_residence_ns", &RuleTotals::residence_ns,
-                   "Transmit minus receive time of a rule's frames (ns)."},
-        {"faultline_rule_lateness_ns", &RuleTotals::lateness_ns,
-         "Transmit minus scheduled departure of a rule's frames (ns)."}}) {
+       {std::tuple{"faultline_rule_residence_seconds", &RuleTotals::residence_ns,
+                   "Transmit minus receive time of a rule's frames."},
+        {"faultline_rule_lateness_seconds", &RuleTotals::lateness_ns,
+         "Transmit minus scheduled departure of a rule's frames."}}) {
     out->Metric(metric, "summary", help);
     for (const RuleReport& rule : rules) {
       for (int direction = 0; direction < 2; ++direction) {
@@ -468,16 +475,17 @@ void TraceMetrics(const nlohmann::json& trace, Exposition* out) {
               "Trace steps every worker has installed.");
   out->Sample("faultline_trace_steps_applied_total", labels,
               trace.value("steps_applied", uint64_t{0}));
-  out->Metric("faultline_trace_lateness_ns", "summary",
-              "Applied minus scheduled time of trace steps (ns).");
+  out->Metric("faultline_trace_lateness_seconds", "summary",
+              "Applied minus scheduled time of trace steps.");
   const nlohmann::json lateness = trace.value("lateness_ns", nlohmann::json::object());
-  out->Sample("faultline_trace_lateness_ns", QuantileLabels(labels, "0.5"),
-              lateness.value("p50", uint64_t{0}));
-  out->Sample("faultline_trace_lateness_ns", QuantileLabels(labels, "0.99"),
-              lateness.value("p99", uint64_t{0}));
-  out->Sample("faultline_trace_lateness_ns", QuantileLabels(labels, "1"),
-              lateness.value("max", uint64_t{0}));
-  out->Sample("faultline_trace_lateness_ns_count", labels, lateness.value("count", uint64_t{0}));
+  out->Seconds("faultline_trace_lateness_seconds", QuantileLabels(labels, "0.5"),
+               lateness.value("p50", uint64_t{0}));
+  out->Seconds("faultline_trace_lateness_seconds", QuantileLabels(labels, "0.99"),
+               lateness.value("p99", uint64_t{0}));
+  out->Seconds("faultline_trace_lateness_seconds", QuantileLabels(labels, "1"),
+               lateness.value("max", uint64_t{0}));
+  out->Sample("faultline_trace_lateness_seconds_count", labels,
+              lateness.value("count", uint64_t{0}));
 }
 
 }  // namespace
@@ -510,10 +518,10 @@ std::string ToPrometheus(const StatsReport& report) {
   out.Sample("faultline_malformed_frames_total", "", report.malformed);
 
   for (const auto& [metric, member, help] :
-       {std::tuple{"faultline_port_lateness_ns", &PortReport::lateness_ns,
-                   "Transmit call minus scheduled departure of the frames a port sent (ns)."},
-        {"faultline_port_residence_ns", &PortReport::residence_ns,
-         "Transmit call minus receive time of the frames a port sent (ns)."}}) {
+       {std::tuple{"faultline_port_lateness_seconds", &PortReport::lateness_ns,
+                   "Transmit call minus scheduled departure of the frames a port sent."},
+        {"faultline_port_residence_seconds", &PortReport::residence_ns,
+         "Transmit call minus receive time of the frames a port sent."}}) {
     if (report.ports.empty() || !(report.ports.front().*member)) continue;
     out.Metric(metric, "summary", help);
     for (const PortReport& port : report.ports) {
