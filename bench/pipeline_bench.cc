@@ -197,9 +197,16 @@ class Driver {
     FL_STAGE_STOP(Stage::kRelease, release_start);
     FL_STAGE_START(tx_start);  // the bench's TX: pop and recycle (no device)
     FrameRecorder* recorder = pipeline_.recorder();
+    const bool measure = pipeline_.measures_latency();
     while (rte_mbuf* packet = pipeline_.PopReady()) {
+      const PacketMeta* meta = Meta(packet);
       if (recorder != nullptr) recorder->Transmitted(packet, now);  // as TxQueue::Flush does
-      sources_[Meta(packet)->out_port ^ 1].Give(packet);
+      if (measure) {  // what the worker records at its transmit call (Worker::TransmitReady)
+        const uint64_t late = now > meta->departure ? now - meta->departure : 0;
+        const uint64_t residence = now > meta->arrival ? now - meta->arrival : 0;
+        pipeline_.RecordTransmit(meta->out_port, meta->rule_slot, ToNs(residence), ToNs(late));
+      }
+      sources_[meta->out_port ^ 1].Give(packet);
       ++released_;
     }
     if (recorder != nullptr) recorder->Flush();  // as Worker::Poll does
@@ -211,12 +218,17 @@ class Driver {
     return start_ + static_cast<uint64_t>(packets * g_time_base.hz / (2 * kLineRatePps));
   }
   uint64_t ElapsedNs() const { return g_time_base.ToNs(Now() - start_); }
+  uint64_t ToNs(uint64_t units) const {
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(units) * ns_per_unit_q32_) >> 32);
+  }
   Pipeline& pipeline() { return pipeline_; }
   uint64_t bursts() const { return bursts_; }
   uint64_t released() const { return released_; }
 
  private:
   const uint64_t start_;
+  const uint64_t ns_per_unit_q32_ =
+      static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) / g_time_base.hz);
   std::array<FrameSource, 2> sources_;
   Pipeline pipeline_;
   uint64_t bursts_ = 0;
@@ -317,7 +329,9 @@ void BM_ProfileConstantDelay1ms(benchmark::State& state) {
               g_built_in);
 }
 
-void BM_FullProfile(benchmark::State& state) {
+// `measure`: the latency histograms on (as live) or off (PipelineConfig::measure_latency), to
+// measure what they cost in one run.
+void FullProfile(benchmark::State& state, bool measure) {
   if (!g_profile) {
     state.SkipWithError(g_profile_error.c_str());
     for (auto _ : state) {
@@ -329,7 +343,8 @@ void BM_FullProfile(benchmark::State& state) {
   PipelineConfig config{
       .hold_limit = kHoldLimit,
       .profile = CompileProfile(*g_profile, g_time_base, seed),
-      .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(*g_profile))};
+      .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(*g_profile)),
+      .measure_latency = measure};
   if (const char* capacity = std::getenv("FAULTLINE_BENCH_FLOW_CAPACITY")) {
     config.flow_capacity = static_cast<uint32_t>(std::strtoul(capacity, nullptr, 10));
   }
@@ -354,11 +369,13 @@ void BM_FullProfile(benchmark::State& state) {
   RunPipeline(state, config, g_built_in, g_pool, kWarmUpNs, writer->recorder(0));
   writer->Finish();
 }
+void BM_FullProfile(benchmark::State& state) { FullProfile(state, true); }
+void BM_FullProfileNoHistograms(benchmark::State& state) { FullProfile(state, false); }
 
 // Workload W (profiles/workload-w.yaml on its own frames) with its delay (and jitter, a tenth
 // of it) set to `state.range(0)` us: 34 us holds ~1k frames, 1000 us (W itself) ~30k, 34 ms ~1M
 // (on a pool of small mbufs of its own: 2 KiB ones would need 2.4 GB).
-void BM_WorkloadW(benchmark::State& state) {
+void WorkloadW(benchmark::State& state, bool measure) {
   if (!g_workload || !g_w_frames) {
     state.SkipWithError((g_workload ? g_workload_error : std::string("workload W")).c_str());
     for (auto _ : state) {
@@ -388,11 +405,14 @@ void BM_WorkloadW(benchmark::State& state) {
   {
     PipelineConfig config{.hold_limit = hold,
                           .profile = CompileProfile(spec, g_time_base, *spec.seed),
-                          .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(spec))};
+                          .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(spec)),
+                          .measure_latency = measure};
     RunPipeline(state, config, *g_w_frames, pool, std::max(kWarmUpNs, 3 * delay_ns));
   }
   if (pool != g_pool) rte_mempool_free(pool);
 }
+void BM_WorkloadW(benchmark::State& state) { WorkloadW(state, true); }
+void BM_WorkloadWNoHistograms(benchmark::State& state) { WorkloadW(state, false); }
 
 // What a live `apply` compiles on the control thread (bench, not the worker): W again with its
 // first rule's match changed (range 0: nothing, the classifier is shared; 1: a port, the groups
@@ -433,6 +453,10 @@ BENCHMARK(BM_WorkloadW)
     ->Arg(34000)
     ->Iterations(100'000)
     ->Unit(benchmark::kMicrosecond);
+// Histograms off (PipelineConfig::measure_latency): their cost, in the same run as the above
+// (recording off: Arg 0).
+BENCHMARK(BM_FullProfileNoHistograms)->Arg(0)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_WorkloadWNoHistograms)->Arg(1000)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_CompileApply)->DenseRange(0, 2)->Unit(benchmark::kMillisecond);
 
 bool HugepagesUsable(unsigned needed_pages) {

@@ -26,6 +26,9 @@ if [[ "${FAULTLINE_TEST_TOOLS:-0}" == 1 ]]; then
     # uses Debian's setuptools and wheel)
     python3-setuptools python3-wheel python3-pip
   )
+  packages+=(
+    prometheus                       # promtool: tests/stats_test.cc checks the exposition
+  )
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -4,9 +4,14 @@
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_ring.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "dataplane/pipeline/worker.h"
@@ -149,8 +154,12 @@ TEST_F(WorkerForwardingTest, LatenessIsTransmitTimeMinusScheduledDeparture) {
   port_b.Add(worker.lateness(1));
   EXPECT_EQ(port_b.total, 100u);
   EXPECT_EQ(port_b.max, 10'000u) << "exact: 2^32 * 1e9 / 2e9 is a whole factor";
-  // Percentiles are the middle of a bucket (<= 1.6% off, LatencyHistogram), capped at max.
-  EXPECT_NEAR(static_cast<double>(port_b.Percentile(0.5)), 10'000, 160);
+  // Percentiles are the middle of a bucket (<= 0.05% off, LatencyHistogram) within [min, max].
+  EXPECT_EQ(port_b.Percentile(0.5), 10'000u);
+  HistogramSummary residence_b;
+  residence_b.Add(worker.residence(1));
+  EXPECT_EQ(residence_b.total, 100u);
+  EXPECT_EQ(residence_b.Percentile(0.5), 2'010'000u) << "2 ms held + 10 us late";
   HistogramSummary port_a;
   port_a.Add(worker.lateness(0));
   EXPECT_EQ(port_a.total, 0u) << "nothing left by side a";
@@ -160,13 +169,15 @@ TEST_F(WorkerForwardingTest, LatenessIsTransmitTimeMinusScheduledDeparture) {
   const nlohmann::json json = ToJson(report);
   EXPECT_EQ(json["lateness_ns"]["count"], 100u);
   EXPECT_EQ(json["lateness_ns"]["max"], 10'000u);
-  EXPECT_NEAR(json["lateness_ns"]["p999"].get<double>(), 10'000, 160);
+  EXPECT_EQ(json["lateness_ns"]["p999"], 10'000u);
+  EXPECT_EQ(json["residence_ns"]["p9999"], 2'010'000u);
   EXPECT_EQ(json["ports"][1]["lateness_ns"]["count"], 100u);
   EXPECT_EQ(json["ports"][0]["lateness_ns"]["count"], 0u);
   EXPECT_NE(ToText(report).find("lateness port 1: p50 "), std::string::npos);
-  EXPECT_NE(ToPrometheus(report).find(
-                "faultline_port_lateness_ns{port=\"1\",side=\"b\",quantile=\"0.5\"}"),
-            std::string::npos);
+  EXPECT_NE(
+      ToPrometheus(report).find(
+          "faultline_port_lateness_seconds{port=\"1\",side=\"b\",quantile=\"0.5\"} 0.000010000"),
+      std::string::npos);
 
   const uint64_t request = worker.RequestReset();
   worker.PollOnce(kStart + delay + 2 * late);
@@ -175,6 +186,55 @@ TEST_F(WorkerForwardingTest, LatenessIsTransmitTimeMinusScheduledDeparture) {
   after_reset.Add(worker.lateness(1));
   EXPECT_EQ(after_reset.total, 0u);
   EXPECT_EQ(after_reset.max, 0u);
+}
+
+// Live lateness (issue 15): a worker thread busy-polling on the TSC clock holds 1000 frames 5 ms
+// each; the residence time it measures (transmit call minus receive) has its median within 1% of
+// 5 ms (50 us: a sleeping thread's wake-up is a few to tens of microseconds late on a loaded
+// machine). The residence is the delay plus the scheduling error (a wheel tick, the poll loop, and
+// whatever time the loaded machine takes the core away), so only the median is asserted; p99.9
+// and max are printed as figures.
+TEST_F(WorkerForwardingTest, LiveResidenceOfAFiveMillisecondDelayIsFiveMilliseconds) {
+  const TimeBase tsc = TimeBase::Tsc();
+  WorkerPlan plan = Plan(0);
+  plan.time_base = tsc;
+  plan.pipeline.delay = tsc.FromNs(5'000'000);
+  // Test mode: the worker sleeps while idle, until the next departure (at most 200 us), with a
+  // 1 ns timer slack (the default 50 us would add 1% to every wake-up). A busy-polling thread
+  // would share a core with the machine's other work and be preempted for milliseconds.
+  plan.idle_sleep_ns = 200'000;
+  Worker worker(plan, rte_rdtsc());
+  std::atomic<bool> stop{false};
+  std::thread lcore([&] {
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+    worker.Run(stop);
+  });
+  constexpr uint64_t kFrames = 1000;
+  for (uint64_t id = 0; id < kFrames; ++id) {
+    Deliver(0, MakePacket(EalEnvironment::pool(), id));
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  // Until every frame has left (5 ms after the last, plus whatever the machine adds), at most 10 s.
+  for (int wait = 0; wait < 1000 && worker.pipeline().counters().tx[1].Get() < kFrames; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stop.store(true);
+  lcore.join();
+  const std::vector<rte_mbuf*> sent = Sent(1);
+  ASSERT_EQ(sent.size(), kFrames);
+  for (rte_mbuf* packet : sent) rte_pktmbuf_free(packet);
+  HistogramSummary residence;
+  residence.Add(worker.residence(1));
+  ASSERT_EQ(residence.total, kFrames);
+  EXPECT_NEAR(static_cast<double>(residence.Percentile(0.5)), 5e6, 5e4);
+  HistogramSummary lateness;
+  lateness.Add(worker.lateness(1));
+  std::printf(
+      "live residence of a 5 ms delay: p50 %.3f us p99 %.3f us p99.9 %.3f us max %.3f us; "
+      "lateness p50 %.3f us p99.9 %.3f us\n",
+      residence.Percentile(0.5) / 1e3, residence.Percentile(0.99) / 1e3,
+      residence.Percentile(0.999) / 1e3, residence.max / 1e3, lateness.Percentile(0.5) / 1e3,
+      lateness.Percentile(0.999) / 1e3);
 }
 
 TEST_F(WorkerForwardingTest, MultiSegmentFramesStayIntact) {

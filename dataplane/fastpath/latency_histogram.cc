@@ -12,18 +12,21 @@ void HistogramSummary::Add(const LatencyHistogram& histogram) {
     total += count;
   }
   max = std::max(max, histogram.Max());
+  min = std::min(min, histogram.Min());
+  clamped += histogram.Clamped();
 }
 
 uint64_t HistogramSummary::Percentile(double q) const {
   if (total == 0) return 0;
-  const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * total)));
+  const uint64_t rank = std::clamp<uint64_t>(static_cast<uint64_t>(std::ceil(q * total)), 1, total);
   uint64_t seen = 0;
   for (int bucket = 0; bucket < LatencyHistogram::kBuckets; ++bucket) {
     seen += counts[bucket];
     if (seen >= rank) {
       const uint64_t middle =
           LatencyHistogram::BucketLow(bucket) + LatencyHistogram::BucketWidth(bucket) / 2;
-      return std::min(middle, max);
+      // min > max only in a summary filled by hand (counts without min): no lower bound then.
+      return std::clamp(middle, std::min(min, max), max);
     }
   }
   return max;

@@ -17,7 +17,7 @@ struct PacketMeta {
   uint8_t copy;              // RecordCopy; written only while recording (--record)
   uint16_t rule_slot;        // 1 + rule * 2 + direction of the matching rule; 0: no rule matched
   uint32_t original_length;  // offline: the frame's length on the wire as captured
-  uint64_t arrival;          // clock units when received; written only while recording
+  uint64_t arrival;          // clock units when received: residence = transmit - arrival
 };
 static_assert(sizeof(PacketMeta) == 24);
 

@@ -8,7 +8,7 @@
 
 #include "dataplane/fastpath/counters.h"
 #include "dataplane/fastpath/frame_recorder.h"
-#include "dataplane/fastpath/latency_histogram.h"
+#include "dataplane/fastpath/packet_meta.h"
 
 namespace faultline {
 
@@ -18,15 +18,9 @@ class TxQueue {
  public:
   static constexpr uint16_t kCapacity = 2 * kBurstSize;
 
-  // `lateness` (may be null: not measured) receives, for every packet the device takes, the
-  // time of the transmit call minus the packet's departure, in ns: clock units times
-  // `ns_per_unit_q32` / 2^32 (one multiply per packet; a division would cost tens of cycles).
-  void Bind(uint16_t port, uint16_t queue, LatencyHistogram* lateness = nullptr,
-            uint64_t ns_per_unit_q32 = 0) {
+  void Bind(uint16_t port, uint16_t queue) {
     port_ = port;
     queue_ = queue;
-    lateness_ = lateness;
-    ns_per_unit_q32_ = ns_per_unit_q32;
   }
   // Records every packet the device takes (transmitted at the call's time) and every one freed
   // at shutdown (--record); null: off.
@@ -36,17 +30,33 @@ class TxQueue {
   uint16_t size() const { return count_; }
   bool ShouldFlush() const { return count_ >= kBurstSize; }
 
-  // `departure`: the packet's scheduled departure (PacketMeta), kept here because the packet is
-  // the device's once sent (net_pcap frees it in the call).
-  void Add(rte_mbuf* packet, uint64_t departure) {
-    departures_[count_] = departure;
+  // `meta`: the packet's PacketMeta, copied here because the packet is the device's once sent
+  // (net_pcap frees it in the call).
+  void Add(rte_mbuf* packet, const PacketMeta& meta) {
+    metas_[count_] = meta;
     packets_[count_++] = packet;
   }
 
   // Offers the buffered packets to the device at time `now` (clock units, read just before the
-  // call); what it did not take stays buffered. Returns how many were sent and counts them in
-  // `counters` and their lateness in the histogram.
-  uint16_t Flush(PipelineCounters& counters, uint64_t now);
+  // call); what it did not take stays buffered. Returns how many were sent, counts them in
+  // `counters` and calls `on_sent(meta, now)` for each (inlined: no per-packet indirect call).
+  template <typename OnSent>
+  uint16_t Flush(PipelineCounters& counters, uint64_t now, OnSent&& on_sent) {
+    if (count_ == 0) return 0;
+    // The device may free what it takes in the call: the records are written before it and kept
+    // for what it took.
+    FrameRecord* records = recorder_ != nullptr ? recorder_->Reserve(count_) : nullptr;
+    if (records != nullptr) {
+      for (uint16_t i = 0; i < count_; ++i) {
+        records[i] = FrameRecorder::Of(packets_[i], now, kFateTransmitted, 0);
+      }
+    }
+    const uint16_t sent = Send();
+    if (records != nullptr) recorder_->Commit(sent);
+    for (uint16_t i = 0; i < sent; ++i) on_sent(metas_[i], now);
+    KeepUnsent(counters, sent);
+    return sent;
+  }
 
   // Frees what is still buffered (shutdown); returns how many.
   uint16_t FreeAll();
@@ -55,11 +65,13 @@ class TxQueue {
   uint16_t port_ = 0;
   uint16_t queue_ = 0;
   uint16_t count_ = 0;
-  LatencyHistogram* lateness_ = nullptr;
   FrameRecorder* recorder_ = nullptr;
-  uint64_t ns_per_unit_q32_ = 0;
+  uint16_t Send();
+  // Moves what the device did not take to the front and counts the sent ones.
+  void KeepUnsent(PipelineCounters& counters, uint16_t sent);
+
   rte_mbuf* packets_[kCapacity];
-  uint64_t departures_[kCapacity];
+  PacketMeta metas_[kCapacity];
 };
 
 }  // namespace faultline

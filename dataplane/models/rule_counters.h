@@ -30,6 +30,10 @@ struct alignas(64) RuleCounters {
 #undef FAULTLINE_RULE_COUNTER_MEMBER
   Counter dropped[static_cast<int>(DropCause::kCount)];
   LatencyHistogram delay_ns;  // departure - arrival of every scheduled frame
+  // Measured at the transmit call (replay: at the departure written): transmit - arrival and
+  // transmit - scheduled departure of every frame the rule forwarded.
+  LatencyHistogram residence_ns;
+  LatencyHistogram lateness_ns;
 
   void Drop(DropCause cause) { dropped[static_cast<int>(cause)].Add(1); }
   // Every counter and the histogram back to 0 (the writer's thread only).
@@ -39,6 +43,8 @@ struct alignas(64) RuleCounters {
 #undef FAULTLINE_RULE_COUNTER_RESET
     for (Counter& counter : dropped) counter.Set(0);
     delay_ns.Reset();
+    residence_ns.Reset();
+    lateness_ns.Reset();
   }
 };
 
@@ -49,6 +55,8 @@ struct RuleTotals {
 #undef FAULTLINE_RULE_TOTAL_MEMBER
   uint64_t dropped[static_cast<int>(DropCause::kCount)] = {};
   HistogramSummary delay_ns;
+  HistogramSummary residence_ns;
+  HistogramSummary lateness_ns;
 
   // Adds one worker's counters (any thread may read them while it runs).
   void Add(const RuleCounters& counters) {
@@ -59,6 +67,8 @@ struct RuleTotals {
       dropped[cause] += counters.dropped[cause].Get();
     }
     delay_ns.Add(counters.delay_ns);
+    residence_ns.Add(counters.residence_ns);
+    lateness_ns.Add(counters.lateness_ns);
   }
   uint64_t TotalDropped() const {
     uint64_t total = 0;

@@ -27,6 +27,7 @@ Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint
       wheel_(wheel_tick_shift, now, config.hold_limit),
       rng_(config.profile ? config.profile->seed : 0, config.rng_stream),
       epoch_(now) {
+  port_latency_ = std::make_unique<PortLatency[]>(kMaxPorts);
   const CompiledProfile* profile = profile_.get();
   if (profile == nullptr) return;
   const unsigned __int128 hz = profile->time_base.hz;
@@ -86,6 +87,7 @@ std::string Pipeline::Prepare(const CompiledProfile& next) {
 void Pipeline::ResetCounters() {
   counters_.Reset();
   rule_counters_.ForEach([](RuleCounters& counters) { counters.Reset(); });
+  for (uint16_t port = 0; port < kMaxPorts; ++port) port_latency_[port].Reset();
   partition_counters_.ForEach([](PartitionCounters& counters) { counters.Reset(); });
 }
 
@@ -400,7 +402,10 @@ void Pipeline::Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port,
   meta->departure = departure;
   meta->out_port = static_cast<uint8_t>(out_port);
   meta->rule_slot = slot_plus_one;
-  if (slot_plus_one) rule_counters_[slot_plus_one - 1].delay_ns.Record(UnitsToNs(departure - now));
+  meta->arrival = now;
+  if (slot_plus_one && config_.measure_latency) {
+    rule_counters_[slot_plus_one - 1].delay_ns.Record(UnitsToNs(departure - now));
+  }
   FL_STAGE_START(insert_start);
   wheel_.Insert(packet);
   FL_STAGE_STOP(Stage::kWheelInsert, insert_start);

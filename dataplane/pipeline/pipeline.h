@@ -46,6 +46,20 @@ struct PipelineConfig {
   // Per-flow displacement ring length at least (a power of two, or 0). A live dataplane reserves
   // room so that a later profile may bound reordering (max-displacement up to length - 2).
   uint32_t min_displacement_ring = 0;
+  // The latency histograms (per rule: delay, residence, lateness; per port: residence, lateness).
+  // Off only to measure what they cost (bench/pipeline_bench): the statistics then read 0.
+  bool measure_latency = true;
+};
+
+// What the frames a port sent spent inside the dataplane (transmit - arrival) and how late they
+// left (transmit - scheduled departure), in ns.
+struct PortLatency {
+  LatencyHistogram residence_ns;
+  LatencyHistogram lateness_ns;
+  void Reset() {
+    residence_ns.Reset();
+    lateness_ns.Reset();
+  }
 };
 
 // The per-flow displacement ring of a dataplane whose profile may change (live, or replay with a
@@ -81,6 +95,23 @@ class alignas(64) Pipeline {
     }
     return packet;
   }
+
+  // A frame left by `out_port` (the transmit call took it): its residence and lateness in ns go
+  // to the port's and its rule's (`rule_slot` of PacketMeta, 0: none) histograms.
+  void RecordTransmit(uint16_t out_port, uint16_t rule_slot, uint64_t residence_ns,
+                      uint64_t lateness_ns) {
+    if (!config_.measure_latency) return;
+    PortLatency& port = port_latency_[out_port];
+    port.residence_ns.Record(residence_ns);
+    port.lateness_ns.Record(lateness_ns);
+    if (rule_slot == 0) return;
+    RuleCounters& rule = rule_counters_[rule_slot - 1];
+    rule.residence_ns.Record(residence_ns);
+    rule.lateness_ns.Record(lateness_ns);
+  }
+  bool measures_latency() const { return config_.measure_latency; }
+  // Any thread: port `port`'s histograms (back to empty at ResetCounters).
+  const PortLatency& port_latency(uint16_t port) const { return port_latency_[port]; }
 
   // Frees every held packet and counts it under `cause`.
   void DropAll(DropCause cause);
@@ -237,6 +268,7 @@ class alignas(64) Pipeline {
 
   PipelineCounters counters_;
   FrameRecorder* recorder_ = nullptr;
+  std::unique_ptr<PortLatency[]> port_latency_;  // kMaxPorts, 440 KiB each
   // Frames dropped during the current burst, freed together at its end (FreeDropped).
   static constexpr uint16_t kMaxDropped = 2 * kStageBurst;
   uint16_t dropped_count_ = 0;
@@ -253,7 +285,12 @@ class alignas(64) Pipeline {
   static constexpr size_t kRuleChunkBits = 5;
   static constexpr size_t kRuleChunks = RuleIdentities::kMaxIds * 2 >> kRuleChunkBits;
   StableTable<RuleRuntime, kRuleChunkBits, kRuleChunks> runtime_;
-  StableTable<RuleCounters, kRuleChunkBits, kRuleChunks> rule_counters_;
+  // One rule (both directions) per chunk: a RuleCounters holds three 220 KiB histograms, so its
+  // memory grows with the rules a run used, not with 32-slot chunks.
+  static constexpr size_t kRuleCounterChunkBits = 1;
+  StableTable<RuleCounters, kRuleCounterChunkBits,
+              (RuleIdentities::kMaxIds * 2 >> kRuleCounterChunkBits)>
+      rule_counters_;
   // Seeds the shared flow state of the profile's rules that have none yet (worker thread).
   void SeedRuntimes(const CompiledProfile& profile);
   // Indexed by partition counter id * 2 + direction: a partition keeps its counters by name

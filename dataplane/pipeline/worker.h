@@ -70,7 +70,14 @@ class alignas(64) Worker {
   // Departure lateness of the packets sent by `port` (its direction: port 1 carries a-to-b):
   // the time of the transmit call minus the scheduled departure, in ns. Written by the worker
   // alone, readable by any thread; back to empty at a statistics reset.
-  const LatencyHistogram& lateness(uint16_t port) const { return lateness_[port]; }
+  const LatencyHistogram& lateness(uint16_t port) const {
+    return pipeline_.port_latency(port).lateness_ns;
+  }
+  // Residence time of the packets sent by `port`: the time of the transmit call minus the time
+  // the packet was received, in ns. As lateness().
+  const LatencyHistogram& residence(uint16_t port) const {
+    return pipeline_.port_latency(port).residence_ns;
+  }
 
  private:
   // Moves ready packets into the tx buffers and flushes them. `now` is the time of the transmit
@@ -80,13 +87,15 @@ class alignas(64) Worker {
   void IdleWait(uint64_t now);
   // Does the reset asked for, if one was (worker thread).
   void ResetIfAsked();
+  uint64_t ToNs(uint64_t units) const {
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(units) * ns_per_unit_q32_) >> 32);
+  }
 
   const WorkerPlan plan_;
   TscClock clock_;
   Pipeline pipeline_;
   std::array<TxQueue, kMaxPorts> tx_;
-  // One per port, apart from the worker (15 KB each): the tx path touches a few lines of it.
-  std::unique_ptr<LatencyHistogram[]> lateness_;
+  uint64_t ns_per_unit_q32_ = 0;  // ns = units * this >> 32
   uint32_t idle_iterations_ = 0;
   uint64_t held_at_stop_ = 0;
   alignas(64) std::atomic<uint64_t> reset_requested_{0};  // written by control threads

@@ -3,10 +3,12 @@
 #include <chrono>
 #include <cstdio>
 #include <thread>
+#include <tuple>
 
 #include "dataplane/config/duration_text.h"
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/pipeline/worker.h"
+#include "dataplane/reporting/latency_report.h"
 
 namespace faultline {
 
@@ -22,15 +24,6 @@ void AddFlowCounters(const PipelineCounters& counters, StatsReport* report) {
 #define FAULTLINE_FLOW_COUNTER_ADD(member) report->member += counters.member.Get();
   FAULTLINE_FLOW_COUNTERS(FAULTLINE_FLOW_COUNTER_ADD)
 #undef FAULTLINE_FLOW_COUNTER_ADD
-}
-
-nlohmann::json LatenessJson(const HistogramSummary& lateness) {
-  return {{"count", lateness.total},
-          {"p50", lateness.Percentile(0.5)},
-          {"p90", lateness.Percentile(0.9)},
-          {"p99", lateness.Percentile(0.99)},
-          {"p999", lateness.Percentile(0.999)},
-          {"max", lateness.max}};
 }
 
 nlohmann::json DroppedJson(const uint64_t* dropped) {
@@ -50,15 +43,10 @@ nlohmann::json DroppedJson(const uint64_t* dropped) {
 }
 
 nlohmann::json RuleTotalsJson(const RuleTotals& totals) {
-  const HistogramSummary& delay = totals.delay_ns;
   nlohmann::json json = {{"dropped", DroppedJson(totals.dropped)},
-                         {"delay_ns",
-                          {{"count", delay.total},
-                           {"p50", delay.Percentile(0.50)},
-                           {"p90", delay.Percentile(0.90)},
-                           {"p99", delay.Percentile(0.99)},
-                           {"p999", delay.Percentile(0.999)},
-                           {"max", delay.max}}}};
+                         {"delay_ns", LatencyJson(totals.delay_ns)},
+                         {"residence_ns", LatencyJson(totals.residence_ns)},
+                         {"lateness_ns", LatencyJson(totals.lateness_ns)}};
   for (const RuleCounterColumn& column : kRuleCounterColumns) {
     json[column.name] = totals.*column.total;
   }
@@ -134,15 +122,26 @@ StatsReport Summarize(const std::vector<const PipelineCounters*>& workers, uint1
   return report;
 }
 
-void SummarizeLateness(const std::vector<const Worker*>& workers, StatsReport* report) {
+void SummarizeLatency(const std::vector<const Pipeline*>& pipelines, StatsReport* report) {
   report->lateness_ns.emplace();
+  report->residence_ns.emplace();
   for (PortReport& port : report->ports) {
     port.lateness_ns.emplace();
-    for (const Worker* worker : workers) {
-      port.lateness_ns->Add(worker->lateness(port.port));
-      report->lateness_ns->Add(worker->lateness(port.port));
+    port.residence_ns.emplace();
+    for (const Pipeline* pipeline : pipelines) {
+      const PortLatency& latency = pipeline->port_latency(port.port);
+      port.lateness_ns->Add(latency.lateness_ns);
+      report->lateness_ns->Add(latency.lateness_ns);
+      port.residence_ns->Add(latency.residence_ns);
+      report->residence_ns->Add(latency.residence_ns);
     }
   }
+}
+
+void SummarizeLateness(const std::vector<const Worker*>& workers, StatsReport* report) {
+  std::vector<const Pipeline*> pipelines;
+  for (const Worker* worker : workers) pipelines.push_back(&worker->pipeline());
+  SummarizeLatency(pipelines, report);
 }
 
 const char* SideName(uint16_t port) { return port % 2 == 0 ? "a" : "b"; }
@@ -206,7 +205,8 @@ nlohmann::json ToJson(const StatsReport& report) {
                          {"imissed", port.device_imissed},   {"ierrors", port.device_ierrors},
                          {"oerrors", port.device_oerrors},   {"rx_nombuf", port.device_rx_nombuf}};
     }
-    if (port.lateness_ns) entry["lateness_ns"] = LatenessJson(*port.lateness_ns);
+    if (port.lateness_ns) entry["lateness_ns"] = LatencyJson(*port.lateness_ns);
+    if (port.residence_ns) entry["residence_ns"] = LatencyJson(*port.residence_ns);
     ports.push_back(entry);
   }
   nlohmann::json dropped = nlohmann::json::object();
@@ -250,7 +250,8 @@ nlohmann::json ToJson(const StatsReport& report) {
   FAULTLINE_FLOW_COUNTERS(FAULTLINE_FLOW_COUNTER_JSON)
 #undef FAULTLINE_FLOW_COUNTER_JSON
   if (report.seed) document["seed"] = *report.seed;
-  if (report.lateness_ns) document["lateness_ns"] = LatenessJson(*report.lateness_ns);
+  if (report.lateness_ns) document["lateness_ns"] = LatencyJson(*report.lateness_ns);
+  if (report.residence_ns) document["residence_ns"] = LatencyJson(*report.residence_ns);
   return document;
 }
 
@@ -281,18 +282,6 @@ std::string RuleTextLine(const RuleReport& rule) {
     text.append(")");
   }
   return text;
-}
-
-// "lateness WHERE: p50 .. p99.9 .. max .. us over N frames": transmit call minus departure.
-std::string LatenessTextLine(const std::string& where, const HistogramSummary& lateness) {
-  char line[256];
-  std::snprintf(line, sizeof(line),
-                "lateness %s: p50 %.3f us p90 %.3f us p99 %.3f us p99.9 %.3f us max %.3f us over "
-                "%lu frame(s)\n",
-                where.c_str(), lateness.Percentile(0.5) / 1e3, lateness.Percentile(0.9) / 1e3,
-                lateness.Percentile(0.99) / 1e3, lateness.Percentile(0.999) / 1e3,
-                lateness.max / 1e3, lateness.total);
-  return line;
 }
 
 }  // namespace
@@ -327,10 +316,14 @@ std::string ToText(const StatsReport& report) {
   std::snprintf(line, sizeof(line), "\nheld %lu  tx_retries %lu  elapsed %s\n", report.held,
                 report.tx_retries, FormatHumanDuration(report.elapsed_ns).c_str());
   text += line;
-  if (report.lateness_ns) text += LatenessTextLine("all ports", *report.lateness_ns);
+  if (report.residence_ns) text += LatencyTextLine("residence", "all ports", *report.residence_ns);
+  if (report.lateness_ns) text += LatencyTextLine("lateness", "all ports", *report.lateness_ns);
   for (const PortReport& port : report.ports) {
+    if (port.residence_ns && port.residence_ns->total != 0) {
+      text += LatencyTextLine("residence", "port " + std::to_string(port.port), *port.residence_ns);
+    }
     if (!port.lateness_ns || port.lateness_ns->total == 0) continue;
-    text += LatenessTextLine("port " + std::to_string(port.port), *port.lateness_ns);
+    text += LatencyTextLine("lateness", "port " + std::to_string(port.port), *port.lateness_ns);
   }
   for (const RuleReport& rule : report.rules) {
     text += RuleTextLine(rule);
@@ -338,6 +331,9 @@ std::string ToText(const StatsReport& report) {
     std::snprintf(line, sizeof(line), "  delay p50 %.3f ms p99 %.3f ms max %.3f ms\n",
                   delay.Percentile(0.5) / 1e6, delay.Percentile(0.99) / 1e6, delay.max / 1e6);
     text += line;
+    if (rule.total.residence_ns.total != 0) {
+      text += LatencyTextLine(" residence", "rule " + rule.name, rule.total.residence_ns);
+    }
   }
   for (const PartitionReport& partition : report.partitions) {
     std::snprintf(
@@ -400,15 +396,21 @@ class Exposition {
   void Metric(const std::string& name, const char* type, const char* help) {
     text_ += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
   }
+  // A duration sample: `ns` nanoseconds in seconds, the base unit promtool's lint asks for.
+  void Seconds(const std::string& name, const std::string& labels, uint64_t ns) {
+    char value[32];
+    std::snprintf(value, sizeof(value), "%.9f", ns / 1e9);
+    text_ += name + (labels.empty() ? "" : "{" + labels + "}") + " " + value + "\n";
+  }
   void Sample(const std::string& name, const std::string& labels, uint64_t value) {
     text_ += name + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(value) + "\n";
   }
-  // A summary's samples: quantiles 0.5, 0.9, 0.99, 0.999 and the count.
+  // A latency summary's samples: quantiles 0.5 .. 0.9999 (kLatencyQuantiles) in seconds, and
+  // the count.
   void Summary(const std::string& name, const std::string& labels,
                const HistogramSummary& summary) {
-    for (const auto& [quantile, q] :
-         {std::pair{"0.5", 0.5}, {"0.9", 0.9}, {"0.99", 0.99}, {"0.999", 0.999}}) {
-      Sample(name, QuantileLabels(labels, quantile), summary.Percentile(q));
+    for (const LatencyQuantile& quantile : kLatencyQuantiles) {
+      Seconds(name, QuantileLabels(labels, quantile.label), summary.Percentile(quantile.q));
     }
     Sample(name + "_count", labels, summary.total);
   }
@@ -447,10 +449,22 @@ void RuleMetrics(const std::vector<RuleReport>& rules, Exposition* out) {
       }
     }
   }
-  out->Metric("faultline_rule_delay_ns", "summary", "Time frames of a rule were held (ns).");
+  out->Metric("faultline_rule_delay_seconds", "summary", "Time frames of a rule were held.");
   for (const RuleReport& rule : rules) {
-    out->Summary("faultline_rule_delay_ns", "rule=\"" + Label(rule.name) + "\"",
+    out->Summary("faultline_rule_delay_seconds", "rule=\"" + Label(rule.name) + "\"",
                  rule.total.delay_ns);
+  }
+  for (const auto& [metric, member, help] :
+       {std::tuple{"faultline_rule_residence_seconds", &RuleTotals::residence_ns,
+                   "Transmit minus receive time of a rule's frames."},
+        {"faultline_rule_lateness_seconds", &RuleTotals::lateness_ns,
+         "Transmit minus scheduled departure of a rule's frames."}}) {
+    out->Metric(metric, "summary", help);
+    for (const RuleReport& rule : rules) {
+      for (int direction = 0; direction < 2; ++direction) {
+        out->Summary(metric, rule_labels(rule, direction), rule.direction[direction].*member);
+      }
+    }
   }
 }
 
@@ -461,16 +475,17 @@ void TraceMetrics(const nlohmann::json& trace, Exposition* out) {
               "Trace steps every worker has installed.");
   out->Sample("faultline_trace_steps_applied_total", labels,
               trace.value("steps_applied", uint64_t{0}));
-  out->Metric("faultline_trace_lateness_ns", "summary",
-              "Applied minus scheduled time of trace steps (ns).");
+  out->Metric("faultline_trace_lateness_seconds", "summary",
+              "Applied minus scheduled time of trace steps.");
   const nlohmann::json lateness = trace.value("lateness_ns", nlohmann::json::object());
-  out->Sample("faultline_trace_lateness_ns", QuantileLabels(labels, "0.5"),
-              lateness.value("p50", uint64_t{0}));
-  out->Sample("faultline_trace_lateness_ns", QuantileLabels(labels, "0.99"),
-              lateness.value("p99", uint64_t{0}));
-  out->Sample("faultline_trace_lateness_ns", QuantileLabels(labels, "1"),
-              lateness.value("max", uint64_t{0}));
-  out->Sample("faultline_trace_lateness_ns_count", labels, lateness.value("count", uint64_t{0}));
+  out->Seconds("faultline_trace_lateness_seconds", QuantileLabels(labels, "0.5"),
+               lateness.value("p50", uint64_t{0}));
+  out->Seconds("faultline_trace_lateness_seconds", QuantileLabels(labels, "0.99"),
+               lateness.value("p99", uint64_t{0}));
+  out->Seconds("faultline_trace_lateness_seconds", QuantileLabels(labels, "1"),
+               lateness.value("max", uint64_t{0}));
+  out->Sample("faultline_trace_lateness_seconds_count", labels,
+              lateness.value("count", uint64_t{0}));
 }
 
 }  // namespace
@@ -502,14 +517,18 @@ std::string ToPrometheus(const StatsReport& report) {
              "Frames with cut or invalid headers (forwarded).");
   out.Sample("faultline_malformed_frames_total", "", report.malformed);
 
-  if (report.lateness_ns) {
-    out.Metric("faultline_port_lateness_ns", "summary",
-               "Transmit call minus scheduled departure of the frames a port sent (ns).");
+  for (const auto& [metric, member, help] :
+       {std::tuple{"faultline_port_lateness_seconds", &PortReport::lateness_ns,
+                   "Transmit call minus scheduled departure of the frames a port sent."},
+        {"faultline_port_residence_seconds", &PortReport::residence_ns,
+         "Transmit call minus receive time of the frames a port sent."}}) {
+    if (report.ports.empty() || !(report.ports.front().*member)) continue;
+    out.Metric(metric, "summary", help);
     for (const PortReport& port : report.ports) {
-      if (!port.lateness_ns) continue;
-      out.Summary("faultline_port_lateness_ns",
+      if (!(port.*member)) continue;
+      out.Summary(metric,
                   "port=\"" + std::to_string(port.port) + "\",side=\"" + SideName(port.port) + "\"",
-                  *port.lateness_ns);
+                  *(port.*member));
     }
   }
   RuleMetrics(report.rules, &out);

@@ -27,6 +27,8 @@ struct PortReport {
   // Live: departure lateness of the frames sent by this port (transmit call minus scheduled
   // departure, ns), over all workers; absent offline (replay sends at the scheduled time).
   std::optional<HistogramSummary> lateness_ns;
+  // Residence time of the frames sent by this port (transmit minus receive, ns); live and replay.
+  std::optional<HistogramSummary> residence_ns;
 };
 
 struct RuleReport {
@@ -59,7 +61,8 @@ struct StatsReport {
                                  // or the virtual time span (replay)
   uint64_t resets = 0;           // `stats --reset`s before this report (live)
   uint64_t clock_backwards = 0;  // replay: inputs stamped before their predecessor
-  std::optional<HistogramSummary> lateness_ns;  // live: the ports' lateness together
+  std::optional<HistogramSummary> lateness_ns;   // live: the ports' lateness together
+  std::optional<HistogramSummary> residence_ns;  // the ports' residence time together
   // FAULTLINE_FLOW_COUNTERS (fastpath/counters.h): unmatched, flows_untracked, ...
 #define FAULTLINE_FLOW_COUNTER_TOTAL(member) uint64_t member = 0;
   FAULTLINE_FLOW_COUNTERS(FAULTLINE_FLOW_COUNTER_TOTAL)
@@ -78,10 +81,15 @@ struct StatsReport {
 StatsReport Summarize(const std::vector<const PipelineCounters*>& workers, uint16_t port_count);
 
 class Worker;
-// Adds up the workers' departure-lateness histograms into each port's and the total lateness_ns.
+// Adds up the workers' departure-lateness and residence histograms into each port's and the
+// totals (lateness_ns, residence_ns).
 void SummarizeLateness(const std::vector<const Worker*>& workers, StatsReport* report);
 
 class Pipeline;
+// Adds up the pipelines' per-port residence and lateness histograms into each port's and the
+// report's residence_ns and lateness_ns (SummarizeLateness does this for workers).
+void SummarizeLatency(const std::vector<const Pipeline*>& pipelines, StatsReport* report);
+
 // Adds up the per-rule and per-partition counters of the pipelines (which share one profile)
 // into report->rules and report->partitions.
 void SummarizeRules(const std::vector<const Pipeline*>& pipelines, StatsReport* report);

@@ -414,6 +414,8 @@ class ReplayRun {
       }
       writer.Write(meta->departure, bytes, length, std::max(length, meta->original_length));
       last_departure_ = std::max(last_departure_, meta->departure);
+      // Virtual time: the frame leaves exactly at its departure (lateness 0).
+      pipeline_.RecordTransmit(meta->out_port, meta->rule_slot, meta->departure - meta->arrival, 0);
       if (FrameRecorder* recorder = pipeline_.recorder()) {
         recorder->Transmitted(packet, meta->departure);
       }
@@ -427,6 +429,7 @@ class ReplayRun {
     report.elapsed_ns = span_ns;
     report.clock_backwards = clock_backwards_;
     SummarizeRules({&pipeline_}, &report);
+    SummarizeLatency({&pipeline_}, &report);
     report.trace = TraceReport();
     const uint64_t exhausted = report.dropped[static_cast<int>(DropCause::kBufferExhausted)];
     if (exhausted != 0) {
