@@ -18,6 +18,8 @@ if [[ "${FAULTLINE_TEST_TOOLS:-0}" == 1 ]]; then
   packages+=(
     clang-14 libclang-rt-14-dev      # libFuzzer and the sanitizers (scripts/sanitize_build.sh)
     clang-format-14                  # the formatting check (scripts/check_format.sh)
+    debhelper man-db python3-pytest  # the package test: scripts/package.sh, man -l, pytest
+    systemd                          # systemd-analyze verify of faultline@.service
   )
 fi
 missing=()
