@@ -21,13 +21,13 @@ if [[ "${FAULTLINE_TEST_TOOLS:-0}" == 1 ]]; then
     clang-14 libclang-rt-14-dev      # libFuzzer and the sanitizers (scripts/sanitize_build.sh)
     clang-format-14                  # the formatting check (scripts/check_format.sh)
     chromium python3-pytest          # the report rendered headless (tests/report_render_test.py)
-    openssl prometheus               # http_api_test's certificate; prometheus_scrape_test
+    openssl prometheus               # http_api_test's certificate; prometheus_scrape_test and
+                                     # promtool (stats_test checks the exposition)
     # clients/python: its tests and `pip install ./clients/python` offline (--no-build-isolation
     # uses Debian's setuptools and wheel)
     python3-setuptools python3-wheel python3-pip
-  )
-  packages+=(
-    prometheus                       # promtool: tests/stats_test.cc checks the exposition
+    debhelper man-db                 # the package test: scripts/package.sh, man -l
+    systemd                          # systemd-analyze verify of faultline@.service
   )
 fi
 missing=()

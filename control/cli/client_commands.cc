@@ -29,7 +29,7 @@ class ApplyCommand : public Subcommand {
         "running `faultline run`, without stopping traffic: a rule that keeps its name keeps its\n"
         "counters and flows. The file is validated here first (file:line:col).\n"
         "Example: faultline apply profiles/split-brain.yaml");
-    app_->add_option("file", file_, "Profile (YAML)")->required();
+    app_->add_option("file", file_, "Profile (YAML)")->required()->transform(InstalledFileLookup());
     app_->add_option("--control", control_, "Control socket of the running dataplane");
   }
   int Run() override {
@@ -128,7 +128,7 @@ class TraceStartCommand : public Subcommand {
         "Validate a trace as a whole and start it: each step is handed to the workers ahead of\n"
         "time and takes effect at its scheduled time in the dataplane itself.\n"
         "Example: faultline trace start profiles/leader-isolation.trace.yaml --at +5s");
-    app_->add_option("file", file_, "Trace (YAML)")->required();
+    app_->add_option("file", file_, "Trace (YAML)")->required()->transform(InstalledFileLookup());
     app_->add_option("--speed", speed_,
                      "Play the trace this many times faster (every time and length shrinks), e.g. "
                      "--speed 60 plays an hour in a minute")

@@ -69,7 +69,8 @@ class RunCommand : public Subcommand {
                 kMaxDelayNs);
     app_->add_option("--profile", profile_,
                      "Profile (YAML, docs/formats.md) of rules and impairments, e.g. "
-                     "profiles/flaky-link.yaml");
+                     "profiles/flaky-link.yaml")
+        ->transform(InstalledFileLookup());
     app_->add_option_function<uint64_t>(
             "--seed", [this](uint64_t seed) { run_.seed = seed; },
             "Random seed of the impairment models (overrides the profile's `seed`), e.g. 42")
@@ -211,11 +212,13 @@ class ReplayCommand : public Subcommand {
                 kMaxDelayNs);
     app_->add_option("--profile", profile_,
                      "Profile (YAML) of rules and impairments; same profile, inputs and seed "
-                     "-> byte-identical outputs");
+                     "-> byte-identical outputs")
+        ->transform(InstalledFileLookup());
     app_->add_option("--trace", trace_,
                      "Trace (YAML) played in virtual time: its time zero is the earliest "
                      "input frame, and a step at T applies exactly to frames stamped T or "
-                     "later, e.g. --trace profiles/leader-isolation.trace.yaml");
+                     "later, e.g. --trace profiles/leader-isolation.trace.yaml")
+        ->transform(InstalledFileLookup());
     app_->add_option_function<uint64_t>(
             "--seed", [this](uint64_t seed) { replay_.seed = seed; },
             "Random seed (overrides the profile's `seed`; without either one is drawn and printed)")

@@ -19,10 +19,13 @@ class ValidateCommand : public Subcommand {
         "A file with an `events:` key is a trace. Exit status 0 if all are valid, 2 otherwise.\n"
         "Example: faultline validate profiles/*.yaml; faultline validate --profile base.yaml "
         "t.yaml");
-    app_->add_option("files", files_, "Profile and trace files")->required();
+    app_->add_option("files", files_, "Profile and trace files")
+        ->required()
+        ->transform(InstalledFileLookup());
     app_->add_option("--profile", profile_,
                      "Profile that traces without `profile:` are checked against (as the "
-                     "running profile they would be started on)");
+                     "running profile they would be started on)")
+        ->transform(InstalledFileLookup());
   }
   int Run() override { return RunValidate(files_, profile_); }
 

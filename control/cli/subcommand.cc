@@ -1,5 +1,6 @@
 #include "control/cli/subcommand.h"
 
+#include "control/base/installed_files.h"
 #include "control/base/units.h"
 #include "control/cli/remote_box.h"
 #include "control/cli/trace_generate_command.h"
@@ -43,6 +44,15 @@ CLI::Option* AddDuration(CLI::App* app, const std::string& name, uint64_t* ns_ou
           },
           help)
       ->type_name("DURATION");
+}
+
+CLI::Validator InstalledFileLookup() {
+  return CLI::Validator(
+      [](std::string& path) {
+        path = FindConfigurationFile(path);
+        return std::string();
+      },
+      "", "installed file lookup");
 }
 
 }  // namespace faultline

@@ -38,6 +38,12 @@ std::vector<std::unique_ptr<Subcommand>> AddSubcommands(CLI::App* app, int argc,
 CLI::Option* AddDuration(CLI::App* app, const std::string& name, uint64_t* ns_out,
                          const std::string& help, uint64_t max_ns = UINT64_MAX);
 
+// The transform of every option that names a configuration file (profile, trace, topology):
+// a relative name that is no file here is looked up among the installed files
+// (FindConfigurationFile, control/base/installed_files.h), e.g. `faultline validate
+// profiles/flaky-link.yaml` from any directory once faultline is installed.
+CLI::Validator InstalledFileLookup();
+
 // The subcommands, each added under `parent` (subcommand.cc calls these in order).
 std::unique_ptr<Subcommand> AddRunCommand(CLI::App* parent, int argc, char** argv);
 std::unique_ptr<Subcommand> AddReplayCommand(CLI::App* parent);

@@ -59,7 +59,8 @@ std::unique_ptr<TraceGenerateCommand> AddTraceGenerateCommand(CLI::App* trace) {
                   "Topology (YAML, docs/traces.md): racks of node addresses, optional "
                   "aggregation switches and load balancers. Example: --topology "
                   "profiles/topology-example.yaml")
-      ->required();
+      ->required()
+      ->transform(InstalledFileLookup());
   app->add_option_function<std::string>(
          "--duration",
          [c](const std::string& text) {

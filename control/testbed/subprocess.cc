@@ -35,13 +35,6 @@ CommandResult RunShell(const std::string& command) {
   return result;
 }
 
-std::string SelfExecutable() {
-  char path[PATH_MAX];
-  const ssize_t length = readlink("/proc/self/exe", path, sizeof(path) - 1);
-  if (length <= 0) return "faultline";
-  return std::string(path, static_cast<size_t>(length));
-}
-
 Subprocess::~Subprocess() {
   if (pid_ > 0 && status_ < 0) {
     kill(pid_, SIGKILL);

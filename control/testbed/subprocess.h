@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "control/base/installed_files.h"  // SelfExecutable, for the demo
 #include "control/base/unique_fd.h"
 
 namespace faultline {
@@ -18,9 +19,6 @@ struct CommandResult {
 
 // Runs `command` with /bin/sh -c and waits for it.
 CommandResult RunShell(const std::string& command);
-
-// The path of the running executable (to start `faultline run` from `faultline demo`).
-std::string SelfExecutable();
 
 // A word as a shell reads it: as it is when it is plain, else in single quotes.
 std::string ShellWord(const std::string& word);
