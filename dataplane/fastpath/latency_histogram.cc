@@ -26,7 +26,7 @@ uint64_t HistogramSummary::Percentile(double q) const {
       const uint64_t middle =
           LatencyHistogram::BucketLow(bucket) + LatencyHistogram::BucketWidth(bucket) / 2;
       // min > max only in a summary filled by hand (counts without min): no lower bound then.
-      return std::clamp(middle, std::min(min, max), max);
+      return std::clamp(middle, min <= max ? min : uint64_t{0}, max);
     }
   }
   return max;

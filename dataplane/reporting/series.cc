@@ -4,7 +4,7 @@
 
 namespace faultline {
 
-const HistogramSummary& RuleResidence(const RuleTotals& rule) { return rule.delay_ns; }
+const HistogramSummary& RuleResidence(const RuleTotals& rule) { return rule.residence_ns; }
 
 std::optional<HistogramSummary> Lateness(const StatsReport& report) { return report.lateness_ns; }
 

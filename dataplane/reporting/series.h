@@ -21,9 +21,8 @@
 
 namespace faultline {
 
-// The residence time of a rule's frames (departure minus arrival). Today the rules' delay_ns
-// histograms, which are exactly that for every scheduled frame; switch here when the dataplane
-// measures residence and lateness per rule and direction.
+// The residence time of a rule's frames: transmit minus receive, measured at the transmit call
+// (live) or the frame's departure (replay), counted when the frame left.
 const HistogramSummary& RuleResidence(const RuleTotals& rule);
 // Departure lateness over all ports: the live report's, none offline (replay sends on time).
 std::optional<HistogramSummary> Lateness(const StatsReport& report);
