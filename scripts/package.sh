@@ -14,6 +14,13 @@ mkdir -p "$out/src"
 # The files of the checkout (tracked, and new ones not ignored), as they are now.
 git ls-files -z --cached --others --exclude-standard |
   tar --null --files-from=- --ignore-failed-read -cf - | tar -xf - -C "$out/src"
+# debhelper (compat 13) runs dh_auto_* with a HOME of its own, where ccache finds neither its
+# configuration nor its cache: point it at the user's cache, with paths relative to the copy, so
+# a package build of unchanged sources reuses the objects of the last one, wherever the checkout.
+if command -v ccache >/dev/null; then
+  CCACHE_DIR=${CCACHE_DIR:-$(ccache -k cache_dir)}
+  export CCACHE_DIR CCACHE_BASEDIR=$out/src CCACHE_NOHASHDIR=true
+fi
 rm -f "$out"/faultline_*.deb "$out"/faultline-dbgsym_* "$out"/faultline_*.buildinfo \
   "$out"/faultline_*.changes
 (cd "$out/src" && dpkg-buildpackage -b -us -uc --no-sign -j"$(nproc)" >"$out/build.log" 2>&1) || {
