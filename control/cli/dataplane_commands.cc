@@ -106,7 +106,7 @@ class RunCommand : public Subcommand {
     AddDuration(app_, "--series-interval", &run_.series_interval_ns,
                 "Length of a series interval (default 1s; `stats --series` and --window use it)");
     AddDuration(app_, "--status-interval", &run_.status_interval_ns,
-                "Log a status line this often (default 10s; 0 turns it off)");
+                "Log a status line this often (default 10s; 0s turns it off)");
     AddApiOptions();
     app_->add_option("eal-args", run_.eal_args, "EAL arguments (after --), e.g. -l 1 --vdev=...");
   }
