@@ -98,8 +98,11 @@ def main() -> None:
             write_pcap(args.workload_w[side],
                        ((i * args.gap_us, pairs[flow][side]) for i, flow in enumerate(sequence)))
         return
-    if len(sys.argv) not in (2, 3):
-        sys.exit(__doc__)
+    # An option here is a mistake (or --help), never an output name: a pcap once got written
+    # to a file called --help.
+    if len(sys.argv) not in (2, 3) or sys.argv[1].startswith("-"):
+        print(__doc__, file=sys.stderr if sys.argv[1:2] != ["--help"] else sys.stdout)
+        sys.exit(0 if sys.argv[1:] == ["--help"] else 2)
     flows = int(sys.argv[2]) if len(sys.argv) == 3 else 1024
     if not 1 <= flows <= 65536 - 1024:
         sys.exit("FLOWS must be 1..64512")
