@@ -3,6 +3,9 @@
 # Usage: scripts/test.sh   (as root: the end-to-end tests build network namespaces)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache (when installed) keys objects on paths relative to the checkout, so a fresh clone
+# anywhere reuses the objects of an earlier run of unchanged sources.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 FAULTLINE_WERROR=1 FAULTLINE_TEST_TOOLS=1 scripts/setup.sh
 # Every C++ file as .clang-format says (clang-format-14), before anything slow.
 scripts/check_format.sh || status_format=1
