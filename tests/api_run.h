@@ -2,7 +2,10 @@
 // tests of control/http: a temporary directory, files in it, and the URLs the run prints.
 #pragma once
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,9 +13,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "control/base/unique_fd.h"
+#include "control/server/control_server.h"
 #include "control/testbed/subprocess.h"
 #include "tests/faultline_binary.h"
 
@@ -84,6 +90,37 @@ inline std::string PrintedUrl(const Subprocess& run, const std::string& what) {
   if (at == std::string::npos) return "";
   const size_t begin = at + marker.size();
   return run.output().substr(begin, run.output().find('\n', begin) - begin);
+}
+
+// The control socket's response to `request`; an empty object (and a test failure) if none.
+inline nlohmann::json OverSocket(const std::string& socket, const nlohmann::json& request) {
+  std::string error;
+  bool connected = false;
+  auto response = ControlRequest(socket, request, std::chrono::seconds(10), &error, &connected);
+  EXPECT_TRUE(response.has_value()) << error;
+  return response.value_or(nlohmann::json::object());
+}
+
+// Ends a suite's run (SIGTERM; it must exit 0) and removes its directory.
+inline void StopRun(Subprocess*& run, TempDir*& dir) {
+  if (run) {
+    EXPECT_EQ(run->Stop(SIGTERM, std::chrono::seconds(20)), 0) << run->output();
+  }
+  delete run;
+  delete dir;
+  run = nullptr;
+  dir = nullptr;
+}
+
+// A TCP connection to 127.0.0.1:`port` (a test failure if it cannot connect).
+inline UniqueFd ConnectLoopback(int port) {
+  UniqueFd fd(socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  return fd;
 }
 
 }  // namespace faultline::testing

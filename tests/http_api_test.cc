@@ -58,14 +58,7 @@ class HttpApiTest : public ::testing::Test {
     metrics_url_ = PrintedUrl(*run_, "metrics");
     ASSERT_FALSE(api_url_.empty()) << run_->output();
   }
-  static void TearDownTestSuite() {
-    if (run_) {
-      EXPECT_EQ(run_->Stop(SIGTERM, std::chrono::seconds(20)), 0) << run_->output();
-    }
-    delete run_;
-    delete dir_;
-    run_ = nullptr;
-  }
+  static void TearDownTestSuite() { testing::StopRun(run_, dir_); }
 
   static std::unique_ptr<ApiClient> Client(const std::string& token = kToken) {
     ApiClientOptions options;
@@ -77,11 +70,7 @@ class HttpApiTest : public ::testing::Test {
     return client;
   }
   static nlohmann::json OverSocket(const nlohmann::json& request) {
-    std::string error;
-    bool connected = false;
-    auto response = ControlRequest(socket_, request, std::chrono::seconds(10), &error, &connected);
-    EXPECT_TRUE(response.has_value()) << error;
-    return response.value_or(nlohmann::json::object());
+    return testing::OverSocket(socket_, request);
   }
   static nlohmann::json OverHttp(const nlohmann::json& request, const std::string& token = kToken) {
     std::string error;
@@ -175,13 +164,8 @@ TEST_F(HttpApiTest, WrongOrMissingTokenGets401AndChangesNothing) {
 // answer: it comes before the body was read, and the connection ends without taking it all.
 TEST_F(HttpApiTest, HundredMegabyteBodyIsRefusedWithoutTheDataplaneNoticing) {
   const nlohmann::json before = Stats();
-  const size_t port = std::stoul(api_url_.substr(api_url_.rfind(':') + 1));
-  UniqueFd fd(socket(AF_INET, SOCK_STREAM, 0));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  UniqueFd fd = testing::ConnectLoopback(std::stoi(api_url_.substr(api_url_.rfind(':') + 1)));
+  ASSERT_TRUE(fd.valid());
   constexpr size_t kBody = 100'000'000;
   const std::string head = "POST /v1/request HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                            std::string(kToken) + "\r\nContent-Type: application/json\r\n" +
@@ -190,7 +174,8 @@ TEST_F(HttpApiTest, HundredMegabyteBodyIsRefusedWithoutTheDataplaneNoticing) {
   const std::string chunk(64 * 1024, ' ');
   size_t sent = 0;
   std::string answer;
-  for (int round = 0; round < 3000 && answer.find("\r\n\r\n") == std::string::npos; ++round) {
+  // Until the whole answer arrived: its head and its JSON body may come in separate segments.
+  for (int round = 0; round < 3000 && !answer.ends_with("}\n"); ++round) {
     pollfd descriptor{fd.get(), POLLIN | POLLOUT, 0};
     if (poll(&descriptor, 1, 10) <= 0) continue;
     if (descriptor.revents & POLLIN) {

@@ -23,14 +23,23 @@ thread_local bool t_over_limit = false;
 // ThreadPool queues without limit).
 class BoundedTaskQueue : public httplib::TaskQueue {
  public:
-  BoundedTaskQueue(size_t threads, size_t max_waiting, std::atomic<uint64_t>* refused)
-      : max_waiting_(max_waiting), refused_(refused) {
+  BoundedTaskQueue(size_t threads, size_t max_waiting, std::atomic<uint64_t>* refused,
+                   ConnectionDeadline* deadline)
+      : max_waiting_(max_waiting), refused_(refused), deadline_(deadline) {
     for (size_t i = 0; i < threads; ++i) {
       threads_.emplace_back([this] { Work(jobs_, false); });
     }
     threads_.emplace_back([this] { Work(refusals_, true); });
   }
   void enqueue(std::function<void()> job) override {
+    if (deadline_ != nullptr) {
+      // Called on the accept thread right after accept: the new connection is found now.
+      job = [deadline = deadline_, id = deadline_->Accepted(), job = std::move(job)] {
+        deadline->Started(id);
+        job();
+        deadline->Finished(id);
+      };
+    }
     {
       std::lock_guard lock(mutex_);
       if (jobs_.size() < max_waiting_) {
@@ -69,11 +78,22 @@ class BoundedTaskQueue : public httplib::TaskQueue {
 
   size_t max_waiting_;
   std::atomic<uint64_t>* refused_;
+  ConnectionDeadline* deadline_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::function<void()>> jobs_, refusals_;
   bool shutdown_ = false;
   std::vector<std::thread> threads_;
+};
+
+// cpp-httplib's server with its listening socket in reach: it listens with a backlog of 5, so a
+// burst of more connections (a test suite's clients, a fleet) would wait a SYN retransmission
+// (1 s) each; Listen raises the backlog (listen(2) again on a listening socket sets it).
+template <class Base>
+class WideBacklog : public Base {
+ public:
+  using Base::Base;
+  void RaiseBacklog() { listen(Base::svr_sock_, SOMAXCONN); }
 };
 
 std::string Dump(const nlohmann::json& value) {
@@ -91,7 +111,8 @@ nlohmann::json ApiCounters::ToJson() const {
   return {{"requests", requests.load()},
           {"unauthorized", unauthorized.load()},
           {"too_large", too_large.load()},
-          {"too_many_connections", too_many_connections.load()}};
+          {"too_many_connections", too_many_connections.load()},
+          {"slow_clients", slow_clients.load()}};
 }
 
 std::string ApiCounters::ToPrometheus() const {
@@ -105,7 +126,8 @@ std::string ApiCounters::ToPrometheus() const {
   const std::pair<const char*, uint64_t> refused[] = {
       {"unauthorized", unauthorized.load()},
       {"too_large", too_large.load()},
-      {"too_many_connections", too_many_connections.load()}};
+      {"too_many_connections", too_many_connections.load()},
+      {"slow_clients", slow_clients.load()}};
   for (const auto& [reason, count] : refused) {
     text += std::string("faultline_api_refused_total{reason=\"") + reason + "\"} " +
             std::to_string(count) + "\n";
@@ -144,9 +166,11 @@ std::unique_ptr<ApiServer> ApiServer::Listen(const ApiServerOptions& options, st
     *error = "--api-cert and --api-key go together (a certificate and its private key, PEM)";
     return nullptr;
   }
+  std::function<void()> raise_backlog;
   if (!options.cert_file.empty()) {
-    auto tls =
-        std::make_unique<httplib::SSLServer>(options.cert_file.c_str(), options.key_file.c_str());
+    auto tls = std::make_unique<WideBacklog<httplib::SSLServer>>(options.cert_file.c_str(),
+                                                                 options.key_file.c_str());
+    raise_backlog = [tls = tls.get()] { tls->RaiseBacklog(); };
     if (!tls->is_valid()) {
       *error = "cannot load the certificate " + options.cert_file + " and key " + options.key_file +
                " (PEM files, the key matching the certificate)";
@@ -154,20 +178,27 @@ std::unique_ptr<ApiServer> ApiServer::Listen(const ApiServerOptions& options, st
     }
     server->http_ = std::move(tls);
   } else {
-    server->http_ = std::make_unique<httplib::Server>();
+    auto plain = std::make_unique<WideBacklog<httplib::Server>>();
+    raise_backlog = [plain = plain.get()] { plain->RaiseBacklog(); };
+    server->http_ = std::move(plain);
   }
   httplib::Server& http = *server->http_;
-  ApiCounters* counters = &server->counters_;
-  http.new_task_queue = [options, counters] {
-    return new BoundedTaskQueue(options.threads, options.max_waiting,
-                                &counters->too_many_connections);
+  ApiServer* self = server.get();
+  http.new_task_queue = [self] {
+    return new BoundedTaskQueue(self->options_.threads, self->options_.max_waiting,
+                                &self->counters_.too_many_connections, self->deadline_.get());
   };
+  // After each answer (on the serving thread): the connection's next request gets a new clock.
+  http.set_logger([self](const httplib::Request&, const httplib::Response&) {
+    if (self->deadline_) self->deadline_->Answered();
+  });
   http.set_read_timeout(options.read_timeout.count(), 0);
   http.set_write_timeout(options.write_timeout.count(), 0);
   http.set_keep_alive_timeout(options.keep_alive_timeout.count());
   http.set_payload_max_length(options.max_body_bytes);
   server->port_ = port == 0 ? http.bind_to_any_port(server->host_) : port;
   if (port != 0 && !http.bind_to_port(server->host_, port)) server->port_ = -1;
+  if (server->port_ > 0) raise_backlog();
   if (server->port_ <= 0) {
     *error = "cannot listen on " + options.address + " (in use, or not an address of this host)";
     return nullptr;
@@ -327,6 +358,8 @@ void ApiServer::Start(ControlHandler handler) {
   sigaddset(&blocked, SIGINT);
   sigaddset(&blocked, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &blocked, &previous);  // the server's threads inherit the mask
+  deadline_ = std::make_unique<ConnectionDeadline>(port_, options_.request_timeout,
+                                                   &counters_.slow_clients);
   thread_ = std::thread([this] {
     http_->listen_after_bind();
     std::lock_guard lock(finished_mutex_);
@@ -350,6 +383,7 @@ bool ApiServer::Stop(std::chrono::milliseconds timeout) {
   }
   lock.unlock();
   thread_.join();
+  deadline_.reset();  // after the serving threads (joined by the task queue's shutdown)
   return true;
 }
 

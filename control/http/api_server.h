@@ -7,7 +7,10 @@
 // before any of it is read, and the connection closed; bodies without a length (chunked) get 411.
 // `threads` connections are served at once, `max_waiting` more wait for a thread; beyond that a
 // connection gets 503 from a thread of its own that reads nothing but the request head. Each read
-// and write has its timeout; a keep-alive connection idle for keep_alive_timeout is closed.
+// and write has its timeout; a keep-alive connection idle for keep_alive_timeout is closed. A
+// request not whole within request_timeout of its first byte has its connection shut down and
+// counted as a slow client (control/http/connection_deadline.h), so a client trickling bytes
+// holds a serving thread for that long at most.
 #pragma once
 
 #include <atomic>
@@ -20,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include "control/http/connection_deadline.h"
 #include "control/server/control_server.h"
 #include "control/server/run_with_control.h"
 
@@ -40,6 +44,7 @@ struct ApiServerOptions {
   size_t threads = 4;
   size_t max_waiting = 16;
   std::chrono::seconds read_timeout{5}, write_timeout{5}, keep_alive_timeout{2};
+  std::chrono::milliseconds request_timeout{5000};  // whole request, from its first byte
 };
 
 // What the API refused, for the statistics ("api" section of stats over HTTP, and /metrics).
@@ -48,6 +53,7 @@ struct ApiCounters {
   std::atomic<uint64_t> unauthorized{0};
   std::atomic<uint64_t> too_large{0};
   std::atomic<uint64_t> too_many_connections{0};
+  std::atomic<uint64_t> slow_clients{0};  // connections cut at request_timeout
   nlohmann::json ToJson() const;
   std::string ToPrometheus() const;
 };
@@ -82,6 +88,7 @@ class ApiServer : public ControlFrontend {
   ApiServerOptions options_;
   std::string token_;
   std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<ConnectionDeadline> deadline_;  // from Start to Stop
   ControlHandler handler_;
   ApiCounters counters_;
   std::string host_;

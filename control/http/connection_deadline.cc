@@ -1,0 +1,139 @@
+#include "control/http/connection_deadline.h"
+
+#include <dirent.h>
+#include <linux/tcp.h>  // tcp_info with tcpi_bytes_received (glibc's netinet/tcp.h lacks it)
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <vector>
+
+namespace faultline {
+
+namespace {
+
+// The connection the calling serving thread works on (Answered() restarts its clock).
+thread_local int64_t t_connection = -1;
+
+// A connection accepted on `port`: a listening-free TCP stream socket with that local port.
+bool AcceptedOnPort(int fd, int port) {
+  int value = 0;
+  socklen_t length = sizeof(value);
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &length) != 0 || value != SOCK_STREAM) {
+    return false;
+  }
+  length = sizeof(value);
+  if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &length) != 0 || value != 0) return false;
+  sockaddr_storage local{};
+  length = sizeof(local);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return false;
+  if (local.ss_family == AF_INET) {
+    return ntohs(reinterpret_cast<const sockaddr_in&>(local).sin_port) == port;
+  }
+  if (local.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6&>(local).sin6_port) == port;
+  }
+  return false;
+}
+
+// The bytes the kernel received on the connection so far; 0 if it cannot tell.
+uint64_t BytesReceived(int fd) {
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return 0;
+  return info.tcpi_bytes_received;
+}
+
+}  // namespace
+
+ConnectionDeadline::ConnectionDeadline(int port, std::chrono::milliseconds deadline,
+                                       std::atomic<uint64_t>* cut)
+    : port_(port), deadline_(deadline), cut_(cut), watchdog_([this] { Watch(); }) {}
+
+ConnectionDeadline::~ConnectionDeadline() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  stop_changed_.notify_all();
+  watchdog_.join();
+  for (auto& [id, connection] : connections_) close(connection.fd);
+}
+
+int64_t ConnectionDeadline::Accepted() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<int, uint64_t>> fresh;  // (fd, inode) of sockets not yet tracked
+  DIR* directory = opendir("/proc/self/fd");
+  if (directory == nullptr) return -1;
+  while (const dirent* entry = readdir(directory)) {
+    char* end = nullptr;
+    const long fd = std::strtol(entry->d_name, &end, 10);
+    struct stat status {};
+    if (*end != '\0' || fd == dirfd(directory) || fstat(int(fd), &status) != 0 ||
+        !S_ISSOCK(status.st_mode)) {
+      continue;
+    }
+    bool known = false;
+    for (const auto& [id, connection] : connections_) known |= connection.inode == status.st_ino;
+    if (!known && AcceptedOnPort(int(fd), port_)) fresh.emplace_back(int(fd), status.st_ino);
+  }
+  closedir(directory);
+  // Exactly one: the connection just accepted (none or several: another listener of this process
+  // on the same port number shares the scan; that connection goes without a deadline).
+  if (fresh.size() != 1) return -1;
+  const int copy = dup(fresh[0].first);
+  if (copy < 0) return -1;
+  const int64_t id = next_id_++;
+  connections_[id] = Connection{.fd = copy, .inode = fresh[0].second};
+  return id;
+}
+
+void ConnectionDeadline::Started(int64_t id) {
+  t_connection = id;
+  std::lock_guard lock(mutex_);
+  const auto found = connections_.find(id);
+  if (found != connections_.end()) found->second.serving = true;
+}
+
+void ConnectionDeadline::Answered() {
+  std::lock_guard lock(mutex_);
+  const auto found = connections_.find(t_connection);
+  if (found == connections_.end()) return;
+  found->second.baseline = BytesReceived(found->second.fd);
+  found->second.first_byte = {};
+}
+
+void ConnectionDeadline::Finished(int64_t id) {
+  t_connection = -1;
+  std::lock_guard lock(mutex_);
+  const auto found = connections_.find(id);
+  if (found == connections_.end()) return;
+  close(found->second.fd);
+  connections_.erase(found);
+}
+
+void ConnectionDeadline::Check(Connection& connection, std::chrono::steady_clock::time_point now) {
+  if (!connection.serving || connection.cut) return;
+  if (connection.first_byte == std::chrono::steady_clock::time_point{}) {
+    if (BytesReceived(connection.fd) > connection.baseline) connection.first_byte = now;
+    return;
+  }
+  if (now - connection.first_byte > deadline_) {
+    // Ends the serving thread's wait on the socket: its read sees the end of the stream.
+    shutdown(connection.fd, SHUT_RDWR);
+    connection.cut = true;
+    cut_->fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void ConnectionDeadline::Watch() {
+  std::unique_lock lock(mutex_);
+  while (!stop_changed_.wait_for(lock, kTick, [this] { return stop_; })) {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [id, connection] : connections_) Check(connection, now);
+  }
+}
+
+}  // namespace faultline
