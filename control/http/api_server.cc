@@ -358,7 +358,7 @@ void ApiServer::Start(ControlHandler handler) {
   sigaddset(&blocked, SIGINT);
   sigaddset(&blocked, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &blocked, &previous);  // the server's threads inherit the mask
-  deadline_ = std::make_unique<ConnectionDeadline>(port_, options_.request_timeout,
+  deadline_ = std::make_unique<ConnectionDeadline>(host_, port_, options_.request_timeout,
                                                    &counters_.slow_clients);
   thread_ = std::thread([this] {
     http_->listen_after_bind();

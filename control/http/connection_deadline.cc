@@ -1,5 +1,6 @@
 #include "control/http/connection_deadline.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <linux/tcp.h>  // tcp_info with tcpi_bytes_received (glibc's netinet/tcp.h lacks it)
 #include <netinet/in.h>
@@ -17,8 +18,29 @@ namespace {
 // The connection the calling serving thread works on (Answered() restarts its clock).
 thread_local int64_t t_connection = -1;
 
-// A connection accepted on `port`: a listening-free TCP stream socket with that local port.
-bool AcceptedOnPort(int fd, int port) {
+// Whether `local` is `host`:`port`; a host that is not a numeric address (a name) or is the
+// wildcard matches any address.
+bool SameEndpoint(const sockaddr_storage& local, const std::string& host, int port) {
+  in_addr v4{};
+  in6_addr v6{};
+  if (local.ss_family == AF_INET) {
+    const auto& address = reinterpret_cast<const sockaddr_in&>(local);
+    if (ntohs(address.sin_port) != port) return false;
+    return inet_pton(AF_INET, host.c_str(), &v4) != 1 || v4.s_addr == htonl(INADDR_ANY) ||
+           v4.s_addr == address.sin_addr.s_addr;
+  }
+  if (local.ss_family == AF_INET6) {
+    const auto& address = reinterpret_cast<const sockaddr_in6&>(local);
+    if (ntohs(address.sin6_port) != port) return false;
+    return inet_pton(AF_INET6, host.c_str(), &v6) != 1 || IN6_IS_ADDR_UNSPECIFIED(&v6) ||
+           IN6_ARE_ADDR_EQUAL(&v6, &address.sin6_addr);
+  }
+  return false;
+}
+
+// A connection accepted on `host`:`port`: a TCP stream socket, not listening, with that local
+// address.
+bool AcceptedOn(int fd, const std::string& host, int port) {
   int value = 0;
   socklen_t length = sizeof(value);
   if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &length) != 0 || value != SOCK_STREAM) {
@@ -28,14 +50,8 @@ bool AcceptedOnPort(int fd, int port) {
   if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &value, &length) != 0 || value != 0) return false;
   sockaddr_storage local{};
   length = sizeof(local);
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return false;
-  if (local.ss_family == AF_INET) {
-    return ntohs(reinterpret_cast<const sockaddr_in&>(local).sin_port) == port;
-  }
-  if (local.ss_family == AF_INET6) {
-    return ntohs(reinterpret_cast<const sockaddr_in6&>(local).sin6_port) == port;
-  }
-  return false;
+  return getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0 &&
+         SameEndpoint(local, host, port);
 }
 
 // The bytes the kernel received on the connection so far; 0 if it cannot tell.
@@ -48,9 +64,10 @@ uint64_t BytesReceived(int fd) {
 
 }  // namespace
 
-ConnectionDeadline::ConnectionDeadline(int port, std::chrono::milliseconds deadline,
+ConnectionDeadline::ConnectionDeadline(const std::string& host, int port,
+                                       std::chrono::milliseconds deadline,
                                        std::atomic<uint64_t>* cut)
-    : port_(port), deadline_(deadline), cut_(cut), watchdog_([this] { Watch(); }) {}
+    : host_(host), port_(port), deadline_(deadline), cut_(cut), watchdog_([this] { Watch(); }) {}
 
 ConnectionDeadline::~ConnectionDeadline() {
   {
@@ -77,11 +94,11 @@ int64_t ConnectionDeadline::Accepted() {
     }
     bool known = false;
     for (const auto& [id, connection] : connections_) known |= connection.inode == status.st_ino;
-    if (!known && AcceptedOnPort(int(fd), port_)) fresh.emplace_back(int(fd), status.st_ino);
+    if (!known && AcceptedOn(int(fd), host_, port_)) fresh.emplace_back(int(fd), status.st_ino);
   }
   closedir(directory);
-  // Exactly one: the connection just accepted (none or several: another listener of this process
-  // on the same port number shares the scan; that connection goes without a deadline).
+  // Exactly one: the connection just accepted. None or several only if an earlier one could not
+  // be tracked (dup or opendir failing: out of descriptors); it goes without a deadline.
   if (fresh.size() != 1) return -1;
   const int copy = dup(fresh[0].first);
   if (copy < 0) return -1;

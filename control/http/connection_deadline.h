@@ -4,7 +4,7 @@
 // cpp-httplib (0.11, a compiled library) hands no accepted socket to its user: the accept loop
 // passes each connection to the task queue as an opaque job. So the queue's enqueue (on the
 // accept thread, right after accept) finds the new connection itself: the one TCP socket of this
-// process whose local port is the API's and whose inode is not yet tracked. It keeps a dup of it
+// process whose local address is the API's and whose inode is not yet tracked. It keeps a dup of it
 // (the socket lives, and its inode stays unique, until the job is done), and a watchdog thread
 // shuts down (shutdown(2), SHUT_RDWR: the serving thread's next read ends) a connection whose
 // current request began more than `deadline` ago, counting it.
@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace faultline {
@@ -28,8 +29,11 @@ class ConnectionDeadline {
  public:
   static constexpr std::chrono::milliseconds kTick{100};
 
-  // Tracks connections accepted on local TCP `port`; counts those cut in *cut.
-  ConnectionDeadline(int port, std::chrono::milliseconds deadline, std::atomic<uint64_t>* cut);
+  // Tracks connections accepted on local TCP `host`:`port` (host as the listener was given it: a
+  // numeric address is matched too, so listeners of this process on the same port number but
+  // different addresses do not mix); counts those cut in *cut.
+  ConnectionDeadline(const std::string& host, int port, std::chrono::milliseconds deadline,
+                     std::atomic<uint64_t>* cut);
   ~ConnectionDeadline();
   ConnectionDeadline(const ConnectionDeadline&) = delete;
   ConnectionDeadline& operator=(const ConnectionDeadline&) = delete;
@@ -55,6 +59,7 @@ class ConnectionDeadline {
   void Watch();
   void Check(Connection& connection, std::chrono::steady_clock::time_point now);
 
+  std::string host_;
   int port_;
   std::chrono::milliseconds deadline_;
   std::atomic<uint64_t>* cut_;
