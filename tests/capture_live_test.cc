@@ -98,8 +98,8 @@ TEST_F(CaptureLiveTest, CapturesExactlyCountDroppedFramesWithTheirCause) {
     EXPECT_EQ(frame.comment, "dropped:loss rule=lossy dir=a-to-b");
     EXPECT_EQ(frame.length, kFrameLength);
     ASSERT_EQ(frame.data.size(), kFrameLength);
-    const int source_port = static_cast<uint8_t>(frame.data[34]) << 8 |
-                            static_cast<uint8_t>(frame.data[35]);
+    const int source_port =
+        static_cast<uint8_t>(frame.data[34]) << 8 | static_cast<uint8_t>(frame.data[35]);
     EXPECT_GE(source_port, 5000);  // a frame of the lossy rule, whole
     EXPECT_LE(source_port, 5007);
     EXPECT_EQ(frame.data.substr(0, 30), std::string(frame_.begin(), frame_.begin() + 30));
@@ -124,8 +124,8 @@ TEST_F(CaptureLiveTest, RuleFilterKeepsOnlyThatRulesFrames) {
   for (const Captured& frame : frames) {
     // No delay in the profile: the only fate of rule dup's frames is the copy.
     EXPECT_EQ(frame.comment, "duplicated rule=dup dir=a-to-b");
-    const int source_port = static_cast<uint8_t>(frame.data[34]) << 8 |
-                            static_cast<uint8_t>(frame.data[35]);
+    const int source_port =
+        static_cast<uint8_t>(frame.data[34]) << 8 | static_cast<uint8_t>(frame.data[35]);
     EXPECT_GE(source_port, 5008);
   }
   unlink(out.c_str());

@@ -1,6 +1,8 @@
 // The pcapng writer of `faultline capture`: libpcap (pcap_open_offline, nanosecond precision)
 // reads its frames and timestamps back, and a reader here finds each frame's opt_comment.
 // Base64 (how frames travel in the control socket's JSON) round trips and refuses bad text.
+#include "dataplane/reporting/pcapng_writer.h"
+
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
 #include <unistd.h>
@@ -12,7 +14,6 @@
 #include <vector>
 
 #include "control/base/base64.h"
-#include "dataplane/reporting/pcapng_writer.h"
 
 namespace faultline {
 namespace {
@@ -114,9 +115,9 @@ TEST(Base64, RoundTripsEveryLengthAndRefusesBadText) {
     EXPECT_EQ(Base64Decode(Base64Encode(bytes)), bytes) << i;
     bytes += static_cast<char>(i * 37);
   }
-  EXPECT_FALSE(Base64Decode("Zm9"));    // not a multiple of 4
-  EXPECT_FALSE(Base64Decode("Zm*v"));   // not in the alphabet
-  EXPECT_FALSE(Base64Decode("Z===")); // too much padding
+  EXPECT_FALSE(Base64Decode("Zm9"));       // not a multiple of 4
+  EXPECT_FALSE(Base64Decode("Zm*v"));      // not in the alphabet
+  EXPECT_FALSE(Base64Decode("Z==="));      // too much padding
   EXPECT_FALSE(Base64Decode("Zg==Zg=="));  // padding before the end
 }
 

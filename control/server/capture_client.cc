@@ -75,8 +75,8 @@ int RunCapture(const CaptureOptions& options, const std::string& socket_path) {
   std::signal(SIGTERM, [](int) { g_capture_interrupted.store(true); });
   nlohmann::json last = *started;
   while (!g_capture_interrupted.load()) {
-    const std::optional<nlohmann::json> read = AskControl(
-        "capture", {{"command", "capture-read"}, {"id", id}}, socket_path, &status);
+    const std::optional<nlohmann::json> read =
+        AskControl("capture", {{"command", "capture-read"}, {"id", id}}, socket_path, &status);
     if (!read || !WriteFrames(*read, writer.get(), &status)) break;
     last = *read;
     if (read->value("done", false)) break;
@@ -87,8 +87,8 @@ int RunCapture(const CaptureOptions& options, const std::string& socket_path) {
   // Ends the capture whatever happened here (a finished one is already over: no error).
   int stop_status = 0;
   if (!last.value("done", false)) {
-    if (auto stopped = AskControl("capture", {{"command", "capture-stop"}}, socket_path,
-                                  &stop_status)) {
+    if (auto stopped =
+            AskControl("capture", {{"command", "capture-stop"}}, socket_path, &stop_status)) {
       last["lost"] = stopped->value("lost", last.value("lost", uint64_t{0}));
     }
   }
@@ -97,8 +97,8 @@ int RunCapture(const CaptureOptions& options, const std::string& socket_path) {
     return 1;
   }
   const uint64_t lost = last.value("lost", uint64_t{0});
-  std::printf("faultline capture: %lu frame(s) in %s, %lu lost (capture_lost)\n",
-              writer->frames(), options.out.c_str(), lost);
+  std::printf("faultline capture: %lu frame(s) in %s, %lu lost (capture_lost)\n", writer->frames(),
+              options.out.c_str(), lost);
   if (lost != 0) {
     std::fprintf(stderr,
                  "faultline capture: %lu matching frame(s) found the capture ring full and are "

@@ -127,8 +127,10 @@ bool CaptureSession::Done() const {
 }
 
 nlohmann::json CaptureSession::Summary(bool done) const {
-  nlohmann::json summary = {{"id", id_},          {"what", what_},
-                            {"captured", delivered_}, {"lost", Lost() - lost_at_start_},
+  nlohmann::json summary = {{"id", id_},
+                            {"what", what_},
+                            {"captured", delivered_},
+                            {"lost", Lost() - lost_at_start_},
                             {"done", done}};
   if (!rule_.empty()) summary["rule"] = rule_;
   return summary;
@@ -140,14 +142,13 @@ nlohmann::json CaptureSession::FrameJson(const CaptureSlot& slot) const {
   if (slot.rule != kNoRule) rule = '#' + std::to_string(slot.rule);
   if (name != rule_names_.end()) rule = name->second;
   const uint64_t since = slot.time >= clock0_ ? dataplane_->time_base.ToNs(slot.time - clock0_) : 0;
-  nlohmann::json frame = {
-      {"time_ns", wall0_ns_ + since},
-      {"length", slot.length},
-      {"what", CaptureWhatName(slot.what)},
-      {"direction", slot.direction == 0 ? "a-to-b" : "b-to-a"},
-      {"rule", rule},
-      {"data", Base64Encode(std::string_view(reinterpret_cast<const char*>(slot.data),
-                                             slot.captured))}};
+  nlohmann::json frame = {{"time_ns", wall0_ns_ + since},
+                          {"length", slot.length},
+                          {"what", CaptureWhatName(slot.what)},
+                          {"direction", slot.direction == 0 ? "a-to-b" : "b-to-a"},
+                          {"rule", rule},
+                          {"data", Base64Encode(std::string_view(
+                                       reinterpret_cast<const char*>(slot.data), slot.captured))}};
   if (slot.what == kCaptureDropped) {
     frame["cause"] = DropCauseName(static_cast<DropCause>(slot.cause));
   }

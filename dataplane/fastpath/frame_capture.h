@@ -51,8 +51,8 @@ static_assert(sizeof(CaptureSlot) % 4 == 0);
 // The filter packed in one 64-bit word: bits 0-7 `what`, 8-23 rule counter id + 1 (0: any
 // rule), 32-63 the capture's id (so a new capture with the same filter is seen as new).
 struct CaptureFilter {
-  uint8_t what = 0;       // 0: off
-  uint32_t rule_id = 0;   // counter id + 1; 0: any
+  uint8_t what = 0;      // 0: off
+  uint32_t rule_id = 0;  // counter id + 1; 0: any
   uint32_t session = 0;
   uint64_t Pack() const {
     return what | (uint64_t{rule_id & 0xffff} << 8) | (uint64_t{session} << 32);
