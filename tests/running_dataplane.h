@@ -33,6 +33,7 @@
 #include "control/server/control_commands.h"
 #include "control/server/control_server.h"
 #include "dataplane/fastpath/flow_table.h"
+#include "dataplane/fastpath/frame_capture.h"
 #include "dataplane/pipeline/compiled_profile.h"
 #include "dataplane/pipeline/snapshot_channel.h"
 #include "dataplane/pipeline/worker.h"
@@ -154,6 +155,13 @@ class RunningDataplaneTest : public ::testing::Test {
     plan.idle_sleep_ns = kIdleSleepNs;
     plan.snapshots = channel_.get();
     worker_ = std::make_unique<Worker>(plan, rte_rdtsc());
+    dataplane_.captures.clear();
+    if (capture_slots_ != 0) {  // live capture (capture_live_test)
+      capture_ = std::make_unique<CaptureTap>("live_capture", capture_slots_, SOCKET_ID_ANY);
+      ASSERT_NE(capture_->ring(), nullptr);
+      worker_->SetCapture(capture_.get());
+      dataplane_.captures.push_back(capture_.get());
+    }
     publisher_ =
         std::make_unique<SnapshotPublisher>(std::vector<SnapshotChannel*>{channel_.get()},
                                             std::vector<Pipeline*>{&worker_->pipeline()}, initial);
@@ -202,6 +210,7 @@ class RunningDataplaneTest : public ::testing::Test {
     }
     publisher_.reset();
     worker_.reset();
+    capture_.reset();
     channel_.reset();
     identities_.reset();
   }
@@ -387,6 +396,8 @@ class RunningDataplaneTest : public ::testing::Test {
   testing::Bytes frame_;
   std::unique_ptr<RuleIdentities> identities_;
   std::unique_ptr<SnapshotChannel> channel_;
+  unsigned capture_slots_ = 0;  // > 0: a capture tap of this many slots
+  std::unique_ptr<CaptureTap> capture_;
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<SnapshotPublisher> publisher_;
   LiveDataplane dataplane_;

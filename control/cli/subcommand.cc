@@ -23,6 +23,7 @@ std::vector<std::unique_ptr<Subcommand>> AddSubcommands(CLI::App* app, int argc,
   all.push_back(AddReportCommand(app));
   all.push_back(AddTraceGenerateCommand(trace));
   all.push_back(AddRecordCommand(app));
+  all.push_back(AddCaptureCommand(app));
   for (auto& command : AddFleetCommands(app)) all.push_back(std::move(command));
   return all;
 }

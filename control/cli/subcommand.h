@@ -58,6 +58,7 @@ std::unique_ptr<Subcommand> AddDemoCommand(CLI::App* parent);
 std::unique_ptr<Subcommand> AddReportCommand(CLI::App* parent);  // report_command.cc
 // `record export` (record_command.cc).
 std::unique_ptr<Subcommand> AddRecordCommand(CLI::App* parent);
+std::unique_ptr<Subcommand> AddCaptureCommand(CLI::App* parent);  // capture_command.cc
 // `fleet FILE` and its subcommands apply, heal, stats, trace start/stop/status (fleet_command.cc).
 std::vector<std::unique_ptr<Subcommand>> AddFleetCommands(CLI::App* parent);
 

@@ -363,4 +363,9 @@ int RunTraceStatus(bool json, const std::string& socket_path) {
   return 0;
 }
 
+std::optional<nlohmann::json> AskControl(const char* command, const nlohmann::json& request,
+                                         const std::string& socket_path, int* status) {
+  return Ask(command, request, socket_path, status);
+}
+
 }  // namespace faultline

@@ -60,4 +60,10 @@ int RunTraceStatus(bool json, const std::string& socket_path);
 // again), or all of it as JSON.
 int RunShow(bool json, const std::string& socket_path);
 
+// Sends `request` through the transport in force (socket or --box); on failure prints why as
+// `faultline COMMAND: ...` and returns nullopt with *status set (1 runtime failure, 2 refused
+// as bad input). For client commands defined elsewhere (capture_client.cc).
+std::optional<nlohmann::json> AskControl(const char* command, const nlohmann::json& request,
+                                         const std::string& socket_path, int* status);
+
 }  // namespace faultline

@@ -29,7 +29,8 @@ constexpr uint64_t kDefaultTraceLeadNs = 200'000'000;
 constexpr uint64_t kMaxTraceLeadNs = 365 * 86'400'000'000'000ull;
 
 constexpr const char* kCommands =
-    "ping, apply, heal, show, stats, trace-start, trace-stop or trace-status";
+    "ping, apply, heal, show, stats, trace-start, trace-stop, trace-status, capture-start, "
+    "capture-read or capture-stop";
 
 // "2", "0.5", "1e-06": a speed as the user may have written it.
 std::string FormatSpeed(double speed) {
@@ -90,6 +91,7 @@ ControlCommands::ControlCommands(LiveDataplane* dataplane, std::chrono::millisec
     : dataplane_(dataplane),
       ack_timeout_(ack_timeout),
       trace_(std::make_unique<TraceRunner>(dataplane, &mutex_)),
+      capture_(dataplane),
       loaded_at_ns_(WallClockNs()) {}
 
 void ControlCommands::SetSource(std::string source, std::string how) {
@@ -124,6 +126,23 @@ nlohmann::json ControlCommands::Handle(const nlohmann::json& request) {
   if (command == "trace-start") return TraceStart(request);
   if (command == "trace-stop") return TraceStop(request);
   if (command == "trace-status") return TraceStatus(request);
+  if (command == "capture-start") {
+    if (auto refused = RefuseUnknownKeys(request, "capture-start",
+                                         {"command", "what", "rule", "count", "duration_ns"})) {
+      return *refused;
+    }
+    return capture_.Start(request);
+  }
+  if (command == "capture-read") {
+    if (auto refused = RefuseUnknownKeys(request, "capture-read", {"command", "id"})) {
+      return *refused;
+    }
+    return capture_.Read(request);
+  }
+  if (command == "capture-stop") {
+    if (auto refused = RefuseUnknownKeys(request, "capture-stop", {"command"})) return *refused;
+    return capture_.Stop();
+  }
   return ControlError("bad-request", "unknown command \"" + command + "\" (" + kCommands + ")");
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "control/server/capture_session.h"
 #include "control/trace/trace_runner.h"
 #include "dataplane/pipeline/snapshot_channel.h"
 #include "dataplane/runtime/live_run.h"
@@ -65,6 +66,7 @@ class ControlCommands {
   std::chrono::milliseconds ack_timeout_;
   std::mutex mutex_;
   std::unique_ptr<TraceRunner> trace_;
+  CaptureSession capture_;  // faultline capture: capture-start, capture-read, capture-stop
   // Where the profile in force came from and what changed it since (`show`).
   std::string source_ = "the profile the dataplane started with";
   std::string how_ = "faultline run";

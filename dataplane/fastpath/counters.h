@@ -63,7 +63,8 @@ inline const char* DropCauseName(DropCause cause) {
   X(flows_expired)        /* new flows that took over the entry of an idle flow */          \
   X(fragments_unresolved) /* later fragments without their first: no ports */               \
   X(malformed)            /* frames with cut or invalid headers (forwarded all the same) */ \
-  X(record_lost)          /* --record: records the writer's ring had no room for */
+  X(record_lost)          /* --record: records the writer's ring had no room for */         \
+  X(capture_lost)         /* faultline capture: copies the capture ring had no room for */
 
 // One per pipeline (per worker lcore), on its own cache lines.
 struct alignas(64) PipelineCounters {

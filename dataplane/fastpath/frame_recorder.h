@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "dataplane/fastpath/counters.h"
+#include "dataplane/fastpath/frame_capture.h"
 #include "dataplane/fastpath/packet_meta.h"
 
 namespace faultline {
@@ -42,7 +43,22 @@ enum RecordCopy : uint8_t { kCopyOriginal = 0, kCopyDuplicate = 1, kCopyAnswer =
 class FrameRecorder {
  public:
   // `ring`: SP/SC, element size sizeof(FrameRecord). `lossless`: wait for room (replay).
+  // A null ring records nothing: the recorder then only feeds a capture tap (set_capture).
   FrameRecorder(rte_ring* ring, bool lossless) : ring_(ring), lossless_(lossless) {}
+
+  // Live capture (`faultline capture`): the fate hooks below also offer their frames to `tap`
+  // (null: none). The worker sets it between bursts.
+  void set_capture(CaptureTap* tap) { capture_ = tap; }
+  // The hooks that only capture needs (recording keeps these frames' fates elsewhere).
+  void Duplicated(const rte_mbuf* copy) {
+    if (capture_ != nullptr) capture_->Duplicated(copy);
+  }
+  void Corrupted(const rte_mbuf* packet) {
+    if (capture_ != nullptr) capture_->Corrupted(packet);
+  }
+  void Departing(rte_mbuf* const* packets, uint16_t n) {
+    if (capture_ != nullptr) capture_->Departing(packets, n);
+  }
 
   // Marks a received frame (before any stage reads the mark): its arrival time and side.
   static void MarkArrival(rte_mbuf* packet, uint64_t now) {
@@ -75,9 +91,11 @@ class FrameRecorder {
     Add(Of(packet, now, kFateTransmitted, 0));
   }
   void Dropped(const rte_mbuf* packet, DropCause cause) {
+    if (capture_ != nullptr) capture_->Dropped(packet, static_cast<uint8_t>(cause));
     Add(Of(packet, 0, kFateDropped, static_cast<uint8_t>(cause)));
   }
   void Add(const FrameRecord& record) {
+    if (ring_ == nullptr) return;
     if (count_ == kStage) Flush();
     staged_[count_++] = record;
   }
@@ -86,6 +104,7 @@ class FrameRecorder {
   // with Commit (the transmit path fills a burst's records before the device call, which may
   // free the frames, and keeps as many as the device took).
   FrameRecord* Reserve(uint16_t n) {
+    if (ring_ == nullptr) return nullptr;
     if (count_ + n > kStage) Flush();
     return staged_ + count_;
   }
@@ -103,6 +122,7 @@ class FrameRecorder {
  private:
   rte_ring* ring_;
   bool lossless_;
+  CaptureTap* capture_ = nullptr;
   uint16_t count_ = 0;
   Counter own_lost_;
   Counter* lost_ = &own_lost_;

@@ -25,6 +25,7 @@ uint16_t TxQueue::FreeAll() {
   }
   rte_pktmbuf_free_bulk(packets_, count_);
   count_ = 0;
+  offered_ = 0;
   return freed;
 }
 

@@ -51,10 +51,15 @@ class TxQueue {
         records[i] = FrameRecorder::Of(packets_[i], now, kFateTransmitted, 0);
       }
     }
+    // Live capture of delayed frames: each frame once, at the device's first offer.
+    if (recorder_ != nullptr && offered_ < count_) {
+      recorder_->Departing(packets_ + offered_, count_ - offered_);
+    }
     const uint16_t sent = Send();
     if (records != nullptr) recorder_->Commit(sent);
     for (uint16_t i = 0; i < sent; ++i) on_sent(metas_[i], now);
     KeepUnsent(counters, sent);
+    offered_ = count_;  // what is left was offered
     return sent;
   }
 
@@ -65,6 +70,7 @@ class TxQueue {
   uint16_t port_ = 0;
   uint16_t queue_ = 0;
   uint16_t count_ = 0;
+  uint16_t offered_ = 0;  // the first offered_ frames were offered to the device already
   FrameRecorder* recorder_ = nullptr;
   uint16_t Send();
   // Moves what the device did not take to the front and counts the sent ones.

@@ -324,6 +324,7 @@ void Pipeline::Emit(rte_mbuf* packet, const Context& context) {
     if (flipped) {
       counters.corrupted.Add(1);
       counters.bits_flipped.Add(flipped);
+      if (recorder_ != nullptr) recorder_->Corrupted(packet);
     }
   }
   uint64_t ready = context.ready;
@@ -445,6 +446,7 @@ void Pipeline::RecordDrops(rte_mbuf* const* packets, uint16_t n, uint16_t out_po
 void Pipeline::RecordCopy(rte_mbuf* original, rte_mbuf* copy) {
   if (copy != nullptr) {
     Meta(copy)->copy = kCopyDuplicate;  // DuplicatePacket copied the original's meta
+    recorder_->Duplicated(copy);
     return;
   }
   // The copy the pool could not hold: its drop is recorded as the copy's.

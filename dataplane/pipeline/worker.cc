@@ -46,6 +46,7 @@ bool Worker::Poll(uint64_t now, bool read_clock_at_rx) {
       reset_done_.load(std::memory_order_relaxed)) {
     ResetIfAsked();
   }
+  if (capture_ != nullptr && capture_->Changed()) ApplyCapture();
   bool moved = false;
   rte_mbuf* burst[kBurstSize];
   for (uint16_t port : plan_.ports) {
@@ -153,8 +154,26 @@ void Worker::Shutdown() {
 }
 
 void Worker::SetRecorder(FrameRecorder* recorder) {
+  record_recorder_ = recorder;
+  AttachRecorder(recorder);
+}
+
+void Worker::AttachRecorder(FrameRecorder* recorder) {
   pipeline_.set_recorder(recorder);
   for (uint16_t port : plan_.ports) tx_[port].set_recorder(recorder);
+}
+
+void Worker::SetCapture(CaptureTap* tap) {
+  capture_ = tap;
+  tap->CountLostIn(&pipeline_.counters().capture_lost);
+}
+
+void Worker::ApplyCapture() {
+  const bool on = capture_->Apply();
+  FrameRecorder* recorder = record_recorder_;
+  if (recorder == nullptr && on) recorder = &capture_recorder_;
+  if (recorder != nullptr) recorder->set_capture(on ? capture_ : nullptr);
+  AttachRecorder(recorder);
 }
 
 void Worker::ResetIfAsked() {

@@ -46,6 +46,9 @@ class alignas(64) Worker {
 
   // Records every frame's fate into `recorder` (--record; null: off). Before Run.
   void SetRecorder(FrameRecorder* recorder);
+  // Live capture (`faultline capture`): the worker reads `tap`'s filter once per burst and, while
+  // a capture is on, offers the frames at the recorder's fate hooks to it. Before Run.
+  void SetCapture(CaptureTap* tap);
 
   // Delivers (if planned) or frees everything still held; every freed packet is counted.
   void Shutdown();
@@ -87,6 +90,10 @@ class alignas(64) Worker {
   void IdleWait(uint64_t now);
   // Does the reset asked for, if one was (worker thread).
   void ResetIfAsked();
+  // The capture filter changed: hooks on (the recorder's, or one of capture's own) or off.
+  void ApplyCapture();
+  // Sets the fate hooks of the pipeline and the transmit buffers (null: off).
+  void AttachRecorder(FrameRecorder* recorder);
   uint64_t ToNs(uint64_t units) const {
     return static_cast<uint64_t>((static_cast<unsigned __int128>(units) * ns_per_unit_q32_) >> 32);
   }
@@ -102,6 +109,9 @@ class alignas(64) Worker {
   alignas(64) std::atomic<uint64_t> reset_done_{0};       // written by the worker
   PipelineCounters reset_totals_;                         // the worker's, published by reset_done_
   uint64_t held_at_reset_ = 0;
+  CaptureTap* capture_ = nullptr;
+  FrameRecorder* record_recorder_ = nullptr;        // --record's, or null
+  FrameRecorder capture_recorder_{nullptr, false};  // capture without --record: hooks only
 };
 
 }  // namespace faultline

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <rte_eal.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "dataplane/fastpath/clock.h"
+#include "dataplane/fastpath/frame_capture.h"
 #include "dataplane/fastpath/packet_meta.h"
 #include "dataplane/pipeline/compiled_profile.h"
 #include "dataplane/pipeline/snapshot_channel.h"
@@ -197,6 +199,7 @@ class LiveRun {
     since_ = std::chrono::steady_clock::now();
     if (status == 0) status = CreateWorkers();
     if (status == 0) status = StartRecording();
+    if (status == 0) status = StartCapture();
     if (status == 0) status = StartControl();
     return status;
   }
@@ -297,6 +300,23 @@ class LiveRun {
       workers_.workers[i].worker->SetRecorder(recording_->recorder(i));
     }
     recording_->Start();
+    return 0;
+  }
+
+  // Live capture: one bounded ring per worker (kCaptureRingSlots slots of a CaptureSlot), always
+  // there; the control plane switches capture on and off (`faultline capture`).
+  int StartCapture() {
+    for (unsigned i = 0; i < options_.workers; ++i) {
+      const std::string name = "fl_capture_" + std::to_string(i);
+      auto tap = std::make_unique<CaptureTap>(name.c_str(), kCaptureRingSlots, rte_socket_id());
+      if (tap->ring() == nullptr) {
+        return Fail(1,
+                    "no DPDK memory for the capture ring: " + std::string(rte_strerror(rte_errno)));
+      }
+      workers_.workers[i].worker->SetCapture(tap.get());
+      dataplane_.captures.push_back(tap.get());
+      captures_.push_back(std::move(tap));
+    }
     return 0;
   }
 
@@ -433,7 +453,8 @@ class LiveRun {
   MbufPool pool_;
   StartedPorts started_ports_;
   RuleIdentities identities_;
-  std::unique_ptr<FrameRecordWriter> recording_;  // outlives the workers, which record into it
+  std::unique_ptr<FrameRecordWriter> recording_;       // outlives the workers, which record into it
+  std::vector<std::unique_ptr<CaptureTap>> captures_;  // outlive the workers, which copy into them
   WorkerSet workers_;
   TimeBase time_base_;  // the TSC's, once EAL runs
   // The statistics count from the start of forwarding, or from the last reset.

@@ -17,6 +17,7 @@ namespace faultline {
 class SnapshotPublisher;
 class SeriesRecorder;
 class RuleIdentities;
+class CaptureTap;
 
 // What the control plane gets of a running dataplane. Every member is used by one control thread
 // at a time (the control plane serialises its requests and trace steps).
@@ -34,6 +35,8 @@ struct LiveDataplane {
   SeriesRecorder* series = nullptr;
   // The workers' clock time `clock` as Unix time (ns).
   std::function<uint64_t(uint64_t clock)> wall_ns;
+  // Live capture (`faultline capture`): one tap per worker (dataplane/fastpath/frame_capture.h).
+  std::vector<CaptureTap*> captures;
 };
 
 struct RunOptions {
