@@ -20,6 +20,7 @@ if [[ "${FAULTLINE_TEST_TOOLS:-0}" == 1 ]]; then
   packages+=(
     clang-14 libclang-rt-14-dev      # libFuzzer and the sanitizers (scripts/sanitize_build.sh)
     clang-format-14                  # the formatting check (scripts/check_format.sh)
+    ccache                           # rebuilds of unchanged sources (release and sanitizer builds)
     chromium python3-pytest          # the report rendered headless (tests/report_render_test.py)
     openssl prometheus               # http_api_test's certificate; prometheus_scrape_test and
                                      # promtool (stats_test checks the exposition)
