@@ -1,9 +1,11 @@
 #include "control/report/report_page.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "control/report/configured_cdf.h"
+#include "control/report/record_section.h"
 #include "control/report/report_script.h"
 
 namespace faultline {
@@ -82,6 +84,24 @@ uint64_t HistogramQuantile(const std::vector<std::pair<uint64_t, uint64_t>>& buc
   return buckets.empty() ? 0 : buckets.back().first;
 }
 
+// The rule's configured delay CDF from the series header (null: not in the header, or not drawn).
+Json ConfiguredCdf(const Series& series, const std::string& rule, std::vector<std::string>* notes) {
+  Json configured = nullptr;
+  for (const SeriesRuleDelay& delay : series.header.rules) {
+    if (delay.name != rule) continue;
+    std::string error;
+    const auto cdf =
+        ConfiguredDelayCdf(delay.delay_ns, delay.jitter_ns, delay.distribution, &error);
+    if (!cdf) {
+      notes->push_back("rule " + rule + ": configured delay not drawn: " + error);
+      continue;
+    }
+    configured = Json::array();
+    for (const auto& [ns, p] : *cdf) configured.push_back({ns / 1e6, p});
+  }
+  return configured;
+}
+
 Json DelayCdfs(const Series& series, std::vector<std::string>* notes) {
   Json cdfs = Json::array();
   for (const auto& [rule, buckets] : series.residence_histograms) {
@@ -93,19 +113,7 @@ Json DelayCdfs(const Series& series, std::vector<std::string>* notes) {
       seen += count;
       measured.push_back({low / 1e6, static_cast<double>(seen) / static_cast<double>(total)});
     }
-    Json configured = nullptr;
-    for (const SeriesRuleDelay& delay : series.header.rules) {
-      if (delay.name != rule) continue;
-      std::string error;
-      const auto cdf =
-          ConfiguredDelayCdf(delay.delay_ns, delay.jitter_ns, delay.distribution, &error);
-      if (!cdf) {
-        notes->push_back("rule " + rule + ": configured delay not drawn: " + error);
-        continue;
-      }
-      configured = Json::array();
-      for (const auto& [ns, p] : *cdf) configured.push_back({ns / 1e6, p});
-    }
+    const Json configured = ConfiguredCdf(series, rule, notes);
     cdfs.push_back({{"rule", rule},
                     {"measured", measured},
                     {"configured", configured},
@@ -174,25 +182,58 @@ std::string HtmlEscape(const std::string& text) {
   return out;
 }
 
+// The record's part of the data, each rule's CDF with the configured one beside it (taken from
+// the series' CDFs where drawn there already, so a note is not made twice).
+Json RecordPart(const RecordSummary& record, const Series* series, const Json& series_cdfs,
+                std::vector<std::string>* notes) {
+  Json part = RecordReportData(record, series, notes);
+  for (Json& cdf : part["cdfs"]) {
+    cdf["configured"] = nullptr;
+    if (series == nullptr) continue;
+    const std::string rule = cdf["rule"];
+    const auto drawn = std::find_if(series_cdfs.begin(), series_cdfs.end(),
+                                    [&](const Json& c) { return c["rule"] == rule; });
+    cdf["configured"] =
+        drawn != series_cdfs.end() ? (*drawn)["configured"] : ConfiguredCdf(*series, rule, notes);
+  }
+  return part;
+}
+
 }  // namespace
 
 std::string ReportData(const Series& series, std::vector<std::string>* notes) {
-  Json data = Rates(series);
-  data["events"] = Events(series);
-  data["cdfs"] = DelayCdfs(series, notes);
-  data["summary"] = Summary(series);
+  return ReportData(&series, nullptr, notes);
+}
+
+std::string ReportData(const Series* series, const RecordSummary* record,
+                       std::vector<std::string>* notes) {
+  Series none;  // a record alone: its times count from the record's origin
+  if (series == nullptr && record != nullptr) none.header.start_ns = record->origin_ns;
+  const Series& shown = series != nullptr ? *series : none;
+  Json data = Rates(shown);
+  data["has_series"] = series != nullptr;
+  data["events"] = Events(shown);
+  data["cdfs"] = DelayCdfs(shown, notes);
+  data["summary"] = Summary(shown);
+  data["record"] = record != nullptr ? RecordPart(*record, series, data["cdfs"], notes) : nullptr;
   data["notes"] = *notes;
   return data.dump();
 }
 
 std::string RenderReportPage(const Series& series, const std::string& chart_js,
                              std::vector<std::string>* notes) {
-  const std::string title = "faultline report: " + HtmlEscape(series.header.profile);
+  return RenderReportPage(&series, nullptr, chart_js, notes);
+}
+
+std::string RenderReportPage(const Series* series, const RecordSummary* record,
+                             const std::string& chart_js, std::vector<std::string>* notes) {
+  const std::string name = series != nullptr ? series->header.profile : "frame record";
+  const std::string title = "faultline report: " + HtmlEscape(name);
   std::string page = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>" +
                      title + "</title>\n<style>" + kReportStyle + "</style>\n</head><body>\n<h1>" +
                      title + "</h1>\n" + kReportBody;
   page += "<script id=\"series-data\" type=\"application/json\">" +
-          ScriptSafe(ReportData(series, notes)) + "</script>\n";
+          ScriptSafe(ReportData(series, record, notes)) + "</script>\n";
   page += "<script>\n" + chart_js + "\n</script>\n";
   page += "<script>\n" + std::string(kReportScript) + "\n</script>\n</body></html>\n";
   return page;

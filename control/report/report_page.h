@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "control/report/record_summary.h"
 #include "control/report/series_reader.h"
 
 namespace faultline {
@@ -18,5 +19,12 @@ std::string ReportData(const Series& series, std::vector<std::string>* notes);
 // The whole page; `chart_js` is Chart.js's text (chart_js_source.h).
 std::string RenderReportPage(const Series& series, const std::string& chart_js,
                              std::vector<std::string>* notes);
+
+// With a frame record (record_section.h) and/or a series (either may be null, not both): the
+// page's "record" part (null without one) and "has_series" (false: only the record's charts).
+std::string ReportData(const Series* series, const RecordSummary* record,
+                       std::vector<std::string>* notes);
+std::string RenderReportPage(const Series* series, const RecordSummary* record,
+                             const std::string& chart_js, std::vector<std::string>* notes);
 
 }  // namespace faultline

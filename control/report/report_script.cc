@@ -8,6 +8,7 @@ body { font-family: sans-serif; margin: 1em 2em; background: #fff; color: #222; 
 table { border-collapse: collapse; margin-bottom: 2em; }
 td, th { border: 1px solid #bbb; padding: 2px 8px; text-align: left; }
 td.number { text-align: right; }
+tr.differs td { background: #fdd; }
 )css";
 
 const char* const kReportBody = R"html(
@@ -17,14 +18,26 @@ are partitions, stalls and link-down periods; the timeline lists every fault and
 <table id="summary"></table>
 <table id="rule-percentiles"></table>
 <ul id="notes"></ul>
+<div id="series-charts">
 <h2>Frames per second</h2>
 <div class="chart-box"><canvas id="chart-frames" class="chart"></canvas></div>
 <h2>Residence time per interval (log axis)</h2>
 <div class="chart-box"><canvas id="chart-residence" class="chart"></canvas></div>
 <h2>Fault timeline</h2>
 <div class="chart-box"><canvas id="chart-timeline" class="chart"></canvas></div>
+</div>
 <h2>Delay CDF: measured residence against the configured distribution</h2>
+<p id="cdf-source"></p>
 <div class="chart-box"><canvas id="chart-cdf" class="chart"></canvas></div>
+<div id="record-part">
+<h2>Frame record: every frame's fate per rule and direction</h2>
+<table id="record-counts"></table>
+<table id="record-percentiles"></table>
+<h2>Frame record against the series (whole run)</h2>
+<table id="record-comparison"></table>
+<h2>Drops per second by cause, from the frame record</h2>
+<div class="chart-box"><canvas id="chart-record-drops" class="chart"></canvas></div>
+</div>
 )html";
 
 const char* const kReportScript = R"js(
@@ -111,10 +124,19 @@ function timelineChart() {
         label: (item) => item.raw.y + ': ' + item.raw.detail}}}}});
 }
 
+// With a record, each rule's measured CDF is the record's (exact per frame), else the series'
+// histogram's; the caption says which.
 function cdfChart() {
   const sets = [];
-  data.cdfs.forEach((rule, i) => {
-    sets.push({label: rule.rule + ' measured', data: rule.measured.map(([x, y]) => ({x, y})),
+  const fromRecord = data.record !== null;
+  document.getElementById('cdf-source').textContent = fromRecord
+    ? 'Measured: each delivered frame\'s departure - arrival from the frame record (exact to ' +
+      '0.05%, every frame). Dashed: the configured distribution.'
+    : 'Measured: the series\' whole-run residence histogram (bucket low bounds). Dashed: the ' +
+      'configured distribution.';
+  const label = fromRecord ? ' measured (record)' : ' measured (series histogram)';
+  (fromRecord ? data.record.cdfs : data.cdfs).forEach((rule, i) => {
+    sets.push({label: rule.rule + label, data: rule.measured.map(([x, y]) => ({x, y})),
       borderColor: colour(i), backgroundColor: colour(i), pointRadius: 0, stepped: true});
     if (rule.configured !== null) {
       sets.push({label: rule.rule + ' configured',
@@ -142,6 +164,41 @@ function fillTable(id, header, rows) {
   rows.forEach((row) => add(row, 'td'));
 }
 
+const droppedText = (d) => Object.keys(d).map((c) => c + ' ' + d[c]).join(', ') || '0';
+
+function recordTables() {
+  const r = data.record;
+  const causes = [...new Set(r.rows.flatMap((row) => Object.keys(row.dropped)))].sort();
+  fillTable('record-counts', ['rule', 'direction', 'frames in', 'delivered', 'duplicate copies',
+    'partition answers'].concat(causes.map((c) => 'dropped: ' + c)),
+  r.rows.map((row) => [row.rule, row.direction, row.in, row.delivered, row.duplicates,
+    row.answers].concat(causes.map((c) => row.dropped[c] || 0))));
+  fillTable('record-percentiles', ['rule', 'delivered frames', 'p50 (us)', 'p99 (us)',
+    'p99.9 (us)', 'max (us)'], r.cdfs.map((c) => [c.rule, c.count, c.p50_ns / 1e3,
+    c.p99_ns / 1e3, c.p999_ns / 1e3, c.max_ns / 1e3]));
+  if (r.comparison === null) return;
+  fillTable('record-comparison', ['rule', 'record: in', 'series: matched', 'record: delivered',
+    'series: forwarded', 'record: dropped', 'series: dropped', 'agree'],
+  r.comparison.map((c) => [c.rule, c.record.in, c.series ? (c.series.matched ?? '') : 'not in series',
+    c.record.delivered, c.series ? c.series.forwarded : '', droppedText(c.record.dropped),
+    c.series ? droppedText(c.series.dropped) : '', c.agree ? 'yes' : 'DIFFERS']));
+  const rows = document.getElementById('record-comparison').rows;
+  r.comparison.forEach((c, i) => { if (!c.agree) rows[i + 1].className = 'differs'; });
+}
+
+function recordDropsChart() {
+  const d = data.record.drops;
+  const pts = (values) => d.t.map((t, i) => ({x: t, y: values[i]}));
+  const sets = Object.keys(d.causes).map((cause, i) => ({label: 'dropped: ' + cause,
+    data: pts(d.causes[cause]), borderColor: colour(i + 1), backgroundColor: colour(i + 1),
+    pointRadius: 0, borderWidth: 2, stepped: 'after'}));
+  const last = d.t.length ? d.t[d.t.length - 1] : 1;
+  const axis = data.has_series ? timeAxis : {...timeAxis, max: last};
+  new Chart(document.getElementById('chart-record-drops'), {type: 'line', data: {datasets: sets},
+    options: {...base, scales: {x: axis, y: {title: {display: true,
+      text: 'frames/s (' + d.bin_s + ' s bins)'}}}}, plugins: [bandPlugin]});
+}
+
 fillTable('summary', ['', 'value'], data.summary);
 fillTable('rule-percentiles', ['rule', 'frames', 'p50 (us)', 'p99 (us)', 'p99.9 (us)'],
   data.cdfs.map((r) => [r.rule, r.count, r.p50_us, r.p99_us, r.p999_us]));
@@ -150,10 +207,20 @@ data.notes.forEach((note) => {
   li.textContent = note;
   document.getElementById('notes').appendChild(li);
 });
-framesChart();
-residenceChart();
-timelineChart();
+if (data.has_series) {
+  framesChart();
+  residenceChart();
+  timelineChart();
+} else {
+  document.getElementById('series-charts').style.display = 'none';
+}
 cdfChart();
+if (data.record !== null) {
+  recordTables();
+  recordDropsChart();
+} else {
+  document.getElementById('record-part').style.display = 'none';
+}
 )js";
 
 }  // namespace faultline

@@ -94,6 +94,26 @@ SeriesPercentiles ReadPercentiles(const Json& object) {
   return p;
 }
 
+std::map<std::string, uint64_t> ReadDropped(const Json& line) {
+  std::map<std::string, uint64_t> counts;
+  const Json& dropped = Object(line, "dropped");
+  for (auto it = dropped.begin(); it != dropped.end(); ++it) {
+    counts[it.key()] = Uint(dropped, it.key().c_str());
+  }
+  return counts;
+}
+
+void ReadIntervalRules(const Json& line, SeriesInterval* interval) {
+  if (!line.contains("rules")) return;
+  for (const auto& [name, rule] : Object(line, "rules").items()) {
+    if (!rule.is_object()) throw LineError("each rule of \"rules\" must be an object");
+    SeriesRuleCounts& counts = interval->rules[name];
+    counts.matched = Uint(rule, "matched", false);
+    counts.forwarded = Uint(rule, "forwarded", false);
+    if (rule.contains("dropped")) counts.dropped = ReadDropped(rule);
+  }
+}
+
 SeriesInterval ReadInterval(const Json& line, uint64_t default_interval_ns) {
   SeriesInterval interval;
   interval.t_ns = Uint(line, "t_ns");
@@ -103,11 +123,9 @@ SeriesInterval ReadInterval(const Json& line, uint64_t default_interval_ns) {
   interval.duplicated = Uint(line, "duplicated", false);
   interval.corrupted = Uint(line, "corrupted", false);
   interval.reordered = Uint(line, "reordered", false);
-  const Json& dropped = Object(line, "dropped");
-  for (auto it = dropped.begin(); it != dropped.end(); ++it) {
-    interval.dropped[it.key()] = Uint(dropped, it.key().c_str());
-  }
+  interval.dropped = ReadDropped(line);
   interval.residence = ReadPercentiles(Object(line, "residence_ns"));
+  ReadIntervalRules(line, &interval);
   return interval;
 }
 

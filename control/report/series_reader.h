@@ -36,6 +36,12 @@ struct SeriesHeader {
   std::vector<SeriesRuleDelay> rules;
 };
 
+// One rule's counts in one interval (the interval's "rules"; absent in older series).
+struct SeriesRuleCounts {
+  uint64_t matched = 0, forwarded = 0;
+  std::map<std::string, uint64_t> dropped;  // by cause
+};
+
 // Counts in one interval (not cumulative), ending at t_ns.
 struct SeriesInterval {
   uint64_t t_ns = 0;
@@ -43,6 +49,7 @@ struct SeriesInterval {
   uint64_t delivered = 0, duplicated = 0, corrupted = 0, reordered = 0;
   std::map<std::string, uint64_t> dropped;  // by cause
   SeriesPercentiles residence;
+  std::map<std::string, SeriesRuleCounts> rules;
 };
 
 struct SeriesEvent {
