@@ -47,7 +47,7 @@ std::vector<std::string> SplitCsv(const std::string& line) {
 
 // Counts of `record export --csv` by (rule, direction), as the page's rows name them.
 struct CsvCounts {
-  std::map<std::string, json> rows;                   // "rule/direction" -> row
+  std::map<std::string, json> rows;                        // "rule/direction" -> row
   std::map<std::string, std::vector<uint64_t>> residence;  // rule -> delivered residences
   uint64_t drops = 0;
 };
@@ -62,7 +62,10 @@ CsvCounts CountCsv(const std::string& csv) {
     const std::string &fate = f.at(3), &cause = f.at(4), &rule = f.at(5), &copy = f.at(9);
     json& row = counts.rows[rule + "/" + f.at(6)];
     if (row.is_null()) {
-      row = {{"in", 0}, {"delivered", 0}, {"duplicates", 0}, {"answers", 0},
+      row = {{"in", 0},
+             {"delivered", 0},
+             {"duplicates", 0},
+             {"answers", 0},
              {"dropped", json::object()}};
     }
     if (copy == "original") row["in"] = row["in"].get<uint64_t>() + 1;
@@ -102,9 +105,9 @@ class ReportRecordTest : public ::testing::Test {
   std::string Path(const std::string& name) { return temp_files_.Path(name); }
   // Replays in.pcap with `seed`, writing SERIES and RECORD.
   void Replay(const std::string& seed, const std::string& series, const std::string& record) {
-    const auto run = RunFaultline({"replay", "--in", Path("in.pcap"), "--out", Path("out.pcap"),
-                                   "--profile", Path("p.yaml"), "--seed", seed, "--series",
-                                   series, "--record", record});
+    const auto run =
+        RunFaultline({"replay", "--in", Path("in.pcap"), "--out", Path("out.pcap"), "--profile",
+                      Path("p.yaml"), "--seed", seed, "--series", series, "--record", record});
     ASSERT_EQ(run.status, 0) << run.output;
   }
   testing::TempFiles temp_files_;
@@ -126,7 +129,8 @@ TEST_F(ReportRecordTest, PageHoldsTheRecordsCountsAndExactDelays) {
   const json& part = data["record"];
   ASSERT_EQ(part["rows"].size(), expected.rows.size());
   for (const json& row : part["rows"]) {
-    const std::string key = row["rule"].get<std::string>() + "/" + row["direction"].get<std::string>();
+    const std::string key =
+        row["rule"].get<std::string>() + "/" + row["direction"].get<std::string>();
     ASSERT_TRUE(expected.rows.count(key)) << key;
     for (const char* field : {"in", "delivered", "duplicates", "answers", "dropped"}) {
       EXPECT_EQ(row[field], expected.rows[key][field]) << key << " " << field;
@@ -146,7 +150,8 @@ TEST_F(ReportRecordTest, PageHoldsTheRecordsCountsAndExactDelays) {
     EXPECT_EQ(cdf["count"], sorted.size()) << rule;
     EXPECT_EQ(cdf["p50_ns"], configured.at(rule)) << rule;
     EXPECT_EQ(cdf["p50_ns"], sorted[(sorted.size() - 1) / 2]) << rule;
-    EXPECT_EQ(cdf["measured"], json::array({{configured.at(rule) / 1e6, 1.0}})) << rule;
+    const double ms = configured.at(rule) / 1e6;
+    EXPECT_EQ(cdf["measured"], json::array({{ms, 0.0}, {ms, 1.0}})) << rule;
     EXPECT_FALSE(cdf["configured"].is_null()) << rule;
   }
   // The record agrees with the series' totals, per rule and for the whole run.

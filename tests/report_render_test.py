@@ -3,7 +3,8 @@
 The page must draw every chart offline: each of its canvases carries data-rendered="1" and the
 number of coloured pixels Chart.js painted (the page's own marker), the body counts the charts,
 the page refers to no http(s) resource, and a screenshot is not blank. Bad series files exit 2
-with FILE:LINE. Chromium runs in its own session under a timeout, with a temporary profile, and is
+with FILE:LINE. With --record (a replay of a known profile made here with --series and --record)
+the page draws the record's charts too; a record alone draws its own two. Chromium runs in its own session under a timeout, with a temporary profile, and is
 killed by its process group if it hangs.
 """
 import os
@@ -19,6 +20,16 @@ import pytest
 FAULTLINE = os.environ['FAULTLINE_BIN']
 FIXTURE = os.path.join(os.environ['FAULTLINE_SOURCE_ROOT'], 'tests/data/report/series.jsonl')
 CHARTS = ['chart-frames', 'chart-residence', 'chart-timeline', 'chart-cdf']
+RECORD_CHARTS = ['chart-cdf', 'chart-record-drops']
+# Rule lossy (UDP port 5000): loss 10%, duplicate 10%, 2 ms; rule slow (5001): 3 ms +- 1 ms.
+PROFILE = """version: 1
+impairments:
+  lossy: {delay: {base: 2ms}, loss: {probability: 10%}, duplicate: {probability: 10%}}
+  slow: {delay: {base: 3ms, jitter: 1ms, distribution: normal}}
+rules:
+  - {name: lossy, match: {proto: udp, dst-port: 5000}, impairment: lossy}
+  - {name: slow, match: {proto: udp, dst-port: 5001}, impairment: slow}
+"""
 
 
 def chromium(args, tmp):
@@ -86,6 +97,80 @@ def report(tmp_path_factory):
     return tmp, page
 
 
+def write_udp_pcap(path, count, gap_us=1000):
+    """A classic pcap of `count` UDP frames, alternately to ports 5000 and 5001, 8 flows."""
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i in range(count):
+            payload = b'x' * 18
+            udp = struct.pack('>HHHH', 40000 + i % 8, 5000 + i % 2, 8 + len(payload), 0) + payload
+            ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), i & 0xffff, 0, 64, 17, 0,
+                             bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
+            frame = b'\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00' + ip
+            t = 1700000000 * 1000000 + i * gap_us
+            f.write(struct.pack('<IIII', t // 1000000, t % 1000000, len(frame), len(frame)) + frame)
+
+
+def run_report(args, tmp, name):
+    page = os.path.join(tmp, name)
+    result = subprocess.run([FAULTLINE, 'report'] + args + ['--out', page],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return page
+
+
+@pytest.fixture(scope='module')
+def replayed(tmp_path_factory):
+    """(tmp, series, record) of a 6 s replay of the profile above."""
+    tmp = str(tmp_path_factory.mktemp('replayed'))
+    pcap, profile = os.path.join(tmp, 'in.pcap'), os.path.join(tmp, 'p.yaml')
+    series, record = os.path.join(tmp, 's.jsonl'), os.path.join(tmp, 'r.rec')
+    write_udp_pcap(pcap, 6000)
+    with open(profile, 'w') as f:
+        f.write(PROFILE)
+    result = subprocess.run([FAULTLINE, 'replay', '--in', pcap, '--out',
+                             os.path.join(tmp, 'out.pcap'), '--profile', profile, '--seed', '7',
+                             '--series', series, '--record', record],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return tmp, series, record
+
+
+def check_charts(dom, drawn, hidden, empty=()):
+    """Every chart in `drawn` drew, in colour unless in `empty`; those in `hidden` did not."""
+    assert re.search(r'<body[^>]*data-charts-rendered="%d"' % len(drawn), dom), dom[:2000]
+    canvases = re.findall(r'<canvas[^>]*>', dom)
+    for chart in drawn:
+        tag = next(c for c in canvases if 'id="%s"' % chart in c)
+        assert 'data-rendered="1"' in tag, tag
+        coloured = int(re.search(r'data-coloured-pixels="(\d+)"', tag).group(1))
+        assert chart in empty or coloured > 500, (chart, coloured)
+    for chart in hidden:
+        tag = next(c for c in canvases if 'id="%s"' % chart in c)
+        assert 'data-rendered' not in tag, tag
+
+
+def test_series_and_record_draw_every_chart(replayed):
+    tmp, series, record = replayed
+    page = run_report(['--series', series, '--record', record], tmp, 'both.html')
+    dom = chromium(['--dump-dom', 'file://' + page], tmp)
+    # A replay without a trace has no fault events: its timeline draws only axes.
+    check_charts(dom, CHARTS + ['chart-record-drops'], [], empty=['chart-timeline'])
+    assert 'from the frame record (exact to 0.05%' in dom
+    # The record's table (rule, direction, in, ...) and its agreement with the series.
+    assert re.search(r'<td>lossy</td><td>a-to-b</td><td class="number">3000</td>', dom), dom
+    assert re.search(r'<td>slow</td><td>a-to-b</td><td class="number">3000</td>', dom)
+    assert '<td>DIFFERS</td>' not in dom
+    assert dom.count('<td>yes</td>') == 3
+
+
+def test_record_alone_draws_its_charts(replayed):
+    tmp, _, record = replayed
+    page = run_report(['--record', record], tmp, 'record.html')
+    dom = chromium(['--dump-dom', 'file://' + page], tmp)
+    check_charts(dom, RECORD_CHARTS, ['chart-frames', 'chart-residence', 'chart-timeline'])
+
+
 def test_page_refers_to_no_network_resource(report):
     _, page = report
     text = open(page, encoding='utf-8').read()
@@ -100,7 +185,8 @@ def test_every_chart_drew_offline(report):
     dom = chromium(['--dump-dom', 'file://' + page], tmp)
     assert re.search(r'<body[^>]*data-charts-rendered="4"', dom), dom[:2000]
     canvases = re.findall(r'<canvas[^>]*>', dom)
-    assert len(canvases) == len(CHARTS)
+    assert len(canvases) == len(CHARTS) + 1  # and the record's drops, not drawn without --record
+    assert 'data-rendered' not in next(c for c in canvases if 'chart-record-drops' in c)
     for chart in CHARTS:
         tag = next(c for c in canvases if 'id="%s"' % chart in c)
         assert 'data-rendered="1"' in tag, tag

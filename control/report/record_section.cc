@@ -79,8 +79,8 @@ Json Comparison(const RecordSummary& record, const Series& series,
               theirs["dropped"] == Json(DroppedByName(total));
       if (!agree) notes->push_back("rule " + rule + ": the record and the series differ");
     }
-    rows.push_back({{"rule", rule}, {"record", CountsJson(total)}, {"series", theirs},
-                    {"agree", agree}});
+    rows.push_back(
+        {{"rule", rule}, {"record", CountsJson(total)}, {"series", theirs}, {"agree", agree}});
   }
   uint64_t delivered = 0;
   std::map<std::string, uint64_t> dropped;
@@ -95,10 +95,11 @@ Json Comparison(const RecordSummary& record, const Series& series,
                      " dropped, the series " + std::to_string(delivered) +
                      " delivered (a live record may miss frames it counted as record_lost)");
   }
-  rows.push_back({{"rule", "(all)"},
-                  {"record", CountsJson(all)},
-                  {"series", {{"matched", nullptr}, {"forwarded", delivered}, {"dropped", dropped}}},
-                  {"agree", agree}});
+  rows.push_back(
+      {{"rule", "(all)"},
+       {"record", CountsJson(all)},
+       {"series", {{"matched", nullptr}, {"forwarded", delivered}, {"dropped", dropped}}},
+       {"agree", agree}});
   return rows;
 }
 
@@ -107,10 +108,9 @@ void CheckSameRun(const RecordSummary& record, const Series& series,
                   std::vector<std::string>* notes) {
   const bool virtual_series = series.header.source == "replay";
   if (record.header.virtual_clock != virtual_series) {
-    notes->push_back(std::string("the record is of a ") +
-                     (record.header.virtual_clock ? "replay" : "live run") +
-                     " and the series of a " + series.header.source +
-                     ": they look like different runs");
+    notes->push_back(
+        std::string("the record is of a ") + (record.header.virtual_clock ? "replay" : "live run") +
+        " and the series of a " + series.header.source + ": they look like different runs");
     return;
   }
   if (record.records == 0 || series.intervals.empty()) return;
@@ -118,8 +118,9 @@ void CheckSameRun(const RecordSummary& record, const Series& series,
   const uint64_t begin = series.header.start_ns > slack ? series.header.start_ns - slack : 0;
   const uint64_t end = series.intervals.back().t_ns + slack;
   if (record.last_arrival_ns < begin || record.first_arrival_ns > end) {
-    notes->push_back("the record's frames arrived outside the series' time span: they look "
-                     "like different runs");
+    notes->push_back(
+        "the record's frames arrived outside the series' time span: they look "
+        "like different runs");
   }
 }
 
@@ -135,7 +136,8 @@ Json DropRates(const RecordSummary& record, uint64_t axis_origin_ns) {
   }
   const double offset = (static_cast<double>(record.origin_ns) - axis_origin_ns) / 1e9;
   Json t = Json::array(), rates = Json::object();
-  for (const int cause : causes) rates[DropCauseName(static_cast<DropCause>(cause))] = Json::array();
+  for (const int cause : causes)
+    rates[DropCauseName(static_cast<DropCause>(cause))] = Json::array();
   for (size_t first = 0; first < seconds; first += width) {
     t.push_back(offset + static_cast<double>(std::min(first + width, seconds)));
     for (const int cause : causes) {
@@ -143,8 +145,8 @@ Json DropRates(const RecordSummary& record, uint64_t axis_origin_ns) {
       for (size_t i = first; i < std::min(first + width, seconds); ++i) {
         count += record.drops_per_second[i][cause];
       }
-      rates[DropCauseName(static_cast<DropCause>(cause))].push_back(
-          static_cast<double>(count) / static_cast<double>(width));
+      rates[DropCauseName(static_cast<DropCause>(cause))].push_back(static_cast<double>(count) /
+                                                                    static_cast<double>(width));
     }
   }
   return {{"t", t}, {"causes", rates}, {"bin_s", width}};
@@ -155,6 +157,7 @@ Json DropRates(const RecordSummary& record, uint64_t axis_origin_ns) {
 Json HistogramCdf(const HistogramSummary& summary, size_t max_points) {
   Json points = Json::array();
   if (summary.total == 0) return points;
+  points.push_back({summary.min / 1e6, 0.0});  // the curve rises from 0 at the smallest delay
   const double step = 1.0 / static_cast<double>(max_points);
   uint64_t seen = 0;
   double last = 0;
@@ -163,7 +166,8 @@ Json HistogramCdf(const HistogramSummary& summary, size_t max_points) {
     seen += summary.counts[bucket];
     const double fraction = static_cast<double>(seen) / static_cast<double>(summary.total);
     if (fraction - last < step && seen != summary.total) continue;
-    const uint64_t top = LatencyHistogram::BucketLow(bucket) + LatencyHistogram::BucketWidth(bucket) - 1;
+    const uint64_t top =
+        LatencyHistogram::BucketLow(bucket) + LatencyHistogram::BucketWidth(bucket) - 1;
     points.push_back({std::clamp(top, summary.min, summary.max) / 1e6, fraction});
     last = fraction;
   }

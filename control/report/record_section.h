@@ -20,9 +20,10 @@ namespace faultline {
 nlohmann::json RecordReportData(const RecordSummary& record, const Series* series,
                                 std::vector<std::string>* notes);
 
-// Points (delay_ms, P[delay <= delay]) of a residence histogram, at most about `max_points`
-// (a point where the fraction grew by at least 1/max_points, and the last), each bucket at its
-// largest value kept within the histogram's [min, max], so a constant reads exactly.
+// Points (delay_ms, P[delay <= delay]) of a residence histogram: (min, 0), then at most about
+// `max_points` more (a point where the fraction grew by at least 1/max_points, and the last),
+// each bucket at its largest value kept within the histogram's [min, max], so a constant reads
+// exactly.
 nlohmann::json HistogramCdf(const HistogramSummary& summary, size_t max_points = 1000);
 
 }  // namespace faultline

@@ -72,7 +72,7 @@ std::optional<RecordSummary> SummarizeRecord(const std::string& path,
   while (reader.Next(&record, error)) {
     if (first) {
       // A virtual-time record's header start is when the replay ran, not its captures' time.
-      summary.origin_ns = origin_ns ? *origin_ns
+      summary.origin_ns = origin_ns                      ? *origin_ns
                           : summary.header.virtual_clock ? record.arrival
                                                          : summary.header.start_ns;
       first = false;

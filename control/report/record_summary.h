@@ -61,7 +61,6 @@ inline constexpr size_t kMaxDropSeconds = 7 * 86400;
 // first arrival for a virtual-time one). Nullopt and *error (the reader's, with the byte offset)
 // for a file that cannot be read or is damaged.
 std::optional<RecordSummary> SummarizeRecord(const std::string& path,
-                                             std::optional<uint64_t> origin_ns,
-                                             std::string* error);
+                                             std::optional<uint64_t> origin_ns, std::string* error);
 
 }  // namespace faultline

@@ -188,10 +188,13 @@ function recordTables() {
 
 function recordDropsChart() {
   const d = data.record.drops;
-  const pts = (values) => d.t.map((t, i) => ({x: t, y: values[i]}));
+  // A bin's rate holds over the second(s) ending at its t: steps drawn before each point, from
+  // the first bin's start.
+  const pts = (values) => (d.t.length ? [{x: d.t[0] - d.bin_s, y: 0}] : []).concat(
+    d.t.map((t, i) => ({x: t, y: values[i]})));
   const sets = Object.keys(d.causes).map((cause, i) => ({label: 'dropped: ' + cause,
     data: pts(d.causes[cause]), borderColor: colour(i + 1), backgroundColor: colour(i + 1),
-    pointRadius: 0, borderWidth: 2, stepped: 'after'}));
+    pointRadius: 0, borderWidth: 2, stepped: 'before'}));
   const last = d.t.length ? d.t[d.t.length - 1] : 1;
   const axis = data.has_series ? timeAxis : {...timeAxis, max: last};
   new Chart(document.getElementById('chart-record-drops'), {type: 'line', data: {datasets: sets},
