@@ -45,8 +45,8 @@ std::string WriteRecord(const std::string& name, const std::vector<FrameRecord>&
 
 TEST(RecordSummaryTest, CountsEveryKindOfRecordByRuleAndDirection) {
   const std::vector<FrameRecord> records = {
-      Make(kOrigin + 10, kOrigin + 1'010, 3, 0, kCopyOriginal),     // delivered, 1000 ns
-      Make(kOrigin + 20, kOrigin + 2'020, 3, 0, kCopyDuplicate),    // its copy, 2000 ns
+      Make(kOrigin + 10, kOrigin + 1'010, 3, 0, kCopyOriginal),   // delivered, 1000 ns
+      Make(kOrigin + 20, kOrigin + 2'020, 3, 0, kCopyDuplicate),  // its copy, 2000 ns
       Make(kOrigin + 2'500'000'000, 0, 3, 1, kCopyOriginal, DropCause::kQueue),
       Make(kOrigin - 5, 0, 3, 1, kCopyOriginal),                    // before the origin: bin 0
       Make(kOrigin + 30, kOrigin + 40, kNoRule, 1, kCopyAnswer),    // a partition's answer
