@@ -14,6 +14,7 @@
 #include "dataplane/reporting/frame_record_file.h"
 #include "tests/faultline_binary.h"
 #include "tests/pcap_fixtures.h"
+#include "tests/record_test_profile.h"
 
 namespace faultline {
 namespace {
@@ -28,16 +29,9 @@ using testing::UdpDestinationPort;
 using testing::UdpStreamOptions;
 using testing::WritePcap;
 
-// Rule `lossy` (UDP port 5000): loss 10%, duplicate 10%, constant delay 2 ms; rule `slow`
-// (port 5001): constant delay 3 ms. Frames alternate between the two ports (dst_ports 2).
-constexpr char kProfile[] =
-    "version: 1\n"
-    "impairments:\n"
-    "  lossy: {delay: {base: 2ms}, loss: {probability: 10%}, duplicate: {probability: 10%}}\n"
-    "  slow: {delay: {base: 3ms}}\n"
-    "rules:\n"
-    "  - {name: lossy, match: {proto: udp, dst-port: 5000}, impairment: lossy}\n"
-    "  - {name: slow, match: {proto: udp, dst-port: 5001}, impairment: slow}\n";
+// The profile: tests/record_test_profile.h (lossy: 2 ms, 10% loss and duplication; slow: 3 ms).
+// Frames alternate between the two ports (dst_ports 2).
+constexpr const char* kProfile = testing::kRecordTestProfile;
 
 class FrameRecordTest : public ::testing::Test {
  protected:

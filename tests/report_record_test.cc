@@ -17,6 +17,7 @@
 
 #include "tests/faultline_binary.h"
 #include "tests/pcap_fixtures.h"
+#include "tests/record_test_profile.h"
 
 namespace faultline {
 namespace {
@@ -25,16 +26,8 @@ using json = nlohmann::json;
 using testing::ReadFileBytes;
 using testing::RunFaultline;
 
-// Rule `lossy` (UDP port 5000): loss 10%, duplicate 10%, constant delay 2 ms; rule `slow`
-// (port 5001): constant delay 3 ms.
-constexpr char kProfile[] =
-    "version: 1\n"
-    "impairments:\n"
-    "  lossy: {delay: {base: 2ms}, loss: {probability: 10%}, duplicate: {probability: 10%}}\n"
-    "  slow: {delay: {base: 3ms}}\n"
-    "rules:\n"
-    "  - {name: lossy, match: {proto: udp, dst-port: 5000}, impairment: lossy}\n"
-    "  - {name: slow, match: {proto: udp, dst-port: 5001}, impairment: slow}\n";
+// The profile: tests/record_test_profile.h (lossy: 2 ms, 10% loss and duplication; slow: 3 ms).
+constexpr const char* kProfile = testing::kRecordTestProfile;
 
 std::vector<std::string> SplitCsv(const std::string& line) {
   std::vector<std::string> fields;
