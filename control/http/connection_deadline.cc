@@ -79,7 +79,8 @@ ConnectionDeadline::~ConnectionDeadline() {
   for (auto& [id, connection] : connections_) close(connection.fd);
 }
 
-int64_t ConnectionDeadline::Accepted() {
+int64_t ConnectionDeadline::Accepted(int* socket) {
+  if (socket != nullptr) *socket = -1;
   std::lock_guard lock(mutex_);
   std::vector<std::pair<int, uint64_t>> fresh;  // (fd, inode) of sockets not yet tracked
   DIR* directory = opendir("/proc/self/fd");
@@ -104,6 +105,7 @@ int64_t ConnectionDeadline::Accepted() {
   if (copy < 0) return -1;
   const int64_t id = next_id_++;
   connections_[id] = Connection{.fd = copy, .inode = fresh[0].second};
+  if (socket != nullptr) *socket = fresh[0].first;
   return id;
 }
 

@@ -39,8 +39,9 @@ class ConnectionDeadline {
   ConnectionDeadline& operator=(const ConnectionDeadline&) = delete;
 
   // On the accept thread, after accept: finds and tracks the new connection; its id, or -1 if
-  // none was found (then it is served without a deadline; cannot happen short of EMFILE).
-  int64_t Accepted();
+  // none was found (then it is served without a deadline; cannot happen short of EMFILE). *socket
+  // (if given): the accepted descriptor itself (the one cpp-httplib holds), or -1.
+  int64_t Accepted(int* socket = nullptr);
   // On the serving thread: the job of connection `id` starts / ended (it closed its socket).
   void Started(int64_t id);
   void Finished(int64_t id);
