@@ -50,19 +50,22 @@ class HttpApiLimitsTest : public ::testing::Test {
   static nlohmann::json OverSocket(const nlohmann::json& request) {
     return testing::OverSocket(socket_, request);
   }
-  // The "api" counters (served over HTTP only), by a client with a generous timeout.
-  static nlohmann::json ApiCounters() {
+  // The response to `request` over HTTP from 127.0.0.1, by a client with a generous timeout; an
+  // empty object (and a test failure) if none.
+  static nlohmann::json Ask(const nlohmann::json& request) {
     ApiClientOptions options;
     options.box = api_url_;
     options.timeout = std::chrono::seconds(30);
     std::string error;
     auto client = ApiClient::Create(options, &error);
     EXPECT_NE(client, nullptr) << error;
-    if (!client) return {};
-    auto response = client->Request({{"command", "stats"}}, &error);
+    if (!client) return nlohmann::json::object();
+    auto response = client->Request(request, &error);
     EXPECT_TRUE(response.has_value()) << error;
-    return response ? (*response)["stats"]["api"] : nlohmann::json{};
+    return response.value_or(nlohmann::json::object());
   }
+  // The "api" counters (served over HTTP only).
+  static nlohmann::json ApiCounters() { return Ask({{"command", "stats"}})["stats"]["api"]; }
   // A TCP connection to the API from `source` that has sent `head` (maybe only the start of a
   // request).
   static UniqueFd Connect(const std::string& head, const std::string& source) {
@@ -134,14 +137,8 @@ TEST_F(HttpApiLimitsTest, TricklingClientsAreCutAtTheDeadlineWhileOthersAreServe
   usleep(300'000);  // the serving threads took the first ones; the last one waits
   const Clock::time_point asked = Clock::now();
   auto answered = std::async(std::launch::async, [] {
-    ApiClientOptions options;
-    options.box = api_url_;
-    options.timeout = std::chrono::seconds(30);
-    std::string error;
-    auto client = ApiClient::Create(options, &error);
-    auto response = client ? client->Request({{"command", "show"}}, &error) : std::nullopt;
-    EXPECT_TRUE(response.has_value()) << error;
-    return std::make_pair(response.value_or(nlohmann::json{}), Clock::now());
+    const nlohmann::json show = Ask({{"command", "show"}});
+    return std::make_pair(show, Clock::now());
   });
   size_t sent = 1, open = slow_count;
   for (Clock::time_point next = Clock::now() + std::chrono::seconds(1);
@@ -186,19 +183,46 @@ TEST_F(HttpApiLimitsTest, TricklingClientsAreCutAtTheDeadlineWhileOthersAreServe
 
 TEST_F(HttpApiLimitsTest, ConnectionsBeyondThreadsAndQueueGet503) {
   const uint64_t refused_before = ApiCounters()["too_many_connections"].get<uint64_t>();
-  // Held by the start of a request: the first ones occupy the serving threads (until the
-  // deadline, 5 s), the others fill the waiting slots (never read while they wait).
-  std::vector<UniqueFd> held;
-  for (size_t i = 0; i < kDefaults.threads + kDefaults.max_waiting; ++i) {
-    held.push_back(Connect("GET /v1/show HTTP/1.1\r\n", OwnAddress(i)));
+  // threads + waiting slots + 1 connections, each with a whole request head announcing a body
+  // that never comes: those a serving thread takes wait for the body (until the deadline, 5 s),
+  // the waiting ones are never read, and one beyond gets 503 at once from its head. A serving
+  // thread can still be finishing an earlier client's connection when they arrive (a loaded
+  // machine), so which ones and how many are refused is not fixed: at least one, at most those
+  // beyond the waiting slots, and every 503 is counted.
+  const std::string head =
+      "POST /v1/request HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 2\r\n\r\n";
+  std::vector<UniqueFd> connections;
+  for (size_t i = 0; i < kDefaults.threads + kDefaults.max_waiting + 1; ++i) {
+    connections.push_back(Connect(head, OwnAddress(i)));
   }
-  UniqueFd extra = Connect("GET /v1/show HTTP/1.1\r\nHost: x\r\n\r\n", OwnAddress(held.size()));
-  // Generous: under load the one thread that answers 503s may still be busy with others.
-  const std::string answer = ReadUntilClosed(extra.get());
-  held.clear();  // the serving threads see the ends of their streams and go on
-  EXPECT_TRUE(answer.starts_with("HTTP/1.1 503")) << answer;
-  EXPECT_NE(answer.find("too-many-connections"), std::string::npos) << answer;
-  EXPECT_EQ(ApiCounters()["too_many_connections"].get<uint64_t>(), refused_before + 1);
+  std::vector<std::string> answers(connections.size());
+  const auto refusals = [&answers] {
+    size_t count = 0;
+    for (const std::string& answer : answers) count += answer.starts_with("HTTP/1.1 503");
+    return count;
+  };
+  // Generous: under load the one thread that answers 503s may get the CPU late.
+  for (int wait = 0; wait < 600 && refusals() == 0; ++wait) {
+    usleep(50'000);
+    for (size_t i = 0; i < connections.size(); ++i) {
+      bool closed = false;
+      answers[i] += Arrived(connections[i].get(), &closed);
+    }
+  }
+  connections.clear();  // the serving threads see the ends of their streams and go on
+  const size_t refused = refusals();
+  for (const std::string& answer : answers) {
+    if (answer.empty()) continue;
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 503")) << answer;
+    EXPECT_NE(answer.find("too-many-connections"), std::string::npos) << answer;
+  }
+  const uint64_t counted = ApiCounters()["too_many_connections"].get<uint64_t>() - refused_before;
+  std::printf("%zu of %zu connections answered 503, %lu counted\n", refused, answers.size(),
+              static_cast<unsigned long>(counted));
+  EXPECT_GE(refused, 1u);
+  EXPECT_GE(counted, refused);  // a 503 still on its way when the connection was closed: counted
+  EXPECT_LE(counted, answers.size() - kDefaults.max_waiting);
 }
 
 TEST_F(HttpApiLimitsTest, OneAddressHoldsAtMostTheCapWhileOthersAreServed) {
@@ -216,16 +240,7 @@ TEST_F(HttpApiLimitsTest, OneAddressHoldsAtMostTheCapWhileOthersAreServed) {
   // A well-behaved client from 127.0.0.1, connecting after all of them (one accept thread takes
   // connections in order: the hostile ones were admitted or refused before it).
   const Clock::time_point asked = Clock::now();
-  const nlohmann::json show = [] {
-    ApiClientOptions options;
-    options.box = api_url_;
-    options.timeout = std::chrono::seconds(30);
-    std::string error;
-    auto client = ApiClient::Create(options, &error);
-    auto response = client ? client->Request({{"command", "show"}}, &error) : std::nullopt;
-    EXPECT_TRUE(response.has_value()) << error;
-    return response.value_or(nlohmann::json{});
-  }();
+  const nlohmann::json show = Ask({{"command", "show"}});
   const double latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - asked).count();
   // Right after the answer, each hostile connection is one of: refused (its 429 and end of
   // stream arrived, written when it was accepted), still open (within the cap), or cut by a
@@ -255,18 +270,16 @@ TEST_F(HttpApiLimitsTest, OneAddressHoldsAtMostTheCapWhileOthersAreServed) {
   EXPECT_EQ(counters["too_many_per_client"].get<uint64_t>(),
             counters_before["too_many_per_client"].get<uint64_t>() + refused);
 
-  // The cap counts a connection until its job ends: once the hostile client closed its
-  // connections, its address is served again (429 until the serving threads saw the ends).
+  // A connection its client closed no longer counts, even before the server's thread saw the
+  // end: once the hostile client closed its connections, its address is served again, and
+  // connections opened one after the other (as a CLI or a test suite does) are never refused.
   hostile.clear();
-  std::string answer;
-  for (int attempt = 0; attempt < 300; ++attempt) {
+  for (int i = 0; i < 5; ++i) {
     UniqueFd fd =
         Connect("GET /v1/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", hostile_address);
-    answer = ReadUntilClosed(fd.get());
-    if (!answer.starts_with("HTTP/1.1 429")) break;
-    usleep(100'000);
+    const std::string answer = ReadUntilClosed(fd.get());
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << i << ": " << answer;
   }
-  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer;
 }
 
 TEST(HttpApiLimitsOptionsTest, MaxPerClientOutsideOneToThreadsMinusOneExits2) {

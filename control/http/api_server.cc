@@ -22,7 +22,7 @@ thread_local bool t_over_limit = false;
 
 // What the accept thread refuses at once: a connection beyond the per-client cap.
 struct PerClientRefusal {
-  ClientCap* cap;
+  size_t cap;
   std::atomic<uint64_t>* refused;
   std::string answer;  // written raw; "" with TLS (cannot be written in clear text)
 };
@@ -49,8 +49,8 @@ class BoundedTaskQueue : public httplib::TaskQueue {
       // Called on the accept thread right after accept: the new connection is found now.
       int socket = -1;
       const int64_t id = deadline_->Accepted(&socket);
-      const std::string peer = socket < 0 ? "" : PeerAddress(socket);
-      if (!per_client_.cap->Admit(peer)) {
+      const std::string peer = deadline_->Peer(id);
+      if (!peer.empty() && deadline_->Holding(peer, id) >= per_client_.cap) {
         per_client_.refused->fetch_add(1, std::memory_order_relaxed);
         RefuseConnection(socket, per_client_.answer);
         // cpp-httplib passes the socket to the job and never touches it after enqueue: the job
@@ -59,11 +59,10 @@ class BoundedTaskQueue : public httplib::TaskQueue {
         deadline_->Finished(id);
         return;
       }
-      job = [deadline = deadline_, cap = per_client_.cap, id, peer, job = std::move(job)] {
+      job = [deadline = deadline_, id, job = std::move(job)] {
         deadline->Started(id);
         job();
         deadline->Finished(id);
-        cap->Release(peer);
       };
     }
     {
@@ -212,7 +211,6 @@ std::unique_ptr<ApiServer> ApiServer::Listen(const ApiServerOptions& options, st
              " serving threads, so one client address never holds them all)";
     return nullptr;
   }
-  server->cap_ = std::make_unique<ClientCap>(options.max_per_client);
   std::function<void()> raise_backlog;
   if (!options.cert_file.empty()) {
     auto tls = std::make_unique<WideBacklog<httplib::SSLServer>>(options.cert_file.c_str(),
@@ -233,10 +231,11 @@ std::unique_ptr<ApiServer> ApiServer::Listen(const ApiServerOptions& options, st
   ApiServer* self = server.get();
   http.new_task_queue = [self] {
     const bool tls = !self->options_.cert_file.empty();
-    return new BoundedTaskQueue(self->options_.threads, self->options_.max_waiting,
-                                &self->counters_.too_many_connections, self->deadline_.get(),
-                                {self->cap_.get(), &self->counters_.too_many_per_client,
-                                 tls ? "" : TooManyPerClient(self->options_.max_per_client)});
+    return new BoundedTaskQueue(
+        self->options_.threads, self->options_.max_waiting, &self->counters_.too_many_connections,
+        self->deadline_.get(),
+        {self->options_.max_per_client, &self->counters_.too_many_per_client,
+         tls ? "" : TooManyPerClient(self->options_.max_per_client)});
   };
   // After each answer (on the serving thread): the connection's next request gets a new clock.
   http.set_logger([self](const httplib::Request&, const httplib::Response&) {

@@ -25,7 +25,6 @@
 #include <string>
 #include <thread>
 
-#include "control/http/client_cap.h"
 #include "control/http/connection_deadline.h"
 #include "control/server/control_server.h"
 #include "control/server/run_with_control.h"
@@ -94,7 +93,6 @@ class ApiServer : public ControlFrontend {
   std::string token_;
   std::unique_ptr<httplib::Server> http_;
   std::unique_ptr<ConnectionDeadline> deadline_;  // from Start to Stop
-  std::unique_ptr<ClientCap> cap_;
   ControlHandler handler_;
   ApiCounters counters_;
   std::string host_;

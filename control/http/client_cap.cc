@@ -6,26 +6,6 @@
 
 namespace faultline {
 
-bool ClientCap::Admit(const std::string& peer) {
-  if (peer.empty()) return true;
-  std::lock_guard lock(mutex_);
-  size_t& held = held_[peer];
-  if (held >= max_per_client_) {
-    if (held == 0) held_.erase(peer);
-    return false;
-  }
-  ++held;
-  return true;
-}
-
-void ClientCap::Release(const std::string& peer) {
-  if (peer.empty()) return;
-  std::lock_guard lock(mutex_);
-  const auto found = held_.find(peer);
-  if (found == held_.end()) return;
-  if (--found->second == 0) held_.erase(found);
-}
-
 std::string PeerAddress(int fd) {
   sockaddr_storage peer{};
   socklen_t length = sizeof(peer);

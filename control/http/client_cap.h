@@ -1,36 +1,19 @@
 // The per-client connection cap of the HTTP API (`run --api-max-per-client N`, as nginx's
 // limit_conn): one client address holds at most N connections at once, serving or waiting, N
 // below the number of serving threads, so a slow or hostile client can never take them all and
-// delay the others. A connection is counted from its acceptance until its job ends.
+// delay the others. A connection counts from its acceptance until its job ends, unless its
+// client already closed it (ConnectionDeadline::Holding: a client that opens one connection
+// after the other is not refused because the server has not yet seen the end of the last one).
 //
-// A connection beyond the cap is refused on the accept thread, without taking a serving thread:
-// a small fixed answer (429) written with one non-blocking send, then shut down. Addresses are
-// compared without the port (IPv4 and IPv6; an IPv4 client of a dual-stack listener is its
-// ::ffff: form).
+// A connection beyond the cap is refused on the accept thread (the task queue's enqueue),
+// without taking a serving thread: a small fixed answer (429) written with one non-blocking
+// send, then shut down. Addresses are compared without the port (IPv4 and IPv6; an IPv4 client
+// of a dual-stack listener is its ::ffff: form).
 #pragma once
 
-#include <cstddef>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 namespace faultline {
-
-class ClientCap {
- public:
-  explicit ClientCap(size_t max_per_client) : max_per_client_(max_per_client) {}
-
-  // Counts a connection of `peer` (PeerAddress) and true, or false if that address holds the
-  // cap already. An unknown peer ("") is admitted and not counted.
-  bool Admit(const std::string& peer);
-  // The connection of `peer` admitted earlier ended.
-  void Release(const std::string& peer);
-
- private:
-  size_t max_per_client_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, size_t> held_;
-};
 
 // The address of the peer of connected socket `fd`, without its port ("" if it has none).
 std::string PeerAddress(int fd);
