@@ -112,9 +112,16 @@ inline void StopRun(Subprocess*& run, TempDir*& dir) {
   dir = nullptr;
 }
 
-// A TCP connection to 127.0.0.1:`port` (a test failure if it cannot connect).
-inline UniqueFd ConnectLoopback(int port) {
+// A TCP connection to 127.0.0.1:`port` (a test failure if it cannot connect), from `source` if
+// given (another address of 127/8: Linux routes all of it to lo), else as the kernel picks.
+inline UniqueFd ConnectLoopback(int port, const std::string& source = "") {
   UniqueFd fd(socket(AF_INET, SOCK_STREAM, 0));
+  if (!source.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    EXPECT_EQ(inet_pton(AF_INET, source.c_str(), &local.sin_addr), 1) << source;
+    EXPECT_EQ(bind(fd.get(), reinterpret_cast<sockaddr*>(&local), sizeof(local)), 0) << source;
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));

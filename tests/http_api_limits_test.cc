@@ -1,7 +1,10 @@
 // The connection limits of `faultline run --api` (control/http) against a live run on net_null
 // ports: clients that trickle a request a byte a second are cut at the whole-request deadline
 // (5 s from the first byte) and counted, while a well-behaved client is still answered and the
-// dataplane forwards without loss; connections beyond threads + queue get 503.
+// dataplane forwards without loss; connections beyond threads + queue get 503; one client address
+// holds at most the per-client cap (2), one more is refused at once with 429, so a hostile client
+// cannot delay another one. The tests of the other limits connect from addresses of their own
+// (127.0.0.3 and up, one connection each) so that the cap does not stand in their way.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -47,22 +50,26 @@ class HttpApiLimitsTest : public ::testing::Test {
   static nlohmann::json OverSocket(const nlohmann::json& request) {
     return testing::OverSocket(socket_, request);
   }
-  // The "api" counters (served over HTTP only), by a client with a generous timeout.
-  static nlohmann::json ApiCounters() {
+  // The response to `request` over HTTP from 127.0.0.1, by a client with a generous timeout; an
+  // empty object (and a test failure) if none.
+  static nlohmann::json Ask(const nlohmann::json& request) {
     ApiClientOptions options;
     options.box = api_url_;
     options.timeout = std::chrono::seconds(30);
     std::string error;
     auto client = ApiClient::Create(options, &error);
     EXPECT_NE(client, nullptr) << error;
-    if (!client) return {};
-    auto response = client->Request({{"command", "stats"}}, &error);
+    if (!client) return nlohmann::json::object();
+    auto response = client->Request(request, &error);
     EXPECT_TRUE(response.has_value()) << error;
-    return response ? (*response)["stats"]["api"] : nlohmann::json{};
+    return response.value_or(nlohmann::json::object());
   }
-  // A TCP connection to the API that has sent `head` (maybe only the start of a request).
-  static UniqueFd Connect(const std::string& head) {
-    UniqueFd fd = testing::ConnectLoopback(port_);
+  // The "api" counters (served over HTTP only).
+  static nlohmann::json ApiCounters() { return Ask({{"command", "stats"}})["stats"]["api"]; }
+  // A TCP connection to the API from `source` that has sent `head` (maybe only the start of a
+  // request).
+  static UniqueFd Connect(const std::string& head, const std::string& source) {
+    UniqueFd fd = testing::ConnectLoopback(port_, source);
     EXPECT_EQ(send(fd.get(), head.data(), head.size(), MSG_NOSIGNAL), ssize_t(head.size()));
     return fd;
   }
@@ -73,6 +80,9 @@ class HttpApiLimitsTest : public ::testing::Test {
   static inline int port_ = 0;
 };
 
+// The i-th address of the clients of a test of another limit than the per-client cap.
+std::string OwnAddress(size_t i) { return "127.0.0." + std::to_string(3 + i); }
+
 // Whether the server ended the connection (end of stream or reset), without waiting.
 bool Closed(int fd) {
   pollfd descriptor{fd, POLLIN, 0};
@@ -80,6 +90,35 @@ bool Closed(int fd) {
   char buffer[256];
   const ssize_t got = recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
   return got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+// What the server sent on `fd` until it closed it (or 30 s passed without a byte).
+std::string ReadUntilClosed(int fd) {
+  std::string answer;
+  char buffer[4096];
+  for (ssize_t got = 1; got > 0;) {
+    pollfd descriptor{fd, POLLIN, 0};
+    if (poll(&descriptor, 1, 30'000) <= 0) break;
+    got = recv(fd, buffer, sizeof(buffer), 0);
+    if (got > 0) answer.append(buffer, size_t(got));
+  }
+  return answer;
+}
+
+// What arrived on `fd` so far, without waiting; *closed: the server ended the connection.
+std::string Arrived(int fd, bool* closed) {
+  std::string arrived;
+  char buffer[4096];
+  *closed = false;
+  for (;;) {
+    const ssize_t got = recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (got > 0) {
+      arrived.append(buffer, size_t(got));
+      continue;
+    }
+    *closed = got == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+    return arrived;
+  }
 }
 
 TEST_F(HttpApiLimitsTest, TricklingClientsAreCutAtTheDeadlineWhileOthersAreServed) {
@@ -93,19 +132,13 @@ TEST_F(HttpApiLimitsTest, TricklingClientsAreCutAtTheDeadlineWhileOthersAreServe
   std::vector<Clock::duration> cut_after(slow_count, Clock::duration::zero());
   for (size_t i = 0; i < slow_count; ++i) {
     first_byte.push_back(Clock::now());
-    slow.push_back(Connect(head.substr(0, 1)));
+    slow.push_back(Connect(head.substr(0, 1), OwnAddress(i)));
   }
   usleep(300'000);  // the serving threads took the first ones; the last one waits
   const Clock::time_point asked = Clock::now();
   auto answered = std::async(std::launch::async, [] {
-    ApiClientOptions options;
-    options.box = api_url_;
-    options.timeout = std::chrono::seconds(30);
-    std::string error;
-    auto client = ApiClient::Create(options, &error);
-    auto response = client ? client->Request({{"command", "show"}}, &error) : std::nullopt;
-    EXPECT_TRUE(response.has_value()) << error;
-    return std::make_pair(response.value_or(nlohmann::json{}), Clock::now());
+    const nlohmann::json show = Ask({{"command", "show"}});
+    return std::make_pair(show, Clock::now());
   });
   size_t sent = 1, open = slow_count;
   for (Clock::time_point next = Clock::now() + std::chrono::seconds(1);
@@ -150,26 +183,119 @@ TEST_F(HttpApiLimitsTest, TricklingClientsAreCutAtTheDeadlineWhileOthersAreServe
 
 TEST_F(HttpApiLimitsTest, ConnectionsBeyondThreadsAndQueueGet503) {
   const uint64_t refused_before = ApiCounters()["too_many_connections"].get<uint64_t>();
-  // Held by the start of a request: the first ones occupy the serving threads (until the
-  // deadline, 5 s), the others fill the waiting slots (never read while they wait).
-  std::vector<UniqueFd> held;
-  for (size_t i = 0; i < kDefaults.threads + kDefaults.max_waiting; ++i) {
-    held.push_back(Connect("GET /v1/show HTTP/1.1\r\n"));
+  // threads + waiting slots + 1 connections, each with a whole request head announcing a body
+  // that never comes: those a serving thread takes wait for the body (until the deadline, 5 s),
+  // the waiting ones are never read, and one beyond gets 503 at once from its head. A serving
+  // thread can still be finishing an earlier client's connection when they arrive (a loaded
+  // machine), so which ones and how many are refused is not fixed: at least one, at most those
+  // beyond the waiting slots, and every 503 is counted.
+  const std::string head =
+      "POST /v1/request HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 2\r\n\r\n";
+  std::vector<UniqueFd> connections;
+  for (size_t i = 0; i < kDefaults.threads + kDefaults.max_waiting + 1; ++i) {
+    connections.push_back(Connect(head, OwnAddress(i)));
   }
-  UniqueFd extra = Connect("GET /v1/show HTTP/1.1\r\nHost: x\r\n\r\n");
-  std::string answer;
-  char buffer[4096];
-  for (ssize_t got = 1; got > 0;) {
-    pollfd descriptor{extra.get(), POLLIN, 0};
-    // Generous: under load the one thread that answers 503s may still be busy with others.
-    if (poll(&descriptor, 1, 30'000) <= 0) break;
-    got = recv(extra.get(), buffer, sizeof(buffer), 0);
-    if (got > 0) answer.append(buffer, size_t(got));
+  std::vector<std::string> answers(connections.size());
+  const auto refusals = [&answers] {
+    size_t count = 0;
+    for (const std::string& answer : answers) count += answer.starts_with("HTTP/1.1 503");
+    return count;
+  };
+  // Generous: under load the one thread that answers 503s may get the CPU late.
+  for (int wait = 0; wait < 600 && refusals() == 0; ++wait) {
+    usleep(50'000);
+    for (size_t i = 0; i < connections.size(); ++i) {
+      bool closed = false;
+      answers[i] += Arrived(connections[i].get(), &closed);
+    }
   }
-  held.clear();  // the serving threads see the ends of their streams and go on
-  EXPECT_TRUE(answer.starts_with("HTTP/1.1 503")) << answer;
-  EXPECT_NE(answer.find("too-many-connections"), std::string::npos) << answer;
-  EXPECT_EQ(ApiCounters()["too_many_connections"].get<uint64_t>(), refused_before + 1);
+  connections.clear();  // the serving threads see the ends of their streams and go on
+  const size_t refused = refusals();
+  for (const std::string& answer : answers) {
+    if (answer.empty()) continue;
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 503")) << answer;
+    EXPECT_NE(answer.find("too-many-connections"), std::string::npos) << answer;
+  }
+  const uint64_t counted = ApiCounters()["too_many_connections"].get<uint64_t>() - refused_before;
+  std::printf("%zu of %zu connections answered 503, %lu counted\n", refused, answers.size(),
+              static_cast<unsigned long>(counted));
+  EXPECT_GE(refused, 1u);
+  EXPECT_GE(counted, refused);  // a 503 still on its way when the connection was closed: counted
+  EXPECT_LE(counted, answers.size() - kDefaults.max_waiting);
+}
+
+TEST_F(HttpApiLimitsTest, OneAddressHoldsAtMostTheCapWhileOthersAreServed) {
+  const nlohmann::json counters_before = ApiCounters();
+  // A hostile client: 6 connections (more than the 4 serving threads) from one address, each
+  // sending the first byte of a request head and no more: each would hold a serving thread until
+  // a timeout (the 5 s read timeout) closes it.
+  const std::string hostile_address = "127.0.0.2";
+  const std::string head = "GET /v1/show HTTP/1.1\r\nHost: x\r\n";
+  const size_t hostile_count = kDefaults.threads + 2;
+  std::vector<UniqueFd> hostile;
+  for (size_t i = 0; i < hostile_count; ++i) {
+    hostile.push_back(Connect(head.substr(0, 1), hostile_address));
+  }
+  // A well-behaved client from 127.0.0.1, connecting after all of them (one accept thread takes
+  // connections in order: the hostile ones were admitted or refused before it).
+  const Clock::time_point asked = Clock::now();
+  const nlohmann::json show = Ask({{"command", "show"}});
+  const double latency_ms = std::chrono::duration<double, std::milli>(Clock::now() - asked).count();
+  // Right after the answer, each hostile connection is one of: refused (its 429 and end of
+  // stream arrived, written when it was accepted), still open (within the cap), or cut by a
+  // timeout (closed without an answer: the well-behaved client was answered only after the
+  // hostile connections let go of the serving threads, which the cap must prevent).
+  size_t open = 0, refused = 0, cut = 0;
+  for (const UniqueFd& fd : hostile) {
+    bool closed = false;
+    const std::string arrived = Arrived(fd.get(), &closed);
+    if (arrived.empty()) {
+      ++(closed ? cut : open);
+      continue;
+    }
+    ++refused;
+    EXPECT_TRUE(arrived.starts_with("HTTP/1.1 429 Too Many Requests")) << arrived;
+    EXPECT_NE(arrived.find("too-many-per-client"), std::string::npos) << arrived;
+  }
+  const nlohmann::json counters = ApiCounters();
+  std::printf(
+      "well-behaved client answered %.0f ms after asking, while one address held %zu "
+      "connections (%zu refused with 429, %zu cut)\n",
+      latency_ms, open, refused, cut);
+  EXPECT_EQ(show, OverSocket({{"command", "show"}}));
+  EXPECT_EQ(cut, 0u) << "the well-behaved client was answered after hostile connections were cut";
+  EXPECT_EQ(open, kDefaults.max_per_client);
+  EXPECT_EQ(refused, hostile_count - kDefaults.max_per_client);
+  EXPECT_EQ(counters["too_many_per_client"].get<uint64_t>(),
+            counters_before["too_many_per_client"].get<uint64_t>() + refused);
+
+  // A connection its client closed no longer counts, even before the server's thread saw the
+  // end: once the hostile client closed its connections, its address is served again, and
+  // connections opened one after the other (as a CLI or a test suite does) are never refused.
+  hostile.clear();
+  for (int i = 0; i < 5; ++i) {
+    UniqueFd fd =
+        Connect("GET /v1/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", hostile_address);
+    const std::string answer = ReadUntilClosed(fd.get());
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << i << ": " << answer;
+  }
+}
+
+TEST(HttpApiLimitsOptionsTest, MaxPerClientOutsideOneToThreadsMinusOneExits2) {
+  TempDir dir("http-api-limits-options");
+  const std::vector<std::string> eal = NullPortsEal("http-api-limits-options");
+  for (const std::string& value :
+       std::vector<std::string>{"0", std::to_string(kDefaults.threads), "two"}) {
+    std::vector<std::string> argv = {
+        "run", "--api", "127.0.0.1:0", "--control", dir.Path("c.sock"), "--api-max-per-client",
+        value, "--"};
+    argv.insert(argv.end(), eal.begin(), eal.end());
+    const CommandResult result = testing::RunFaultline(argv);
+    EXPECT_EQ(result.status, 2) << value << ": " << result.output;
+    EXPECT_NE(result.output.find("--api-max-per-client"), std::string::npos) << result.output;
+    EXPECT_EQ(result.output.find("faultline: forwarding"), std::string::npos) << result.output;
+  }
 }
 
 }  // namespace

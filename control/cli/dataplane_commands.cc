@@ -141,6 +141,10 @@ class RunCommand : public Subcommand {
                      "line (the file must be mode 0600 and yours)");
     app_->add_option("--api-cert", api_.cert_file, "TLS certificate (PEM) for --api and --metrics");
     app_->add_option("--api-key", api_.key_file, "TLS private key (PEM) of --api-cert");
+    app_->add_option("--api-max-per-client", api_.max_per_client,
+                     "Connections one client address may hold at once, serving or waiting "
+                     "(default 2; 1 to 3, below the 4 serving threads); one more is refused "
+                     "at once with 429");
     app_->add_option("--metrics", metrics_address_,
                      "Serve Prometheus metrics on ADDR:PORT/metrics (no token), e.g. --metrics "
                      "127.0.0.1:9464; the same address as --api: one server");

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <deque>
 #include <functional>
@@ -10,6 +11,7 @@
 #include "control/base/units.h"
 #include "control/http/api_routes.h"
 #include "control/http/api_token.h"
+#include "control/http/client_cap.h"
 
 namespace faultline {
 
@@ -18,14 +20,25 @@ namespace {
 // Set on the thread that answers connections beyond the limit: they get 503 and nothing else.
 thread_local bool t_over_limit = false;
 
+// What the accept thread refuses at once: a connection beyond the per-client cap.
+struct PerClientRefusal {
+  size_t cap;
+  std::atomic<uint64_t>* refused;
+  std::string answer;  // written raw; "" with TLS (cannot be written in clear text)
+};
+
 // httplib's task queue with a bound: `threads` serve connections, `max_waiting` wait; a
 // connection beyond that is handed to one extra thread that answers it 503 (cpp-httplib's own
-// ThreadPool queues without limit).
+// ThreadPool queues without limit). A connection beyond the per-client cap is refused here, on
+// the accept thread, and its job (not started) dropped.
 class BoundedTaskQueue : public httplib::TaskQueue {
  public:
   BoundedTaskQueue(size_t threads, size_t max_waiting, std::atomic<uint64_t>* refused,
-                   ConnectionDeadline* deadline)
-      : max_waiting_(max_waiting), refused_(refused), deadline_(deadline) {
+                   ConnectionDeadline* deadline, PerClientRefusal per_client)
+      : max_waiting_(max_waiting),
+        refused_(refused),
+        deadline_(deadline),
+        per_client_(std::move(per_client)) {
     for (size_t i = 0; i < threads; ++i) {
       threads_.emplace_back([this] { Work(jobs_, false); });
     }
@@ -34,7 +47,19 @@ class BoundedTaskQueue : public httplib::TaskQueue {
   void enqueue(std::function<void()> job) override {
     if (deadline_ != nullptr) {
       // Called on the accept thread right after accept: the new connection is found now.
-      job = [deadline = deadline_, id = deadline_->Accepted(), job = std::move(job)] {
+      int socket = -1;
+      const int64_t id = deadline_->Accepted(&socket);
+      const std::string peer = deadline_->Peer(id);
+      if (!peer.empty() && deadline_->Holding(peer, id) >= per_client_.cap) {
+        per_client_.refused->fetch_add(1, std::memory_order_relaxed);
+        RefuseConnection(socket, per_client_.answer);
+        // cpp-httplib passes the socket to the job and never touches it after enqueue: the job
+        // (which would serve and close it) is dropped, so it is closed here.
+        close(socket);
+        deadline_->Finished(id);
+        return;
+      }
+      job = [deadline = deadline_, id, job = std::move(job)] {
         deadline->Started(id);
         job();
         deadline->Finished(id);
@@ -79,6 +104,7 @@ class BoundedTaskQueue : public httplib::TaskQueue {
   size_t max_waiting_;
   std::atomic<uint64_t>* refused_;
   ConnectionDeadline* deadline_;
+  PerClientRefusal per_client_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::function<void()>> jobs_, refusals_;
@@ -105,14 +131,25 @@ void Send(httplib::Response& response, int status, const nlohmann::json& body) {
   response.set_content(Dump(body) + "\n", "application/json");
 }
 
+// The whole answer to a connection beyond the per-client cap, written raw by the accept thread.
+std::string TooManyPerClient(size_t cap) {
+  const std::string body =
+      Dump(ControlError("too-many-per-client",
+                        "this address holds " + std::to_string(cap) +
+                            " connections already (the per-client cap, --api-max-per-client); "
+                            "close one and try again")) +
+      "\n";
+  return "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
 }  // namespace
 
 nlohmann::json ApiCounters::ToJson() const {
-  return {{"requests", requests.load()},
-          {"unauthorized", unauthorized.load()},
-          {"too_large", too_large.load()},
-          {"too_many_connections", too_many_connections.load()},
-          {"slow_clients", slow_clients.load()}};
+  return {
+      {"requests", requests.load()},         {"unauthorized", unauthorized.load()},
+      {"too_large", too_large.load()},       {"too_many_connections", too_many_connections.load()},
+      {"slow_clients", slow_clients.load()}, {"too_many_per_client", too_many_per_client.load()}};
 }
 
 std::string ApiCounters::ToPrometheus() const {
@@ -127,7 +164,8 @@ std::string ApiCounters::ToPrometheus() const {
       {"unauthorized", unauthorized.load()},
       {"too_large", too_large.load()},
       {"too_many_connections", too_many_connections.load()},
-      {"slow_clients", slow_clients.load()}};
+      {"slow_clients", slow_clients.load()},
+      {"too_many_per_client", too_many_per_client.load()}};
   for (const auto& [reason, count] : refused) {
     text += std::string("faultline_api_refused_total{reason=\"") + reason + "\"} " +
             std::to_string(count) + "\n";
@@ -166,6 +204,13 @@ std::unique_ptr<ApiServer> ApiServer::Listen(const ApiServerOptions& options, st
     *error = "--api-cert and --api-key go together (a certificate and its private key, PEM)";
     return nullptr;
   }
+  if (options.max_per_client < 1 || options.max_per_client >= options.threads) {
+    *error = "--api-max-per-client " + std::to_string(options.max_per_client) + ": give 1 to " +
+             std::to_string(options.threads - 1) + " (below the " +
+             std::to_string(options.threads) +
+             " serving threads, so one client address never holds them all)";
+    return nullptr;
+  }
   std::function<void()> raise_backlog;
   if (!options.cert_file.empty()) {
     auto tls = std::make_unique<WideBacklog<httplib::SSLServer>>(options.cert_file.c_str(),
@@ -185,8 +230,12 @@ std::unique_ptr<ApiServer> ApiServer::Listen(const ApiServerOptions& options, st
   httplib::Server& http = *server->http_;
   ApiServer* self = server.get();
   http.new_task_queue = [self] {
-    return new BoundedTaskQueue(self->options_.threads, self->options_.max_waiting,
-                                &self->counters_.too_many_connections, self->deadline_.get());
+    const bool tls = !self->options_.cert_file.empty();
+    return new BoundedTaskQueue(
+        self->options_.threads, self->options_.max_waiting, &self->counters_.too_many_connections,
+        self->deadline_.get(),
+        {self->options_.max_per_client, &self->counters_.too_many_per_client,
+         tls ? "" : TooManyPerClient(self->options_.max_per_client)});
   };
   // After each answer (on the serving thread): the connection's next request gets a new clock.
   http.set_logger([self](const httplib::Request&, const httplib::Response&) {

@@ -10,7 +10,9 @@
 // and write has its timeout; a keep-alive connection idle for keep_alive_timeout is closed. A
 // request not whole within request_timeout of its first byte has its connection shut down and
 // counted as a slow client (control/http/connection_deadline.h), so a client trickling bytes
-// holds a serving thread for that long at most.
+// holds a serving thread for that long at most. One client address holds at most
+// max_per_client connections at once; one more is refused on the accept thread with 429
+// (control/http/client_cap.h), so a client cannot take all the serving threads.
 #pragma once
 
 #include <atomic>
@@ -45,6 +47,7 @@ struct ApiServerOptions {
   size_t max_waiting = 16;
   std::chrono::seconds read_timeout{5}, write_timeout{5}, keep_alive_timeout{2};
   std::chrono::milliseconds request_timeout{5000};  // whole request, from its first byte
+  size_t max_per_client = 2;  // connections one client address holds at once, 1..threads-1
 };
 
 // What the API refused, for the statistics ("api" section of stats over HTTP, and /metrics).
@@ -53,7 +56,8 @@ struct ApiCounters {
   std::atomic<uint64_t> unauthorized{0};
   std::atomic<uint64_t> too_large{0};
   std::atomic<uint64_t> too_many_connections{0};
-  std::atomic<uint64_t> slow_clients{0};  // connections cut at request_timeout
+  std::atomic<uint64_t> slow_clients{0};         // connections cut at request_timeout
+  std::atomic<uint64_t> too_many_per_client{0};  // refused: the address held max_per_client
   nlohmann::json ToJson() const;
   std::string ToPrometheus() const;
 };

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <vector>
 
+#include "control/http/client_cap.h"
+
 namespace faultline {
 
 namespace {
@@ -54,13 +56,22 @@ bool AcceptedOn(int fd, const std::string& host, int port) {
          SameEndpoint(local, host, port);
 }
 
-// The bytes the kernel received on the connection so far; 0 if it cannot tell.
-uint64_t BytesReceived(int fd) {
+// The connection's TCP_INFO; zeros if it cannot tell.
+tcp_info TcpInfo(int fd) {
   tcp_info info{};
   socklen_t length = sizeof(info);
-  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return 0;
-  return info.tcpi_bytes_received;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return tcp_info{};
+  return info;
 }
+
+// The bytes the kernel received on the connection so far; 0 if it cannot tell.
+uint64_t BytesReceived(int fd) { return TcpInfo(fd).tcpi_bytes_received; }
+
+// tcpi_state of a connection both ends still hold: TCP_ESTABLISHED of <netinet/tcp.h>, which
+// cannot be included with <linux/tcp.h>.
+constexpr uint8_t kTcpEstablished = 1;
+
+int TcpState(int fd) { return TcpInfo(fd).tcpi_state; }
 
 }  // namespace
 
@@ -79,7 +90,8 @@ ConnectionDeadline::~ConnectionDeadline() {
   for (auto& [id, connection] : connections_) close(connection.fd);
 }
 
-int64_t ConnectionDeadline::Accepted() {
+int64_t ConnectionDeadline::Accepted(int* socket) {
+  if (socket != nullptr) *socket = -1;
   std::lock_guard lock(mutex_);
   std::vector<std::pair<int, uint64_t>> fresh;  // (fd, inode) of sockets not yet tracked
   DIR* directory = opendir("/proc/self/fd");
@@ -103,8 +115,26 @@ int64_t ConnectionDeadline::Accepted() {
   const int copy = dup(fresh[0].first);
   if (copy < 0) return -1;
   const int64_t id = next_id_++;
-  connections_[id] = Connection{.fd = copy, .inode = fresh[0].second};
+  connections_[id] =
+      Connection{.fd = copy, .inode = fresh[0].second, .peer = PeerAddress(fresh[0].first)};
+  if (socket != nullptr) *socket = fresh[0].first;
   return id;
+}
+
+std::string ConnectionDeadline::Peer(int64_t id) {
+  std::lock_guard lock(mutex_);
+  const auto found = connections_.find(id);
+  return found == connections_.end() ? "" : found->second.peer;
+}
+
+size_t ConnectionDeadline::Holding(const std::string& peer, int64_t except) {
+  std::lock_guard lock(mutex_);
+  size_t holding = 0;
+  for (const auto& [id, connection] : connections_) {
+    holding += id != except && connection.peer == peer && !connection.cut &&
+               TcpState(connection.fd) == kTcpEstablished;
+  }
+  return holding;
 }
 
 void ConnectionDeadline::Started(int64_t id) {

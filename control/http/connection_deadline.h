@@ -39,8 +39,14 @@ class ConnectionDeadline {
   ConnectionDeadline& operator=(const ConnectionDeadline&) = delete;
 
   // On the accept thread, after accept: finds and tracks the new connection; its id, or -1 if
-  // none was found (then it is served without a deadline; cannot happen short of EMFILE).
-  int64_t Accepted();
+  // none was found (then it is served without a deadline; cannot happen short of EMFILE). *socket
+  // (if given): the accepted descriptor itself (the one cpp-httplib holds), or -1.
+  int64_t Accepted(int* socket = nullptr);
+  // The client address of connection `id` (PeerAddress; "" if unknown).
+  std::string Peer(int64_t id);
+  // How many connections of client address `peer` other than `except` are tracked and still
+  // established: those whose client closed them (or that were cut) end at once and hold nothing.
+  size_t Holding(const std::string& peer, int64_t except);
   // On the serving thread: the job of connection `id` starts / ended (it closed its socket).
   void Started(int64_t id);
   void Finished(int64_t id);
@@ -51,6 +57,7 @@ class ConnectionDeadline {
   struct Connection {
     int fd = -1;  // our dup of the connection's socket
     uint64_t inode = 0;
+    std::string peer;  // the client's address
     bool serving = false;
     uint64_t baseline = 0;  // bytes received before the current request
     std::chrono::steady_clock::time_point first_byte{};  // {} = no byte of the request yet
