@@ -89,6 +89,8 @@ struct HistogramSummary {
   // Adds the counts bucket by bucket: the merge of several histograms is exactly the histogram of
   // all their samples.
   void Add(const LatencyHistogram& histogram);
+  // Adds another summary the same way (exact: the summary of both sets of samples).
+  void Add(const HistogramSummary& other);
   // The value below which a fraction q of the samples lie: the middle of the bucket holding the
   // ceil(q * total)-th sample, kept within [min, max]. The exact sample lies in that bucket, so the
   // answer is exact below 1024 and within half a bucket width (<= 1/2048, 0.049%) above; a
