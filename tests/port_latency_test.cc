@@ -40,16 +40,16 @@ rte_mbuf* MakeFrame(uint64_t id, bool udp) {
 // the release and recorded as the worker records it.
 std::unique_ptr<Pipeline> RunFrames(bool derive) {
   ProfileSpec spec;
-  spec.impairments.push_back({.name = "jitter", .delay = DelaySpec{.base_ns = 1'000'000,
-                                                                    .jitter_ns = 300'000}});
+  spec.impairments.push_back(
+      {.name = "jitter", .delay = DelaySpec{.base_ns = 1'000'000, .jitter_ns = 300'000}});
   MatchSpec udp;
   udp.proto = 17;
   spec.rules.push_back(RuleSpec{.name = "udp", .match = udp, .impairment = 0});
-  auto pipeline = std::make_unique<Pipeline>(
-      PipelineConfig{.hold_limit = 100'000,
-                     .profile = CompileProfile(spec, kNs, 15),
-                     .derive_port_latency = derive},
-      kNs.wheel_tick_shift, kStart);
+  auto pipeline =
+      std::make_unique<Pipeline>(PipelineConfig{.hold_limit = 100'000,
+                                                .profile = CompileProfile(spec, kNs, 15),
+                                                .derive_port_latency = derive},
+                                 kNs.wheel_tick_shift, kStart);
   uint64_t id = 0;
   uint64_t now = kStart;
   for (int burst = 0; burst < 200; ++burst) {
