@@ -344,7 +344,8 @@ void FullProfile(benchmark::State& state, bool measure) {
       .hold_limit = kHoldLimit,
       .profile = CompileProfile(*g_profile, g_time_base, seed),
       .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(*g_profile)),
-      .measure_latency = measure};
+      .measure_latency = measure,
+      .derive_port_latency = true};  // as live with one port pair
   if (const char* capacity = std::getenv("FAULTLINE_BENCH_FLOW_CAPACITY")) {
     config.flow_capacity = static_cast<uint32_t>(std::strtoul(capacity, nullptr, 10));
   }
@@ -406,7 +407,8 @@ void WorkloadW(benchmark::State& state, bool measure) {
     PipelineConfig config{.hold_limit = hold,
                           .profile = CompileProfile(spec, g_time_base, *spec.seed),
                           .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(spec)),
-                          .measure_latency = measure};
+                          .measure_latency = measure,
+                          .derive_port_latency = true};
     RunPipeline(state, config, *g_w_frames, pool, std::max(kWarmUpNs, 3 * delay_ns));
   }
   if (pool != g_pool) rte_mempool_free(pool);

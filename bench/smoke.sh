@@ -13,7 +13,7 @@ python3 bench/flows_pcap.py --workload-w "$work/a.pcap" "$work/b.pcap" --rounds 
 export FAULTLINE_BENCH_W_A=$work/a.pcap FAULTLINE_BENCH_W_B=$work/b.pcap
 export FAULTLINE_BENCH_NO_HUGE=1 FAULTLINE_BENCH_LCORE=0
 short=(--benchmark_min_time=0.01 --benchmark_repetitions=1)
-for bench in timing_wheel_bench classifier_bench pipeline_bench pipeline_stage_bench; do
+for bench in timing_wheel_bench latency_histogram_bench classifier_bench pipeline_bench pipeline_stage_bench; do
   echo "== $bench"
   "$build/bench/$bench" "${short[@]}"
 done

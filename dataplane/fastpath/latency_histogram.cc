@@ -16,6 +16,16 @@ void HistogramSummary::Add(const LatencyHistogram& histogram) {
   clamped += histogram.Clamped();
 }
 
+void HistogramSummary::Add(const HistogramSummary& other) {
+  for (int bucket = 0; bucket < LatencyHistogram::kBuckets; ++bucket) {
+    counts[bucket] += other.counts[bucket];
+  }
+  total += other.total;
+  max = std::max(max, other.max);
+  min = std::min(min, other.min);
+  clamped += other.clamped;
+}
+
 uint64_t HistogramSummary::Percentile(double q) const {
   if (total == 0) return 0;
   const uint64_t rank = std::clamp<uint64_t>(static_cast<uint64_t>(std::ceil(q * total)), 1, total);

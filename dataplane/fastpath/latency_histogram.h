@@ -21,12 +21,13 @@ inline constexpr int kSubBucketBits = 10;
 inline constexpr int kSubBuckets = 1 << kSubBucketBits;
 inline constexpr uint64_t kMaxValue = 100'000'000'000;
 // Values below 1024 have their own bucket; above, bucket width / bucket low <= 1/1024.
+// Branch-free (it runs for every frame): with `exponent` the top bit of value | 1024 (at least
+// kSubBucketBits), value >> (exponent - 10) lies in [1024, 2048) above 1024 and is value itself
+// below, so one formula gives both the exact buckets and the log-linear ones.
 constexpr int BucketOf(uint64_t value) {
-  if (value > kMaxValue) value = kMaxValue;
-  if (value < kSubBuckets) return static_cast<int>(value);
-  const int exponent = 63 - __builtin_clzll(value);  // >= kSubBucketBits
-  const int sub = static_cast<int>((value >> (exponent - kSubBucketBits)) & (kSubBuckets - 1));
-  return (exponent - kSubBucketBits + 1) * kSubBuckets + sub;
+  value = value < kMaxValue ? value : kMaxValue;
+  const int shift = 63 - __builtin_clzll(value | kSubBuckets) - kSubBucketBits;
+  return (shift << kSubBucketBits) + static_cast<int>(value >> shift);
 }
 }  // namespace latency_histogram_detail
 
@@ -54,11 +55,17 @@ class LatencyHistogram {
   }
 
   void Record(uint64_t value) {
-    if (value > max_.Get()) max_.Set(value);
-    if (~value > min_complement_.Get()) min_complement_.Set(~value);  // 0 (empty): no minimum
-    if (value > kMaxValue) clamped_.Add(1);
     buckets_[BucketOf(value)].Add(1);
+    const uint64_t max = max_.Get();
+    max_.Set(value > max ? value : max);  // stores unconditionally: no branch to mispredict
+    const uint64_t min_complement = min_complement_.Get();
+    min_complement_.Set(~value > min_complement ? ~value : min_complement);  // 0: empty
+    if (value > kMaxValue) [[unlikely]]
+      clamped_.Add(1);
   }
+  // Records in two steps, for a batch of values (a burst's): Prefetch each value's bucket first,
+  // then Record them, so their cache misses overlap instead of coming one after the other.
+  void Prefetch(uint64_t value) const { __builtin_prefetch(&buckets_[BucketOf(value)], 1); }
   // Back to empty (the writer's thread only, like Record).
   void Reset() {
     for (Counter& bucket : buckets_) bucket.Set(0);
@@ -89,6 +96,8 @@ struct HistogramSummary {
   // Adds the counts bucket by bucket: the merge of several histograms is exactly the histogram of
   // all their samples.
   void Add(const LatencyHistogram& histogram);
+  // Adds another summary the same way (exact: the summary of both sets of samples).
+  void Add(const HistogramSummary& other);
   // The value below which a fraction q of the samples lie: the middle of the bucket holding the
   // ceil(q * total)-th sample, kept within [min, max]. The exact sample lies in that bucket, so the
   // answer is exact below 1024 and within half a bucket width (<= 1/2048, 0.049%) above; a

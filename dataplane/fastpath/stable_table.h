@@ -54,6 +54,16 @@ class StableTable {
     }
   }
 
+  // Any thread: `visit(slot, element)` on every element of every chunk allocated so far.
+  template <typename Visit>
+  void ForEachSlot(Visit&& visit) const {
+    for (size_t chunk = 0; chunk < kChunks; ++chunk) {
+      T* elements = chunks_[chunk].load(std::memory_order_acquire);
+      if (elements == nullptr) continue;
+      for (size_t i = 0; i < kChunkSize; ++i) visit((chunk << kChunkBits) + i, elements[i]);
+    }
+  }
+
   // The worker, for a slot of a snapshot it was handed (so reserved): one dependent load.
   T& operator[](size_t slot) const {
     return chunks_[slot >> kChunkBits].load(std::memory_order_relaxed)[slot & (kChunkSize - 1)];

@@ -73,13 +73,17 @@ class alignas(64) Worker {
   // Departure lateness of the packets sent by `port` (its direction: port 1 carries a-to-b):
   // the time of the transmit call minus the scheduled departure, in ns. Written by the worker
   // alone, readable by any thread; back to empty at a statistics reset.
-  const LatencyHistogram& lateness(uint16_t port) const {
-    return pipeline_.port_latency(port).lateness_ns;
+  HistogramSummary lateness(uint16_t port) const {
+    HistogramSummary residence_ns, lateness_ns;
+    pipeline_.AddPortLatency(port, &residence_ns, &lateness_ns);
+    return lateness_ns;
   }
   // Residence time of the packets sent by `port`: the time of the transmit call minus the time
   // the packet was received, in ns. As lateness().
-  const LatencyHistogram& residence(uint16_t port) const {
-    return pipeline_.port_latency(port).residence_ns;
+  HistogramSummary residence(uint16_t port) const {
+    HistogramSummary residence_ns, lateness_ns;
+    pipeline_.AddPortLatency(port, &residence_ns, &lateness_ns);
+    return residence_ns;
   }
 
  private:

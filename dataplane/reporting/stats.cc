@@ -129,12 +129,10 @@ void SummarizeLatency(const std::vector<const Pipeline*>& pipelines, StatsReport
     port.lateness_ns.emplace();
     port.residence_ns.emplace();
     for (const Pipeline* pipeline : pipelines) {
-      const PortLatency& latency = pipeline->port_latency(port.port);
-      port.lateness_ns->Add(latency.lateness_ns);
-      report->lateness_ns->Add(latency.lateness_ns);
-      port.residence_ns->Add(latency.residence_ns);
-      report->residence_ns->Add(latency.residence_ns);
+      pipeline->AddPortLatency(port.port, &*port.residence_ns, &*port.lateness_ns);
     }
+    report->lateness_ns->Add(*port.lateness_ns);
+    report->residence_ns->Add(*port.residence_ns);
   }
 }
 

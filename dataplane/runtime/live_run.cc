@@ -256,6 +256,8 @@ class LiveRun {
     plan.pipeline.flow_idle = FlowIdleTimeout(time_base_, horizon_ns_);
     // Room for a later profile's reorder bound without a restart.
     plan.pipeline.min_displacement_ring = kChangeableDisplacementRing;
+    // One port pair: a port's latency histograms are derived from its rules' (cheaper per frame).
+    plan.pipeline.derive_port_latency = ports_.size() == 2;
     plan.idle_sleep_ns = options_.idle_sleep_ns;
     plan.drain_on_exit = options_.drain_on_exit;
     plan.drain_timeout_ns = horizon_ns_ + 1'000'000'000;

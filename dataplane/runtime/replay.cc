@@ -578,6 +578,7 @@ int RunReplay(const ReplayOptions& options) {
   }
   PipelineConfig config;
   config.hold_limit = options.hold;
+  config.derive_port_latency = true;  // two sides, ports 0 and 1
   RuleIdentities identities;
   // A profile, a trace or --delay (its one-rule profile, as `run` has it) is compiled; with none
   // of them the pipeline forwards every frame untouched without parsing it.
