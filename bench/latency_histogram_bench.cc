@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "dataplane/fastpath/clock.h"
 #include "dataplane/fastpath/latency_histogram.h"
 
 namespace faultline {
@@ -62,6 +63,51 @@ void BM_RecordFrame(benchmark::State& state) {
 }
 // The full profile (one rule, two directions) and Workload W (10 rules, two directions).
 BENCHMARK(BM_RecordFrame)->Args({2, 0})->Args({20, 0})->Args({2, 256})->Args({20, 256});
+
+// The whole per-frame work from clock units (TSC at 2.6 GHz), conversions included. Arg 0, as
+// before issue 15's cost work: delay converted at the wheel insert, residence (transmit -
+// arrival) and lateness (clamped) converted at the transmit call, three conversions. Arg 1, as
+// Pipeline::RecordTransmit now: delay (departure - arrival) and signed transmit - departure
+// converted, residence their sum, two conversions. Same values, same histograms.
+void BM_RecordFrameFromUnits(benchmark::State& state) {
+  const bool two_conversions = state.range(0) != 0;
+  constexpr uint64_t kHz = 2'600'000'000;
+  const TimeBase tsc = TimeBase::ForHz(kHz);
+  const NsPerUnit ns_per_unit(kHz);
+  struct Times {
+    uint64_t arrival, departure, sent;
+    uint32_t slot;
+  };
+  std::vector<Times> times;
+  uint64_t now = uint64_t{1} << 40;
+  for (const Values& v : MakeValues(2, 1 << 16)) {
+    now += 100;
+    const uint64_t departure = now + tsc.FromNs(v.delay);
+    times.push_back({now, departure, departure + tsc.FromNs(v.lateness), v.slot});
+  }
+  auto histograms = std::make_unique<RuleHistograms[]>(2);
+  size_t next = 0;
+  for (auto _ : state) {
+    const Times& t = times[next++ & (times.size() - 1)];
+    RuleHistograms& h = histograms[t.slot];
+    if (two_conversions) {
+      const uint64_t delay = ns_per_unit.ToNs(t.departure - t.arrival);
+      const int64_t late = ns_per_unit.ToNs(static_cast<int64_t>(t.sent - t.departure));
+      const int64_t residence = static_cast<int64_t>(delay) + late;
+      h.delay.Record(delay);
+      h.residence.Record(residence > 0 ? static_cast<uint64_t>(residence) : 0);
+      h.lateness.Record(late > 0 ? static_cast<uint64_t>(late) : 0);
+    } else {
+      h.delay.Record(ns_per_unit.ToNs(t.departure - t.arrival));
+      const uint64_t late = t.sent > t.departure ? t.sent - t.departure : 0;
+      const uint64_t residence = t.sent > t.arrival ? t.sent - t.arrival : 0;
+      h.residence.Record(ns_per_unit.ToNs(residence));
+      h.lateness.Record(ns_per_unit.ToNs(late));
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RecordFrameFromUnits)->Arg(0)->Arg(1);
 
 // The same, a burst of 32 frames at a time: every bucket prefetched, then every value recorded.
 void BM_RecordBurstPrefetched(benchmark::State& state) {

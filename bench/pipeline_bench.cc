@@ -202,9 +202,9 @@ class Driver {
       const PacketMeta* meta = Meta(packet);
       if (recorder != nullptr) recorder->Transmitted(packet, now);  // as TxQueue::Flush does
       if (measure) {  // what the worker records at its transmit call (Worker::TransmitReady)
-        const uint64_t late = now > meta->departure ? now - meta->departure : 0;
-        const uint64_t residence = now > meta->arrival ? now - meta->arrival : 0;
-        pipeline_.RecordTransmit(meta->out_port, meta->rule_slot, ToNs(residence), ToNs(late));
+        pipeline_.RecordTransmit(meta->out_port, meta->rule_slot,
+                                 ns_per_unit_.ToNs(meta->departure - meta->arrival),
+                                 ns_per_unit_.ToNs(static_cast<int64_t>(now - meta->departure)));
       }
       sources_[meta->out_port ^ 1].Give(packet);
       ++released_;
@@ -218,17 +218,13 @@ class Driver {
     return start_ + static_cast<uint64_t>(packets * g_time_base.hz / (2 * kLineRatePps));
   }
   uint64_t ElapsedNs() const { return g_time_base.ToNs(Now() - start_); }
-  uint64_t ToNs(uint64_t units) const {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(units) * ns_per_unit_q32_) >> 32);
-  }
   Pipeline& pipeline() { return pipeline_; }
   uint64_t bursts() const { return bursts_; }
   uint64_t released() const { return released_; }
 
  private:
   const uint64_t start_;
-  const uint64_t ns_per_unit_q32_ =
-      static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) / g_time_base.hz);
+  const NsPerUnit ns_per_unit_{g_time_base.hz};
   std::array<FrameSource, 2> sources_;
   Pipeline pipeline_;
   uint64_t bursts_ = 0;

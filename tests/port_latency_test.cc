@@ -65,8 +65,8 @@ std::unique_ptr<Pipeline> RunFrames(bool derive) {
     while (rte_mbuf* packet = pipeline->PopReady()) {
       const PacketMeta* meta = Meta(packet);
       const uint64_t sent = now + (extra++ % 7) * 1'000;
-      pipeline->RecordTransmit(meta->out_port, meta->rule_slot, sent - meta->arrival,
-                               sent > meta->departure ? sent - meta->departure : 0);
+      pipeline->RecordTransmit(meta->out_port, meta->rule_slot, meta->departure - meta->arrival,
+                               static_cast<int64_t>(sent - meta->departure));
       rte_pktmbuf_free(packet);
     }
   }

@@ -30,9 +30,6 @@ Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint
   port_latency_ = std::make_unique<PortLatency[]>(kMaxPorts);
   const CompiledProfile* profile = profile_.get();
   if (profile == nullptr) return;
-  const unsigned __int128 hz = profile->time_base.hz;
-  ns_per_unit_fp_ =
-      static_cast<uint64_t>(((static_cast<unsigned __int128>(1'000'000'000) << 32) + hz / 2) / hz);
   flows_ = std::make_unique<FlowTable>(
       config_.flow_capacity, std::max(profile->displacement_ring, config_.min_displacement_ring));
   fragments_ = std::make_unique<FragmentTracker>(config_.fragment_capacity,
@@ -418,9 +415,6 @@ void Pipeline::Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port,
   meta->out_port = static_cast<uint8_t>(out_port);
   meta->rule_slot = slot_plus_one;
   meta->arrival = now;
-  if (slot_plus_one && config_.measure_latency) {
-    rule_counters_[slot_plus_one - 1].delay_ns.Record(UnitsToNs(departure - now));
-  }
   FL_STAGE_START(insert_start);
   wheel_.Insert(packet);
   FL_STAGE_STOP(Stage::kWheelInsert, insert_start);

@@ -101,13 +101,19 @@ class alignas(64) Pipeline {
     return packet;
   }
 
-  // A frame left by `out_port` (the transmit call took it): its residence and lateness in ns go
-  // to the port's and its rule's (`rule_slot` of PacketMeta, 0: none) histograms.
-  void RecordTransmit(uint16_t out_port, uint16_t rule_slot, uint64_t residence_ns,
-                      uint64_t lateness_ns) {
+  // A frame left by `out_port` (the transmit call took it): its delay (departure - arrival), its
+  // residence (transmit - arrival) and lateness (transmit - departure, 0 if it left early: the
+  // wheel releases a whole tick at once) go to its rule's (`rule_slot` of PacketMeta, 0: none)
+  // and its port's histograms. The caller converts two values, not three: `delay_ns` and the
+  // signed `late_ns` (transmit - departure); residence is their sum, exact to the rounding.
+  void RecordTransmit(uint16_t out_port, uint16_t rule_slot, uint64_t delay_ns, int64_t late_ns) {
     if (!config_.measure_latency) return;
+    const int64_t residence = static_cast<int64_t>(delay_ns) + late_ns;
+    const uint64_t residence_ns = residence > 0 ? static_cast<uint64_t>(residence) : 0;
+    const uint64_t lateness_ns = late_ns > 0 ? static_cast<uint64_t>(late_ns) : 0;
     if (rule_slot != 0) {
       RuleCounters& rule = rule_counters_[rule_slot - 1];
+      rule.delay_ns.Record(delay_ns);
       rule.residence_ns.Record(residence_ns);
       rule.lateness_ns.Record(lateness_ns);
       if (config_.derive_port_latency) return;  // the port's are the rules' sum (AddPortLatency)
@@ -269,10 +275,6 @@ class alignas(64) Pipeline {
   void MarkArrivals(rte_mbuf* const* packets, uint16_t n, uint64_t now);
   void RecordDrops(rte_mbuf* const* packets, uint16_t n, uint16_t out_port, DropCause cause);
   void RecordCopy(rte_mbuf* original, rte_mbuf* copy);
-  uint64_t UnitsToNs(uint64_t units) const {
-    return static_cast<uint64_t>(
-        (static_cast<unsigned __int128>(units) * ns_per_unit_fp_ + (uint64_t{1} << 31)) >> 32);
-  }
 
   PipelineCounters counters_;
   FrameRecorder* recorder_ = nullptr;
@@ -286,7 +288,6 @@ class alignas(64) Pipeline {
   PacketWheel wheel_;
   Rng rng_;
   uint64_t epoch_;
-  uint64_t ns_per_unit_fp_ = uint64_t{1} << 32;  // ns per clock unit << 32
   std::unique_ptr<FlowTable> flows_;
   std::unique_ptr<FragmentTracker> fragments_;
   // Indexed by state id * 2 + direction and counter id * 2 + direction (CompiledProfile).

@@ -26,10 +26,7 @@ WorkerPlan WithoutProfile(WorkerPlan plan) {
 Worker::Worker(const WorkerPlan& plan, uint64_t now)
     : plan_(WithoutProfile(plan)),
       pipeline_(plan.pipeline, plan.time_base.wheel_tick_shift, now),
-      // ns = units * 1e9 / hz, as a 32.32 fixed-point factor (exact for nanosecond units): one
-      // multiply per value, where a division would cost tens of cycles.
-      ns_per_unit_q32_(static_cast<uint64_t>((static_cast<unsigned __int128>(1'000'000'000) << 32) /
-                                             plan_.time_base.hz)) {
+      ns_per_unit_(plan_.time_base.hz) {
   for (uint16_t port : plan_.ports) tx_[port].Bind(port, plan_.queue);
 }
 
@@ -75,9 +72,9 @@ bool Worker::TransmitReady(uint64_t now, bool read_clock) {
   const bool measure = pipeline_.measures_latency();
   auto on_sent = [this, measure](const PacketMeta& meta, uint64_t sent_at) {
     if (!measure) return;
-    const uint64_t late = sent_at > meta.departure ? sent_at - meta.departure : 0;
-    const uint64_t residence = sent_at > meta.arrival ? sent_at - meta.arrival : 0;
-    pipeline_.RecordTransmit(meta.out_port, meta.rule_slot, ToNs(residence), ToNs(late));
+    pipeline_.RecordTransmit(meta.out_port, meta.rule_slot,
+                             ns_per_unit_.ToNs(meta.departure - meta.arrival),
+                             ns_per_unit_.ToNs(static_cast<int64_t>(sent_at - meta.departure)));
   };
   auto flush = [&](TxQueue& queue) {
     return queue.Flush(counters, read_clock ? clock_.Now() : now, on_sent) > 0;

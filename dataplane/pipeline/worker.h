@@ -98,15 +98,12 @@ class alignas(64) Worker {
   void ApplyCapture();
   // Sets the fate hooks of the pipeline and the transmit buffers (null: off).
   void AttachRecorder(FrameRecorder* recorder);
-  uint64_t ToNs(uint64_t units) const {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(units) * ns_per_unit_q32_) >> 32);
-  }
 
   const WorkerPlan plan_;
   TscClock clock_;
   Pipeline pipeline_;
   std::array<TxQueue, kMaxPorts> tx_;
-  uint64_t ns_per_unit_q32_ = 0;  // ns = units * this >> 32
+  NsPerUnit ns_per_unit_;  // the histograms' conversion
   uint32_t idle_iterations_ = 0;
   uint64_t held_at_stop_ = 0;
   alignas(64) std::atomic<uint64_t> reset_requested_{0};  // written by control threads
