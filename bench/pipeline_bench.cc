@@ -197,15 +197,10 @@ class Driver {
     FL_STAGE_STOP(Stage::kRelease, release_start);
     FL_STAGE_START(tx_start);  // the bench's TX: pop and recycle (no device)
     FrameRecorder* recorder = pipeline_.recorder();
-    const bool measure = pipeline_.measures_latency();
     while (rte_mbuf* packet = pipeline_.PopReady()) {
       const PacketMeta* meta = Meta(packet);
       if (recorder != nullptr) recorder->Transmitted(packet, now);  // as TxQueue::Flush does
-      if (measure) {  // what the worker records at its transmit call (Worker::TransmitReady)
-        pipeline_.RecordTransmit(meta->out_port, meta->rule_slot,
-                                 ns_per_unit_.ToNs(meta->departure - meta->arrival),
-                                 ns_per_unit_.ToNs(static_cast<int64_t>(now - meta->departure)));
-      }
+      pipeline_.RecordTransmitAt(*meta, now, ns_per_unit_);         // as Worker::TransmitReady does
       sources_[meta->out_port ^ 1].Give(packet);
       ++released_;
     }

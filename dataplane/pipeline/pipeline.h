@@ -19,6 +19,7 @@
 #include <memory>
 #include <vector>
 
+#include "dataplane/fastpath/clock.h"
 #include "dataplane/fastpath/counters.h"
 #include "dataplane/fastpath/flow_table.h"
 #include "dataplane/fastpath/fragment_tracker.h"
@@ -122,7 +123,13 @@ class alignas(64) Pipeline {
     port.residence_ns.Record(residence_ns);
     port.lateness_ns.Record(lateness_ns);
   }
-  bool measures_latency() const { return config_.measure_latency; }
+  // The same for a frame with `meta` handed to the device at `sent_at` (clock units), converted
+  // by `ns`: what the live worker's transmit call records (and the bench as it does).
+  void RecordTransmitAt(const PacketMeta& meta, uint64_t sent_at, const NsPerUnit& ns) {
+    if (!config_.measure_latency) return;
+    RecordTransmit(meta.out_port, meta.rule_slot, ns.ToNs(meta.departure - meta.arrival),
+                   ns.ToNs(static_cast<int64_t>(sent_at - meta.departure)));
+  }
   // Any thread: adds port `port`'s residence and lateness histograms (back to empty at
   // ResetCounters) to `residence` and `lateness`.
   void AddPortLatency(uint16_t port, HistogramSummary* residence, HistogramSummary* lateness) const;

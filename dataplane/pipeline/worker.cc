@@ -69,12 +69,8 @@ bool Worker::TransmitReady(uint64_t now, bool read_clock) {
   // Residence and lateness are measured at the transmit call: live, the clock is read right
   // before it. The wheel releases a whole tick at once: a packet may go up to a tick before its
   // exact departure, which counts as on time (0), not as a wrapped huge lateness.
-  const bool measure = pipeline_.measures_latency();
-  auto on_sent = [this, measure](const PacketMeta& meta, uint64_t sent_at) {
-    if (!measure) return;
-    pipeline_.RecordTransmit(meta.out_port, meta.rule_slot,
-                             ns_per_unit_.ToNs(meta.departure - meta.arrival),
-                             ns_per_unit_.ToNs(static_cast<int64_t>(sent_at - meta.departure)));
+  auto on_sent = [this](const PacketMeta& meta, uint64_t sent_at) {
+    pipeline_.RecordTransmitAt(meta, sent_at, ns_per_unit_);
   };
   auto flush = [&](TxQueue& queue) {
     return queue.Flush(counters, read_clock ? clock_.Now() : now, on_sent) > 0;
