@@ -250,6 +250,10 @@ nlohmann::json ToJson(const StatsReport& report) {
   if (report.seed) document["seed"] = *report.seed;
   if (report.lateness_ns) document["lateness_ns"] = LatencyJson(*report.lateness_ns);
   if (report.residence_ns) document["residence_ns"] = LatencyJson(*report.residence_ns);
+  for (const WorkerReport& worker : report.workers) {
+    document["workers"].push_back(
+        {{"lcore", worker.lcore}, {"socket", worker.socket}, {"rx", worker.rx}, {"tx", worker.tx}});
+  }
   return document;
 }
 

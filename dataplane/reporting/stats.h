@@ -52,6 +52,14 @@ struct PartitionReport {
   PartitionTotals direction[2];  // a-to-b, b-to-a (the port the cut frame arrived on)
 };
 
+// One worker of a live run: where it runs and the frames it took and sent (all ports).
+struct WorkerReport {
+  unsigned lcore = 0;
+  int socket = 0;  // the lcore's NUMA socket, where the worker's state lives
+  uint64_t rx = 0;
+  uint64_t tx = 0;
+};
+
 struct StatsReport {
   std::vector<PortReport> ports;
   uint64_t dropped[static_cast<int>(DropCause::kCount)] = {};
@@ -73,6 +81,7 @@ struct StatsReport {
   // The trace's progress (TraceReport JSON: state, event index, scheduled vs applied time of each
   // applied step, lateness); null when no trace ran.
   nlohmann::json trace;
+  std::vector<WorkerReport> workers;  // live only: one per worker, in worker order
 
   uint64_t TotalDropped() const;
 };

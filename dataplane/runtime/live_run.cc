@@ -29,6 +29,7 @@
 #include "dataplane/runtime/frame_record_writer.h"
 #include "dataplane/runtime/output_paths.h"
 #include "dataplane/runtime/ports.h"
+#include "dataplane/runtime/worker_placement.h"
 
 namespace faultline {
 namespace {
@@ -38,7 +39,7 @@ std::atomic<bool> g_stop{false};
 void OnStopSignal(int) { g_stop.store(true); }
 
 struct LaunchedWorker {
-  std::unique_ptr<Worker> worker;
+  SocketWorker worker;
   unsigned lcore = 0;
 };
 
@@ -187,7 +188,7 @@ class LiveRun {
     if (status == 0 && !RegisterPacketMeta(&error)) status = Fail(1, error);
     for (uint16_t port = 0; status == 0 && port < port_count_; ++port) {
       ports_.push_back(port);
-      if (!started_ports_.Start(port, layout_, pool_.get(), &error)) status = Fail(1, error);
+      if (!started_ports_.Start(port, layout_, pools_.queue_pools, &error)) status = Fail(1, error);
       if (status == 0 && layout_.queues > 1 && !HasIpRss(port)) {
         std::printf(
             "faultline: port %u has no RSS: its %u rx queues carry what its source puts in "
@@ -224,20 +225,53 @@ class LiveRun {
     return 0;
   }
 
+  // The lcores the workers will run on, in worker order.
+  std::vector<unsigned> WorkerLcores() const {
+    if (worker_on_main_) return {rte_get_main_lcore()};
+    std::vector<unsigned> lcores;
+    unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+    for (unsigned i = 0; i < options_.workers; ++i, lcore = rte_get_next_lcore(lcore, 1, 0)) {
+      lcores.push_back(lcore);
+    }
+    return lcores;
+  }
+
+  // One mbuf pool per socket that has a worker (worker_placement.h), one line each.
   int CreatePool() {
-    const uint64_t descriptors =
-        uint64_t{port_count_} * layout_.queues * (layout_.rx_descriptors + layout_.tx_descriptors);
-    const uint64_t in_tx_buffers = uint64_t{options_.workers} * port_count_ * TxQueue::kCapacity;
-    const uint32_t pool_size =
-        static_cast<uint32_t>(hold_ + descriptors + in_tx_buffers +
-                              uint64_t{kMempoolCachePerLcore} * rte_lcore_count() + kBurstSize);
-    pool_.reset(rte_pktmbuf_pool_create("faultline_pool", pool_size, kMempoolCachePerLcore, 0,
-                                        RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id()));
-    if (pool_ != nullptr) return 0;
-    return Fail(1, "cannot allocate " + std::to_string(pool_size) + " mbufs (about " +
-                       std::to_string(uint64_t{pool_size} * kMbufFootprintBytes >> 20) +
-                       " MiB with hugepages, 4 KiB each with --no-huge): give EAL more memory "
-                       "(-m, hugepages) or hold fewer packets (--hold)");
+    std::vector<int> sockets;
+    for (unsigned lcore : WorkerLcores()) {
+      sockets.push_back(static_cast<int>(rte_lcore_to_socket_id(lcore)));
+    }
+    const PoolPlan plan = PlanPools(sockets, {.hold = hold_,
+                                              .ports = port_count_,
+                                              .rx_descriptors = layout_.rx_descriptors,
+                                              .tx_descriptors = layout_.tx_descriptors,
+                                              .tx_buffer = TxQueue::kCapacity,
+                                              .cache_per_lcore = kMempoolCachePerLcore,
+                                              .lcores = rte_lcore_count(),
+                                              .burst = kBurstSize});
+    std::string error;
+    pools_ = CreatePools(plan, &error);
+    if (pools_.pools.empty()) {
+      uint64_t total = 0;
+      for (const PoolPlan::Pool& pool : plan.pools) total += pool.mbufs;
+      return Fail(1, error + " (" + std::to_string(total) + " mbufs in all, about " +
+                         std::to_string(total * kMbufFootprintBytes >> 20) +
+                         " MiB with hugepages, 4 KiB each with --no-huge): give EAL more memory "
+                         "(-m, hugepages) or hold fewer packets (--hold)");
+    }
+    for (size_t j = 0; j < plan.pools.size(); ++j) {
+      std::string queues;
+      for (size_t queue = 0; queue < plan.queue_pool.size(); ++queue) {
+        if (plan.queue_pool[queue] != j) continue;
+        if (!queues.empty()) queues += ',';
+        queues += std::to_string(queue);
+      }
+      std::printf("faultline: mbuf pool %s on socket %d: %u mbufs, rx queue(s) %s\n",
+                  PoolName(plan.pools[j].socket).c_str(), pools_.pools[j]->socket_id,
+                  plan.pools[j].mbufs, queues.c_str());
+    }
+    return 0;
   }
 
   int CreateWorkers() {
@@ -266,7 +300,8 @@ class LiveRun {
                   options_.profile->rules.size(), seed,
                   seed_drawn ? " (drawn; --seed repeats it)" : "");
     }
-    unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+    const std::vector<unsigned> lcores = WorkerLcores();
+    std::string error;
     std::vector<SnapshotChannel*> ends;
     std::vector<Pipeline*> pipelines;
     for (unsigned i = 0; i < options_.workers; ++i) {
@@ -275,12 +310,13 @@ class LiveRun {
       workers_.channels.push_back(std::make_unique<SnapshotChannel>());
       plan.snapshots = workers_.channels.back().get();
       LaunchedWorker launched;
-      launched.worker = std::make_unique<Worker>(plan, rte_rdtsc());
-      launched.lcore = worker_on_main_ ? rte_get_main_lcore() : lcore;
+      // On its lcore's socket, built by that lcore (worker_placement.h).
+      launched.worker = BuildWorkerOnLcore(plan, lcores[i], &error);
+      if (launched.worker == nullptr) return Fail(1, "worker " + std::to_string(i) + ": " + error);
+      launched.lcore = lcores[i];
       ends.push_back(plan.snapshots);
       pipelines.push_back(&launched.worker->pipeline());
       workers_.workers.push_back(std::move(launched));
-      if (!worker_on_main_) lcore = rte_get_next_lcore(lcore, 1, 0);
     }
     workers_.publisher =
         std::make_unique<SnapshotPublisher>(ends, pipelines, plan.pipeline.profile);
@@ -408,6 +444,16 @@ class LiveRun {
       SummarizeRules(pipelines, *workers_.publisher->installed(), &report);
     }
     report.held = held;
+    for (const LaunchedWorker& launched : workers_.workers) {
+      WorkerReport& worker = report.workers.emplace_back();
+      worker.lcore = launched.lcore;
+      worker.socket = static_cast<int>(rte_lcore_to_socket_id(launched.lcore));
+      const PipelineCounters& counters = launched.worker->pipeline().counters();
+      for (uint16_t port = 0; port < port_count_; ++port) {
+        worker.rx += counters.rx[port].Get();
+        worker.tx += counters.tx[port].Get();
+      }
+    }
     report.elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                             std::chrono::steady_clock::now() - since_)
                             .count();
@@ -452,7 +498,7 @@ class LiveRun {
   std::vector<uint16_t> ports_;
   // Owned resources, released in reverse order.
   std::unique_ptr<EalSession> eal_;
-  MbufPool pool_;
+  MbufPools pools_;
   StartedPorts started_ports_;
   RuleIdentities identities_;
   std::unique_ptr<FrameRecordWriter> recording_;       // outlives the workers, which record into it

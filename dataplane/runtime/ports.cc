@@ -19,10 +19,20 @@ bool HasIpRss(uint16_t port) {
 }
 
 bool StartPort(uint16_t port, const PortLayout& layout, rte_mempool* pool, std::string* error) {
+  return StartPort(port, layout, std::span<rte_mempool* const>(&pool, 1), error);
+}
+
+bool StartPort(uint16_t port, const PortLayout& layout, std::span<rte_mempool* const> queue_pools,
+               std::string* error) {
   auto fail = [&](const char* what, int rc) {
     *error = "port " + std::to_string(port) + ": " + what + ": " + rte_strerror(-rc);
     return false;
   };
+  if (queue_pools.size() != 1 && queue_pools.size() < layout.queues) {
+    *error = "port " + std::to_string(port) + ": " + std::to_string(queue_pools.size()) +
+             " mbuf pools for " + std::to_string(layout.queues) + " rx queues";
+    return false;
+  }
   rte_eth_dev_info info;
   int rc = rte_eth_dev_info_get(port, &info);
   if (rc != 0) return fail("cannot read device info", rc);
@@ -56,6 +66,7 @@ bool StartPort(uint16_t port, const PortLayout& layout, rte_mempool* pool, std::
   if (rc != 0) return fail("cannot adjust descriptor counts", rc);
   const int socket = rte_eth_dev_socket_id(port);
   for (uint16_t queue = 0; queue < layout.queues; ++queue) {
+    rte_mempool* pool = queue_pools[queue_pools.size() == 1 ? 0 : queue];
     rc = rte_eth_rx_queue_setup(port, queue, rx_descriptors, socket, nullptr, pool);
     if (rc != 0) return fail("cannot set up an rx queue", rc);
     rte_eth_txconf txconf = info.default_txconf;

@@ -4,6 +4,7 @@
 #include <rte_mempool.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ struct PortLayout {
 // device has it (a bump in the wire forwards every frame, not only its own), and starts it.
 // Multi-segment transmit is requested where the device offers it; nothing else is assumed.
 bool StartPort(uint16_t port, const PortLayout& layout, rte_mempool* pool, std::string* error);
+// The same with rx queue i fed from queue_pools[i] (the pool of the socket of the worker that
+// polls it); one pool feeds them all.
+bool StartPort(uint16_t port, const PortLayout& layout, std::span<rte_mempool* const> queue_pools,
+               std::string* error);
 
 void StopPort(uint16_t port);
 
@@ -38,8 +43,9 @@ class StartedPorts {
   StartedPorts& operator=(const StartedPorts&) = delete;
 
   // StartPort; the port is stopped with the set if it started.
-  bool Start(uint16_t port, const PortLayout& layout, rte_mempool* pool, std::string* error) {
-    if (!StartPort(port, layout, pool, error)) return false;
+  bool Start(uint16_t port, const PortLayout& layout, std::span<rte_mempool* const> queue_pools,
+             std::string* error) {
+    if (!StartPort(port, layout, queue_pools, error)) return false;
     ports_.push_back(port);
     return true;
   }
