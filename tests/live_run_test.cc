@@ -16,21 +16,17 @@
 #include "control/testbed/subprocess.h"
 #include "control/testbed/testbed.h"
 #include "tests/faultline_binary.h"
+#include "tests/live_stats.h"
 
 namespace faultline {
 namespace {
 
+using testing::ControlSocket;
 using testing::FaultlineBinary;
 using testing::RunFaultline;
+using testing::StatsWhen;
 
 using std::chrono::seconds;
-
-// A control socket of this test process's own (the default is the production path).
-std::string ControlSocket() {
-  const char* base = std::getenv("TMPDIR");
-  return std::string(base ? base : "/tmp") + "/faultline-live-" + std::to_string(getpid()) +
-         ".sock";
-}
 
 std::vector<std::string> RunArgv(const std::vector<std::string>& options,
                                  const std::vector<std::string>& eal) {
@@ -44,22 +40,6 @@ std::vector<std::string> RunArgv(const std::vector<std::string>& options,
 const std::vector<std::string> kNullPorts = {
     "--no-huge", "--no-pci",         "--no-shconf",     "-m", "512", "-l",
     "0",         "--vdev=net_null0", "--vdev=net_null1"};
-
-// `faultline stats --json` of the run on ControlSocket(), asked until `done` holds for it or 30 s
-// pass (a bound only a stalled machine reaches: it returns as soon as `done` holds). Returns the
-// last document.
-nlohmann::json StatsWhen(const std::function<bool(const nlohmann::json&)>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
-  nlohmann::json document = nlohmann::json::object();
-  do {
-    const CommandResult result = RunFaultline({"stats", "--json", "--control", ControlSocket()});
-    if (result.status == 0) document = nlohmann::json::parse(result.output, nullptr, false);
-    if (document.is_object() && document.contains("ports") && done(document)) return document;
-    usleep(20'000);
-  } while (std::chrono::steady_clock::now() < deadline);
-  ADD_FAILURE() << "the statistics never showed what was waited for: " << document;
-  return document.is_object() ? document : nlohmann::json::object();
-}
 
 // Waits until side a has delivered `frames` frames to the pipeline.
 void WaitForFrames(uint64_t frames) {

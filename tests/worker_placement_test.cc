@@ -3,6 +3,8 @@
 // worker built by the lcore that will run it, in DPDK memory of that lcore's socket. Its own
 // EAL: three lcores on the CPUs of this process (lcore 1 and 2 idle, as a run's workers are
 // before they are launched).
+#include "dataplane/runtime/worker_placement.h"
+
 #include <gtest/gtest.h>
 #include <rte_eal.h>
 #include <rte_launch.h>
@@ -15,7 +17,6 @@
 #include <vector>
 
 #include "dataplane/runtime/eal.h"
-#include "dataplane/runtime/worker_placement.h"
 
 namespace faultline {
 namespace {
@@ -139,10 +140,9 @@ TEST(PlacementEalTest, WorkerIsBuiltByItsLcoreOnItsSocket) {
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   // Three lcores on CPU 0 (lcore 0 is the main one): worker lcores to build on, no CPU needed.
-  const std::vector<std::string> eal = {"--no-huge", "--no-pci",      "--no-shconf",
-                                        "--no-telemetry", "--lcores", "0@0,1@0,2@0",
-                                        "-m",        "256",           "--log-level",
-                                        "lib.eal:error"};
+  const std::vector<std::string> eal = {
+      "--no-huge",   "--no-pci", "--no-shconf", "--no-telemetry", "--lcores",
+      "0@0,1@0,2@0", "-m",       "256",         "--log-level",    "lib.eal:error"};
   std::string error;
   if (!faultline::InitEal(eal, &error)) {
     std::fprintf(stderr, "EAL: %s\n", error.c_str());

@@ -26,10 +26,9 @@ PoolPlan PlanPools(const std::vector<int>& worker_sockets, const PoolSizing& siz
   plan.cache_per_lcore = sizing.cache_per_lcore;
   std::vector<unsigned> workers_on;  // per pool
   for (int socket : worker_sockets) {
-    const auto found = std::find_if(plan.pools.begin(), plan.pools.end(),
-                                    [socket](const PoolPlan::Pool& pool) {
-                                      return pool.socket == socket;
-                                    });
+    const auto found =
+        std::find_if(plan.pools.begin(), plan.pools.end(),
+                     [socket](const PoolPlan::Pool& pool) { return pool.socket == socket; });
     const size_t index = static_cast<size_t>(found - plan.pools.begin());
     if (found == plan.pools.end()) {
       plan.pools.push_back({.socket = socket});
@@ -58,12 +57,13 @@ MbufPools CreatePools(const PoolPlan& plan, std::string* error) {
   for (const PoolPlan::Pool& pool : plan.pools) {
     // A socket without DPDK memory of its own (--no-huge keeps all on one; EINVAL or ENOMEM):
     // the pool goes where there is memory, and the start line says which socket that is.
-    rte_mempool* made = rte_pktmbuf_pool_create(PoolName(pool.socket).c_str(), pool.mbufs,
-                                                plan.cache_per_lcore, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                                pool.socket);
+    rte_mempool* made =
+        rte_pktmbuf_pool_create(PoolName(pool.socket).c_str(), pool.mbufs, plan.cache_per_lcore, 0,
+                                RTE_MBUF_DEFAULT_BUF_SIZE, pool.socket);
     if (made == nullptr) {
-      made = rte_pktmbuf_pool_create(PoolName(pool.socket).c_str(), pool.mbufs, plan.cache_per_lcore, 0,
-                                     RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+      made =
+          rte_pktmbuf_pool_create(PoolName(pool.socket).c_str(), pool.mbufs, plan.cache_per_lcore,
+                                  0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
     }
     if (made == nullptr) {
       *error = "cannot allocate " + std::to_string(pool.mbufs) + " mbufs for socket " +
@@ -93,8 +93,8 @@ struct BuildJob {
 // On the lcore that will run the worker.
 int BuildHere(void* arg) {
   auto* job = static_cast<BuildJob*>(arg);
-  void* memory = rte_zmalloc_socket("faultline_worker", sizeof(Worker), alignof(Worker),
-                                    job->socket);
+  void* memory =
+      rte_zmalloc_socket("faultline_worker", sizeof(Worker), alignof(Worker), job->socket);
   // No DPDK memory on that socket (--no-huge keeps it all on one): wherever EAL has some.
   if (memory == nullptr) memory = rte_zmalloc("faultline_worker", sizeof(Worker), alignof(Worker));
   if (memory == nullptr) {

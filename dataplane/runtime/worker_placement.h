@@ -16,13 +16,13 @@ namespace faultline {
 // The terms of the mbuf pool formula: the frames the workers may hold, the descriptors of every
 // rx and tx queue, the workers' transmit buffers, the per-lcore caches and one burst.
 struct PoolSizing {
-  uint64_t hold = 0;           // frames held at most, all workers
-  uint16_t ports = 0;          // ports, each with one rx and one tx queue per worker
+  uint64_t hold = 0;   // frames held at most, all workers
+  uint16_t ports = 0;  // ports, each with one rx and one tx queue per worker
   uint16_t rx_descriptors = 0;
   uint16_t tx_descriptors = 0;
-  uint32_t tx_buffer = 0;      // frames a worker's transmit buffer of one port holds
+  uint32_t tx_buffer = 0;  // frames a worker's transmit buffer of one port holds
   uint32_t cache_per_lcore = 0;
-  unsigned lcores = 0;         // EAL's lcores (each may cache frames of a pool)
+  unsigned lcores = 0;  // EAL's lcores (each may cache frames of a pool)
   uint32_t burst = 0;
 };
 
