@@ -6,6 +6,7 @@
       frames as bench/pipeline_bench.cc builds (bench/mpps.sh).
 
   bench/flows_pcap.py --workload-w A.pcap B.pcap [--flows 1024] [--rounds 1] [--gap-us 1]
+                      [--queues 1]
       Workload W of profiles/workload-w.yaml, both directions: A.pcap holds what side a's
       clients send, B.pcap the servers' replies (the same flows reversed), one frame per flow
       and round on each side, stamped --gap-us apart (for faultline replay; a live run with
@@ -13,7 +14,11 @@
       f % 20: web-a<->web-b 8 in 20, web-a<->batch-b 5, batch-a<->web-b 5, batch-a<->batch-b 2
       (10%, whose a->b half, 5% of all frames, the profile's partition cuts); it is UDP or TCP
       (ACK segments) by turns in blocks of 20, so every pair is half UDP, half TCP. Frames of a round are in a shuffled order (seeded: the files
-      are the same every time), so the pairs interleave as on a real link.
+      are the same every time), so the pairs interleave as on a real link. With --queues Q > 1
+      (one pcap per rx queue of a net_pcap port, bench/scaleout.sh), each side is split into Q
+      files A.q0.pcap .. A.q<Q-1>.pcap (the name with .q<i> before .pcap): flow f and its
+      replies go to queue f % Q on both sides, as a symmetric RSS hash keeps a flow on one
+      queue index, hence one worker.
 """
 import argparse
 import random
@@ -87,16 +92,25 @@ def main() -> None:
         parser.add_argument("--flows", type=int, default=1024)
         parser.add_argument("--rounds", type=int, default=1)
         parser.add_argument("--gap-us", type=int, default=1)
+        parser.add_argument("--queues", type=int, default=1)
         args = parser.parse_args()
         if not 1 <= args.flows <= 65536 - 1024 or args.rounds < 1 or args.gap_us < 1:
             sys.exit("--flows must be 1..64512, --rounds and --gap-us at least 1")
+        if not 1 <= args.queues <= args.flows:
+            sys.exit("--queues must be 1..FLOWS")
         pairs = [workload_w_frames(flow) for flow in range(args.flows)]
         order = list(range(args.flows))
         random.Random(14).shuffle(order)
         sequence = [order[i % args.flows] for i in range(args.flows * args.rounds)]
         for side in (0, 1):
-            write_pcap(args.workload_w[side],
-                       ((i * args.gap_us, pairs[flow][side]) for i, flow in enumerate(sequence)))
+            for queue in range(args.queues):
+                path = args.workload_w[side]
+                if args.queues > 1:
+                    stem = path[:-5] if path.endswith(".pcap") else path
+                    path = f"{stem}.q{queue}.pcap"
+                flows = [flow for flow in sequence if flow % args.queues == queue]
+                write_pcap(path, ((i * args.gap_us, pairs[flow][side])
+                                  for i, flow in enumerate(flows)))
         return
     # An option here is a mistake (or --help), never an output name: a pcap once got written
     # to a file called --help.

@@ -30,35 +30,10 @@ build=${BUILD:-build}
 [[ $EUID -eq 0 ]] || { echo "bench/run.sh: run as root (hugepages, DPDK)" >&2; exit 1; }
 command -v dpdk-testpmd >/dev/null || { echo "bench/run.sh: dpdk-testpmd missing (apt-get install dpdk)" >&2; exit 1; }
 
-# --- build (release) ---------------------------------------------------------------------------
-if [[ ! -f $build/build.ninja ]]; then
-  meson setup "$build" --buildtype=release >/dev/null
-elif [[ $(meson introspect "$build" --buildoptions |
-          python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))') != release ]]; then
-  meson configure "$build" -Dbuildtype=release >/dev/null
-fi
-ninja -C "$build" faultline >/dev/null
-binary=$build/faultline
-
-# --- memory: hugepages, or --no-huge -----------------------------------------------------------
-huge_needed=1024  # 2 MiB pages: the mbuf pool for --hold 262144 and the rings fit in 2 GiB
-eal_memory=(--in-memory)
-memory_note="hugepages (2 MiB)"
-reserve_hugepages() {
-  local pages=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
-  [[ -w $pages ]] || return 1
-  local total; total=$(cat $pages)
-  if (( total < huge_needed )); then echo "$huge_needed" > $pages 2>/dev/null || return 1; fi
-  mkdir -p /dev/hugepages
-  mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null || return 1
-  local free; free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
-  (( free >= huge_needed ))
-}
-if [[ ${NO_HUGE:-0} == 1 ]] || ! reserve_hugepages; then
-  eal_memory=(--no-huge --no-shconf -m 2048)  # testpmd refuses --in-memory with --no-huge
-  memory_note="NO HUGEPAGES: could not reserve $huge_needed free 2 MiB pages (or NO_HUGE=1), running with --no-huge -m 2048 (memory from malloc)"
-  echo "bench/run.sh: $memory_note" >&2
-fi
+source bench/lib.sh
+bench_build "$build"
+# 2 MiB pages: the mbuf pool for --hold 262144 and the rings fit in 2 GiB.
+bench_memory 1024
 
 # --- ports -------------------------------------------------------------------------------------
 work=$(mktemp -d)
@@ -67,17 +42,7 @@ python3 bench/flows_pcap.py --workload-w "$work/a.pcap" "$work/b.pcap" --flows 1
 vdevs=(--vdev="net_pcap0,rx_pcap=$work/a.pcap,infinite_rx=1"
        --vdev="net_pcap1,rx_pcap=$work/b.pcap,infinite_rx=1")
 lcore=$(( $(nproc) > 1 ? 1 : 0 ))  # testpmd: main on 0, forwarding on it; faultline: all on it
-
-# --- one run of each kind: prints Mpps (both directions), or nothing if the run failed ---------
-mpps_from_stats_json() {  # FILE: frames transmitted on all ports / elapsed
-  python3 - "$1" <<'EOF' 2>/dev/null || true
-import json, sys
-d = json.load(open(sys.argv[1]))
-tx = sum(p['tx'] for p in d['ports'])
-if tx > 0 and d['elapsed_ns'] > 0:  # else the run ended before forwarding (too short a run)
-    print(f"{tx / (d['elapsed_ns'] / 1e9) / 1e6:.3f}")
-EOF
-}
+faultline_eal=(-l "$lcore" "${vdevs[@]}")
 
 # The departure-lateness percentiles of a run's statistics document: its top-level `lateness_ns`
 # (transmit call minus scheduled departure, all ports, the dataplane's own histogram).
@@ -89,23 +54,6 @@ print(f"{late['p50']} {late['p999']}" if late and late.get("count") else "NA NA"
 EOF
 }
 
-run_faultline() {  # STATS_JSON, faultline run options...
-  local stats=$1; shift
-  rm -f "$stats"
-  # Its own control socket: a daemon already running on this machine keeps the default one.
-  timeout -s INT "$seconds" "$binary" run --hold 262144 --control "$work/control.sock" \
-    --stats-json "$stats" "$@" -- \
-    --no-pci "${eal_memory[@]}" -l "$lcore" "${vdevs[@]}" >"$work/out.txt" 2>&1 || true
-  local mpps=""
-  if [[ -s $stats ]]; then mpps=$(mpps_from_stats_json "$stats"); fi
-  if [[ -z $mpps ]]; then
-    # Start-up (EAL, the mbuf pool) takes seconds, more with --no-huge: runs must be longer.
-    echo "bench/run.sh: faultline run $* forwarded nothing in $seconds s:" >&2
-    tail -n 3 "$work/out.txt" >&2
-  fi
-  echo "$mpps"
-}
-
 # testpmd prints each port's throughput since the previous report every second (--stats-period);
 # the last report of each port is a steady-state rate, free of the start-up time.
 run_testpmd() {
@@ -114,11 +62,6 @@ run_testpmd() {
          "${eal_memory[@]}" -l 0,"$lcore" "${vdevs[@]}" -- --forward-mode=io --stats-period 1 2>&1 || true)
   { grep -o 'Tx-pps: *[0-9]*' <<<"$out" || true; } | grep -o '[0-9]*$' | tail -2 |
     awk '{ total += $1; n++ } END { if (n == 2) printf "%.3f\n", total / 1e6 }'
-}
-
-median() {  # values... (NA and empty ignored) -> the median, or NA
-  printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
-    awk '{ v[n++] = $1 } END { if (!n) print "NA"; else if (n % 2) print v[(n-1)/2]; else printf "%.3f\n", (v[n/2-1] + v[n/2]) / 2 }'
 }
 
 echo "bench/run.sh: $reps repetition(s) of $seconds s, 64 B frames of workload W on net_pcap infinite_rx,"

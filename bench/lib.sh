@@ -1,0 +1,76 @@
+# Shared by the forwarding-rate harnesses bench/run.sh and bench/scaleout.sh (sourced, not run):
+# the release build, hugepages (or --no-huge), one `faultline run` and its rate, medians.
+# The caller sets: seconds (per run), work (a temporary directory), and before run_faultline
+# faultline_eal (the EAL arguments after the memory ones: lcores and vdevs).
+bench_name=bench/$(basename "$0")
+
+# bench_build BUILD_DIR: configures it release if needed, builds faultline; sets `binary`.
+bench_build() {
+  local build=$1
+  if [[ ! -f $build/build.ninja ]]; then
+    meson setup "$build" --buildtype=release >/dev/null
+  elif [[ $(meson introspect "$build" --buildoptions |
+            python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))') != release ]]; then
+    meson configure "$build" -Dbuildtype=release >/dev/null
+  fi
+  ninja -C "$build" faultline >/dev/null
+  binary=$build/faultline
+}
+
+# bench_memory PAGES: reserves and mounts PAGES 2 MiB hugepages, or (if that fails, or NO_HUGE=1)
+# falls back to --no-huge and says so. Sets `eal_memory` (array) and `memory_note`.
+bench_memory() {
+  huge_needed=$1
+  eal_memory=(--in-memory)
+  memory_note="hugepages (2 MiB)"
+  if [[ ${NO_HUGE:-0} == 1 ]] || ! reserve_hugepages; then
+    eal_memory=(--no-huge --no-shconf -m 2048)  # testpmd refuses --in-memory with --no-huge
+    memory_note="NO HUGEPAGES: could not reserve $huge_needed free 2 MiB pages (or NO_HUGE=1), running with --no-huge -m 2048 (memory from malloc)"
+    echo "$bench_name: $memory_note" >&2
+  fi
+}
+reserve_hugepages() {
+  local pages=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+  [[ -w $pages ]] || return 1
+  local total; total=$(cat $pages)
+  if (( total < huge_needed )); then echo "$huge_needed" > $pages 2>/dev/null || return 1; fi
+  mkdir -p /dev/hugepages
+  mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null || return 1
+  local free; free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+  (( free >= huge_needed ))
+}
+
+mpps_from_stats_json() {  # FILE: frames transmitted on all ports / elapsed
+  python3 - "$1" <<'EOF' 2>/dev/null || true
+import json, sys
+d = json.load(open(sys.argv[1]))
+tx = sum(p['tx'] for p in d['ports'])
+if tx > 0 and d['elapsed_ns'] > 0:  # else the run ended before forwarding (too short a run)
+    print(f"{tx / (d['elapsed_ns'] / 1e9) / 1e6:.3f}")
+EOF
+}
+
+# run_faultline STATS_JSON, faultline run options...: one run of `seconds` on faultline_eal;
+# prints its Mpps (both directions), or nothing if it forwarded nothing. Its output stays in
+# $work/out.txt.
+run_faultline() {
+  local stats=$1; shift
+  rm -f "$stats"
+  # Its own control socket: a daemon already running on this machine keeps the default one.
+  timeout -s INT "$seconds" "$binary" run --hold 262144 --control "$work/control.sock" \
+    --stats-json "$stats" "$@" -- \
+    --no-pci "${eal_memory[@]}" "${faultline_eal[@]}" >"$work/out.txt" 2>&1 || true
+  local mpps=""
+  if [[ -s $stats ]]; then mpps=$(mpps_from_stats_json "$stats"); fi
+  if [[ -z $mpps ]]; then
+    # Start-up (EAL, the mbuf pool) takes seconds, more with --no-huge: runs must be longer.
+    echo "$bench_name: faultline run $* forwarded nothing in $seconds s:" >&2
+    tail -n 3 "$work/out.txt" >&2
+  fi
+  echo "$mpps"
+}
+
+median() {  # values... (NA and empty ignored) -> the median, or NA
+  printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
+    awk '{ v[n++] = $1 } END { if (!n) print "NA"; else if (n % 2) print v[(n-1)/2]; else printf "%.3f\n", (v[n/2-1] + v[n/2]) / 2 }'
+}
