@@ -4,6 +4,19 @@
 # faultline_eal (the EAL arguments after the memory ones: lcores and vdevs).
 bench_name=bench/$(basename "$0")
 
+# bench_arguments [repetitions, default 5] [seconds per run, default 5]: sets reps, seconds and
+# build (BUILD, default build); exits 2 on bad arguments, 1 if not root.
+bench_arguments() {
+  reps=${1:-5}
+  seconds=${2:-5}
+  build=${BUILD:-build}
+  [[ $reps =~ ^[1-9][0-9]*$ && $seconds =~ ^[1-9][0-9]*$ ]] || {
+    echo "usage: $bench_name [repetitions] [seconds per run]" >&2
+    exit 2
+  }
+  [[ $EUID -eq 0 ]] || { echo "$bench_name: run as root (hugepages, DPDK)" >&2; exit 1; }
+}
+
 # bench_build BUILD_DIR: configures it release if needed, builds faultline; sets `binary`.
 bench_build() {
   local build=$1

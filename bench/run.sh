@@ -20,17 +20,10 @@
 #   lateness_p999_ns=B
 set -euo pipefail
 cd "$(dirname "$0")/.."
-reps=${1:-5}
-seconds=${2:-5}
-build=${BUILD:-build}
-[[ $reps =~ ^[1-9][0-9]*$ && $seconds =~ ^[1-9][0-9]*$ ]] || {
-  echo "usage: bench/run.sh [repetitions] [seconds per run]" >&2
-  exit 2
-}
-[[ $EUID -eq 0 ]] || { echo "bench/run.sh: run as root (hugepages, DPDK)" >&2; exit 1; }
+source bench/lib.sh
+bench_arguments "$@"
 command -v dpdk-testpmd >/dev/null || { echo "bench/run.sh: dpdk-testpmd missing (apt-get install dpdk)" >&2; exit 1; }
 
-source bench/lib.sh
 bench_build "$build"
 # 2 MiB pages: the mbuf pool for --hold 262144 and the rings fit in 2 GiB.
 bench_memory 1024

@@ -21,17 +21,10 @@
 #   RESULT scaleout_w1_mpps=X scaleout_w2_mpps=Y
 set -euo pipefail
 cd "$(dirname "$0")/.."
-reps=${1:-5}
-seconds=${2:-5}
-build=${BUILD:-build}
-[[ $reps =~ ^[1-9][0-9]*$ && $seconds =~ ^[1-9][0-9]*$ ]] || {
-  echo "usage: bench/scaleout.sh [repetitions] [seconds per run]" >&2
-  exit 2
-}
-[[ $EUID -eq 0 ]] || { echo "bench/scaleout.sh: run as root (hugepages, DPDK)" >&2; exit 1; }
+source bench/lib.sh
+bench_arguments "$@"
 (( $(nproc) >= 2 )) || { echo "bench/scaleout.sh: needs 2 CPUs (one per worker)" >&2; exit 1; }
 
-source bench/lib.sh
 bench_build "$build"
 bench_memory 1024
 
