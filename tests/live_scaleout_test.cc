@@ -21,13 +21,14 @@
 namespace faultline {
 namespace {
 
+using std::chrono::seconds;
 using testing::ControlSocket;
 using testing::StatsWhen;
-using std::chrono::seconds;
 
 // Frames in each queue's file; different per queue so that a worker reading the other queue
 // would show.
 constexpr uint64_t kQueueFrames[2] = {1500, 2500};
+constexpr uint64_t kTotal = 2 * (kQueueFrames[0] + kQueueFrames[1]);  // both ports
 
 // port_q<queue>.pcap: one UDP flow per (port, queue), kQueueFrames[queue] frames.
 std::string QueueFile(testing::TempFiles& paths, int port, int queue) {
@@ -66,9 +67,8 @@ TEST(LiveScaleoutTest, TwoWorkersOnThreeLcoresOfTwoCpusForwardEveryFrame) {
                                    "--lcores",
                                    "0@0,1@0,2@1"};
   for (int port = 0; port < 2; ++port) {
-    argv.push_back("--vdev=net_pcap" + std::to_string(port) +
-                   ",rx_pcap=" + QueueFile(paths, port, 0) +
-                   ",rx_pcap=" + QueueFile(paths, port, 1));
+    argv.push_back("--vdev=net_pcap" + std::to_string(port) + ",rx_pcap=" +
+                   QueueFile(paths, port, 0) + ",rx_pcap=" + QueueFile(paths, port, 1));
   }
   Subprocess dataplane;
   std::string error;
@@ -77,10 +77,10 @@ TEST(LiveScaleoutTest, TwoWorkersOnThreeLcoresOfTwoCpusForwardEveryFrame) {
   EXPECT_NE(dataplane.output().find("faultline: mbuf pool faultline_pool_s0 on socket 0: "),
             std::string::npos)
       << dataplane.output();
-  const uint64_t total = 2 * (kQueueFrames[0] + kQueueFrames[1]);
-  StatsWhen([total](const nlohmann::json& document) {
-    return document["ports"][0]["rx"].get<uint64_t>() + document["ports"][1]["rx"].get<uint64_t>() ==
-           total;
+  StatsWhen([](const nlohmann::json& document) {
+    return document["ports"][0]["rx"].get<uint64_t>() +
+               document["ports"][1]["rx"].get<uint64_t>() ==
+           kTotal;
   });
   ASSERT_EQ(dataplane.Stop(SIGTERM, seconds(10)), 0) << dataplane.output();
 
@@ -91,7 +91,7 @@ TEST(LiveScaleoutTest, TwoWorkersOnThreeLcoresOfTwoCpusForwardEveryFrame) {
     tx += port["tx"].get<uint64_t>();
   }
   for (const auto& [cause, count] : document["dropped"].items()) dropped += count.get<uint64_t>();
-  EXPECT_EQ(rx, total);
+  EXPECT_EQ(rx, kTotal);
   EXPECT_EQ(rx, tx + dropped) << document.dump();
   // Worker i (lcores 1 and 2, after the main lcore 0) polled queue i of both ports.
   ASSERT_EQ(document["workers"].size(), 2u) << document.dump();
