@@ -100,7 +100,8 @@ TEST(PortLatencyTest, DerivedFromRulesEqualsRecordedAtThePort) {
   }
   RuleTotals rule;
   for (int direction = 0; direction < 2; ++direction) {
-    rule.Add(*derived->FindRuleCounters(derived->profile()->rule_counter_id[0], direction));
+    rule.Add(*derived->FindRuleCounters(derived->profile()->rule_counter_id[0], direction),
+             derived->clock_hz());
   }
   EXPECT_GT(rule.residence_ns.total, total / 2);
   EXPECT_LT(rule.residence_ns.total, total);
