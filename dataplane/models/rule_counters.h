@@ -60,7 +60,7 @@ struct RuleTotals {
   HistogramSummary lateness_ns;
 
   // Adds one worker's counters (any thread may read them while it runs), whose histograms hold
-  // units of a clock of `clock_hz` (Pipeline::clock_hz).
+  // units of a clock of `clock_hz` (Pipeline::histogram_hz).
   void Add(const RuleCounters& counters, uint64_t clock_hz) {
 #define FAULTLINE_RULE_TOTAL_ADD(member, text, help) member += counters.member.Get();
     FAULTLINE_RULE_COUNTERS(FAULTLINE_RULE_TOTAL_ADD)
