@@ -200,7 +200,7 @@ class Driver {
     while (rte_mbuf* packet = pipeline_.PopReady()) {
       const PacketMeta* meta = Meta(packet);
       if (recorder != nullptr) recorder->Transmitted(packet, now);  // as TxQueue::Flush does
-      pipeline_.RecordTransmitAt(*meta, now, ns_per_unit_);         // as Worker::TransmitReady does
+      pipeline_.RecordTransmitAt(*meta, now);                       // as Worker::TransmitReady does
       sources_[meta->out_port ^ 1].Give(packet);
       ++released_;
     }
@@ -219,7 +219,6 @@ class Driver {
 
  private:
   const uint64_t start_;
-  const NsPerUnit ns_per_unit_{g_time_base.hz};
   std::array<FrameSource, 2> sources_;
   Pipeline pipeline_;
   uint64_t bursts_ = 0;
@@ -336,7 +335,8 @@ void FullProfile(benchmark::State& state, bool measure) {
       .profile = CompileProfile(*g_profile, g_time_base, seed),
       .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(*g_profile)),
       .measure_latency = measure,
-      .derive_port_latency = true};  // as live with one port pair
+      .derive_port_latency = true,  // as live with one port pair
+      .clock_hz = g_time_base.hz};
   if (const char* capacity = std::getenv("FAULTLINE_BENCH_FLOW_CAPACITY")) {
     config.flow_capacity = static_cast<uint32_t>(std::strtoul(capacity, nullptr, 10));
   }
@@ -399,7 +399,8 @@ void WorkloadW(benchmark::State& state, bool measure) {
                           .profile = CompileProfile(spec, g_time_base, *spec.seed),
                           .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(spec)),
                           .measure_latency = measure,
-                          .derive_port_latency = true};
+                          .derive_port_latency = true,
+                          .clock_hz = g_time_base.hz};
     RunPipeline(state, config, *g_w_frames, pool, std::max(kWarmUpNs, 3 * delay_ns));
   }
   if (pool != g_pool) rte_mempool_free(pool);

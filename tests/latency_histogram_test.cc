@@ -6,6 +6,11 @@
 // maximum; a bucket above 1024 is at most 1/1024 of its low value wide, so the answer is off by
 // at most half of that, 1/2048 (0.049%) of the exact value, and exact below 1024. The tests
 // assert 0.1% (the figure), and the bucket arithmetic the 1/1024 width itself.
+//
+// Recorded in clock units (the live TSC) and converted when summarised: the sample is rounded to
+// a unit (<= 0.5 unit), its unit bucket's middle is within 1/2048 of it, that middle converted
+// to ns is rounded (<= 0.5 ns) and read as the middle of its ns bucket (another <= 1/2048): at
+// most 2/2048 (0.098%) of the exact value plus 0.5 unit + 0.5 ns; the tests assert 0.1% + 1 ns.
 #include "dataplane/fastpath/latency_histogram.h"
 
 #include <gtest/gtest.h>
@@ -17,14 +22,16 @@
 #include <random>
 #include <vector>
 
+#include "dataplane/fastpath/clock.h"
+
 namespace faultline {
 namespace {
 
 using H = LatencyHistogram;
 
 TEST(LatencyHistogramTest, BucketsTileTheRangeAtAThousandthOfTheirValue) {
-  EXPECT_EQ(H::kBuckets, 28115);
-  EXPECT_EQ(sizeof(H), (H::kBuckets + 3) * sizeof(uint64_t));  // 220 KiB
+  EXPECT_EQ(H::kBuckets, 31744);                               // units up to 2^40
+  EXPECT_EQ(sizeof(H), (H::kBuckets + 3) * sizeof(uint64_t));  // 248 KiB
   for (int bucket = 0; bucket < H::kBuckets; ++bucket) {
     const uint64_t low = H::BucketLow(bucket);
     const uint64_t width = H::BucketWidth(bucket);
@@ -38,7 +45,8 @@ TEST(LatencyHistogramTest, BucketsTileTheRangeAtAThousandthOfTheirValue) {
     }
   }
   EXPECT_EQ(H::BucketOf(UINT64_MAX), H::kBuckets - 1);
-  EXPECT_EQ(H::BucketOf(H::kMaxValue), H::kBuckets - 1);
+  EXPECT_EQ(H::BucketOf(H::kMaxRecorded), H::kBuckets - 1);
+  EXPECT_EQ(H::kMaxValueBucket, 28114);  // the summaries' top: 100 s in ns
 }
 
 TEST(LatencyHistogramTest, ValuesBelow1024HaveTheirOwnBucket) {
@@ -49,24 +57,36 @@ TEST(LatencyHistogramTest, ValuesBelow1024HaveTheirOwnBucket) {
   EXPECT_EQ(H::BucketWidth(H::BucketOf(2048)), 2u);
 }
 
-// Records `samples` split over `histograms` histograms (as workers), merges them and checks each
-// percentile against the exact one: the ceil(q n)-th smallest sample.
-void ExpectPercentilesWithinAThousandth(std::vector<uint64_t> samples, int histograms = 3) {
+// Records `samples` (ns) split over `histograms` histograms (as workers), in units of a clock of
+// `hz` (rounded to a unit, as TimeBase::FromNs), merges them and checks each percentile against
+// the exact one: the ceil(q n)-th smallest sample.
+void ExpectPercentilesWithinAThousandth(std::vector<uint64_t> samples, int histograms = 3,
+                                        uint64_t hz = 1'000'000'000) {
+  const double units_per_ns = static_cast<double>(hz) / 1e9;
+  const double slack_ns = hz == 1'000'000'000 ? 0.0 : 1.0;  // the two roundings (header)
   std::vector<std::unique_ptr<H>> workers;
   for (int i = 0; i < histograms; ++i) workers.push_back(std::make_unique<H>());
-  for (size_t i = 0; i < samples.size(); ++i) workers[i % histograms]->Record(samples[i]);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    workers[i % histograms]->Record(
+        static_cast<uint64_t>(std::llround(static_cast<double>(samples[i]) * units_per_ns)));
+  }
   HistogramSummary summary;
-  for (const auto& worker : workers) summary.Add(*worker);
+  for (const auto& worker : workers) summary.Add(*worker, hz);
   std::sort(samples.begin(), samples.end());
   ASSERT_EQ(summary.total, samples.size());
-  EXPECT_EQ(summary.max, samples.back());
+  EXPECT_NEAR(static_cast<double>(summary.max), static_cast<double>(samples.back()), slack_ns);
+  EXPECT_NEAR(static_cast<double>(summary.min), static_cast<double>(samples.front()), slack_ns);
   for (double q : {0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 0.9999, 1.0}) {
     const size_t rank = std::max<size_t>(1, static_cast<size_t>(std::ceil(q * samples.size())));
     const double exact = static_cast<double>(samples[rank - 1]);
     const double reported = static_cast<double>(summary.Percentile(q));
-    EXPECT_LE(std::fabs(reported - exact), exact * 0.001) << "q " << q << " exact " << exact;
+    EXPECT_LE(std::fabs(reported - exact), exact * 0.001 + slack_ns)
+        << "q " << q << " exact " << exact << " hz " << hz;
   }
 }
+
+// The clocks of the tests: ns (replay), a 2.6 GHz TSC (this machine's) and an odd frequency.
+constexpr uint64_t kClocks[] = {1'000'000'000, 2'600'000'000, 3'100'000'123};
 
 TEST(LatencyHistogramTest, ConstantHundredMillisecondsReadsHundredMilliseconds) {
   ExpectPercentilesWithinAThousandth(std::vector<uint64_t>(10'000, 100'000'000));
@@ -79,6 +99,59 @@ TEST(LatencyHistogramTest, ConstantHundredMillisecondsReadsHundredMilliseconds) 
   EXPECT_EQ(H::BucketLow(H::BucketOf(100'000'000)), 99'942'400u);
   EXPECT_EQ(summary.Percentile(0.5), 100'000'000u);
   EXPECT_EQ(summary.min, 100'000'000u);
+}
+
+TEST(LatencyHistogramTest, ConstantHundredMillisecondsInTscUnitsReadsHundredMilliseconds) {
+  // As live: the delay compiled to units (TimeBase::FromNs), recorded raw, converted when read.
+  for (uint64_t hz : kClocks) {
+    const TimeBase base = TimeBase::ForHz(hz);
+    auto histogram = std::make_unique<H>();
+    for (int i = 0; i < 1000; ++i) histogram->Record(base.FromNs(100'000'000));
+    HistogramSummary summary;
+    summary.Add(*histogram, hz);
+    EXPECT_EQ(summary.total, 1000u);
+    EXPECT_EQ(summary.Percentile(0.5), 100'000'000u) << hz;
+    EXPECT_EQ(summary.Percentile(0.999), 100'000'000u) << hz;
+    EXPECT_EQ(summary.min, 100'000'000u) << hz;
+    EXPECT_EQ(summary.max, 100'000'000u) << hz;
+  }
+}
+
+TEST(LatencyHistogramTest, SamplesInClockUnitsReadWithinAThousandthInNs) {
+  std::mt19937_64 rng(19);
+  std::lognormal_distribution<double> lognormal(std::log(200'000.0), 1.5);
+  std::normal_distribution<double> jitter(1'000'000.0, 100'000.0);  // the full profile's delay
+  std::uniform_int_distribution<uint64_t> late(0, 2'150);           // and lateness
+  std::vector<uint64_t> tail(100'000), delay(100'000), lateness(100'000);
+  for (uint64_t& sample : tail) sample = static_cast<uint64_t>(lognormal(rng)) + 10;
+  for (uint64_t& sample : delay) sample = static_cast<uint64_t>(std::max(0.0, jitter(rng)));
+  for (uint64_t& sample : lateness) sample = late(rng);
+  for (uint64_t hz : kClocks) {
+    ExpectPercentilesWithinAThousandth(tail, 3, hz);
+    ExpectPercentilesWithinAThousandth(delay, 2, hz);
+    ExpectPercentilesWithinAThousandth(lateness, 2, hz);
+  }
+}
+
+TEST(LatencyHistogramTest, WorkersOfOneClockMergeExactlyInUnits) {
+  constexpr uint64_t kHz = 2'600'000'000;
+  std::mt19937_64 rng(20);
+  std::lognormal_distribution<double> lognormal(std::log(13'000'000.0), 2.0);
+  auto all = std::make_unique<H>();
+  std::vector<std::unique_ptr<H>> workers;
+  for (int i = 0; i < 4; ++i) workers.push_back(std::make_unique<H>());
+  for (int i = 0; i < 100'000; ++i) {
+    const uint64_t units = static_cast<uint64_t>(lognormal(rng));
+    all->Record(units);
+    workers[rng() % 4]->Record(units);
+  }
+  HistogramSummary merged, one;
+  for (const auto& worker : workers) merged.Add(*worker, kHz);
+  one.Add(*all, kHz);
+  EXPECT_EQ(merged.counts, one.counts);
+  EXPECT_EQ(merged.total, one.total);
+  EXPECT_EQ(merged.max, one.max);
+  EXPECT_EQ(merged.min, one.min);
 }
 
 TEST(LatencyHistogramTest, UniformSamples) {
@@ -137,21 +210,36 @@ TEST(LatencyHistogramTest, ValuesBeyondHundredSecondsAreClampedAndCounted) {
   auto histogram = std::make_unique<H>();
   histogram->Record(0);
   histogram->Record(3);
-  histogram->Record(H::kMaxValue);       // the top of the range: not clamped
-  histogram->Record(H::kMaxValue + 1);   // clamped
-  histogram->Record(1'000'000'000'000);  // 1000 s: clamped
+  histogram->Record(H::kMaxValue);          // 100 s: the top of the summaries' range
+  histogram->Record(H::kMaxValue + 1);      // in the same bucket (ends at 100.06 s): not clamped
+  histogram->Record(1'000'000'000'000);     // 1000 s: within the histogram, beyond a summary's
+  histogram->Record(H::kMaxRecorded + 10);  // beyond the histogram's own range too
   EXPECT_EQ(histogram->Count(0), 1u);
   EXPECT_EQ(histogram->Count(3), 1u);
-  EXPECT_EQ(histogram->Count(H::kBuckets - 1), 3u);
-  EXPECT_EQ(histogram->Clamped(), 2u);
-  EXPECT_EQ(histogram->Max(), 1'000'000'000'000u);  // the true maximum
+  EXPECT_EQ(histogram->Count(H::kMaxValueBucket), 2u);
+  EXPECT_EQ(histogram->Count(H::kBuckets - 1), 1u);
+  EXPECT_EQ(histogram->Clamped(), 1u);
+  EXPECT_EQ(histogram->Max(), H::kMaxRecorded + 10);  // the true maximum
   HistogramSummary summary;
-  summary.Add(*histogram);
-  EXPECT_EQ(summary.clamped, 2u);
-  EXPECT_EQ(summary.Percentile(0.2), 0u);
-  EXPECT_EQ(summary.Percentile(0.4), 3u);
+  summary.Add(*histogram);  // ns
+  EXPECT_EQ(summary.total, 6u);
+  EXPECT_EQ(summary.clamped, 2u);  // 1000 s and the one beyond the histogram
+  EXPECT_EQ(summary.counts[H::kMaxValueBucket], 4u);
+  EXPECT_EQ(summary.max, H::kMaxRecorded + 10);
+  EXPECT_EQ(summary.Percentile(0.1), 0u);
+  EXPECT_EQ(summary.Percentile(0.3), 3u);
   // The clamped values read as the top bucket: 100 s within 0.1%.
-  EXPECT_NEAR(static_cast<double>(summary.Percentile(1.0)), 1e11, 1e8);
+  EXPECT_NEAR(static_cast<double>(summary.Percentile(0.9)), 1e11, 1e8);
+  // The same units from a 2 GHz clock: 0, 1.5 ns (read 2), 50 s twice (in range), 500 s and
+  // 550 s (clamped).
+  HistogramSummary at_2ghz;
+  at_2ghz.Add(*histogram, 2'000'000'000);
+  EXPECT_EQ(at_2ghz.total, 6u);
+  EXPECT_EQ(at_2ghz.clamped, 2u);
+  EXPECT_EQ(at_2ghz.counts[H::kMaxValueBucket], 2u);
+  EXPECT_EQ(at_2ghz.max, NsPerUnit(2'000'000'000).ToNs(H::kMaxRecorded + 10));
+  EXPECT_EQ(at_2ghz.Percentile(0.3), 2u);
+  EXPECT_NEAR(static_cast<double>(at_2ghz.Percentile(0.5)), 5e10, 5e7);
   histogram->Reset();
   HistogramSummary empty;
   empty.Add(*histogram);

@@ -3,17 +3,30 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dataplane/fastpath/clock.h"
+
 namespace faultline {
 
-void HistogramSummary::Add(const LatencyHistogram& histogram) {
-  for (int bucket = 0; bucket < LatencyHistogram::kBuckets; ++bucket) {
+void HistogramSummary::Add(const LatencyHistogram& histogram, uint64_t units_per_second) {
+  using H = LatencyHistogram;
+  const bool in_ns = units_per_second == 1'000'000'000;
+  const NsPerUnit ns(units_per_second);
+  for (int bucket = 0; bucket < H::kBuckets; ++bucket) {
     const uint64_t count = histogram.Count(bucket);
-    counts[bucket] += count;
+    if (count == 0) continue;
+    int to = bucket;
+    if (!in_ns) to = H::BucketOf(ns.ToNs(H::BucketLow(bucket) + H::BucketWidth(bucket) / 2));
+    if (to > H::kMaxValueBucket) {
+      to = H::kMaxValueBucket;
+      clamped += count;
+    }
+    counts[to] += count;
     total += count;
   }
-  max = std::max(max, histogram.Max());
-  min = std::min(min, histogram.Min());
-  clamped += histogram.Clamped();
+  // Values beyond the histogram's own range (Clamped()) lie in its top bucket, counted above.
+  auto to_ns = [&](uint64_t units) { return in_ns ? units : ns.ToNs(units); };
+  if (histogram.Max() != 0) max = std::max(max, to_ns(histogram.Max()));
+  if (histogram.Min() != UINT64_MAX) min = std::min(min, to_ns(histogram.Min()));
 }
 
 void HistogramSummary::Add(const HistogramSummary& other) {

@@ -1,10 +1,14 @@
 // Latency histogram at HDR resolution: log-linear buckets, 1024 per power of two (as HdrHistogram
-// with three significant digits), exact below 1024 ns, 10 ns to 100 s. One 64-bit counter per
-// bucket, written by one lcore without atomics (Counter); the control thread merges them exactly.
+// with three significant digits), exact below 1024 units. The fast path records raw clock
+// differences (TSC units live, ns offline): converting each value to ns would cost a multiply per
+// record; HistogramSummary::Add converts the buckets once, when the control thread reads them
+// (10 ns to 100 s in ns). One 64-bit counter per bucket, written by one lcore without atomics
+// (Counter); the control thread merges them exactly.
 //
-// Layout and cost: kBuckets (28115) counters of 8 bytes, 220 KiB per histogram. A record touches
-// two cache lines (max_ and its bucket's), so the fast path's working set is the lines of the
-// values that actually occur (a constant delay: one line), whatever the histogram's size. 64-bit
+// Layout and cost: kBuckets (31744: units up to 2^40, 100 s of a clock up to 11 GHz) counters of 8
+// bytes, 248 KiB per histogram. A record touches its bucket's line and the first line (min, max:
+// read, written only when they change), so the fast path's working set is the lines of the values
+// that actually occur (a constant delay: one line), whatever the histogram's size. 64-bit
 // counters, not 32: one bucket of a constant delay at 14.88 Mpps would wrap 32 bits in 5 minutes.
 #pragma once
 
@@ -19,15 +23,21 @@ namespace faultline {
 namespace latency_histogram_detail {
 inline constexpr int kSubBucketBits = 10;
 inline constexpr int kSubBuckets = 1 << kSubBucketBits;
+// The summaries' range in ns: 100 s (values beyond are counted in its bucket, and as clamped).
 inline constexpr uint64_t kMaxValue = 100'000'000'000;
+// The histograms' range in clock units: 2^40 - 1 (1100 s of ns, 100 s of an 11 GHz clock).
+inline constexpr uint64_t kMaxRecorded = (uint64_t{1} << 40) - 1;
 // Values below 1024 have their own bucket; above, bucket width / bucket low <= 1/1024.
 // Branch-free (it runs for every frame): with `exponent` the top bit of value | 1024 (at least
 // kSubBucketBits), value >> (exponent - 10) lies in [1024, 2048) above 1024 and is value itself
-// below, so one formula gives both the exact buckets and the log-linear ones.
-constexpr int BucketOf(uint64_t value) {
-  value = value < kMaxValue ? value : kMaxValue;
+// below, so one formula gives both the exact buckets and the log-linear ones. `value` <=
+// kMaxRecorded.
+constexpr int BucketOfInRange(uint64_t value) {
   const int shift = 63 - __builtin_clzll(value | kSubBuckets) - kSubBucketBits;
   return (shift << kSubBucketBits) + static_cast<int>(value >> shift);
+}
+constexpr int BucketOf(uint64_t value) {
+  return BucketOfInRange(value < kMaxRecorded ? value : kMaxRecorded);
 }
 }  // namespace latency_histogram_detail
 
@@ -35,12 +45,18 @@ class LatencyHistogram {
  public:
   static constexpr int kSubBucketBits = latency_histogram_detail::kSubBucketBits;
   static constexpr int kSubBuckets = latency_histogram_detail::kSubBuckets;  // per power of two
-  // The range: values above kMaxValue (100 s) are counted in its bucket, and in Clamped().
+  // The range of summaries, in ns: values above kMaxValue (100 s) read as its bucket's and are
+  // counted as clamped (HistogramSummary).
   static constexpr uint64_t kMaxValue = latency_histogram_detail::kMaxValue;
+  // The range of a histogram, in clock units: values above kMaxRecorded are counted in its
+  // bucket, and in Clamped().
+  static constexpr uint64_t kMaxRecorded = latency_histogram_detail::kMaxRecorded;
   static constexpr int BucketOf(uint64_t value) {
     return latency_histogram_detail::BucketOf(value);
   }
-  static constexpr int kBuckets = latency_histogram_detail::BucketOf(kMaxValue) + 1;  // 28115
+  static constexpr int kBuckets = latency_histogram_detail::BucketOf(kMaxRecorded) + 1;  // 31744
+  // The bucket a summary's value of kMaxValue ns lies in: summaries count nothing above it.
+  static constexpr int kMaxValueBucket = latency_histogram_detail::BucketOf(kMaxValue);
 
   // The smallest value of a bucket and its width.
   static constexpr uint64_t BucketLow(int bucket) {
@@ -54,14 +70,20 @@ class LatencyHistogram {
     return uint64_t{1} << (bucket / kSubBuckets - 1);
   }
 
+  // `value` in clock units. Min and max are stored only when they change: a new extreme is rare
+  // once a run has started (about ln n times in n values of a steady distribution), so the two
+  // tests are predicted and cost a load and a compare each.
   void Record(uint64_t value) {
-    buckets_[BucketOf(value)].Add(1);
-    const uint64_t max = max_.Get();
-    max_.Set(value > max ? value : max);  // stores unconditionally: no branch to mispredict
-    const uint64_t min_complement = min_complement_.Get();
-    min_complement_.Set(~value > min_complement ? ~value : min_complement);  // 0: empty
-    if (value > kMaxValue) [[unlikely]]
+    if (value > kMaxRecorded) [[unlikely]] {
       clamped_.Add(1);
+      if (value > max_.Get()) max_.Set(value);
+      value = kMaxRecorded;
+    }
+    buckets_[latency_histogram_detail::BucketOfInRange(value)].Add(1);
+    if (value > max_.Get()) [[unlikely]]
+      max_.Set(value);
+    if (~value > min_complement_.Get()) [[unlikely]]  // the complement: 0 is empty
+      min_complement_.Set(~value);
   }
   // Records in two steps, for a batch of values (a burst's): Prefetch each value's bucket first,
   // then Record them, so their cache misses overlap instead of coming one after the other.
@@ -76,7 +98,7 @@ class LatencyHistogram {
   uint64_t Count(int bucket) const { return buckets_[bucket].Get(); }
   uint64_t Max() const { return max_.Get(); }  // the largest value recorded, even if clamped
   uint64_t Min() const { return ~min_complement_.Get(); }  // UINT64_MAX when empty
-  uint64_t Clamped() const { return clamped_.Get(); }
+  uint64_t Clamped() const { return clamped_.Get(); }      // values above kMaxRecorded
 
  private:
   Counter max_;  // these three share the first cache line
@@ -85,17 +107,22 @@ class LatencyHistogram {
   std::array<Counter, kBuckets> buckets_;
 };
 
-// Sums of several histograms (one per worker) and their percentiles.
+// Sums of several histograms (one per worker) and their percentiles, in ns.
 struct HistogramSummary {
   std::vector<uint64_t> counts = std::vector<uint64_t>(LatencyHistogram::kBuckets, 0);
   uint64_t total = 0;
   uint64_t max = 0;
   uint64_t min = UINT64_MAX;  // UINT64_MAX while empty
-  uint64_t clamped = 0;       // values above LatencyHistogram::kMaxValue (in its bucket)
+  // Values beyond the bucket of LatencyHistogram::kMaxValue (100 s; from 100.06 s on), counted in
+  // that bucket.
+  uint64_t clamped = 0;
 
-  // Adds the counts bucket by bucket: the merge of several histograms is exactly the histogram of
-  // all their samples.
-  void Add(const LatencyHistogram& histogram);
+  // Adds a histogram recorded in units of a clock of `units_per_second`. In ns (1e9), the counts
+  // bucket by bucket: the merge of several histograms is exactly the histogram of all their
+  // samples. In other units, each bucket's count goes to the ns bucket of its middle (the
+  // histograms of one clock still merge exactly): a percentile is then within a bucket of the
+  // exact value (1/1024, 0.098%) instead of half a bucket; min and max are exact to the ns.
+  void Add(const LatencyHistogram& histogram, uint64_t units_per_second = 1'000'000'000);
   // Adds another summary the same way (exact: the summary of both sets of samples).
   void Add(const HistogramSummary& other);
   // The value below which a fraction q of the samples lie: the middle of the bucket holding the

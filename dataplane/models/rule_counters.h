@@ -29,7 +29,8 @@ struct alignas(64) RuleCounters {
   FAULTLINE_RULE_COUNTERS(FAULTLINE_RULE_COUNTER_MEMBER)
 #undef FAULTLINE_RULE_COUNTER_MEMBER
   Counter dropped[static_cast<int>(DropCause::kCount)];
-  LatencyHistogram delay_ns;  // departure - arrival of every scheduled frame
+  // In clock units despite the names (the names are the statistics keys; summaries are in ns).
+  LatencyHistogram delay_ns;  // departure - arrival of every frame that left
   // Measured at the transmit call (replay: at the departure written): transmit - arrival and
   // transmit - scheduled departure of every frame the rule forwarded.
   LatencyHistogram residence_ns;
@@ -58,17 +59,18 @@ struct RuleTotals {
   HistogramSummary residence_ns;
   HistogramSummary lateness_ns;
 
-  // Adds one worker's counters (any thread may read them while it runs).
-  void Add(const RuleCounters& counters) {
+  // Adds one worker's counters (any thread may read them while it runs), whose histograms hold
+  // units of a clock of `clock_hz` (Pipeline::histogram_hz).
+  void Add(const RuleCounters& counters, uint64_t clock_hz) {
 #define FAULTLINE_RULE_TOTAL_ADD(member, text, help) member += counters.member.Get();
     FAULTLINE_RULE_COUNTERS(FAULTLINE_RULE_TOTAL_ADD)
 #undef FAULTLINE_RULE_TOTAL_ADD
     for (int cause = 0; cause < static_cast<int>(DropCause::kCount); ++cause) {
       dropped[cause] += counters.dropped[cause].Get();
     }
-    delay_ns.Add(counters.delay_ns);
-    residence_ns.Add(counters.residence_ns);
-    lateness_ns.Add(counters.lateness_ns);
+    delay_ns.Add(counters.delay_ns, clock_hz);
+    residence_ns.Add(counters.residence_ns, clock_hz);
+    lateness_ns.Add(counters.lateness_ns, clock_hz);
   }
   uint64_t TotalDropped() const {
     uint64_t total = 0;

@@ -23,6 +23,7 @@ PipelineConfig WithoutProfile(PipelineConfig config) {
 
 Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint64_t now)
     : config_(WithoutProfile(config)),
+      units_(config.clock_hz),
       profile_(config.profile),
       wheel_(wheel_tick_shift, now, config.hold_limit),
       rng_(config.profile ? config.profile->seed : 0, config.rng_stream),
@@ -90,15 +91,15 @@ void Pipeline::ResetCounters() {
 
 void Pipeline::AddPortLatency(uint16_t port, HistogramSummary* residence,
                               HistogramSummary* lateness) const {
-  residence->Add(port_latency_[port].residence_ns);
-  lateness->Add(port_latency_[port].lateness_ns);
+  residence->Add(port_latency_[port].residence_ns, units_.hz);
+  lateness->Add(port_latency_[port].lateness_ns, units_.hz);
   if (!config_.derive_port_latency || port > 1) return;
   // Port p sends what came in by the other one: direction (p ^ 1) & 1, slot id * 2 + direction.
   const size_t direction = (port ^ 1) & 1;
   rule_counters_.ForEachSlot([&](size_t slot, const RuleCounters& rule) {
     if ((slot & 1) != direction) return;
-    residence->Add(rule.residence_ns);
-    lateness->Add(rule.lateness_ns);
+    residence->Add(rule.residence_ns, units_.hz);
+    lateness->Add(rule.lateness_ns, units_.hz);
   });
 }
 

@@ -21,12 +21,16 @@ WorkerPlan WithoutProfile(WorkerPlan plan) {
   plan.pipeline.profile.reset();
   return plan;
 }
+// The pipeline's histograms record in the worker's clock units.
+PipelineConfig OnClock(PipelineConfig config, const TimeBase& time_base) {
+  config.clock_hz = time_base.hz;
+  return config;
+}
 }  // namespace
 
 Worker::Worker(const WorkerPlan& plan, uint64_t now)
     : plan_(WithoutProfile(plan)),
-      pipeline_(plan.pipeline, plan.time_base.wheel_tick_shift, now),
-      ns_per_unit_(plan_.time_base.hz) {
+      pipeline_(OnClock(plan.pipeline, plan.time_base), plan.time_base.wheel_tick_shift, now) {
   for (uint16_t port : plan_.ports) tx_[port].Bind(port, plan_.queue);
 }
 
@@ -70,7 +74,7 @@ bool Worker::TransmitReady(uint64_t now, bool read_clock) {
   // before it. The wheel releases a whole tick at once: a packet may go up to a tick before its
   // exact departure, which counts as on time (0), not as a wrapped huge lateness.
   auto on_sent = [this](const PacketMeta& meta, uint64_t sent_at) {
-    pipeline_.RecordTransmitAt(meta, sent_at, ns_per_unit_);
+    pipeline_.RecordTransmitAt(meta, sent_at);
   };
   auto flush = [&](TxQueue& queue) {
     return queue.Flush(counters, read_clock ? clock_.Now() : now, on_sent) > 0;

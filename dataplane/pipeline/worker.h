@@ -103,7 +103,6 @@ class alignas(64) Worker {
   TscClock clock_;
   Pipeline pipeline_;
   std::array<TxQueue, kMaxPorts> tx_;
-  NsPerUnit ns_per_unit_;  // the histograms' conversion
   uint32_t idle_iterations_ = 0;
   uint64_t held_at_stop_ = 0;
   alignas(64) std::atomic<uint64_t> reset_requested_{0};  // written by control threads

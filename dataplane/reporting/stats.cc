@@ -97,8 +97,8 @@ void SummarizeRules(const std::vector<const Pipeline*>& pipelines, const Compile
         const RuleCounters* counters =
             pipeline->FindRuleCounters(profile.rule_counter_id[rule], direction);
         if (counters == nullptr) continue;  // not yet prepared on this worker
-        report->rules[rule].total.Add(*counters);
-        report->rules[rule].direction[direction].Add(*counters);
+        report->rules[rule].total.Add(*counters, pipeline->histogram_hz());
+        report->rules[rule].direction[direction].Add(*counters, pipeline->histogram_hz());
       }
     }
     AddFlowCounters(pipeline->counters(), report);
