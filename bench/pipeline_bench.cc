@@ -23,6 +23,7 @@
 // from frames in random address order (see bench/RESULTS.md: the constant-delay cases are fast
 // partly because their mbufs cycle in an order the hardware prefetcher can follow).
 #include <benchmark/benchmark.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ip.h>
 #include <rte_lcore.h>
@@ -408,6 +409,75 @@ void WorkloadW(benchmark::State& state, bool measure) {
 void BM_WorkloadW(benchmark::State& state) { WorkloadW(state, true); }
 void BM_WorkloadWNoHistograms(benchmark::State& state) { WorkloadW(state, false); }
 
+// Histograms on and off in one run, interleaved finely: two pipelines with the same profile, seed
+// and frames, one measuring latency and one not, driven in turns of kTurnBursts bursts (~1.6 ms of
+// CPU) and each turn timed with the TSC; one iteration is a pair of turns, their order alternating.
+// The host's neighbours slow both turns of a pair alike, so the median of the pairs' ratios is the
+// histograms' cost (whole runs compared across minutes here moved by 20-40%). Both pipelines
+// must release the same frames (the histograms change no decision), or the comparison is void.
+// Arg: 0 the full profile, 1 Workload W at 1 ms.
+void BM_HistogramCostPaired(benchmark::State& state) {
+  constexpr int kTurnBursts = 256;
+  std::optional<PipelineConfig> configs[2];  // [0]: histograms on, [1]: off
+  for (int off = 0; off < 2; ++off) {
+    const bool measure = off == 0;
+    if (state.range(0) == 0 && g_profile) {
+      configs[off] = PipelineConfig{
+          .hold_limit = kHoldLimit,
+          .profile = CompileProfile(*g_profile, g_time_base, 1),
+          .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(*g_profile)),
+          .measure_latency = measure,
+          .derive_port_latency = true,
+          .clock_hz = g_time_base.hz};
+    } else if (state.range(0) == 1 && g_workload && g_w_frames) {
+      configs[off] = PipelineConfig{
+          .hold_limit = kHoldLimit,
+          .profile = CompileProfile(*g_workload, g_time_base, *g_workload->seed),
+          .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(*g_workload)),
+          .measure_latency = measure,
+          .derive_port_latency = true,
+          .clock_hz = g_time_base.hz};
+    }
+  }
+  if (!configs[0]) {
+    state.SkipWithError("no profile (full profile or workload W: see the other benchmarks)");
+    for (auto _ : state) {
+    }
+    return;
+  }
+  const std::array<FrameList, 2>& frames = state.range(0) == 0 ? g_built_in : *g_w_frames;
+  Driver with(*configs[0], g_pool, frames), without(*configs[1], g_pool, frames);
+  while (with.ElapsedNs() < kWarmUpNs) with.Step();
+  while (without.ElapsedNs() < kWarmUpNs) without.Step();
+  auto turn = [](Driver& driver) {
+    const uint64_t start = rte_rdtsc();
+    for (int i = 0; i < kTurnBursts; ++i) driver.Step();
+    return rte_rdtsc() - start;
+  };
+  std::vector<double> ratios;
+  uint64_t cycles[2] = {0, 0};
+  for (auto _ : state) {
+    const bool on_first = ratios.size() % 2 == 0;
+    const uint64_t first = turn(on_first ? with : without);
+    const uint64_t second = turn(on_first ? without : with);
+    const uint64_t on = on_first ? first : second, off = on_first ? second : first;
+    cycles[0] += on;
+    cycles[1] += off;
+    ratios.push_back(static_cast<double>(on) / static_cast<double>(off));
+  }
+  if (with.released() != without.released() ||
+      TotalDropped(with.pipeline().counters()) != TotalDropped(without.pipeline().counters())) {
+    state.SkipWithError("the two pipelines did different work: the comparison is void");
+  }
+  std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());
+  const double frames_per_side = static_cast<double>(state.iterations()) * kTurnBursts * kBurst;
+  const double ns_per_cycle = 1e9 / static_cast<double>(rte_get_tsc_hz());
+  state.counters["cost_pct"] = (ratios[ratios.size() / 2] - 1) * 100;
+  state.counters["on_ns"] = static_cast<double>(cycles[0]) * ns_per_cycle / frames_per_side;
+  state.counters["off_ns"] = static_cast<double>(cycles[1]) * ns_per_cycle / frames_per_side;
+  state.SetItemsProcessed(static_cast<int64_t>(2 * frames_per_side));
+}
+
 // What a live `apply` compiles on the control thread (bench, not the worker): W again with its
 // first rule's match changed (range 0: nothing, the classifier is shared; 1: a port, the groups
 // and their LPM tables are shared; 2: a group's prefix, every table is rebuilt).
@@ -451,6 +521,7 @@ BENCHMARK(BM_WorkloadW)
 // (recording off: Arg 0).
 BENCHMARK(BM_FullProfileNoHistograms)->Arg(0)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_WorkloadWNoHistograms)->Arg(1000)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_HistogramCostPaired)->Arg(0)->Arg(1)->Iterations(300)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CompileApply)->DenseRange(0, 2)->Unit(benchmark::kMillisecond);
 
 bool HugepagesUsable(unsigned needed_pages) {
