@@ -198,12 +198,19 @@ class Driver {
     FL_STAGE_STOP(Stage::kRelease, release_start);
     FL_STAGE_START(tx_start);  // the bench's TX: pop and recycle (no device)
     FrameRecorder* recorder = pipeline_.recorder();
-    while (rte_mbuf* packet = pipeline_.PopReady()) {
-      const PacketMeta* meta = Meta(packet);
-      if (recorder != nullptr) recorder->Transmitted(packet, now);  // as TxQueue::Flush does
-      pipeline_.RecordTransmitAt(*meta, now);                       // as Worker::TransmitReady does
-      sources_[meta->out_port ^ 1].Give(packet);
-      ++released_;
+    for (;;) {
+      rte_mbuf* sent[kBurst];
+      uint16_t count = 0;
+      while (count < kBurst && (sent[count] = pipeline_.PopReady()) != nullptr) ++count;
+      if (count == 0) break;
+      for (uint16_t i = 0; i < count; ++i) {
+        rte_mbuf* packet = sent[i];
+        const PacketMeta* meta = Meta(packet);
+        if (recorder != nullptr) recorder->Transmitted(packet, now);  // as TxQueue::Flush does
+        pipeline_.RecordTransmitAt(*meta, now);  // as Worker::TransmitReady does
+        sources_[meta->out_port ^ 1].Give(packet);
+        ++released_;
+      }
     }
     if (recorder != nullptr) recorder->Flush();  // as Worker::Poll does
     FL_STAGE_STOP(Stage::kTx, tx_start);
