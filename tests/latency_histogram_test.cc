@@ -16,22 +16,33 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "dataplane/fastpath/clock.h"
 
 namespace faultline {
+
+// Sets a bucket's 32-bit count directly: 2^32 records would take seconds.
+struct LatencyHistogramTestAccess {
+  static void SetLow(LatencyHistogram& histogram, int bucket, uint32_t low) {
+    histogram.buckets_[bucket].store(low);
+  }
+};
+
 namespace {
 
 using H = LatencyHistogram;
 
 TEST(LatencyHistogramTest, BucketsTileTheRangeAtAThousandthOfTheirValue) {
-  EXPECT_EQ(H::kBuckets, 31744);                               // units up to 2^40
-  EXPECT_EQ(sizeof(H), (H::kBuckets + 3) * sizeof(uint64_t));  // 248 KiB
+  EXPECT_EQ(H::kBuckets, 31744);  // units up to 2^40
+  // min, max, clamped, sequence; a 32-bit count and carry per bucket: 248 KiB
+  EXPECT_EQ(sizeof(H), 4 * sizeof(uint64_t) + H::kBuckets * 2 * sizeof(uint32_t));
   for (int bucket = 0; bucket < H::kBuckets; ++bucket) {
     const uint64_t low = H::BucketLow(bucket);
     const uint64_t width = H::BucketWidth(bucket);
@@ -246,6 +257,56 @@ TEST(LatencyHistogramTest, ValuesBeyondHundredSecondsAreClampedAndCounted) {
   EXPECT_EQ(empty.total, 0u);
   EXPECT_EQ(empty.clamped, 0u);
   EXPECT_EQ(empty.Percentile(0.5), 0u);
+}
+
+TEST(LatencyHistogramTest, ABucketPastTwoToTheThirtyTwoCarriesIntoSixtyFourBits) {
+  auto histogram = std::make_unique<H>();
+  const int bucket = H::BucketOf(13'000'000);
+  LatencyHistogramTestAccess::SetLow(*histogram, bucket, UINT32_MAX - 2);
+  for (int i = 0; i < 5; ++i) histogram->Record(13'000'000);  // wraps at the third
+  EXPECT_EQ(histogram->Count(bucket), (uint64_t{1} << 32) + 2);
+  for (int wrap = 0; wrap < 3; ++wrap) {
+    LatencyHistogramTestAccess::SetLow(*histogram, bucket, UINT32_MAX);
+    histogram->Record(13'000'000);
+  }
+  EXPECT_EQ(histogram->Count(bucket), (uint64_t{4} << 32));
+  HistogramSummary summary;
+  summary.Add(*histogram);
+  EXPECT_EQ(summary.total, uint64_t{4} << 32);
+  EXPECT_EQ(summary.Percentile(0.5), 13'000'000u);
+  histogram->Reset();
+  EXPECT_EQ(histogram->Count(bucket), 0u);
+}
+
+// A reader on another thread while the writer carries again and again. The bucket's count only
+// grows (each cycle the writer moves its low part up to 2^32 - 4, as if that many records had
+// happened, then records 4: the fourth carries), so every count the reader sees must be at least
+// the one before, and below (cycles begun + 1) * 2^32. A carry read half-done (the carry without
+// the low part's return to 0) would read 2^32 too high: above that bound, and above the next read.
+TEST(LatencyHistogramTest, AReaderNeverSeesACarryHalfDone) {
+  auto histogram = std::make_unique<H>();
+  const int bucket = H::BucketOf(700);
+  constexpr int kWraps = 200'000;
+  std::atomic<int> cycles_begun{0};
+  std::thread writer([&] {
+    for (int wrap = 0; wrap < kWraps; ++wrap) {
+      cycles_begun.store(wrap + 1, std::memory_order_release);
+      LatencyHistogramTestAccess::SetLow(*histogram, bucket, UINT32_MAX - 3);
+      for (int i = 0; i < 4; ++i) histogram->Record(700);
+    }
+  });
+  uint64_t reads = 0, bad = 0, previous = 0;
+  while (cycles_begun.load(std::memory_order_acquire) < kWraps) {
+    const uint64_t count = histogram->Count(bucket);
+    const uint64_t begun = static_cast<uint64_t>(cycles_begun.load(std::memory_order_acquire));
+    if (count < previous || count >= (begun + 1) << 32) ++bad;
+    previous = count;
+    ++reads;
+  }
+  writer.join();
+  EXPECT_EQ(bad, 0u) << "of " << reads << " reads";
+  EXPECT_GT(reads, 0u);
+  EXPECT_EQ(histogram->Count(bucket), uint64_t{kWraps} << 32);
 }
 
 }  // namespace

@@ -2,17 +2,75 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "dataplane/fastpath/clock.h"
 
 namespace faultline {
 
+template <typename Change>
+void LatencyHistogram::Sequenced(Change&& change) {
+  const uint64_t sequence = sequence_.load(std::memory_order_relaxed);
+  sequence_.store(sequence + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  change();
+  sequence_.store(sequence + 2, std::memory_order_release);
+}
+
+void LatencyHistogram::Carry(std::atomic<uint32_t>* bucket) {
+  std::atomic<uint32_t>& carry = carries_[bucket - buckets_.data()];
+  Sequenced([&] {
+    carry.store(carry.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    bucket->store(0, std::memory_order_relaxed);
+  });
+}
+
+void LatencyHistogram::Reset() {
+  Sequenced([this] {
+    for (std::atomic<uint32_t>& bucket : buckets_) bucket.store(0, std::memory_order_relaxed);
+    for (std::atomic<uint32_t>& carry : carries_) carry.store(0, std::memory_order_relaxed);
+  });
+  max_.Set(0);
+  min_complement_.Set(0);
+  clamped_.Set(0);
+}
+
+void LatencyHistogram::ReadCounts(uint64_t* counts) const {
+  for (;;) {
+    const uint64_t before = sequence_.load(std::memory_order_acquire);
+    if (before % 2 == 0) {
+      for (int bucket = 0; bucket < kBuckets; ++bucket) {
+        counts[bucket] = (uint64_t{carries_[bucket].load(std::memory_order_relaxed)} << 32) +
+                         buckets_[bucket].load(std::memory_order_relaxed);
+      }
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (sequence_.load(std::memory_order_relaxed) == before) return;
+    }
+    std::this_thread::yield();  // a carry or reset under way (rare): read again
+  }
+}
+
+uint64_t LatencyHistogram::Count(int bucket) const {
+  for (;;) {
+    const uint64_t before = sequence_.load(std::memory_order_acquire);
+    if (before % 2 == 0) {
+      const uint64_t count = (uint64_t{carries_[bucket].load(std::memory_order_relaxed)} << 32) +
+                             buckets_[bucket].load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (sequence_.load(std::memory_order_relaxed) == before) return count;
+    }
+    std::this_thread::yield();
+  }
+}
+
 void HistogramSummary::Add(const LatencyHistogram& histogram, uint64_t units_per_second) {
   using H = LatencyHistogram;
   const bool in_ns = units_per_second == 1'000'000'000;
   const NsPerUnit ns(units_per_second);
+  thread_local std::vector<uint64_t> read(H::kBuckets);
+  histogram.ReadCounts(read.data());
   for (int bucket = 0; bucket < H::kBuckets; ++bucket) {
-    const uint64_t count = histogram.Count(bucket);
+    const uint64_t count = read[bucket];
     if (count == 0) continue;
     int to = bucket;
     if (!in_ns) to = H::BucketOf(ns.ToNs(H::BucketLow(bucket) + H::BucketWidth(bucket) / 2));
