@@ -259,6 +259,36 @@ TEST(LatencyHistogramTest, ValuesBeyondHundredSecondsAreClampedAndCounted) {
   EXPECT_EQ(empty.Percentile(0.5), 0u);
 }
 
+// Min and max, stored only when they change: rising, falling and zero values, a first value of 0,
+// values beyond the range, each read exactly.
+TEST(LatencyHistogramTest, MinAndMaxAreExactWhateverTheOrder) {
+  auto rising = std::make_unique<H>();
+  for (uint64_t v = 1'000; v < 2'000'000; v += 997) rising->Record(v);
+  EXPECT_EQ(rising->Min(), 1'000u);
+  EXPECT_EQ(rising->Max(), 1'000u + 997u * ((2'000'000u - 1'000u - 1) / 997u));
+  auto falling = std::make_unique<H>();
+  for (uint64_t v = 2'000'000; v > 1'000; v -= 991) falling->Record(v);
+  EXPECT_EQ(falling->Max(), 2'000'000u);
+  EXPECT_EQ(falling->Min(), 2'000'000u - 991u * ((2'000'000u - 1'001u) / 991u));
+  auto zero_first = std::make_unique<H>();
+  EXPECT_EQ(zero_first->Min(), UINT64_MAX);  // empty
+  EXPECT_EQ(zero_first->Max(), 0u);
+  zero_first->Record(0);
+  EXPECT_EQ(zero_first->Min(), 0u);
+  EXPECT_EQ(zero_first->Max(), 0u);
+  zero_first->Record(5);
+  zero_first->Record(0);
+  EXPECT_EQ(zero_first->Max(), 5u);
+  zero_first->Record(UINT64_MAX - 1);  // beyond the range: the true maximum is kept
+  EXPECT_EQ(zero_first->Max(), UINT64_MAX - 1);
+  EXPECT_EQ(zero_first->Min(), 0u);
+  zero_first->Reset();
+  EXPECT_EQ(zero_first->Min(), UINT64_MAX);
+  zero_first->Record(7);
+  EXPECT_EQ(zero_first->Min(), 7u);
+  EXPECT_EQ(zero_first->Max(), 7u);
+}
+
 TEST(LatencyHistogramTest, ABucketPastTwoToTheThirtyTwoCarriesIntoSixtyFourBits) {
   auto histogram = std::make_unique<H>();
   const int bucket = H::BucketOf(13'000'000);
