@@ -96,6 +96,33 @@ void ExpectPercentilesWithinAThousandth(std::vector<uint64_t> samples, int histo
   }
 }
 
+// 100,000 lognormal values (median `median`, seed `seed`) recorded into one histogram and spread
+// at random over 4 (as workers), in units of a clock of `hz`: the workers' merge is exactly the
+// one histogram, bucket by bucket, with the same total, extremes and percentiles.
+void ExpectWorkersMergeExactly(uint64_t seed, double median, uint64_t hz) {
+  std::mt19937_64 rng(seed);
+  std::lognormal_distribution<double> lognormal(std::log(median), 2.0);
+  auto all = std::make_unique<H>();
+  std::vector<std::unique_ptr<H>> workers;
+  for (int i = 0; i < 4; ++i) workers.push_back(std::make_unique<H>());
+  for (int i = 0; i < 100'000; ++i) {
+    const uint64_t sample = static_cast<uint64_t>(lognormal(rng));
+    all->Record(sample);
+    workers[rng() % 4]->Record(sample);
+  }
+  HistogramSummary merged, one;
+  for (const auto& worker : workers) merged.Add(*worker, hz);
+  one.Add(*all, hz);
+  EXPECT_EQ(merged.counts, one.counts);  // bucket by bucket
+  EXPECT_EQ(merged.total, one.total);
+  EXPECT_EQ(merged.max, one.max);
+  EXPECT_EQ(merged.min, one.min);
+  EXPECT_EQ(merged.clamped, one.clamped);
+  for (double q : {0.5, 0.9, 0.99, 0.999, 0.9999}) {
+    EXPECT_EQ(merged.Percentile(q), one.Percentile(q));
+  }
+}
+
 // The clocks of the tests: ns (replay), a 2.6 GHz TSC (this machine's) and an odd frequency.
 constexpr uint64_t kClocks[] = {1'000'000'000, 2'600'000'000, 3'100'000'123};
 
@@ -145,24 +172,7 @@ TEST(LatencyHistogramTest, SamplesInClockUnitsReadWithinAThousandthInNs) {
 }
 
 TEST(LatencyHistogramTest, WorkersOfOneClockMergeExactlyInUnits) {
-  constexpr uint64_t kHz = 2'600'000'000;
-  std::mt19937_64 rng(20);
-  std::lognormal_distribution<double> lognormal(std::log(13'000'000.0), 2.0);
-  auto all = std::make_unique<H>();
-  std::vector<std::unique_ptr<H>> workers;
-  for (int i = 0; i < 4; ++i) workers.push_back(std::make_unique<H>());
-  for (int i = 0; i < 100'000; ++i) {
-    const uint64_t units = static_cast<uint64_t>(lognormal(rng));
-    all->Record(units);
-    workers[rng() % 4]->Record(units);
-  }
-  HistogramSummary merged, one;
-  for (const auto& worker : workers) merged.Add(*worker, kHz);
-  one.Add(*all, kHz);
-  EXPECT_EQ(merged.counts, one.counts);
-  EXPECT_EQ(merged.total, one.total);
-  EXPECT_EQ(merged.max, one.max);
-  EXPECT_EQ(merged.min, one.min);
+  ExpectWorkersMergeExactly(20, 13'000'000.0, 2'600'000'000);
 }
 
 TEST(LatencyHistogramTest, UniformSamples) {
@@ -194,27 +204,7 @@ TEST(LatencyHistogramTest, ParetoSamplesOverTheWholeRange) {
 }
 
 TEST(LatencyHistogramTest, MergingEqualsOneHistogramOfAllSamples) {
-  std::mt19937_64 rng(18);
-  std::lognormal_distribution<double> lognormal(std::log(5'000'000.0), 2.0);
-  auto all = std::make_unique<H>();
-  std::vector<std::unique_ptr<H>> workers;
-  for (int i = 0; i < 4; ++i) workers.push_back(std::make_unique<H>());
-  for (int i = 0; i < 100'000; ++i) {
-    const uint64_t sample = static_cast<uint64_t>(lognormal(rng));
-    all->Record(sample);
-    workers[rng() % 4]->Record(sample);
-  }
-  HistogramSummary merged, one;
-  for (const auto& worker : workers) merged.Add(*worker);
-  one.Add(*all);
-  EXPECT_EQ(merged.counts, one.counts);  // bucket by bucket
-  EXPECT_EQ(merged.total, one.total);
-  EXPECT_EQ(merged.max, one.max);
-  EXPECT_EQ(merged.min, one.min);
-  EXPECT_EQ(merged.clamped, one.clamped);
-  for (double q : {0.5, 0.9, 0.99, 0.999, 0.9999}) {
-    EXPECT_EQ(merged.Percentile(q), one.Percentile(q));
-  }
+  ExpectWorkersMergeExactly(18, 5'000'000.0, 1'000'000'000);
 }
 
 TEST(LatencyHistogramTest, ValuesBeyondHundredSecondsAreClampedAndCounted) {
