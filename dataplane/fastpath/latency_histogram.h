@@ -2,15 +2,16 @@
 // with three significant digits), exact below 1024 units. The fast path records raw clock
 // differences (TSC units live, ns offline): converting each value to ns would cost a multiply per
 // record; HistogramSummary::Add converts the buckets once, when the control thread reads them
-// (10 ns to 100 s in ns). One 64-bit counter per bucket, written by one lcore without atomics
-// (Counter); the control thread merges them exactly.
+// (10 ns to 100 s in ns). One 32-bit counter per bucket, written by one lcore without locked
+// instructions (a relaxed load and store); the control thread merges them exactly.
 //
 // Layout and cost: kBuckets (31744: units up to 2^40, 100 s of a clock up to 11 GHz) counters of 4
 // bytes, and as many 4-byte carries (248 KiB per histogram). A record touches its bucket's line
 // and the first line (min, max: read, written only when they change), so the fast path's working
 // set is the lines of the values that actually occur (a constant delay: one line), whatever the
 // histogram's size. 32-bit counters, not 64: the lines a jittered delay touches are half as many
-// (measured: the histograms' cost on the full profile fell from 5-6% to 4%, bench/RESULTS.md).
+// (measured with BM_HistogramCostPaired: the histograms' cost on the full profile, 5.6% with
+// 64-bit counters, 4.5% with 32-bit ones; bench/RESULTS.md).
 // One bucket of a constant delay at 14.88 Mpps wraps 32 bits after 289 s: the record that would
 // wrap it carries 2^32 into the bucket's carry count instead (Carry, out of line), under a
 // sequence number that readers check (a seqlock), so a reader never sees a count without its
