@@ -17,3 +17,5 @@ for bench in timing_wheel_bench latency_histogram_bench classifier_bench pipelin
   echo "== $bench"
   "$build/bench/$bench" "${short[@]}"
 done
+echo "== lateness_bench"
+"$build/bench/lateness_bench" 0.2 0.5
