@@ -61,7 +61,8 @@ bool ReadFrames(const char* variable, FrameList* frames) {
                  variable, error.empty() ? "" : ": ", error.c_str());
     return false;
   }
-  for (PcapFrame frame; reader.Next(&frame);) frames->emplace_back(frame.data, frame.data + frame.length);
+  for (PcapFrame frame; reader.Next(&frame);)
+    frames->emplace_back(frame.data, frame.data + frame.length);
   return !frames->empty();
 }
 
@@ -74,8 +75,10 @@ struct Wire {
 bool MakeWire(rte_mempool* pool, Wire* wire) {
   for (int side = 0; side < 2; ++side) {
     const std::string name = std::string("lateness_") + char('a' + side);
-    wire->rx[side] = rte_ring_create((name + "_rx").c_str(), kRingSize, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    wire->tx[side] = rte_ring_create((name + "_tx").c_str(), kRingSize, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    wire->rx[side] =
+        rte_ring_create((name + "_rx").c_str(), kRingSize, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    wire->tx[side] =
+        rte_ring_create((name + "_tx").c_str(), kRingSize, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (wire->rx[side] == nullptr || wire->tx[side] == nullptr) return false;
     const int port = rte_eth_from_rings(name.c_str(), &wire->rx[side], 1, &wire->tx[side], 1, 0);
     std::string error;
@@ -148,8 +151,8 @@ Outcome RunAt(double rate_pps, double seconds, const ProfileSpec& spec, rte_memp
       std::memcpy(rte_pktmbuf_append(packet, static_cast<uint16_t>(frame.size())), frame.data(),
                   frame.size());
     }
-    const unsigned taken = rte_ring_enqueue_burst(wire.rx[side], reinterpret_cast<void**>(burst),
-                                                  kBurst, nullptr);
+    const unsigned taken =
+        rte_ring_enqueue_burst(wire.rx[side], reinterpret_cast<void**>(burst), kBurst, nullptr);
     if (taken < kBurst) rte_pktmbuf_free_bulk(burst + taken, kBurst - taken);
     offered += taken;
     outcome.refused += kBurst - taken;
@@ -162,8 +165,10 @@ Outcome RunAt(double rate_pps, double seconds, const ProfileSpec& spec, rte_memp
   rte_eal_wait_lcore(lcore);
   for (int side = 0; side < 2; ++side) {  // what is left on the wire
     void* left;
-    while (rte_ring_dequeue(wire.rx[side], &left) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(left));
-    while (rte_ring_dequeue(wire.tx[side], &left) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(left));
+    while (rte_ring_dequeue(wire.rx[side], &left) == 0)
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(left));
+    while (rte_ring_dequeue(wire.tx[side], &left) == 0)
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(left));
   }
   worker.reset();
   outcome.offered_mpps = static_cast<double>(offered) / elapsed / 1e6;
@@ -190,8 +195,8 @@ int main(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) fractions.push_back(std::atof(argv[i]));
   if (fractions.empty()) fractions.push_back(0.5);
   const char* no_huge = std::getenv("FAULTLINE_BENCH_NO_HUGE");
-  std::vector<std::string> eal = {"--in-memory", "--no-pci", "--no-telemetry", "-l", "0,1",
-                                  "--log-level", "lib.eal:error"};
+  std::vector<std::string> eal = {"--in-memory", "--no-pci",    "--no-telemetry", "-l",
+                                  "0,1",         "--log-level", "lib.eal:error"};
   if (no_huge != nullptr && std::strcmp(no_huge, "0") != 0) {
     eal = OfflineEalArgs(2048);
     eal[5] = "0,1";
