@@ -23,15 +23,19 @@
 // from frames in random address order (see bench/RESULTS.md: the constant-delay cases are fast
 // partly because their mbufs cycle in an order the hardware prefetcher can follow).
 #include <benchmark/benchmark.h>
+#include <pthread.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -40,6 +44,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "control/profile/profile_parser.h"
@@ -48,6 +53,7 @@
 #include "dataplane/pipeline/compiled_profile.h"
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/pipeline/stage_timing.h"
+#include "dataplane/reporting/stats.h"
 #include "dataplane/runtime/eal.h"
 #include "dataplane/runtime/frame_record_writer.h"
 #include "dataplane/runtime/pcap_io.h"
@@ -461,6 +467,32 @@ void BM_HistogramCostPaired(benchmark::State& state) {
     for (int i = 0; i < kTurnBursts; ++i) driver.Step();
     return rte_rdtsc() - start;
   };
+  // FAULTLINE_BENCH_SERIES_MS=N: another thread reads the histograms pipeline's statistics
+  // every N ms as the series and `stats` do (every rule's and port's histograms summarised), to
+  // measure what that reading costs the worker (cache lines it takes away).
+  std::atomic<bool> reading{true};
+  std::thread reader;
+  if (const char* series_ms = std::getenv("FAULTLINE_BENCH_SERIES_MS")) {
+    const auto period = std::chrono::milliseconds(std::strtoul(series_ms, nullptr, 10));
+    const int bench_cpu = sched_getcpu();
+    reader = std::thread([&, period, bench_cpu] {
+      // On another CPU than the bench's (it inherited the lcore's), as the control thread is.
+      cpu_set_t others;
+      CPU_ZERO(&others);
+      for (int cpu = 0; cpu < CPU_SETSIZE && cpu < sysconf(_SC_NPROCESSORS_ONLN); ++cpu) {
+        if (cpu != bench_cpu) CPU_SET(cpu, &others);
+      }
+      if (CPU_COUNT(&others) > 0) pthread_setaffinity_np(pthread_self(), sizeof(others), &others);
+      const std::vector<const Pipeline*> pipelines = {&with.pipeline()};
+      while (reading.load()) {
+        StatsReport report = Summarize({&with.pipeline().counters()}, 2);
+        SummarizeRules(pipelines, *configs[0]->profile, &report);
+        SummarizeLatency(pipelines, &report);
+        benchmark::DoNotOptimize(report);
+        std::this_thread::sleep_for(period);
+      }
+    });
+  }
   std::vector<double> ratios;
   uint64_t cycles[2] = {0, 0};
   for (auto _ : state) {
@@ -472,6 +504,8 @@ void BM_HistogramCostPaired(benchmark::State& state) {
     cycles[1] += off;
     ratios.push_back(static_cast<double>(on) / static_cast<double>(off));
   }
+  reading.store(false);
+  if (reader.joinable()) reader.join();
   if (with.released() != without.released() ||
       TotalDropped(with.pipeline().counters()) != TotalDropped(without.pipeline().counters())) {
     state.SkipWithError("the two pipelines did different work: the comparison is void");
