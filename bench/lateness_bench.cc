@@ -25,6 +25,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -35,12 +36,12 @@
 #include <thread>
 #include <vector>
 
+#include "bench/workload_frames.h"
 #include "control/profile/profile_parser.h"
 #include "dataplane/fastpath/clock.h"
 #include "dataplane/pipeline/compiled_profile.h"
 #include "dataplane/pipeline/worker.h"
 #include "dataplane/runtime/eal.h"
-#include "dataplane/runtime/pcap_io.h"
 #include "dataplane/runtime/ports.h"
 
 namespace faultline {
@@ -50,22 +51,6 @@ constexpr uint16_t kBurst = 32;
 constexpr unsigned kRingSize = 4096;
 constexpr unsigned kPoolSize = 131071;
 constexpr uint64_t kWarmUpNs = 1'000'000'000;
-
-using FrameList = std::vector<std::vector<uint8_t>>;
-
-bool ReadFrames(const char* variable, FrameList* frames) {
-  const char* path = std::getenv(variable);
-  std::string error;
-  PcapReader reader;
-  if (path == nullptr || !reader.Open(path, &error)) {
-    std::fprintf(stderr, "lateness_bench: set %s to a bench/flows_pcap.py --workload-w file%s%s\n",
-                 variable, error.empty() ? "" : ": ", error.c_str());
-    return false;
-  }
-  for (PcapFrame frame; reader.Next(&frame);)
-    frames->emplace_back(frame.data, frame.data + frame.length);
-  return !frames->empty();
-}
 
 // Two net_ring ports (side a = port 0, b = 1) whose rings this program fills and drains.
 struct Wire {
@@ -106,7 +91,7 @@ struct Outcome {
 
 // One run of `seconds` at `rate_pps` (0: as fast as the rings take frames).
 Outcome RunAt(double rate_pps, double seconds, const ProfileSpec& spec, rte_mempool* pool,
-              const Wire& wire, const FrameList (&frames)[2]) {
+              const Wire& wire, const std::array<FrameList, 2>& frames) {
   const TimeBase tsc = TimeBase::Tsc();
   WorkerPlan plan;
   plan.ports = {0, 1};
@@ -154,12 +139,7 @@ Outcome RunAt(double rate_pps, double seconds, const ProfileSpec& spec, rte_memp
     }
     const int side = static_cast<int>(bursts++ & 1);
     if (rte_pktmbuf_alloc_bulk(pool, burst, kBurst) != 0) continue;
-    for (rte_mbuf* packet : burst) {
-      const std::vector<uint8_t>& frame = frames[side][position[side]];
-      position[side] = (position[side] + 1) % frames[side].size();
-      std::memcpy(rte_pktmbuf_append(packet, static_cast<uint16_t>(frame.size())), frame.data(),
-                  frame.size());
-    }
+    FillFrames(burst, kBurst, frames[side], &position[side]);
     const unsigned taken =
         rte_ring_enqueue_burst(wire.rx[side], reinterpret_cast<void**>(burst), kBurst, nullptr);
     if (taken < kBurst) rte_pktmbuf_free_bulk(burst + taken, kBurst - taken);
@@ -225,19 +205,23 @@ int main(int argc, char** argv) {
                                                          ? std::getenv("FAULTLINE_BENCH_W_PROFILE")
                                                          : FAULTLINE_BENCH_W_PROFILE,
                                                      &error);
-  FrameList frames[2];
-  Wire wire;
-  if (pool == nullptr || !spec || !ReadFrames("FAULTLINE_BENCH_W_A", &frames[0]) ||
-      !ReadFrames("FAULTLINE_BENCH_W_B", &frames[1]) || !MakeWire(pool, &wire)) {
+  if (pool == nullptr || !spec) {
     std::fprintf(stderr, "lateness_bench: set-up failed %s\n", error.c_str());
     return 1;
   }
-  const Outcome flat_out = RunAt(0, seconds, *spec, pool, wire, frames);
+  const std::optional<std::array<FrameList, 2>> frames = WorkloadFrames(&error);
+  Wire wire;
+  if (!frames || !MakeWire(pool, &wire)) {
+    std::fprintf(stderr, "lateness_bench: %s\n",
+                 error.empty() ? "cannot make the ports" : error.c_str());
+    return 1;
+  }
+  const Outcome flat_out = RunAt(0, seconds, *spec, pool, wire, *frames);
   Print("maximum (offered flat out)", flat_out);
   Outcome first;
   for (size_t i = 0; i < fractions.size(); ++i) {
     const double rate = fractions[i] * flat_out.sent_mpps * 1e6;
-    const Outcome paced = RunAt(rate, seconds, *spec, pool, wire, frames);
+    const Outcome paced = RunAt(rate, seconds, *spec, pool, wire, *frames);
     const std::string label = "paced at " + std::to_string(fractions[i]) + " of the maximum";
     Print(label.c_str(), paced);
     if (i == 0) first = paced;

@@ -47,6 +47,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/workload_frames.h"
 #include "control/profile/profile_parser.h"
 #include "dataplane/fastpath/clock.h"
 #include "dataplane/fastpath/packet_meta.h"
@@ -56,7 +57,6 @@
 #include "dataplane/reporting/stats.h"
 #include "dataplane/runtime/eal.h"
 #include "dataplane/runtime/frame_record_writer.h"
-#include "dataplane/runtime/pcap_io.h"
 
 #ifndef FAULTLINE_BENCH_W_PROFILE
 #define FAULTLINE_BENCH_W_PROFILE "profiles/workload-w.yaml"
@@ -84,8 +84,6 @@ std::string g_profile_error;
 std::optional<ProfileSpec> g_workload;  // profiles/workload-w.yaml (FAULTLINE_BENCH_W_PROFILE)
 std::string g_workload_error;
 
-using FrameList = std::vector<std::vector<uint8_t>>;
-
 // The built-in frames: flow f is 10.0.(f / 256).(f % 256):(1024 + f) -> 10.1.0.1:5000 over UDP.
 FrameList BuiltInFrames() {
   FrameList frames;
@@ -107,30 +105,6 @@ FrameList BuiltInFrames() {
     frames.push_back(std::move(data));
   }
   return frames;
-}
-
-// Workload W's frames (bench/flows_pcap.py --workload-w A.pcap B.pcap) from the files named by
-// FAULTLINE_BENCH_W_A and FAULTLINE_BENCH_W_B: side a's on port 0, side b's on port 1.
-std::optional<std::array<FrameList, 2>> WorkloadFrames(std::string* error) {
-  std::array<FrameList, 2> sides;
-  const char* names[2] = {"FAULTLINE_BENCH_W_A", "FAULTLINE_BENCH_W_B"};
-  for (int side = 0; side < 2; ++side) {
-    const char* path = std::getenv(names[side]);
-    if (path == nullptr) {
-      *error = std::string("set ") + names[0] + " and " + names[1] +
-               " to bench/flows_pcap.py --workload-w files";
-      return std::nullopt;
-    }
-    PcapReader reader;
-    if (!reader.Open(path, error)) return std::nullopt;
-    for (PcapFrame frame; reader.Next(&frame);)
-      sides[side].emplace_back(frame.data, frame.data + frame.length);
-    if (sides[side].empty()) {
-      *error = std::string(path) + ": no frames";
-      return std::nullopt;
-    }
-  }
-  return sides;
 }
 
 std::array<FrameList, 2> g_built_in;
@@ -170,13 +144,8 @@ class FrameSource {
       std::fprintf(stderr, "pipeline_bench: the pool ran dry\n");
       std::abort();
     }
-    for (rte_mbuf* packet : fresh) {
-      const std::vector<uint8_t>& frame = (*frames_)[next_frame_];
-      char* data = rte_pktmbuf_append(packet, static_cast<uint16_t>(frame.size()));
-      std::memcpy(data, frame.data(), frame.size());
-      next_frame_ = (next_frame_ + 1) % frames_->size();
-      stack_.push_back(packet);
-    }
+    FillFrames(fresh.data(), count, *frames_, &next_frame_);
+    stack_.insert(stack_.end(), fresh.begin(), fresh.end());
   }
   rte_mempool* pool_;
   const FrameList* frames_;
@@ -314,6 +283,17 @@ void RunPipeline(benchmark::State& state, const PipelineConfig& config,
   }
 }
 
+// The pipeline of `spec` drawing from `seed`, as live with one port pair, on the bench's clock:
+// at most `hold` frames held, the latency histograms on or off (`measure`).
+PipelineConfig ProfileConfig(const ProfileSpec& spec, uint64_t seed, uint64_t hold, bool measure) {
+  return PipelineConfig{.hold_limit = hold,
+                        .profile = CompileProfile(spec, g_time_base, seed),
+                        .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(spec)),
+                        .measure_latency = measure,
+                        .derive_port_latency = true,
+                        .clock_hz = g_time_base.hz};
+}
+
 void BM_PassThrough(benchmark::State& state) {
   RunPipeline(state, {.delay = 0, .hold_limit = kHoldLimit}, g_built_in);
 }
@@ -344,13 +324,7 @@ void FullProfile(benchmark::State& state, bool measure) {
   }
   bool drawn = false;
   const uint64_t seed = ResolveSeed(std::nullopt, *g_profile, &drawn);
-  PipelineConfig config{
-      .hold_limit = kHoldLimit,
-      .profile = CompileProfile(*g_profile, g_time_base, seed),
-      .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(*g_profile)),
-      .measure_latency = measure,
-      .derive_port_latency = true,  // as live with one port pair
-      .clock_hz = g_time_base.hz};
+  PipelineConfig config = ProfileConfig(*g_profile, seed, kHoldLimit, measure);
   if (const char* capacity = std::getenv("FAULTLINE_BENCH_FLOW_CAPACITY")) {
     config.flow_capacity = static_cast<uint32_t>(std::strtoul(capacity, nullptr, 10));
   }
@@ -409,13 +383,8 @@ void WorkloadW(benchmark::State& state, bool measure) {
     }
   }
   {
-    PipelineConfig config{.hold_limit = hold,
-                          .profile = CompileProfile(spec, g_time_base, *spec.seed),
-                          .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(spec)),
-                          .measure_latency = measure,
-                          .derive_port_latency = true,
-                          .clock_hz = g_time_base.hz};
-    RunPipeline(state, config, *g_w_frames, pool, std::max(kWarmUpNs, 3 * delay_ns));
+    RunPipeline(state, ProfileConfig(spec, *spec.seed, hold, measure), *g_w_frames, pool,
+                std::max(kWarmUpNs, 3 * delay_ns));
   }
   if (pool != g_pool) rte_mempool_free(pool);
 }
@@ -435,21 +404,9 @@ void BM_HistogramCostPaired(benchmark::State& state) {
   for (int off = 0; off < 2; ++off) {
     const bool measure = off == 0;
     if (state.range(0) == 0 && g_profile) {
-      configs[off] = PipelineConfig{
-          .hold_limit = kHoldLimit,
-          .profile = CompileProfile(*g_profile, g_time_base, 1),
-          .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(*g_profile)),
-          .measure_latency = measure,
-          .derive_port_latency = true,
-          .clock_hz = g_time_base.hz};
+      configs[off] = ProfileConfig(*g_profile, 1, kHoldLimit, measure);
     } else if (state.range(0) == 1 && g_workload && g_w_frames) {
-      configs[off] = PipelineConfig{
-          .hold_limit = kHoldLimit,
-          .profile = CompileProfile(*g_workload, g_time_base, *g_workload->seed),
-          .flow_idle = FlowIdleTimeout(g_time_base, ProfileDelayHorizonNs(*g_workload)),
-          .measure_latency = measure,
-          .derive_port_latency = true,
-          .clock_hz = g_time_base.hz};
+      configs[off] = ProfileConfig(*g_workload, *g_workload->seed, kHoldLimit, measure);
     }
   }
   if (!configs[0]) {

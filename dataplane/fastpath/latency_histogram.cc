@@ -35,14 +35,12 @@ void LatencyHistogram::Reset() {
   clamped_.Set(0);
 }
 
-void LatencyHistogram::ReadCounts(uint64_t* counts) const {
+template <typename Read>
+void LatencyHistogram::ReadConsistent(Read&& read) const {
   for (;;) {
     const uint64_t before = sequence_.load(std::memory_order_acquire);
     if (before % 2 == 0) {
-      for (int bucket = 0; bucket < kBuckets; ++bucket) {
-        counts[bucket] = (uint64_t{carries_[bucket].load(std::memory_order_relaxed)} << 32) +
-                         buckets_[bucket].load(std::memory_order_relaxed);
-      }
+      read();
       std::atomic_thread_fence(std::memory_order_acquire);
       if (sequence_.load(std::memory_order_relaxed) == before) return;
     }
@@ -50,17 +48,21 @@ void LatencyHistogram::ReadCounts(uint64_t* counts) const {
   }
 }
 
+uint64_t LatencyHistogram::CountNow(int bucket) const {
+  return (uint64_t{carries_[bucket].load(std::memory_order_relaxed)} << 32) +
+         buckets_[bucket].load(std::memory_order_relaxed);
+}
+
+void LatencyHistogram::ReadCounts(uint64_t* counts) const {
+  ReadConsistent([&] {
+    for (int bucket = 0; bucket < kBuckets; ++bucket) counts[bucket] = CountNow(bucket);
+  });
+}
+
 uint64_t LatencyHistogram::Count(int bucket) const {
-  for (;;) {
-    const uint64_t before = sequence_.load(std::memory_order_acquire);
-    if (before % 2 == 0) {
-      const uint64_t count = (uint64_t{carries_[bucket].load(std::memory_order_relaxed)} << 32) +
-                             buckets_[bucket].load(std::memory_order_relaxed);
-      std::atomic_thread_fence(std::memory_order_acquire);
-      if (sequence_.load(std::memory_order_relaxed) == before) return count;
-    }
-    std::this_thread::yield();
-  }
+  uint64_t count = 0;
+  ReadConsistent([&] { count = CountNow(bucket); });
+  return count;
 }
 
 void HistogramSummary::Add(const LatencyHistogram& histogram, uint64_t units_per_second) {

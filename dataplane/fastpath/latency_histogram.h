@@ -119,6 +119,10 @@ class LatencyHistogram {
   // Runs `change` (the writer's) between two increments of sequence_: odd while it runs.
   template <typename Change>
   void Sequenced(Change&& change);
+  // Runs `read` (a reader's) until no carry or reset ran during it.
+  template <typename Read>
+  void ReadConsistent(Read&& read) const;
+  uint64_t CountNow(int bucket) const;  // its count and carries, as they are (ReadConsistent)
 
   Counter max_;  // these four share the first cache line
   Counter min_complement_;
