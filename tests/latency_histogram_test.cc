@@ -298,6 +298,30 @@ TEST(LatencyHistogramTest, ABucketPastTwoToTheThirtyTwoCarriesIntoSixtyFourBits)
   EXPECT_EQ(histogram->Count(bucket), 0u);
 }
 
+// An express lane's run records n equal values at once: the same buckets, min, max and carries
+// as n single records.
+TEST(LatencyHistogramTest, ACountOfEqualValuesIsNRecords) {
+  auto batch = std::make_unique<LatencyHistogram>();
+  auto single = std::make_unique<LatencyHistogram>();
+  for (uint64_t value : {700u, 13'000'000u, 5u}) {
+    batch->Record(value, 32);
+    for (int i = 0; i < 32; ++i) single->Record(value);
+  }
+  batch->Record(H::kMaxRecorded + 9, 3);  // clamped, three times
+  for (int i = 0; i < 3; ++i) single->Record(H::kMaxRecorded + 9);
+  for (int bucket = 0; bucket < H::kBuckets; ++bucket) {
+    ASSERT_EQ(batch->Count(bucket), single->Count(bucket)) << "bucket " << bucket;
+  }
+  EXPECT_EQ(batch->Min(), single->Min());
+  EXPECT_EQ(batch->Max(), single->Max());
+  EXPECT_EQ(batch->Clamped(), 3u);
+  // A count that crosses 2^32 carries once and keeps the rest in the bucket.
+  const int bucket = H::BucketOf(700);
+  LatencyHistogramTestAccess::SetLow(*batch, bucket, UINT32_MAX - 9);
+  batch->Record(700, 32);
+  EXPECT_EQ(batch->Count(bucket), (uint64_t{1} << 32) + 22);
+}
+
 // A reader on another thread while the writer carries again and again. The bucket's count only
 // grows (each cycle the writer moves its low part up to 2^32 - 4, as if that many records had
 // happened, then records 4: the fourth carries), so every count the reader sees must be at least

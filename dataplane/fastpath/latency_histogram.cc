@@ -17,11 +17,11 @@ void LatencyHistogram::Sequenced(Change&& change) {
   sequence_.store(sequence + 2, std::memory_order_release);
 }
 
-void LatencyHistogram::Carry(std::atomic<uint32_t>* bucket) {
+void LatencyHistogram::Carry(std::atomic<uint32_t>* bucket, uint32_t wrapped) {
   std::atomic<uint32_t>& carry = carries_[bucket - buckets_.data()];
   Sequenced([&] {
     carry.store(carry.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    bucket->store(0, std::memory_order_relaxed);
+    bucket->store(wrapped, std::memory_order_relaxed);
   });
 }
 

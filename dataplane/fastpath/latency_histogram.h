@@ -79,19 +79,20 @@ class LatencyHistogram {
 
   // `value` in clock units. Min and max are stored only when they change: a new extreme is rare
   // once a run has started (about ln n times in n values of a steady distribution), so the two
-  // tests are predicted and cost a load and a compare each.
-  void Record(uint64_t value) {
+  // tests are predicted and cost a load and a compare each. `count` (at least 1) values alike
+  // are recorded at once (an express lane's run).
+  void Record(uint64_t value, uint32_t count = 1) {
     if (value > kMaxRecorded) [[unlikely]] {
-      clamped_.Add(1);
+      clamped_.Add(count);
       if (value > max_.Get()) max_.Set(value);
       value = kMaxRecorded;
     }
     std::atomic<uint32_t>& bucket = buckets_[latency_histogram_detail::BucketOfInRange(value)];
-    uint32_t count;  // the add's own carry flag tells the wrap: no separate compare
-    if (__builtin_add_overflow(bucket.load(std::memory_order_relaxed), 1u, &count)) [[unlikely]] {
-      Carry(&bucket);
+    uint32_t sum;  // the add's own carry flag tells the wrap: no separate compare
+    if (__builtin_add_overflow(bucket.load(std::memory_order_relaxed), count, &sum)) [[unlikely]] {
+      Carry(&bucket, sum);
     } else {
-      bucket.store(count, std::memory_order_relaxed);
+      bucket.store(sum, std::memory_order_relaxed);
     }
     if (value > max_.Get()) [[unlikely]]
       max_.Set(value);
@@ -114,8 +115,8 @@ class LatencyHistogram {
  private:
   friend struct LatencyHistogramTestAccess;  // presets a bucket near its wrap
 
-  // Adds 2^32 to `bucket`'s count, now UINT32_MAX: its carry + 1, the bucket back to 0.
-  void Carry(std::atomic<uint32_t>* bucket);
+  // `bucket`'s count wrapped past 2^32 to `wrapped`: its carry + 1, the bucket to `wrapped`.
+  void Carry(std::atomic<uint32_t>* bucket, uint32_t wrapped);
   // Runs `change` (the writer's) between two increments of sequence_: odd while it runs.
   template <typename Change>
   void Sequenced(Change&& change);

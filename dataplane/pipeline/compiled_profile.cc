@@ -128,6 +128,38 @@ std::optional<uint32_t> RuleIdentities::StateId(const std::string& rule,
   return next_state_id_++;
 }
 
+namespace {
+// Whether the first rule matches every frame received in `direction` whatever its contents:
+// no field set, and both directions or this one.
+bool MatchesEveryFrame(const MatchSpec& match, int direction) {
+  MatchSpec any = match;
+  any.direction = Direction::kBoth;
+  return any == MatchSpec{} &&
+         (match.direction == Direction::kBoth ||
+          match.direction == (direction == 0 ? Direction::kAToB : Direction::kBToA));
+}
+
+// A constant delay and nothing else (no per-frame draw, no flow state, no queue).
+bool OnlyConstantDelay(const CompiledImpairment& impairment) {
+  return !impairment.has_loss && !impairment.has_duplicate && !impairment.has_reorder &&
+         !impairment.has_corrupt && !impairment.has_rate && !impairment.has_stall &&
+         !impairment.needs_flow_state && (!impairment.has_delay || impairment.delay.sigma == 0);
+}
+
+ExpressRoute WholeDirectionRoute(const CompiledProfile& profile, int direction) {
+  if (profile.any_link_down || !profile.partitions.empty()) return {};
+  if (!profile.rules_active || profile.rule_count() == 0) return {.whole = true};
+  if (!MatchesEveryFrame(profile.spec.rules[0].match, direction)) return {};
+  const CompiledImpairment& impairment = profile.impairments[profile.rule_impairment[0]];
+  if (!OnlyConstantDelay(impairment)) return {};
+  return {.whole = true,
+          .rule = 0,
+          .delay = impairment.has_delay && impairment.delay.base > 0
+                       ? static_cast<uint64_t>(impairment.delay.base)
+                       : 0};
+}
+}  // namespace
+
 std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
                                                       const TimeBase& time_base, uint64_t seed,
                                                       bool rules_active) {
@@ -208,6 +240,9 @@ std::shared_ptr<const CompiledProfile> CompileProfile(const ProfileSpec& spec,
     profile->classifier = std::make_shared<const Classifier>(
         matches, spec.partitions,
         options.previous != nullptr ? options.previous->classifier.get() : nullptr);
+  }
+  for (int direction = 0; direction < 2; ++direction) {
+    profile->express[direction] = WholeDirectionRoute(*profile, direction);
   }
   return profile;
 }

@@ -76,6 +76,16 @@ class RuleIdentities {
   uint32_t next_state_id_ = 0;
 };
 
+// When one decision holds for every frame received in a direction, a live pipeline moves that
+// direction's bursts whole through an express lane (ExpressLane) instead of frame by frame: no
+// partitions and no side down, and either no active rule (pass-through) or a first rule that
+// matches every frame and only delays it by a constant (the `--delay` shortcut).
+struct ExpressRoute {
+  bool whole = false;  // the decision below holds for every frame of the direction
+  int rule = -1;       // the rule every frame matches, -1: none (forwarded untouched)
+  uint64_t delay = 0;  // clock units
+};
+
 struct CompiledProfile;
 
 struct CompileOptions {
@@ -115,6 +125,9 @@ struct CompiledProfile {
   // False after `heal --impairments`: no rule matches, every frame is forwarded untouched (the
   // rules stay, so their counters and state carry over when impairments come back).
   bool rules_active = true;
+
+  // Per direction (0: a-to-b, 1: b-to-a): whether every frame takes one route (ExpressRoute).
+  std::array<ExpressRoute, 2> express{};
 
   size_t rule_count() const { return rule_names.size(); }
 };

@@ -29,6 +29,13 @@ Pipeline::Pipeline(const PipelineConfig& config, unsigned wheel_tick_shift, uint
       rng_(config.profile ? config.profile->seed : 0, config.rng_stream),
       epoch_(now) {
   port_latency_ = std::make_unique<PortLatency[]>(kMaxPorts);
+  // A lane can hold every frame the pipeline may hold. Runs are bursts: under load they are
+  // full (32 frames); a lane out of runs sends further bursts through the wheel until it drains.
+  const uint64_t lane_frames = std::max<uint64_t>(config.hold_limit, 2 * kStageBurst);
+  for (uint16_t port = 0; port < std::min<uint16_t>(config.express_ports, kMaxPorts); ++port) {
+    lanes_[port] =
+        std::make_unique<ExpressLane>(lane_frames, std::max<uint64_t>(lane_frames / 8, 64));
+  }
   const CompiledProfile* profile = profile_.get();
   if (profile == nullptr) return;
   flows_ = std::make_unique<FlowTable>(
@@ -131,6 +138,10 @@ void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, ui
   if (recorder_ != nullptr) MarkArrivals(packets, n, now);
   const uint16_t out_port = in_port ^ 1;
   const CompiledProfile* profile = profile_.get();
+  if (lanes_[out_port] != nullptr && recorder_ == nullptr &&
+      IngestExpress(profile, in_port, packets, n, now)) {
+    return;
+  }
   if (profile == nullptr) {
     for (uint16_t i = 0; i < n; ++i) Schedule(packets[i], now + config_.delay, out_port, 0, now);
     FreeDropped();
@@ -147,6 +158,63 @@ void Pipeline::Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, ui
   }
   for (uint16_t done = 0; done < n; done += kStageBurst) {
     IngestBurst(in_port, packets + done, std::min<uint16_t>(kStageBurst, n - done), now);
+  }
+}
+
+bool Pipeline::IngestExpress(const CompiledProfile* profile, uint16_t in_port,
+                             rte_mbuf* const* packets, uint16_t n, uint64_t now) {
+  uint64_t delay = config_.delay;
+  uint16_t slot_plus_one = 0;
+  const uint16_t direction = in_port & 1;
+  if (profile != nullptr) {
+    const ExpressRoute& route = profile->express[direction];
+    if (!route.whole) return false;
+    delay = route.delay;
+    if (route.rule >= 0) {
+      slot_plus_one =
+          static_cast<uint16_t>(profile->rule_counter_id[route.rule] * 2 + direction + 1);
+    }
+  }
+  ExpressLane& lane = *lanes_[in_port ^ 1];
+  const uint64_t departure = now + delay;
+  if (held() + n > config_.hold_limit || !lane.Accepts(departure, n)) return false;
+  lane.Push(packets, n, now, departure, slot_plus_one);
+  lane_held_ += n;
+  if (slot_plus_one != 0) {
+    rule_counters_[slot_plus_one - 1].matched.Add(n);
+  } else if (profile != nullptr) {
+    counters_.unmatched.Add(n);
+  }
+  return true;
+}
+
+void Pipeline::LaneSent(uint16_t out_port, const ExpressLane::Run& run, uint32_t sent,
+                        uint64_t sent_at) {
+  counters_.tx[out_port].Add(sent);
+  if (run.rule_slot != 0) rule_counters_[run.rule_slot - 1].forwarded.Add(sent);
+  RecordTransmit(out_port, run.rule_slot, (run.departure - run.arrival) >> units_.shift,
+                 static_cast<int64_t>(sent_at - run.departure) >> units_.shift, sent);
+}
+
+void Pipeline::SpillLanes() {
+  for (std::unique_ptr<ExpressLane>& lane : lanes_) {
+    if (lane == nullptr) continue;
+    const uint16_t out_port = static_cast<uint16_t>(&lane - lanes_.data());
+    lane->ForEachAndClear([this, out_port](rte_mbuf* packet, const ExpressLane::Run& run) {
+      PacketMeta* meta = Meta(packet);
+      *meta = PacketMeta{.departure = run.departure,
+                         .out_port = static_cast<uint8_t>(out_port),
+                         .copy = kCopyOriginal,
+                         .rule_slot = run.rule_slot,
+                         .original_length = 0,
+                         .arrival = run.arrival};
+      --lane_held_;
+      // The wheel's capacity is the hold limit, which the lanes' frames counted against.
+      if (!wheel_.Insert(packet)) {
+        rte_pktmbuf_free(packet);
+        counters_.Drop(DropCause::kBufferExhausted);
+      }
+    });
   }
 }
 
@@ -400,7 +468,7 @@ uint64_t Pipeline::OrderDeparture(const Context& context, uint64_t departure, ui
 
 void Pipeline::Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port,
                         uint16_t slot_plus_one, uint64_t now) {
-  if (wheel_.size() >= config_.hold_limit) {
+  if (held() >= config_.hold_limit) {
     if (recorder_ != nullptr) Meta(packet)->out_port = static_cast<uint8_t>(out_port);
     if (slot_plus_one) {
       DropMatched(packet, rule_counters_[slot_plus_one - 1], DropCause::kBufferExhausted);
@@ -437,6 +505,14 @@ void Pipeline::DropAll(DropCause cause) {
     rte_pktmbuf_free(packet);
     ++dropped;
   });
+  for (std::unique_ptr<ExpressLane>& lane : lanes_) {
+    if (lane == nullptr) continue;
+    lane->ForEachAndClear([&dropped](rte_mbuf* packet, const ExpressLane::Run&) {
+      rte_pktmbuf_free(packet);
+      ++dropped;
+    });
+  }
+  lane_held_ = 0;
   if (dropped) counters_.Drop(cause, dropped);
 }
 
@@ -466,10 +542,13 @@ void Pipeline::RecordCopy(rte_mbuf* original, rte_mbuf* copy) {
 }
 
 uint64_t Pipeline::NextEventTime() const {
+  uint64_t next = UINT64_MAX;
+  for (const std::unique_ptr<ExpressLane>& lane : lanes_) {
+    if (lane != nullptr) next = std::min(next, lane->NextDeparture());
+  }
   const uint64_t tick = wheel_.NextEventTick();
-  if (tick == UINT64_MAX) return UINT64_MAX;
-  if (tick >= (UINT64_MAX >> wheel_.tick_shift())) return UINT64_MAX;
-  return tick << wheel_.tick_shift();
+  if (tick == UINT64_MAX || tick >= (UINT64_MAX >> wheel_.tick_shift())) return next;
+  return std::min(next, tick << wheel_.tick_shift());
 }
 
 }  // namespace faultline

@@ -21,6 +21,7 @@
 
 #include "dataplane/fastpath/clock.h"
 #include "dataplane/fastpath/counters.h"
+#include "dataplane/fastpath/express_lane.h"
 #include "dataplane/fastpath/flow_table.h"
 #include "dataplane/fastpath/fragment_tracker.h"
 #include "dataplane/fastpath/frame_recorder.h"
@@ -58,6 +59,11 @@ struct PipelineConfig {
   // Units per second of the clock that drives the pipeline (TimeBase::hz; replay: ns). The
   // histograms record clock differences (HistogramUnits) and are converted to ns when read.
   uint64_t clock_hz = 1'000'000'000;
+  // Out ports [0, express_ports) get an express lane: bursts that one decision covers whole
+  // (CompiledProfile::express, or no profile) skip the parser and the wheel, and the caller
+  // transmits them with TransmitLane. 0 (replay, the tests of the wheel path): every frame
+  // goes through the wheel. A live Worker sets it.
+  uint16_t express_ports = 0;
 };
 
 // What the frames a port sent spent inside the dataplane (transmit - arrival) and how late they
@@ -100,6 +106,38 @@ class alignas(64) Pipeline {
   // (2k, 2k+1): what enters on one side leaves by the other.
   void Ingest(uint16_t in_port, rte_mbuf* const* packets, uint16_t n, uint64_t now);
 
+  // Express lanes (PipelineConfig::express_ports): sends the frames of `out_port`'s lane that
+  // are due at `now`, a run at a time, through `send(frames, n)` (the device call; returns how
+  // many it took), reading `clock()` right before each call as their transmit time. Stops at
+  // the first call that takes less than it was offered: the rest waits, in order. Counts and
+  // records what was sent as PopReady and RecordTransmitAt do, a run at a time (every frame
+  // of a run has the same arrival, departure and transmit time). Returns the frames sent.
+  // A caller sends a port's lane after what it still buffers for that port and before the
+  // ready FIFO's frames: a lane holds the older frames of a constant delay.
+  template <typename Send, typename Clock>
+  uint32_t TransmitLane(uint16_t out_port, uint64_t now, Send&& send, Clock&& clock) {
+    ExpressLane* lane = lanes_[out_port].get();
+    if (lane == nullptr || lane->empty()) return 0;
+    uint32_t total = 0;
+    ExpressLane::Batch batch;
+    while (lane->Due(now, &batch)) {
+      const uint64_t sent_at = clock();
+      const uint32_t sent = send(batch.frames, batch.count);
+      if (sent != 0) LaneSent(out_port, *batch.run, sent, sent_at);
+      lane->Consume(sent);
+      lane_held_ -= sent;
+      total += sent;
+      if (sent < batch.count) {
+        counters_.tx_retries.Add(1);
+        break;
+      }
+    }
+    lane->PrefetchHead();  // cold after its delay: load it while the next bursts come in
+    return total;
+  }
+  // Whether any express lane holds a frame.
+  bool lanes_empty() const { return lane_held_ == 0; }
+
   // Moves packets whose departure time is <= now to the ready FIFO.
   void Advance(uint64_t now) { wheel_.Advance(now); }
   // Moves everything to the ready FIFO (end of input offline, drain at shutdown).
@@ -121,21 +159,23 @@ class alignas(64) Pipeline {
   // wheel releases a whole tick at once) go to its rule's (`rule_slot` of PacketMeta, 0: none)
   // and its port's histograms, in histogram units (HistogramUnits: converted when read, no
   // multiply per frame). `late` is the signed transmit - departure; residence is delay + late.
-  void RecordTransmit(uint16_t out_port, uint16_t rule_slot, uint64_t delay, int64_t late) {
+  // `count` frames alike (an express lane's run) are recorded at once.
+  void RecordTransmit(uint16_t out_port, uint16_t rule_slot, uint64_t delay, int64_t late,
+                      uint32_t count = 1) {
     if (!config_.measure_latency) return;
     const int64_t residence_signed = static_cast<int64_t>(delay) + late;
     const uint64_t residence = residence_signed > 0 ? static_cast<uint64_t>(residence_signed) : 0;
     const uint64_t lateness = late > 0 ? static_cast<uint64_t>(late) : 0;
     if (rule_slot != 0) {
       RuleCounters& rule = rule_counters_[rule_slot - 1];
-      rule.delay_ns.Record(delay);
-      rule.residence_ns.Record(residence);
-      rule.lateness_ns.Record(lateness);
+      rule.delay_ns.Record(delay, count);
+      rule.residence_ns.Record(residence, count);
+      rule.lateness_ns.Record(lateness, count);
       if (config_.derive_port_latency) return;  // the port's are the rules' sum (AddPortLatency)
     }
     PortLatency& port = port_latency_[out_port];
-    port.residence_ns.Record(residence);
-    port.lateness_ns.Record(lateness);
+    port.residence_ns.Record(residence, count);
+    port.lateness_ns.Record(lateness, count);
   }
   // The same for a frame with `meta` handed to the device at `sent_at` (clock units): what the
   // live worker's transmit call records (and the bench as it does).
@@ -153,17 +193,21 @@ class alignas(64) Pipeline {
   void DropAll(DropCause cause);
 
   // Records every frame's fate into `recorder` (--record), or nothing (null: off, one
-  // predictable branch per hook). Set before the first Ingest.
+  // predictable branch per hook). Set before the first Ingest, or between bursts (a live
+  // capture): the frames in express lanes then move to the wheel, which records every frame.
   void set_recorder(FrameRecorder* recorder) {
     recorder_ = recorder;
-    if (recorder != nullptr) recorder->CountLostIn(&counters_.record_lost);
+    if (recorder != nullptr) {
+      recorder->CountLostIn(&counters_.record_lost);
+      SpillLanes();
+    }
   }
   FrameRecorder* recorder() const { return recorder_; }
 
   // Time zero of the profile's schedules (stall windows): the first frame's time offline.
   void set_epoch(uint64_t epoch) { epoch_ = epoch; }
 
-  uint64_t held() const { return wheel_.size(); }
+  uint64_t held() const { return wheel_.size() + lane_held_; }
   // Clock time of the earliest held packet's tick, or UINT64_MAX.
   uint64_t NextEventTime() const;
 
@@ -292,6 +336,15 @@ class alignas(64) Pipeline {
   void DropMatched(rte_mbuf* packet, RuleCounters& counters, DropCause cause);
   void Schedule(rte_mbuf* packet, uint64_t departure, uint16_t out_port, uint16_t slot_plus_one,
                 uint64_t now);
+  // A burst that one decision covers whole (CompiledProfile::express, or no profile) goes to
+  // its out port's express lane, if it has one with room; false: it takes the frame-by-frame
+  // path (which also applies the hold limit and counts its drops).
+  bool IngestExpress(const CompiledProfile* profile, uint16_t in_port, rte_mbuf* const* packets,
+                     uint16_t n, uint64_t now);
+  // `sent` frames of `run` left by `out_port` at `sent_at`: counted and recorded.
+  void LaneSent(uint16_t out_port, const ExpressLane::Run& run, uint32_t sent, uint64_t sent_at);
+  // Moves every frame of the express lanes into the wheel, with its PacketMeta written.
+  void SpillLanes();
   void SeedFlow(FlowState* flow);
   // Recording (recorder_ set): arrival marks, drops of a whole burst, a duplicate's copy.
   void MarkArrivals(rte_mbuf* const* packets, uint16_t n, uint64_t now);
@@ -309,6 +362,8 @@ class alignas(64) Pipeline {
   const HistogramUnits units_;
   std::shared_ptr<const CompiledProfile> profile_;  // config.profile until the first swap
   PacketWheel wheel_;
+  std::array<std::unique_ptr<ExpressLane>, kMaxPorts> lanes_;  // by out port; null: none
+  uint64_t lane_held_ = 0;                                     // frames in all lanes
   Rng rng_;
   uint64_t epoch_;
   std::unique_ptr<FlowTable> flows_;

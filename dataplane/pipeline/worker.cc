@@ -21,16 +21,20 @@ WorkerPlan WithoutProfile(WorkerPlan plan) {
   plan.pipeline.profile.reset();
   return plan;
 }
-// The pipeline's histograms record in the worker's clock units.
-PipelineConfig OnClock(PipelineConfig config, const TimeBase& time_base) {
-  config.clock_hz = time_base.hz;
+// The pipeline's histograms record in the worker's clock units, and every port the worker sends
+// by has an express lane (TransmitReady sends them).
+PipelineConfig ForWorker(PipelineConfig config, const WorkerPlan& plan) {
+  config.clock_hz = plan.time_base.hz;
+  for (uint16_t port : plan.ports) {
+    config.express_ports = std::max<uint16_t>(config.express_ports, port + 1);
+  }
   return config;
 }
 }  // namespace
 
 Worker::Worker(const WorkerPlan& plan, uint64_t now)
     : plan_(WithoutProfile(plan)),
-      pipeline_(OnClock(plan.pipeline, plan.time_base), plan.time_base.wheel_tick_shift, now) {
+      pipeline_(ForWorker(plan.pipeline, plan), plan.time_base.wheel_tick_shift, now) {
   for (uint16_t port : plan_.ports) tx_[port].Bind(port, plan_.queue);
 }
 
@@ -79,6 +83,23 @@ bool Worker::TransmitReady(uint64_t now, bool read_clock) {
   auto flush = [&](TxQueue& queue) {
     return queue.Flush(counters, read_clock ? clock_.Now() : now, on_sent) > 0;
   };
+  if (!pipeline_.lanes_empty()) {
+    // Express lanes first (their frames are the older ones of a constant delay), each after
+    // what its port still buffers, so a port's frames leave in order.
+    for (uint16_t port : plan_.ports) {
+      TxQueue& queue = tx_[port];
+      if (queue.size() != 0) {
+        sent |= flush(queue);
+        if (queue.size() != 0) continue;  // the device is full: the lane waits behind them
+      }
+      sent |= pipeline_.TransmitLane(
+                  port, now,
+                  [this, port](rte_mbuf** frames, uint32_t n) {
+                    return rte_eth_tx_burst(port, plan_.queue, frames, static_cast<uint16_t>(n));
+                  },
+                  [this, now, read_clock] { return read_clock ? clock_.Now() : now; }) != 0;
+    }
+  }
   while (rte_mbuf* packet = pipeline_.PeekReady()) {
     const PacketMeta* meta = Meta(packet);  // prefetched by the wheel
     TxQueue& queue = tx_[meta->out_port];
