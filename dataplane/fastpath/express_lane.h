@@ -21,8 +21,10 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 namespace faultline {
@@ -60,7 +62,11 @@ class ExpressLane {
   // Appends a burst (Accepts must have said yes).
   void Push(rte_mbuf* const* frames, uint32_t n, uint64_t arrival, uint64_t departure,
             uint16_t rule_slot) {
-    for (uint32_t i = 0; i < n; ++i) frames_[(frame_tail_ + i) & frame_mask_] = frames[i];
+    // At most two copies: up to the ring's end, then from its front.
+    const uint64_t start = frame_tail_ & frame_mask_;
+    const uint64_t first = std::min<uint64_t>(n, frame_mask_ + 1 - start);
+    std::memcpy(&frames_[start], frames, first * sizeof(rte_mbuf*));
+    std::memcpy(&frames_[0], frames + first, (n - first) * sizeof(rte_mbuf*));
     frame_tail_ += n;
     runs_[run_tail_++ & run_mask_] = Run{arrival, departure, n, rule_slot};
     last_departure_ = departure;
