@@ -171,7 +171,17 @@ class Driver {
     FL_STAGE_START(release_start);
     pipeline_.Advance(now);
     FL_STAGE_STOP(Stage::kRelease, release_start);
-    FL_STAGE_START(tx_start);  // the bench's TX: pop and recycle (no device)
+    FL_STAGE_START(tx_start);           // the bench's TX: pop and recycle (no device)
+    for (uint16_t out_port : {0, 1}) {  // express lanes first, as Worker::TransmitReady
+      pipeline_.TransmitLane(
+          out_port, now,
+          [this, out_port](rte_mbuf** frames, uint32_t n) {
+            for (uint32_t i = 0; i < n; ++i) sources_[out_port ^ 1].Give(frames[i]);
+            released_ += n;
+            return n;
+          },
+          [now] { return now; });
+    }
     FrameRecorder* recorder = pipeline_.recorder();
     for (;;) {
       rte_mbuf* sent[kBurst];
@@ -311,6 +321,18 @@ void BM_ProfileConstantDelay1ms(benchmark::State& state) {
                .profile = CompileProfile(ConstantDelayProfile(1'000'000), g_time_base, 1),
                .flow_idle = FlowIdleTimeout(g_time_base, 1'000'000)},
               g_built_in);
+}
+
+// A profile whose every frame takes one route, as `faultline run` without a profile (arg 0: the
+// empty profile, pass-through) or with `--delay 1ms` (arg 1000: one rule, constant delay), with
+// express lanes (`lanes` 1, as a live worker) or through the parser and the wheel (0).
+void BM_Express(benchmark::State& state) {
+  const bool lanes = state.range(0) != 0;
+  const uint64_t delay_ns = static_cast<uint64_t>(state.range(1)) * 1000;
+  const ProfileSpec spec = delay_ns != 0 ? ConstantDelayProfile(delay_ns) : ProfileSpec{};
+  PipelineConfig config = ProfileConfig(spec, 1, kHoldLimit, /*measure=*/true);
+  config.express_ports = lanes ? 2 : 0;
+  RunPipeline(state, config, g_built_in);
 }
 
 // `measure`: the latency histograms on (as live) or off (PipelineConfig::measure_latency), to
@@ -507,6 +529,10 @@ void BM_CompileApply(benchmark::State& state) {
 BENCHMARK(BM_PassThrough)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ConstantDelay1ms)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ProfileConstantDelay1ms)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Express)
+    ->ArgsProduct({{0, 1}, {0, 1000}})
+    ->Iterations(100'000)
+    ->Unit(benchmark::kMicrosecond);
 // Arg: --record off (0) or on (1), in the same run.
 BENCHMARK(BM_FullProfile)->Arg(0)->Arg(1)->Iterations(100'000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_WorkloadW)
