@@ -185,6 +185,20 @@ TEST(TableDistributionTest, TableValuesScaleBySigma) {
   EXPECT_EQ(TableDistribution(0, int64_t{1} << 40, 4, table, 6), int64_t{1} << 27);
 }
 
+// The kernel picks table[rnd % size]; a power-of-two size takes a mask instead of the division,
+// and must pick the same entry. With t[i] = i and sigma = 8192 (one table unit per unit) the
+// result is the index itself.
+TEST(TableDistributionTest, PicksEntryRndModuloSizeForAnySize) {
+  for (uint32_t size : {4096u, 4095u, 1u, 65536u, 3000u}) {
+    std::vector<int16_t> table(size);
+    for (uint32_t i = 0; i < size; ++i) table[i] = static_cast<int16_t>(i % 32768);
+    for (uint32_t rnd : {0u, 1u, 4095u, 4096u, 123456789u, 0xFFFFFFFFu, 0x80000001u}) {
+      EXPECT_EQ(TableDistribution(0, 8192, rnd, table.data(), size), (rnd % size) % 32768)
+          << "size " << size << " rnd " << rnd;
+    }
+  }
+}
+
 TEST(TableDistributionTest, RoundsHalfAwayFromZeroSymmetrically) {
   const int16_t table[] = {4096, -4096, 4095, -4095, 12288, -12288};
   // sigma 1: 0.5 rounds to +-1, 0.4999 to 0.

@@ -189,7 +189,11 @@ int64_t TableDistribution(int64_t mu, int64_t sigma, uint32_t rnd, const int16_t
   // (sigma / 8192) * t exactly plus (sigma % 8192) * t / 8192 rounded half away from zero, so
   // that t = +-8192 gives exactly mu +- sigma and t, -t give symmetric results. Divisions are
   // by the constant 8192 (shifts); |x| < 2^28 and |(sigma / 8192) * t| < 2^50 for sigma < 2^48.
-  const int64_t t = table[rnd % table_size];
+  // rnd % table_size, as the kernel: a mask for a power-of-two size (every generated table
+  // has 4096 entries), which saves a division per frame; the same index either way.
+  const uint32_t index =
+      (table_size & (table_size - 1)) == 0 ? rnd & (table_size - 1) : rnd % table_size;
+  const int64_t t = table[index];
   int64_t x = (sigma % kNetemDistScale) * t;
   x += x >= 0 ? kNetemDistScale / 2 : -kNetemDistScale / 2;
   return x / kNetemDistScale + (sigma / kNetemDistScale) * t + mu;
