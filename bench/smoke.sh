@@ -17,5 +17,7 @@ for bench in timing_wheel_bench latency_histogram_bench classifier_bench pipelin
   echo "== $bench"
   "$build/bench/$bench" "${short[@]}"
 done
+echo "== cpu_gaps"
+"$build/bench/cpu_gaps" 0.2 0
 echo "== lateness_bench"
 "$build/bench/lateness_bench" 0.2 0.5
