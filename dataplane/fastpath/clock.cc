@@ -28,6 +28,4 @@ TimeBase TimeBase::ForHz(uint64_t hz, double max_tick_ns) {
 
 TimeBase TimeBase::Tsc() { return ForHz(rte_get_tsc_hz()); }
 
-uint64_t TscClock::Now() const { return rte_rdtsc(); }
-
 }  // namespace faultline
