@@ -53,28 +53,53 @@ reserve_hugepages() {
   (( free >= huge_needed ))
 }
 
-mpps_from_stats_json() {  # FILE: frames transmitted on all ports / elapsed
-  python3 - "$1" <<'EOF' 2>/dev/null || true
+# Frames transmitted on all ports per second, in Mpps: between EARLY and FINAL (two statistics
+# documents of one run: a `stats --json` snapshot and the final one) if EARLY is a snapshot of
+# it, else over FINAL's whole run (start-up included).
+mpps_from_stats_json() {  # FINAL [EARLY]
+  python3 - "$1" "${2:-}" <<'EOF' 2>/dev/null || true
 import json, sys
-d = json.load(open(sys.argv[1]))
-tx = sum(p['tx'] for p in d['ports'])
-if tx > 0 and d['elapsed_ns'] > 0:  # else the run ended before forwarding (too short a run)
-    print(f"{tx / (d['elapsed_ns'] / 1e9) / 1e6:.3f}")
+def tx_and_time(path):
+    d = json.load(open(path))
+    return sum(p['tx'] for p in d['ports']), d['elapsed_ns']
+tx, elapsed = tx_and_time(sys.argv[1])
+try:
+    early_tx, early_elapsed = tx_and_time(sys.argv[2])
+    if 0 < early_elapsed < elapsed and early_tx <= tx:
+        tx, elapsed = tx - early_tx, elapsed - early_elapsed
+except Exception:
+    pass
+if tx > 0 and elapsed > 0:  # else the run ended before forwarding (too short a run)
+    print(f"{tx / (elapsed / 1e9) / 1e6:.3f}")
 EOF
 }
 
 # run_faultline STATS_JSON, faultline run options...: one run of `seconds` on faultline_eal;
 # prints its Mpps (both directions), or nothing if it forwarded nothing. Its output stays in
-# $work/out.txt.
+# $work/out.txt. The rate is the steady state's, as testpmd's last per-second report is: the
+# frames sent between a `faultline stats --json` snapshot taken WARM_UP seconds in (default 2;
+# none for runs of 3 s or less) and the end, over the time between them; if the snapshot could
+# not be taken (a slow start), the whole run's rate, and stderr says so.
 run_faultline() {
   local stats=$1; shift
-  rm -f "$stats"
+  local early=$work/early.json
+  local warm_up=${WARM_UP:-$(( seconds > 3 ? 2 : 0 ))}
+  rm -f "$stats" "$early"
   # Its own control socket: a daemon already running on this machine keeps the default one.
   timeout -s INT "$seconds" "$binary" run --hold 262144 --control "$work/control.sock" \
     --stats-json "$stats" "$@" -- \
-    --no-pci "${eal_memory[@]}" "${faultline_eal[@]}" >"$work/out.txt" 2>&1 || true
+    --no-pci "${eal_memory[@]}" "${faultline_eal[@]}" >"$work/out.txt" 2>&1 &
+  local pid=$!
+  if (( warm_up > 0 )); then
+    sleep "$warm_up"
+    if ! "$binary" stats --json --control "$work/control.sock" >"$early" 2>/dev/null; then
+      echo "$bench_name: no statistics snapshot ${warm_up} s into faultline run $*: its rate includes start-up" >&2
+      rm -f "$early"
+    fi
+  fi
+  wait "$pid" || true
   local mpps=""
-  if [[ -s $stats ]]; then mpps=$(mpps_from_stats_json "$stats"); fi
+  if [[ -s $stats ]]; then mpps=$(mpps_from_stats_json "$stats" "$early"); fi
   if [[ -z $mpps ]]; then
     # Start-up (EAL, the mbuf pool) takes seconds, more with --no-huge: runs must be longer.
     echo "$bench_name: faultline run $* forwarded nothing in $seconds s:" >&2
