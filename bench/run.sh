@@ -8,7 +8,9 @@
 #   pipeline     faultline run --profile profiles/workload-w.yaml (workload W)
 # each `repetitions` times, interleaved (one of each, then again) so a machine that gets busier
 # or quieter affects all four alike, and prints every run and the medians. One worker on one
-# lcore; rates are frames transmitted per second, both directions together. Hugepages are
+# lcore; rates are frames transmitted per second, both directions together, in the steady state
+# (testpmd: its last per-second report; faultline: between a stats snapshot 2 s in and the end,
+# bench/lib.sh). Hugepages are
 # reserved and mounted; if that fails the runs fall back to --no-huge, and the output says so
 # (TLB misses then cost more: figures are not comparable with hugepage runs).
 #
