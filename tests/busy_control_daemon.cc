@@ -19,7 +19,9 @@ int main(int argc, char** argv) {
   }
   faultline::RunOptions run;
   run.delay_ns = 1'000'000;
-  run.hold = 20'000;
+  // 1 ms at net_null's rate stays below this (it would take 100 Mpps), so every frame the stop
+  // finds is in flight, never refused for room (the test counts them all as `shutdown`).
+  run.hold = 100'000;
   run.stats_json = argv[2];
   run.eal_args.assign(argv + 4, argv + argc);
   faultline::ControlServerOptions socket;
