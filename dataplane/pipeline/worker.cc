@@ -80,9 +80,9 @@ bool Worker::TransmitReady(uint64_t now, bool read_clock) {
   auto on_sent = [this](const PacketMeta& meta, uint64_t sent_at) {
     pipeline_.RecordTransmitAt(meta, sent_at);
   };
-  auto flush = [&](TxQueue& queue) {
-    return queue.Flush(counters, read_clock ? clock_.Now() : now, on_sent) > 0;
-  };
+  // The time of a transmit call: live, read right before it.
+  auto transmit_time = [this, now, read_clock] { return read_clock ? clock_.Now() : now; };
+  auto flush = [&](TxQueue& queue) { return queue.Flush(counters, transmit_time(), on_sent) > 0; };
   if (!pipeline_.lanes_empty()) {
     // Express lanes first (their frames are the older ones of a constant delay), each after
     // what its port still buffers, so a port's frames leave in order.
@@ -97,7 +97,7 @@ bool Worker::TransmitReady(uint64_t now, bool read_clock) {
                   [this, port](rte_mbuf** frames, uint32_t n) {
                     return rte_eth_tx_burst(port, plan_.queue, frames, static_cast<uint16_t>(n));
                   },
-                  [this, now, read_clock] { return read_clock ? clock_.Now() : now; }) != 0;
+                  transmit_time) != 0;
     }
   }
   while (rte_mbuf* packet = pipeline_.PeekReady()) {
