@@ -10,6 +10,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_memory.h>
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 
 #include <numeric>
@@ -95,6 +96,38 @@ TEST(PlacementEalTest, CreatesOnePoolPerSocketAndMapsQueuesToThem) {
   ASSERT_EQ(pools.queue_pools.size(), 2u);
   EXPECT_EQ(pools.queue_pools[0], pools.pools[0].get());
   EXPECT_EQ(pools.queue_pools[1], pools.pools[1].get());
+}
+
+TEST(PoolOpsTest, TheUsersChoiceWinsThenStackThenDpdksBest) {
+  EXPECT_STREQ(ChoosePoolOps("ring_sp_sc", true, "ring_mp_mc"), "ring_sp_sc");
+  EXPECT_STREQ(ChoosePoolOps("ring_sp_sc", false, "ring_mp_mc"), "ring_sp_sc");
+  EXPECT_STREQ(ChoosePoolOps(nullptr, true, "ring_mp_mc"), "stack");
+  EXPECT_STREQ(ChoosePoolOps(nullptr, false, "ring_mp_mc"), "ring_mp_mc");
+}
+
+// This EAL names no handler (--mbuf-pool-ops-name): the pools are LIFO stacks, which the
+// project's packages provide (libdpdk-dev depends on librte-mempool-stack23).
+TEST(PlacementEalTest, PoolsUseTheStackHandlerUnlessTheUserNamesOne) {
+  ASSERT_TRUE(HasPoolOps("stack")) << "DPDK's stack mempool driver is not loaded";
+  EXPECT_TRUE(HasPoolOps("ring_mp_mc"));
+  EXPECT_FALSE(HasPoolOps("no_such_handler"));
+  PoolSizing small = kSizing;
+  small.hold = 1000;
+  std::string error;
+  MbufPools pools = CreatePools(PlanPools({0}, small), &error);
+  ASSERT_EQ(pools.pools.size(), 1u) << error;
+  EXPECT_STREQ(pools.ops, "stack");
+  EXPECT_STREQ(rte_mempool_get_ops(pools.pools[0]->ops_index)->name, "stack");
+  // Behind the per-lcore cache (bypassed here: no cache), the last mbuf returned is the first
+  // handed out again; a ring would hand out the one returned longest ago.
+  rte_mempool* pool = pools.pools[0].get();
+  std::vector<void*> objects(600);
+  ASSERT_EQ(rte_mempool_generic_get(pool, objects.data(), 600, nullptr), 0);
+  rte_mempool_generic_put(pool, objects.data(), 600, nullptr);
+  void* again = nullptr;
+  ASSERT_EQ(rte_mempool_generic_get(pool, &again, 1, nullptr), 0);
+  EXPECT_EQ(again, objects.back());
+  rte_mempool_generic_put(pool, &again, 1, nullptr);
 }
 
 TEST(PlacementEalTest, TooBigAPoolIsAClearError) {

@@ -267,9 +267,9 @@ class LiveRun {
         if (!queues.empty()) queues += ',';
         queues += std::to_string(queue);
       }
-      std::printf("faultline: mbuf pool %s on socket %d: %u mbufs, rx queue(s) %s\n",
+      std::printf("faultline: mbuf pool %s on socket %d: %u mbufs (%s), rx queue(s) %s\n",
                   PoolName(plan.pools[j].socket).c_str(), pools_.pools[j]->socket_id,
-                  plan.pools[j].mbufs, queues.c_str());
+                  plan.pools[j].mbufs, pools_.ops, queues.c_str());
     }
     return 0;
   }

@@ -6,8 +6,11 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
+#include <rte_mempool.h>
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <new>
 
@@ -52,22 +55,37 @@ PoolPlan PlanPools(const std::vector<int>& worker_sockets, const PoolSizing& siz
 
 std::string PoolName(int socket) { return "faultline_pool_s" + std::to_string(socket); }
 
+const char* ChoosePoolOps(const char* user, bool preferred_available, const char* best) {
+  if (user != nullptr) return user;
+  return preferred_available ? kPreferredPoolOps : best;
+}
+
+bool HasPoolOps(const char* name) {
+  for (uint32_t index = 0; index < rte_mempool_ops_table.num_ops; ++index) {
+    if (std::strcmp(rte_mempool_ops_table.ops[index].name, name) == 0) return true;
+  }
+  return false;
+}
+
 MbufPools CreatePools(const PoolPlan& plan, std::string* error) {
   MbufPools created;
+  created.ops = ChoosePoolOps(rte_mbuf_user_mempool_ops(), HasPoolOps(kPreferredPoolOps),
+                              rte_mbuf_best_mempool_ops());
   for (const PoolPlan::Pool& pool : plan.pools) {
     // A socket without DPDK memory of its own (--no-huge keeps all on one; EINVAL or ENOMEM):
     // the pool goes where there is memory, and the start line says which socket that is.
-    rte_mempool* made =
-        rte_pktmbuf_pool_create(PoolName(pool.socket).c_str(), pool.mbufs, plan.cache_per_lcore, 0,
-                                RTE_MBUF_DEFAULT_BUF_SIZE, pool.socket);
+    rte_mempool* made = rte_pktmbuf_pool_create_by_ops(
+        PoolName(pool.socket).c_str(), pool.mbufs, plan.cache_per_lcore, 0,
+        RTE_MBUF_DEFAULT_BUF_SIZE, pool.socket, created.ops);
     if (made == nullptr) {
-      made =
-          rte_pktmbuf_pool_create(PoolName(pool.socket).c_str(), pool.mbufs, plan.cache_per_lcore,
-                                  0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+      made = rte_pktmbuf_pool_create_by_ops(PoolName(pool.socket).c_str(), pool.mbufs,
+                                            plan.cache_per_lcore, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                            SOCKET_ID_ANY, created.ops);
     }
     if (made == nullptr) {
       *error = "cannot allocate " + std::to_string(pool.mbufs) + " mbufs for socket " +
-               std::to_string(pool.socket) + ": " + rte_strerror(rte_errno);
+               std::to_string(pool.socket) + " (mempool handler " + created.ops +
+               "): " + rte_strerror(rte_errno);
       return {};
     }
     created.pools.emplace_back(made);

@@ -48,10 +48,27 @@ PoolPlan PlanPools(const std::vector<int>& worker_sockets, const PoolSizing& siz
 // The pool name of `socket`: faultline_pool_s<socket>.
 std::string PoolName(int socket);
 
-// The pools of a plan, created. Empty (and *error set) if one cannot be.
+// The mempool handler of faultline's pools when the user names none (EAL --mbuf-pool-ops-name):
+// DPDK's "stack", which hands out the mbufs freed last first, so a pool keeps cycling through
+// mbufs still in cache. DPDK's default, "ring_mp_mc", is a FIFO: whenever a worker's per-lcore
+// cache overflows (its frees outrun its allocations for a moment, as when a delay releases
+// several bursts at once) the freed, cached mbufs go to the back of a ring as long as the pool,
+// and when the cache runs dry it refills from the front with the mbufs untouched longest. With
+// frames held, the device then writes into cold mbufs (bench/RESULTS.md, "the mbuf pool's
+// order": a 1 ms delay forwards about a quarter more on net_pcap).
+inline constexpr const char* kPreferredPoolOps = "stack";
+// The handler a pool is created with: the user's choice (`user`, null if none) always; else
+// kPreferredPoolOps if this DPDK has it (`preferred_available`); else DPDK's best (`best`).
+const char* ChoosePoolOps(const char* user, bool preferred_available, const char* best);
+// Whether this process's DPDK registered a mempool handler called `name` (its drivers loaded).
+bool HasPoolOps(const char* name);
+
+// The pools of a plan, created with ChoosePoolOps's handler. Empty (and *error set) if one
+// cannot be.
 struct MbufPools {
   std::vector<MbufPool> pools;
   std::vector<rte_mempool*> queue_pools;  // rx queue i -> its worker's socket's pool
+  const char* ops = "";                   // the mempool handler of every pool
 };
 MbufPools CreatePools(const PoolPlan& plan, std::string* error);
 
