@@ -182,6 +182,19 @@ TEST(LiveRunTest, BadStartIsExitStatusTwo) {
   EXPECT_EQ(one_port.Wait(seconds(20)), 2);
   EXPECT_NE(one_port.output().find("need an even number of ports"), std::string::npos);
 
+  // The mbuf pool's handler is the user's to choose; one this DPDK does not have is a bad
+  // argument, said as such (not as a lack of memory).
+  std::vector<std::string> unknown_handler = kNullPorts;
+  unknown_handler.insert(unknown_handler.begin(), {"--mbuf-pool-ops-name", "no_such_handler"});
+  Subprocess bad_handler;
+  ASSERT_TRUE(bad_handler.Start(RunArgv({}, unknown_handler), &error));
+  EXPECT_EQ(bad_handler.Wait(seconds(20)), 2);
+  EXPECT_NE(bad_handler.output().find("no mempool handler called 'no_such_handler' (EAL "
+                                      "--mbuf-pool-ops-name); this DPDK has: "),
+            std::string::npos)
+      << bad_handler.output();
+  EXPECT_NE(bad_handler.output().find("stack"), std::string::npos) << bad_handler.output();
+
   Subprocess bare_number;
   ASSERT_TRUE(bare_number.Start(RunArgv({"--delay", "10"}, kNullPorts), &error));
   EXPECT_EQ(bare_number.Wait(seconds(20)), 2);

@@ -238,6 +238,12 @@ class LiveRun {
 
   // One mbuf pool per socket that has a worker (worker_placement.h), one line each.
   int CreatePool() {
+    // A handler named in the EAL arguments that this DPDK does not have is bad input, not a
+    // lack of memory.
+    if (const char* ops = PoolOpsOfThisProcess(); !HasPoolOps(ops)) {
+      return Fail(2, std::string("no mempool handler called '") + ops +
+                         "' (EAL --mbuf-pool-ops-name); this DPDK has: " + PoolOpsNames());
+    }
     std::vector<int> sockets;
     for (unsigned lcore : WorkerLcores()) {
       sockets.push_back(static_cast<int>(rte_lcore_to_socket_id(lcore)));

@@ -67,10 +67,23 @@ bool HasPoolOps(const char* name) {
   return false;
 }
 
+const char* PoolOpsOfThisProcess() {
+  return ChoosePoolOps(rte_mbuf_user_mempool_ops(), HasPoolOps(kPreferredPoolOps),
+                       rte_mbuf_best_mempool_ops());
+}
+
+std::string PoolOpsNames() {
+  std::string names;
+  for (uint32_t index = 0; index < rte_mempool_ops_table.num_ops; ++index) {
+    if (!names.empty()) names += ", ";
+    names += rte_mempool_ops_table.ops[index].name;
+  }
+  return names;
+}
+
 MbufPools CreatePools(const PoolPlan& plan, std::string* error) {
   MbufPools created;
-  created.ops = ChoosePoolOps(rte_mbuf_user_mempool_ops(), HasPoolOps(kPreferredPoolOps),
-                              rte_mbuf_best_mempool_ops());
+  created.ops = PoolOpsOfThisProcess();
   for (const PoolPlan::Pool& pool : plan.pools) {
     // A socket without DPDK memory of its own (--no-huge keeps all on one; EINVAL or ENOMEM):
     // the pool goes where there is memory, and the start line says which socket that is.

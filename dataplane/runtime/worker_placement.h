@@ -62,9 +62,14 @@ inline constexpr const char* kPreferredPoolOps = "stack";
 const char* ChoosePoolOps(const char* user, bool preferred_available, const char* best);
 // Whether this process's DPDK registered a mempool handler called `name` (its drivers loaded).
 bool HasPoolOps(const char* name);
+// ChoosePoolOps for this process (after rte_eal_init: EAL's --mbuf-pool-ops-name, the handlers
+// its drivers registered).
+const char* PoolOpsOfThisProcess();
+// The handlers this process's DPDK registered, comma-separated (for an error message).
+std::string PoolOpsNames();
 
-// The pools of a plan, created with ChoosePoolOps's handler. Empty (and *error set) if one
-// cannot be.
+// The pools of a plan, created with PoolOpsOfThisProcess's handler. Empty (and *error set) if
+// one cannot be.
 struct MbufPools {
   std::vector<MbufPool> pools;
   std::vector<rte_mempool*> queue_pools;  // rx queue i -> its worker's socket's pool
