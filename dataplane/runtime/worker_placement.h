@@ -55,7 +55,7 @@ std::string PoolName(int socket);
 // several bursts at once) the freed, cached mbufs go to the back of a ring as long as the pool,
 // and when the cache runs dry it refills from the front with the mbufs untouched longest. With
 // frames held, the device then writes into cold mbufs (bench/RESULTS.md, "the mbuf pool's
-// order": a 1 ms delay forwards about a quarter more on net_pcap).
+// order": a 1 ms delay forwards about a fifth more on net_pcap).
 inline constexpr const char* kPreferredPoolOps = "stack";
 // The handler a pool is created with: the user's choice (`user`, null if none) always; else
 // kPreferredPoolOps if this DPDK has it (`preferred_available`); else DPDK's best (`best`).
