@@ -274,6 +274,8 @@ void Pipeline::ClassifyStage(ParsedFrame* parsed, uint16_t n, uint16_t direction
   FrameEndpoints where[kStageBurst];
   if (partitions || rules) classifier.LocateBurst(parsed, n, where);
   const Direction match_direction = direction == 0 ? Direction::kAToB : Direction::kBToA;
+  uint16_t keyed[kStageBurst];  // the frames whose rule keeps flow state
+  uint16_t keyed_count = 0;
   for (uint16_t i = 0; i < n; ++i) {
     Verdict& verdict = verdicts[i];
     verdict.partition = partitions ? classifier.Cut(parsed[i], where[i]) : -1;
@@ -282,13 +284,21 @@ void Pipeline::ClassifyStage(ParsedFrame* parsed, uint16_t n, uint16_t direction
                        : -1;
     if (verdict.rule < 0) continue;
     // Counters and flows follow the rule's name (see RuleIdentities): the flow key carries the
-    // rule's slot. Hash it now and start loading its bucket for the model stage.
+    // rule's slot.
     const CompiledImpairment& impairment =
         profile.impairments[profile.rule_impairment[verdict.rule]];
     if (!impairment.needs_flow_state) continue;
     parsed[i].key.rule_slot =
         static_cast<uint16_t>(profile.rule_counter_id[verdict.rule] * 2 + direction);
-    verdict.flow_hash = HashFlowKey(parsed[i].key);
+    keyed[keyed_count++] = i;
+  }
+  // Hash the keys and start loading their buckets for the model stage. A pass of its own: the
+  // hash reads the key as whole words, and a word read right after the 2-byte rule_slot store
+  // into it cannot be forwarded from the store buffer and waits for the store to reach the
+  // cache; a burst later it has.
+  for (uint16_t k = 0; k < keyed_count; ++k) {
+    Verdict& verdict = verdicts[keyed[k]];
+    verdict.flow_hash = HashFlowKey(parsed[keyed[k]].key);
     flows_->Prefetch(verdict.flow_hash);
   }
 }
