@@ -1,8 +1,11 @@
 // The command line's messages for common mistakes, run as a process from the source root: a
-// profile where a trace belongs and the reverse, a speed of 0, a missing input.
+// profile where a trace belongs and the reverse, a speed of 0, an apply timeout out of range, a
+// missing input.
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/faultline_binary.h"
 
@@ -65,6 +68,22 @@ TEST(Cli, SpeedZeroSaysWhatASpeedIs) {
       << result.output;
   EXPECT_LT(result.output.size(), 300u) << result.output;
   EXPECT_EQ(RunFaultline({"trace", "start", "t.yaml", "--speed", "-1"}).status, 2);
+}
+
+// --apply-timeout: at least 1ms (0 would fail every change), at most 5s (below the 10 s the
+// `faultline apply` client waits for an answer). Refused before anything starts.
+TEST(Cli, ApplyTimeoutOutsideItsRangeIsRefused) {
+  for (const auto& [value, message] : std::vector<std::pair<std::string, std::string>>{
+           {"0s", "'0s' is below the minimum of 1ms"},
+           {"999us", "'999us' is below the minimum of 1ms"},
+           {"6s", "'6s' is above the limit of 5s"},
+           {"soon", "--apply-timeout"}}) {
+    const CommandResult result =
+        RunFaultline({"run", "--apply-timeout", value, "--", "--no-huge", "--vdev=net_null0"});
+    EXPECT_EQ(result.status, 2) << value << ": " << result.output;
+    EXPECT_NE(result.output.find(message), std::string::npos) << value << ": " << result.output;
+    EXPECT_EQ(result.output.find("EAL"), std::string::npos) << "nothing started: " << result.output;
+  }
 }
 
 TEST(Cli, AMissingInputIsNamedOnce) {

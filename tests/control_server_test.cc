@@ -781,5 +781,57 @@ TEST_F(ControlCommandsTest, GroupsAndMatchFieldsChangeLive) {
   EXPECT_EQ(running().seed, 77u) << "the running seed stays";
 }
 
+// The same commands with one worker's channel, and no worker polling it until the test does.
+class LateWorkerTest : public ControlCommandsTest {
+ protected:
+  static constexpr milliseconds kAckTimeout{30};
+
+  void SetUp() override {
+    ControlCommandsTest::SetUp();
+    if (HasFatalFailure()) return;
+    commands_.reset();
+    ProfileSnapshot start = publisher_->current();
+    publisher_ = std::make_unique<SnapshotPublisher>(std::vector<SnapshotChannel*>{&channel_},
+                                                     std::vector<Pipeline*>{}, start);
+    dataplane_.publisher = publisher_.get();
+    commands_ = std::make_unique<ControlCommands>(&dataplane_, kAckTimeout);
+    worker_runs_ = std::move(start);
+  }
+  void TearDown() override {  // before the channel they point to
+    commands_.reset();
+    publisher_.reset();
+  }
+  // What the worker does between two bursts: installs the change on its way, if any.
+  bool WorkerPolls() {
+    return channel_.Receive([this](ProfileSnapshot next) {
+      std::swap(worker_runs_, next);
+      return next;
+    });
+  }
+
+  SnapshotChannel channel_;
+  ProfileSnapshot worker_runs_;
+};
+
+TEST_F(LateWorkerTest, TheAnswerNamesTheWorkerAndTheChangeAppliesWhenItNextPolls) {
+  const Clock::time_point sent = Clock::now();
+  const nlohmann::json answer = commands_->Handle({{"command", "heal"}, {"what", "impairments"}});
+  EXPECT_GE(Clock::now() - sent, kAckTimeout) << "the commands waited the whole timeout";
+  EXPECT_EQ(answer["ok"], false) << answer;
+  EXPECT_EQ(answer["code"], "failed") << "a runtime failure, not bad input";
+  EXPECT_NE(answer.value("error", "")
+                .find("worker(s) 0 did not take the change within 30 ms; "
+                      "it stays queued"),
+            std::string::npos)
+      << answer;
+  EXPECT_TRUE(worker_runs_->rules_active);
+  EXPECT_EQ(commands_->Handle({{"command", "show"}})["show"]["impairments"], "active")
+      << "show tells what the workers run";
+
+  ASSERT_TRUE(WorkerPolls()) << "the change stayed queued";
+  EXPECT_FALSE(worker_runs_->rules_active);
+  EXPECT_EQ(commands_->Handle({{"command", "show"}})["show"]["impairments"], "healed");
+}
+
 }  // namespace
 }  // namespace faultline

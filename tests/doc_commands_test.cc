@@ -171,6 +171,7 @@ std::string PlaceholderValue(const std::string& option) {
       {"--delay", "5ms"},
       {"--watch", "1s"},
       {"--idle-sleep", "50us"},
+      {"--apply-timeout", "2s"},
       {"--duration", "30d"},
       {"--at", "+1s"},
       {"--seed", "1"},

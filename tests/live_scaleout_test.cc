@@ -54,6 +54,8 @@ TEST(LiveScaleoutTest, TwoWorkersOnThreeLcoresOfTwoCpusForwardEveryFrame) {
                                    "20000",
                                    "--idle-sleep",
                                    "50us",
+                                   "--apply-timeout",
+                                   "5s",
                                    "--control",
                                    ControlSocket(),
                                    "--stats-json",

@@ -112,9 +112,10 @@ class PartitionEndToEndTest : public ::testing::Test {
 
   void StartDataplane(const std::string& profile) {
     const unsigned lcore = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
-    std::vector<std::string> argv = {FaultlineBinary(), "run",   "--profile", profile,
-                                     "--control",       socket_, "--hold",    "65536",
-                                     "--idle-sleep",    "20us",  "--"};
+    std::vector<std::string> argv = {
+        FaultlineBinary(), "run",    "--profile", profile,        "--control",
+        socket_,           "--hold", "65536",     "--idle-sleep", "20us",
+        "--apply-timeout", "5s",     "--"};
     for (const std::string& arg : bed_->EalArgs(lcore)) argv.push_back(arg);
     dataplane_ = std::make_unique<Subprocess>();
     std::string error;

@@ -182,7 +182,9 @@ class RunningDataplaneTest : public ::testing::Test {
       if (reset) reset->resets = ++resets_;
       return reset;
     };
-    commands_ = std::make_unique<ControlCommands>(&dataplane_);
+    // The worker thread sleeps when idle and shares two cores with the rest of the tests: it
+    // may wait a while for a CPU, and a change that it takes late is not what is tested here.
+    commands_ = std::make_unique<ControlCommands>(&dataplane_, std::chrono::seconds(5));
     ControlServerOptions options = control_options_;
     options.socket_path = SocketPath();
     ListenFailure failure;

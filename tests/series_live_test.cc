@@ -75,6 +75,8 @@ TEST(SeriesLiveTest, RunWritesTheSeriesWithApplyAndTraceEvents) {
                                "20000",
                                "--idle-sleep",
                                "20us",
+                               "--apply-timeout",
+                               "5s",
                                "--series",
                                series,
                                "--series-interval",

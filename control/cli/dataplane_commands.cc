@@ -18,6 +18,11 @@
 namespace faultline {
 namespace {
 
+// --apply-timeout's range. The top stays well below the 10 s `faultline apply` waits for an
+// answer, so a late worker is reported as such and not as a dataplane that did not answer.
+constexpr uint64_t kMinApplyTimeoutNs = 1'000'000;
+constexpr uint64_t kMaxApplyTimeoutNs = 5'000'000'000;
+
 // Parses --profile FILE into *profile; on error prints it (file:line:col) and returns false.
 bool LoadProfile(const std::string& path, uint64_t delay_ns, const char* command,
                  std::optional<ProfileSpec>* profile) {
@@ -86,6 +91,11 @@ class RunCommand : public Subcommand {
     AddDuration(
         app_, "--idle-sleep", &run_.idle_sleep_ns,
         "Sleep this long when idle instead of busy polling (tests, shared cores), e.g. 50us");
+    AddDuration(app_, "--apply-timeout", &run_.apply_timeout_ns,
+                "How long apply and heal wait for every worker to take the change (default 1s, "
+                "1ms to 5s; past it the answer says which worker did not, and the change stays "
+                "queued)",
+                kMaxApplyTimeoutNs, kMinApplyTimeoutNs);
     app_->add_option("--on-exit", on_exit_,
                      "At SIGINT/SIGTERM: drop (free held frames, counted "
                      "as shutdown) or drain (deliver them first, up to delay + 1s)")

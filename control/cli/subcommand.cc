@@ -29,17 +29,21 @@ std::vector<std::unique_ptr<Subcommand>> AddSubcommands(CLI::App* app, int argc,
 }
 
 CLI::Option* AddDuration(CLI::App* app, const std::string& name, uint64_t* ns_out,
-                         const std::string& help, uint64_t max_ns) {
+                         const std::string& help, uint64_t max_ns, uint64_t min_ns) {
   return app
       ->add_option_function<std::string>(
           name,
-          [ns_out, name, max_ns](const std::string& text) {
+          [ns_out, name, max_ns, min_ns](const std::string& text) {
             std::string error;
             const auto ns = ParseDuration(text, &error);
             if (!ns) throw CLI::ValidationError(name, error);
             if (*ns > max_ns) {
               throw CLI::ValidationError(
                   name, "'" + text + "' is above the limit of " + FormatDuration(max_ns));
+            }
+            if (*ns < min_ns) {
+              throw CLI::ValidationError(
+                  name, "'" + text + "' is below the minimum of " + FormatDuration(min_ns));
             }
             *ns_out = *ns;
           },

@@ -33,10 +33,11 @@ class Subcommand {
 // command line (`run` repeats it in the commands a failed start suggests).
 std::vector<std::unique_ptr<Subcommand>> AddSubcommands(CLI::App* app, int argc, char** argv);
 
-// A CLI11 option whose value is a duration with a unit ("5ms") of at most `max_ns`; stored in
-// nanoseconds.
+// A CLI11 option whose value is a duration with a unit ("5ms") from `min_ns` to `max_ns`;
+// stored in nanoseconds.
 CLI::Option* AddDuration(CLI::App* app, const std::string& name, uint64_t* ns_out,
-                         const std::string& help, uint64_t max_ns = UINT64_MAX);
+                         const std::string& help, uint64_t max_ns = UINT64_MAX,
+                         uint64_t min_ns = 0);
 
 // The transform of every option that names a configuration file (profile, trace, topology):
 // a relative name that is no file here is looked up among the installed files

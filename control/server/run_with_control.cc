@@ -28,7 +28,8 @@ int RunWithControl(RunOptions& run, const ControlServerOptions& socket,
   std::unique_ptr<SeriesSampler> sampler;
   nlohmann::json final_trace;
   run.control_start = [&](LiveDataplane* dataplane, std::string* start_error) {
-    commands = std::make_unique<ControlCommands>(dataplane);
+    commands = std::make_unique<ControlCommands>(
+        dataplane, std::chrono::milliseconds(run.apply_timeout_ns / 1'000'000));
     // The time series: its ring answers `stats --series` and `--window`; --series FILE too.
     sampler = std::make_unique<SeriesSampler>(dataplane, &commands->mutex(), run);
     if (!sampler->Open(start_error)) return false;

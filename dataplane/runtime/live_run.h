@@ -47,8 +47,11 @@ struct RunOptions {
   uint64_t hold = 0;               // packets held at most in all wheels; 0: sized from the delay
   uint64_t expected_rate_pps = 0;  // frames/s in, both sides; 0: 2 x 10 GbE line rate (64 B)
   uint64_t idle_sleep_ns = 0;      // 0: busy-poll (production); > 0: back off when idle (tests)
-  bool drain_on_exit = false;      // deliver held packets at stop instead of freeing them
-  std::string stats_json;          // write the final statistics document here
+  // How long an apply or heal waits for every worker to take the change before it answers that
+  // one did not (the change stays queued). A busy shared machine may need more than the default.
+  uint64_t apply_timeout_ns = 1'000'000'000;
+  bool drain_on_exit = false;  // deliver held packets at stop instead of freeing them
+  std::string stats_json;      // write the final statistics document here
   // The time series (dataplane/reporting/series.h): always kept in a ring for `stats --series`
   // and `stats --window`, also written to `series` if given.
   std::string series;

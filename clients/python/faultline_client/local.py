@@ -6,7 +6,9 @@ ends it (by its PID) when the block ends.
 
 The ports are two net_ring vdevs (each a ring its frames loop through: no traffic unless a test
 sends some) with EAL's --no-huge --no-shconf, so several boxes run side by side; the worker
-sleeps when idle (--idle-sleep), so a box costs little CPU on a shared machine."""
+sleeps when idle (--idle-sleep), so a box costs little CPU on a shared machine. On such a
+machine a sleeping worker may wait for a CPU, so apply and heal give it 5 s to take a change
+(--apply-timeout; the daemon's default is 1 s)."""
 
 import os
 import signal
@@ -34,11 +36,13 @@ def free_port():
 
 
 class LocalBox:
-    def __init__(self, binary, profile=None, token=None, extra_args=(), start_timeout=30.0):
+    def __init__(self, binary, profile=None, token=None, extra_args=(), start_timeout=30.0,
+                 apply_timeout="5s"):
         self.binary = binary
         self.profile = profile
         self.token = token
         self.extra_args = list(extra_args)
+        self.apply_timeout = apply_timeout
         self.start_timeout = start_timeout
         self.process = None
         self.box = None
@@ -55,7 +59,8 @@ class LocalBox:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         argv = [self.binary, "run", "--control", os.path.join(self._dir.name, "control.sock"),
-                "--api", f"127.0.0.1:{port}", "--workers", "1", "--idle-sleep", "100us"]
+                "--api", f"127.0.0.1:{port}", "--workers", "1", "--idle-sleep", "100us",
+                "--apply-timeout", self.apply_timeout]
         if self.profile:
             argv += ["--profile", self.profile]
         token_file = None
