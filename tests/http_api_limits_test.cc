@@ -234,6 +234,7 @@ TEST_F(HttpApiLimitsTest, OneAddressHoldsAtMostTheCapWhileOthersAreServed) {
   const std::string head = "GET /v1/show HTTP/1.1\r\nHost: x\r\n";
   const size_t hostile_count = kDefaults.threads + 2;
   std::vector<UniqueFd> hostile;
+  const Clock::time_point first_hostile = Clock::now();
   for (size_t i = 0; i < hostile_count; ++i) {
     hostile.push_back(Connect(head.substr(0, 1), hostile_address));
   }
@@ -264,8 +265,12 @@ TEST_F(HttpApiLimitsTest, OneAddressHoldsAtMostTheCapWhileOthersAreServed) {
       "connections (%zu refused with 429, %zu cut)\n",
       latency_ms, open, refused, cut);
   EXPECT_EQ(show, OverSocket({{"command", "show"}}));
-  EXPECT_EQ(cut, 0u) << "the well-behaved client was answered after hostile connections were cut";
-  EXPECT_EQ(open, kDefaults.max_per_client);
+  // A cut is a failure only if it came before any hostile connection's own timeout could cut it
+  // (a busy machine may hold this thread back that long).
+  if (Clock::now() - first_hostile < kDefaults.request_timeout) {
+    EXPECT_EQ(cut, 0u) << "the well-behaved client was answered after hostile connections were cut";
+    EXPECT_EQ(open, kDefaults.max_per_client);
+  }
   EXPECT_EQ(refused, hostile_count - kDefaults.max_per_client);
   EXPECT_EQ(counters["too_many_per_client"].get<uint64_t>(),
             counters_before["too_many_per_client"].get<uint64_t>() + refused);

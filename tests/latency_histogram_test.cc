@@ -332,7 +332,9 @@ TEST(LatencyHistogramTest, AReaderNeverSeesACarryHalfDone) {
   const int bucket = H::BucketOf(700);
   constexpr int kWraps = 200'000;
   std::atomic<int> cycles_begun{0};
+  std::atomic<bool> reading{false};
   std::thread writer([&] {
+    while (!reading.load()) std::this_thread::yield();  // some reads overlap the writes
     for (int wrap = 0; wrap < kWraps; ++wrap) {
       cycles_begun.store(wrap + 1, std::memory_order_release);
       LatencyHistogramTestAccess::SetLow(*histogram, bucket, UINT32_MAX - 3);
@@ -340,13 +342,14 @@ TEST(LatencyHistogramTest, AReaderNeverSeesACarryHalfDone) {
     }
   });
   uint64_t reads = 0, bad = 0, previous = 0;
-  while (cycles_begun.load(std::memory_order_acquire) < kWraps) {
+  reading.store(true);
+  do {
     const uint64_t count = histogram->Count(bucket);
     const uint64_t begun = static_cast<uint64_t>(cycles_begun.load(std::memory_order_acquire));
     if (count < previous || count >= (begun + 1) << 32) ++bad;
     previous = count;
     ++reads;
-  }
+  } while (cycles_begun.load(std::memory_order_acquire) < kWraps);
   writer.join();
   EXPECT_EQ(bad, 0u) << "of " << reads << " reads";
   EXPECT_GT(reads, 0u);

@@ -302,6 +302,21 @@ void ExpectStoppedOnce(const std::vector<unsigned>& deliveries,
                        uint64_t zero_latest) {
   for (unsigned count : deliveries) ASSERT_LE(count, 1u) << "a frame came out twice";
   const std::vector<FateRun> runs = Runs(deliveries);
+  if (runs.size() == 1 && runs[0].out && stopped == 0) {
+    // Nothing was stopped, and nothing counted. That is right only if no frame was enqueued
+    // while the fault was in force, i.e. the traffic thread was kept off the CPU at least that
+    // long: some gap between two enqueues is as long as the fault (else one fell inside it).
+    const uint64_t in_force =
+        time_base.FromNs(status["events"].back()["applied_ns"].get<uint64_t>() -
+                         status["events"].front()["applied_ns"].get<uint64_t>());
+    uint64_t longest_gap = 0;
+    for (size_t i = 1; i < enqueued.size(); ++i) {
+      longest_gap = std::max(longest_gap, enqueued[i] - enqueued[i - 1]);
+    }
+    ASSERT_GE(longest_gap, in_force) << "frames enqueued during the fault went through";
+    GTEST_SKIP() << "the traffic thread enqueued nothing for " << time_base.ToNs(longest_gap) / 1e6
+                 << " ms, while the fault was in force (a busy machine): nothing to check";
+  }
   ASSERT_EQ(runs.size(), 3u) << Describe(runs);
   EXPECT_TRUE(runs[0].out && !runs[1].out && runs[2].out) << Describe(runs);
   EXPECT_EQ(runs[1].count, stopped) << Describe(runs);

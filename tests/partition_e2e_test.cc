@@ -60,7 +60,7 @@ class PartitionEndToEndTest : public ::testing::Test {
     for (const char* name : {"a1", "b1", "b2"}) {
       auto server = std::make_unique<Subprocess>();
       if (!server->Start(Probe(bed_->host(name), {"serve", kTcpPort}), &error) ||
-          !server->WaitForOutput("listening", seconds(5))) {
+          !server->WaitForOutput("listening", seconds(20))) {
         setup_error_ = std::string("echo server on ") + name + ": " + error + server->output();
         return;
       }
@@ -150,7 +150,7 @@ class PartitionEndToEndTest : public ::testing::Test {
     Subprocess listener;
     std::string error;
     if (!listener.Start(Probe(bed_->host(to), {"udp-listen", kUdpPort}), &error) ||
-        !listener.WaitForOutput("listening", seconds(5))) {
+        !listener.WaitForOutput("listening", seconds(20))) {
       return -1;
     }
     Subprocess sender;
@@ -239,9 +239,9 @@ TEST_F(PartitionEndToEndTest, LiveApplyCutsNewConnectionsOnlyAndHealRestores) {
                                                   std::to_string(kAnswerMs)}),
                          &error, true))
       << error;
-  ASSERT_TRUE(held.WaitForOutput("connected", seconds(5))) << held.output();
+  ASSERT_TRUE(held.WaitForOutput("connected", seconds(20))) << held.output();
   ASSERT_TRUE(held.WriteInput("before\n"));
-  ASSERT_TRUE(held.WaitForOutput("echo before", seconds(5))) << held.output();
+  ASSERT_TRUE(held.WaitForOutput("echo before", seconds(20))) << held.output();
 
   const std::string cut =
       WriteProfile("cut-new.yaml", "  - {from: a1, to: b1, connections: new}\n");
@@ -250,13 +250,13 @@ TEST_F(PartitionEndToEndTest, LiveApplyCutsNewConnectionsOnlyAndHealRestores) {
   EXPECT_NE(applied.output.find("1 partition(s)"), std::string::npos) << applied.output;
 
   ASSERT_TRUE(held.WriteInput("after-apply\n"));
-  EXPECT_TRUE(held.WaitForOutput("echo after-apply", seconds(5))) << held.output();
+  EXPECT_TRUE(held.WaitForOutput("echo after-apply", seconds(20))) << held.output();
   const ConnectResult fresh = Connect("a1", "b1", 1500);
   EXPECT_EQ(fresh.outcome, "ETIMEDOUT") << fresh.output << dataplane_->output();
   const ConnectResult reverse = Connect("b1", "a1", kAnswerMs);
   EXPECT_EQ(reverse.outcome, "connected") << reverse.output;
   ASSERT_TRUE(held.WriteInput("still-open\n"));
-  EXPECT_TRUE(held.WaitForOutput("echo still-open", seconds(5))) << held.output();
+  EXPECT_TRUE(held.WaitForOutput("echo still-open", seconds(20))) << held.output();
   EXPECT_EQ(held.output().find("lost"), std::string::npos) << held.output();
 
   const CommandResult healed = RunFaultline({"heal", "--control", socket_});

@@ -188,12 +188,13 @@ TEST_F(WorkerForwardingTest, LatenessIsTransmitTimeMinusScheduledDeparture) {
   EXPECT_EQ(after_reset.max, 0u);
 }
 
-// Live lateness (issue 15): a worker thread busy-polling on the TSC clock holds 1000 frames 5 ms
-// each; the residence time it measures (transmit call minus receive) has its median within 1% of
-// 5 ms (50 us: a sleeping thread's wake-up is a few to tens of microseconds late on a loaded
-// machine). The residence is the delay plus the scheduling error (a wheel tick, the poll loop, and
-// whatever time the loaded machine takes the core away), so only the median is asserted; p99.9
-// and max are printed as figures.
+// Live lateness (issue 15): a worker thread on the TSC clock holds 1000 frames 5 ms each. Each
+// frame's residence (transmit call minus receive) is its delay plus its lateness (transmit call
+// minus its departure tick), whatever the machine does to the thread: no frame leaves early, and
+// the two histograms are one distribution shifted by 5 ms. Their medians differ by 5 ms up to
+// half a bucket of each (HDR buckets: width <= value / 1024) and a wheel tick (the departure is
+// the first tick at or after receive + delay). How late the frames were depends on how busy the
+// machine is: residence and lateness percentiles are printed as figures.
 TEST_F(WorkerForwardingTest, LiveResidenceOfAFiveMillisecondDelayIsFiveMilliseconds) {
   const TimeBase tsc = TimeBase::Tsc();
   WorkerPlan plan = Plan(0);
@@ -226,9 +227,14 @@ TEST_F(WorkerForwardingTest, LiveResidenceOfAFiveMillisecondDelayIsFiveMilliseco
   HistogramSummary residence;
   residence.Add(worker.residence(1));
   ASSERT_EQ(residence.total, kFrames);
-  EXPECT_NEAR(static_cast<double>(residence.Percentile(0.5)), 5e6, 5e4);
   HistogramSummary lateness;
   lateness.Add(worker.lateness(1));
+  ASSERT_EQ(lateness.total, kFrames);
+  EXPECT_GE(static_cast<double>(residence.min), 5e6 - 1) << "a frame left early";
+  const double residence_p50 = residence.Percentile(0.5);
+  const double lateness_p50 = lateness.Percentile(0.5);
+  EXPECT_NEAR(residence_p50 - lateness_p50, 5e6,
+              residence_p50 / 1024 + lateness_p50 / 1024 + tsc.TickNs() + 1);
   std::printf(
       "live residence of a 5 ms delay: p50 %.3f us p99 %.3f us p99.9 %.3f us max %.3f us; "
       "lateness p50 %.3f us p99.9 %.3f us\n",

@@ -68,7 +68,7 @@ struct RunOptions {
   // failed start is a runtime failure (exit 1) and nothing is forwarded. control_stop returns
   // false if the control plane is still busy with a request after `timeout`: it may still use
   // the dataplane, so RunLive then writes the final statistics and ends the process at once
-  // (SIGTERM ends a run within a second whatever a client asked).
+  // (SIGTERM ends a run within seconds whatever a client asked).
   std::function<bool(LiveDataplane* dataplane, std::string* error)> control_start;
   std::function<bool(std::chrono::milliseconds timeout)> control_stop;
   // The final statistics document's `trace` section (the trace the control plane ran), if any.
@@ -83,8 +83,10 @@ uint64_t DefaultHold(uint64_t delay_ns, uint64_t rate_pps = 0);
 // The start-up line that says how many frames a run holds, why, and what happens past that.
 std::string DescribeHold(uint64_t hold, const RunOptions& options, uint64_t delay_ns);
 
-// How long a stop waits for the control plane to finish a request it is handling.
-inline constexpr std::chrono::milliseconds kControlStopTimeout{300};
+// How long a stop waits for the control plane to finish a request it is handling. Long enough for
+// a control thread that a busy machine keeps off the CPU for a while (it would lose the series'
+// last interval), short enough that SIGTERM never waits on a client.
+inline constexpr std::chrono::milliseconds kControlStopTimeout{1000};
 
 // Runs until SIGINT/SIGTERM. Returns the process exit status (0, 1 runtime failure, 2 bad
 // usage). Prints "faultline: forwarding ..." on stdout once traffic can flow.

@@ -111,10 +111,15 @@ def wall_ns(rfc3339):
 def one_fleet_trace(directory, east, west):
     """Starts the trace on both boxes with one command; returns [(index, scheduled_east,
     scheduled_west, applied_east, applied_west, late_east, late_west)] in wall-clock ns."""
-    at_ns = time.time_ns() + 2_000_000_000
+    # 4 s ahead: the command, its clock samples and both boxes' compiles all fit before it even
+    # on a busy machine (a box refuses a start time that has passed). Both boxes share this
+    # machine's clock, so their true offset is 0: the estimate's error is the round trip's
+    # asymmetry, which a busy machine can make several ms, so --max-offset is wide.
+    at_ns = time.time_ns() + 4_000_000_000
     at = datetime.datetime.fromtimestamp(at_ns // 1_000_000 / 1000, datetime.timezone.utc)
     at_text = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
-    result = run(directory, "trace", "start", str(directory / "trace.yaml"), "--at", at_text)
+    result = run(directory, "trace", "start", str(directory / "trace.yaml"), "--at", at_text,
+                 "--max-offset", "100ms")
     assert result.returncode == 0, result.stdout + result.stderr
     print(result.stdout, end="")
     for box in (east, west):

@@ -104,16 +104,18 @@ def test_trace_start_status_wait_and_stop(box, tmp_path):
     path.write_text(TRACE)
     trace = box.trace_start(str(path), at=datetime.timedelta(milliseconds=200))
     assert trace["name"] == "two-steps" and trace["state"] == "running"
-    with pytest.raises(FaultlineError) as busy:
-        box.apply("version: 1\n")
-    assert busy.value.code == "busy" and busy.value.status == 409
     done = box.wait_trace(timeout=30)
     assert done["state"] == "finished" and done["steps_applied"] >= 2
     assert box.trace_status()["state"] == "finished"
     assert box.ping()["partitions"] == 0
-    # Slowed down it is still running when stopped; an absolute time works too.
-    at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=1)
+    # Slowed down (its last step 30 s after time zero) it is still running when stopped, however
+    # long this thread waits for a CPU; an absolute time works too (10 s ahead: never passed by
+    # the time the box reads it).
+    at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=10)
     box.trace_start(TRACE, speed=0.01, at=at)
+    with pytest.raises(FaultlineError) as busy:
+        box.apply("version: 1\n")
+    assert busy.value.code == "busy" and busy.value.status == 409
     with pytest.raises(TimeoutError):
         box.wait_trace(timeout=0.2)
     stopped = box.trace_stop()
