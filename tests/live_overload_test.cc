@@ -81,9 +81,10 @@ class LiveOverloadTest : public RunningDataplaneTest {
 // A pool of 1023 mbufs for the traffic and its copies, frames held 200 ms, every frame
 // duplicated: at tens of thousands of frames per second the pool runs out. Frames the traffic
 // thread cannot allocate never enter (a NIC counts those as rx_nombuf); copies the worker cannot
-// allocate are dropped as buffer_exhausted. When the traffic slows to 400 frames/s (160 mbufs in
-// flight), the pool comes back: a second passes in which frames arrive and nothing is dropped or
-// refused (the first such second is waited for: on a busy machine the frames held at full rate
+// allocate are dropped as buffer_exhausted. When the traffic slows to 80 frames/s (32 mbufs in
+// flight; a worker kept off the CPU for a whole second would find 80 more waiting, far from the
+// pool's 1023), the pool comes back: a second passes in which frames arrive and nothing is dropped
+// or refused (the first such second is waited for: on a busy machine the frames held at full rate
 // may take longer than their 200 ms to leave), and nothing is dropped after it either.
 TEST_F(LiveOverloadTest, AnMbufPoolThatRunsOutDegradesToCountedDropsAndRecovers) {
   static rte_mempool* small_pool = rte_pktmbuf_pool_create(
@@ -101,7 +102,7 @@ rules:
     return alloc_failures_.load() + stats["dropped"]["buffer_exhausted"].get<uint64_t>() > 0;
   });
   const uint64_t refused_overloaded = alloc_failures_.load();
-  traffic_pause_us_.store(20'000);  // bursts of 8 every 20 ms
+  traffic_pause_us_.store(100'000);  // bursts of 8 every 100 ms
   auto exhausted_in = [](const nlohmann::json& stats) {
     return stats["dropped"]["buffer_exhausted"].get<uint64_t>();
   };

@@ -98,7 +98,7 @@ class RunCommand : public Subcommand {
                 kMaxApplyTimeoutNs, kMinApplyTimeoutNs);
     app_->add_option("--on-exit", on_exit_,
                      "At SIGINT/SIGTERM: drop (free held frames, counted "
-                     "as shutdown) or drain (deliver them first, up to delay + 1s)")
+                     "as shutdown) or drain (deliver them first, up to delay + 5s)")
         ->check(CLI::IsMember({"drop", "drain"}));
     app_->add_option("--stats-json", run_.stats_json, "Write the final statistics document here");
     app_->add_option("--record", run_.record,
