@@ -66,9 +66,8 @@ inline std::vector<std::string> NullPortsEal(const std::string& prefix) {
 // test failure) if it does not.
 inline bool StartRun(Subprocess& run, const std::vector<std::string>& options,
                      const std::vector<std::string>& eal) {
-  // A worker that sleeps when idle on a shared machine may wait for a CPU: 5 s to take a change.
   std::vector<std::string> argv = {FaultlineBinary(), "run",   "--idle-sleep",    "50us",
-                                   "--hold",          "20000", "--apply-timeout", "5s"};
+                                   "--hold",          "20000", "--apply-timeout", kApplyTimeout};
   argv.insert(argv.end(), options.begin(), options.end());
   argv.push_back("--");
   argv.insert(argv.end(), eal.begin(), eal.end());

@@ -10,6 +10,10 @@
 
 namespace faultline::testing {
 
+// The `run --apply-timeout` of the tests' dataplanes (its maximum): their workers sleep when idle
+// on a machine shared with other work, and may wait that long for a CPU before taking a change.
+inline constexpr const char* kApplyTimeout = "5s";
+
 inline std::string FaultlineBinary() {
   const char* path = std::getenv("FAULTLINE_BIN");
   return path ? path : "build/faultline";

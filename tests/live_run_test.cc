@@ -23,6 +23,7 @@ namespace {
 
 using testing::ControlSocket;
 using testing::FaultlineBinary;
+using testing::kApplyTimeout;
 using testing::RunFaultline;
 using testing::StatsWhen;
 
@@ -30,9 +31,8 @@ using std::chrono::seconds;
 
 std::vector<std::string> RunArgv(const std::vector<std::string>& options,
                                  const std::vector<std::string>& eal) {
-  // A worker that sleeps when idle on a shared machine may wait for a CPU: 5 s to take a change.
-  std::vector<std::string> argv = {FaultlineBinary(), "run", "--control", ControlSocket(),
-                                   "--apply-timeout", "5s"};
+  std::vector<std::string> argv = {FaultlineBinary(), "run",        "--control", ControlSocket(),
+                                   "--apply-timeout", kApplyTimeout};
   argv.insert(argv.end(), options.begin(), options.end());
   argv.push_back("--");
   argv.insert(argv.end(), eal.begin(), eal.end());

@@ -54,8 +54,6 @@ TEST(LiveScaleoutTest, TwoWorkersOnThreeLcoresOfTwoCpusForwardEveryFrame) {
                                    "20000",
                                    "--idle-sleep",
                                    "50us",
-                                   "--apply-timeout",
-                                   "5s",
                                    "--control",
                                    ControlSocket(),
                                    "--stats-json",

@@ -20,6 +20,7 @@ namespace {
 
 using std::chrono::seconds;
 using testing::FaultlineBinary;
+using testing::kApplyTimeout;
 using testing::RunFaultline;
 
 constexpr const char* kTcpPort = "7000";
@@ -113,9 +114,9 @@ class PartitionEndToEndTest : public ::testing::Test {
   void StartDataplane(const std::string& profile) {
     const unsigned lcore = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
     std::vector<std::string> argv = {
-        FaultlineBinary(), "run",    "--profile", profile,        "--control",
-        socket_,           "--hold", "65536",     "--idle-sleep", "20us",
-        "--apply-timeout", "5s",     "--"};
+        FaultlineBinary(), "run",         "--profile", profile,        "--control",
+        socket_,           "--hold",      "65536",     "--idle-sleep", "20us",
+        "--apply-timeout", kApplyTimeout, "--"};
     for (const std::string& arg : bed_->EalArgs(lcore)) argv.push_back(arg);
     dataplane_ = std::make_unique<Subprocess>();
     std::string error;

@@ -21,6 +21,7 @@ namespace {
 
 using std::chrono::seconds;
 using testing::FaultlineBinary;
+using testing::kApplyTimeout;
 using testing::RunFaultline;
 
 std::string TempPath(const std::string& name) {
@@ -76,7 +77,7 @@ TEST(SeriesLiveTest, RunWritesTheSeriesWithApplyAndTraceEvents) {
                                "--idle-sleep",
                                "20us",
                                "--apply-timeout",
-                               "5s",
+                               kApplyTimeout,
                                "--series",
                                series,
                                "--series-interval",
