@@ -1,5 +1,6 @@
-# Shared by the forwarding-rate harnesses bench/run.sh and bench/scaleout.sh (sourced, not run):
-# the release build, hugepages (or --no-huge), one `faultline run` and its rate, medians.
+# Shared by the forwarding-rate harnesses bench/run.sh, bench/scaleout.sh, bench/pool_order.sh
+# and bench/pmd_share.sh (sourced, not run): the release build, hugepages (or --no-huge), one
+# `faultline run` and its rate, one dpdk-testpmd io run, medians.
 # The caller sets: seconds (per run), work (a temporary directory), and before run_faultline
 # faultline_eal (the EAL arguments after the memory ones: lcores and vdevs).
 bench_name=bench/$(basename "$0")
@@ -106,6 +107,15 @@ run_faultline() {
     tail -n 3 "$work/out.txt" >&2
   fi
   echo "$mpps"
+}
+
+# testpmd_io LCORE VDEV...: dpdk-testpmd --forward-mode=io for `seconds`, forwarding on LCORE
+# (its main lcore on 0), each port's Tx-pps reported every second (--stats-period 1); prints
+# testpmd's output.
+testpmd_io() {
+  local lcore=$1; shift
+  (sleep "$seconds"; echo) | timeout $(( seconds + 30 )) dpdk-testpmd --no-pci "${eal_memory[@]}" \
+    -l 0,"$lcore" "$@" -- --forward-mode=io --stats-period 1 2>&1 || true
 }
 
 median() {  # values... (NA and empty ignored) -> the median, or NA

@@ -11,10 +11,11 @@
 # each `repetitions` times, interleaved. Each run lasts `seconds`; from 2 s in until 2 s before
 # its end, `perf record` (cpu-clock samples) records the forwarding CPU. Each shared object's
 # share of the samples, over the frames sent per second meanwhile, is its nanoseconds of that
-# CPU per frame forwarded. The rate: faultline's frames sent between two `stats --json`
-# snapshots taken around the recording; testpmd's mean per-second Tx-pps of both ports over the
-# same stretch. DPDK = every librte_* object; own = the binary (faultline, dpdk-testpmd);
-# other = the rest (libc, the dynamic loader's TLS lookups that DPDK's libraries call, kernel).
+# CPU per frame forwarded. The rate: faultline's steady-state rate as bench/run.sh takes it
+# (bench/lib.sh: from a `stats --json` snapshot 2 s in to the end); testpmd's mean per-second
+# Tx-pps of both ports over the recorded stretch. DPDK = every librte_* object; own = the
+# binary (faultline, dpdk-testpmd); other = the rest (libc, the dynamic loader's TLS lookups
+# that DPDK's libraries call, kernel).
 #
 # The bound it prints: a 1 ms delay cannot forward faster than 1 / (DPDK's ns per frame in the
 # delay runs), even if faultline's own code took no time at all. Target 2b asks for 80% of
@@ -49,13 +50,12 @@ lcore=$(( $(nproc) > 1 ? 1 : 0 ))
 vdevs=(--vdev="net_pcap0,rx_pcap=$work/a.pcap,infinite_rx=1"
        --vdev="net_pcap1,rx_pcap=$work/b.pcap,infinite_rx=1")
 
-# Records the forwarding CPU from 2 s into a run until 2 s before its end; object_report then
-# leaves perf's per-object report in $work/objects.txt.
+# Records the forwarding CPU from 2 s into a run until 2 s before its end (run it in the
+# background as the run starts); then perf's per-object report is in $work/objects.txt.
 record_cpu() {
   rm -f "$work/perf.data"
+  sleep 2
   perf record -q -o "$work/perf.data" -C "$lcore" -- sleep $(( seconds - 4 )) >/dev/null 2>&1 || true
-}
-object_report() {
   perf report -i "$work/perf.data" --no-children --sort dso --stdio 2>/dev/null \
     >"$work/objects.txt" || true
 }
@@ -81,36 +81,24 @@ print(f"{float(mpps):.3f} {dpdk:.2f} {ours:.2f} {sum(ns.values()) - dpdk - ours:
 EOF
 }
 
-# One `faultline run` with options "$@".
+# One `faultline run` with options "$@"; its rate is bench/lib.sh's (the frames sent from a
+# statistics snapshot 2 s in to the end, over that time).
+faultline_eal=(-l "$lcore" "${vdevs[@]}")
 faultline_run() {
-  local control=$work/control.sock
-  rm -f "$work/early.json" "$work/late.json"
-  timeout -s INT "$seconds" "$binary" run --hold 262144 --control "$control" "$@" -- \
-    --no-pci "${eal_memory[@]}" -l "$lcore" "${vdevs[@]}" >"$work/out.txt" 2>&1 &
-  local pid=$!
-  sleep 2
-  "$binary" stats --json --control "$control" >"$work/early.json" 2>/dev/null || true
-  record_cpu
-  "$binary" stats --json --control "$control" >"$work/late.json" 2>/dev/null || true
-  wait "$pid" || true
-  object_report
-  local mpps=NA
-  [[ -s $work/early.json && -s $work/late.json ]] &&
-    mpps=$(mpps_from_stats_json "$work/late.json" "$work/early.json")
+  record_cpu &
+  local recorder=$! mpps
+  mpps=$(run_faultline "$work/stats.json" "$@")
+  wait "$recorder"
   per_frame "${mpps:-NA}" "$(basename "$binary")"
 }
 
 # One dpdk-testpmd io run. It reports each port's Tx-pps every second: the reports made while
 # the CPU was recorded (the 3rd to the (seconds - 2)th) give its rate.
 testpmd_run() {
-  (sleep "$seconds"; echo) | timeout $(( seconds + 30 )) dpdk-testpmd --no-pci "${eal_memory[@]}" \
-    -l 0,"$lcore" "${vdevs[@]}" -- --forward-mode=io --stats-period 1 >"$work/testpmd.txt" 2>&1 &
-  local pid=$!
-  sleep 2
-  record_cpu
-  wait "$pid" || true
-  object_report
-  local mpps
+  record_cpu &
+  local recorder=$! mpps
+  testpmd_io "$lcore" "${vdevs[@]}" >"$work/testpmd.txt"
+  wait "$recorder"
   mpps=$({ grep -o 'Tx-pps: *[0-9]*' "$work/testpmd.txt" || true; } | grep -o '[0-9]*$' |
          awk -v first=3 -v last=$(( seconds - 2 )) '
            { report = int((NR + 1) / 2) }  # two lines a report: port 0, port 1

@@ -53,8 +53,7 @@ EOF
 # the last report of each port is a steady-state rate, free of the start-up time.
 run_testpmd() {
   local out
-  out=$( (sleep "$seconds"; echo) | timeout $(( seconds + 30 )) dpdk-testpmd --no-pci \
-         "${eal_memory[@]}" -l 0,"$lcore" "${vdevs[@]}" -- --forward-mode=io --stats-period 1 2>&1 || true)
+  out=$(testpmd_io "$lcore" "${vdevs[@]}")
   { grep -o 'Tx-pps: *[0-9]*' <<<"$out" || true; } | grep -o '[0-9]*$' | tail -2 |
     awk '{ total += $1; n++ } END { if (n == 2) printf "%.3f\n", total / 1e6 }'
 }
